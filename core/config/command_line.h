@@ -1,0 +1,71 @@
+// The command line of every binary: an options table that both parses and documents (Fluent
+// Bit's plugin tables), behind one adapter for CLI11 and yaml-cpp.
+//
+// Every command gets --help, --version and --config FILE. The config file is YAML whose keys are
+// the long flag names without dashes (`listen: tcp://...`); a flag given on the command line
+// wins over the file. Exit codes: 0 after --help/--version, 2 for a usage error (unknown flag,
+// bad value), 78 (EX_CONFIG) for a config file that cannot be used, each problem reported as
+// file:line:column.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace soc::config {
+
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitConfig = 78;
+
+class Command {
+ public:
+  Command(const Command&) = delete;
+  Command& operator=(const Command&) = delete;
+  ~Command();
+
+  struct Impl;  // defined in command_line.cpp
+  Impl& impl() { return *impl_; }
+
+  // --name VALUE. The target's current value is the documented default.
+  Command& option(const std::string& name, std::string& target, const std::string& help);
+  Command& option(const std::string& name, int64_t& target, const std::string& help);
+  Command& option(const std::string& name, double& target, const std::string& help);
+  // --name VALUE, repeatable (and a YAML list in the config file).
+  Command& option(const std::string& name, std::vector<std::string>& target, const std::string& help);
+  // --name (no value).
+  Command& flag(const std::string& name, bool& target, const std::string& help);
+  // Positional arguments; `required` means at least one.
+  Command& positionals(const std::string& name, std::vector<std::string>& target, const std::string& help,
+                       bool required);
+
+  Command& subcommand(const std::string& name, const std::string& description);
+  // True when this (sub)command was named on the command line.
+  bool selected() const;
+  // Requires one of the subcommands to be named.
+  void require_subcommand();
+
+ private:
+  friend class CommandLine;
+  explicit Command(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+class CommandLine {
+ public:
+  CommandLine(const std::string& program, const std::string& description);
+  ~CommandLine();
+
+  Command& root();
+
+  // Parses argv and the config file. Returns nullopt to go on, or the exit code to exit with
+  // (help/version printed to stdout, errors to stderr).
+  std::optional<int> parse(int argc, const char* const* argv);
+
+ private:
+  std::unique_ptr<Command> root_;
+};
+
+}  // namespace soc::config

@@ -1,0 +1,137 @@
+#include "core/fields.h"
+
+#include <string>
+#include <unordered_map>
+
+namespace soc {
+namespace {
+
+using T = ValueType;
+
+// Keep in step with docs/fields.md (a unit test compares the two).
+constexpr FieldSpec kFields[] = {
+    // Base
+    {"@timestamp", T::Timestamp, false, true, "When the event happened (RFC 3339, UTC, microseconds)."},
+    {"message", T::String, false, false, "The original log message or a human summary."},
+    {"tags", T::String, true, false, "Free-form tags."},
+    // event.*
+    {"event.kind", T::String, false, true, "event, alert, metric (heartbeats), state (asset findings)."},
+    {"event.dataset", T::String, false, true, "The source of the event: flow, ndpi.risk, sshd, sudo, soc.heartbeat, ..."},
+    {"event.category", T::String, true, false, "ECS categories: authentication, network, web, process, ..."},
+    {"event.type", T::String, true, false, "ECS types: start, end, denied, allowed, connection, ..."},
+    {"event.action", T::String, false, false, "What happened, in the source's words (ssh_login, deny, ...)."},
+    {"event.outcome", T::String, false, false, "success, failure or unknown."},
+    {"event.severity", T::Int, false, false, "Numeric severity (alerts: 1 informational .. 5 critical)."},
+    {"event.start", T::Timestamp, false, false, "Start of the activity (flow start, first evidence)."},
+    {"event.end", T::Timestamp, false, false, "End of the activity (flow end, last evidence)."},
+    {"event.created", T::Timestamp, false, false, "When the sensor created the event."},
+    {"event.ingested", T::Timestamp, false, false, "When the correlator accepted the event."},
+    {"event.duration", T::Int, false, false, "Duration in nanoseconds."},
+    {"event.id", T::String, false, false, "Unique id of the event."},
+    {"event.original", T::String, false, false, "The raw input the event was decoded from."},
+    {"event.reason", T::String, false, false, "Why the event happened (e.g. flow export reason)."},
+    {"event.sequence", T::Int, false, false, "The sensor's sequence number of the event (set by the correlator)."},
+    // Who saw it
+    {"observer.name", T::String, false, true, "The sensor id (set by the correlator from the sensor's key)."},
+    {"observer.type", T::String, false, false, "packet, log, collector."},
+    {"site.id", T::String, false, true, "The site of the sensor (set by the correlator from the sensor's key)."},
+    {"site.name", T::String, false, false, "The site's name (inventory enrichment)."},
+    {"site.level", T::Int, false, false, "The highest security level of the systems at the site (inventory enrichment)."},
+    {"asset.id", T::String, false, false, "Inventory id of the asset involved."},
+    {"asset.kind", T::String, false, false, "Inventory kind of the asset (firewall, switch, server, ...)."},
+    // Network
+    {"source.ip", T::Ip, false, false, "Source address."},
+    {"source.port", T::Int, false, false, "Source port."},
+    {"source.bytes", T::Int, false, false, "Bytes sent by the source."},
+    {"source.packets", T::Int, false, false, "Packets sent by the source."},
+    {"source.mac", T::String, false, false, "Source MAC address."},
+    {"source.domain", T::String, false, false, "Source domain name."},
+    {"destination.ip", T::Ip, false, false, "Destination address."},
+    {"destination.port", T::Int, false, false, "Destination port."},
+    {"destination.bytes", T::Int, false, false, "Bytes sent by the destination."},
+    {"destination.packets", T::Int, false, false, "Packets sent by the destination."},
+    {"destination.mac", T::String, false, false, "Destination MAC address."},
+    {"destination.domain", T::String, false, false, "Destination domain name."},
+    {"network.transport", T::String, false, false, "tcp, udp, icmp, ipv6-icmp, ..."},
+    {"network.protocol", T::String, false, false, "Application protocol in lower case (nDPI master protocol)."},
+    {"network.bytes", T::Int, false, false, "Bytes in both directions."},
+    {"network.packets", T::Int, false, false, "Packets in both directions."},
+    {"network.direction", T::String, false, false, "inbound, outbound, internal, external."},
+    {"network.type", T::String, false, false, "ipv4 or ipv6."},
+    {"network.vlan.id", T::Int, false, false, "VLAN id of the flow."},
+    {"network.community_id", T::String, false, false, "Community ID flow hash."},
+    // nDPI
+    {"ndpi.protocol", T::String, false, false, "Protocol exactly as nDPI names it (TLS.Google, DNS, Unknown)."},
+    {"ndpi.category", T::String, false, false, "nDPI category name."},
+    {"ndpi.risk", T::String, true, false, "nDPI flow risk names."},
+    {"ndpi.risk_score", T::Int, false, false, "nDPI risk score of the flow."},
+    // Application layer
+    {"tls.version", T::String, false, false, "TLS version."},
+    {"tls.client.server_name", T::String, false, false, "TLS SNI."},
+    {"tls.client.ja3", T::String, false, false, "JA3 fingerprint of the client hello."},
+    {"tls.server.ja3s", T::String, false, false, "JA3S fingerprint of the server hello."},
+    {"tls.server.not_after", T::Timestamp, false, false, "Expiry of the server certificate."},
+    {"tls.server.x509.subject.common_name", T::String, true, false, "Common name of the server certificate."},
+    {"dns.question.name", T::String, false, false, "DNS query name."},
+    {"dns.question.type", T::String, false, false, "DNS query type."},
+    {"dns.response_code", T::String, false, false, "DNS response code."},
+    {"http.request.method", T::String, false, false, "HTTP method."},
+    {"http.response.status_code", T::Int, false, false, "HTTP status code."},
+    {"http.request.referrer", T::String, false, false, "HTTP referrer."},
+    {"url.domain", T::String, false, false, "Host part of the URL."},
+    {"url.path", T::String, false, false, "Path of the URL."},
+    {"url.original", T::String, false, false, "The URL as seen."},
+    {"user_agent.original", T::String, false, false, "User agent string."},
+    // Logs
+    {"user.name", T::String, false, false, "User name."},
+    {"user.target.name", T::String, false, false, "Target user (sudo, su, account creation)."},
+    {"host.hostname", T::String, false, false, "Host name of the machine that logged the event."},
+    {"host.ip", T::Ip, true, false, "Addresses of the host."},
+    {"process.name", T::String, false, false, "Program name."},
+    {"process.pid", T::Int, false, false, "Process id."},
+    {"process.command_line", T::String, false, false, "Full command line."},
+    {"log.file.path", T::String, false, false, "File the line was read from."},
+    {"log.level", T::String, false, false, "Log level in the source's words."},
+    {"log.syslog.facility.name", T::String, false, false, "Syslog facility."},
+    {"log.syslog.severity.name", T::String, false, false, "Syslog severity."},
+    {"log.syslog.priority", T::Int, false, false, "Syslog PRI value."},
+    {"log.syslog.hostname", T::String, false, false, "Hostname in the syslog header."},
+    {"log.syslog.appname", T::String, false, false, "APP-NAME / TAG in the syslog header."},
+    // Alerts
+    {"rule.id", T::String, false, false, "Id of the rule that raised the alert."},
+    {"rule.name", T::String, false, false, "Title of the rule."},
+    {"rule.ruleset", T::String, false, false, "The rule file."},
+    {"threat.technique.id", T::String, true, false, "MITRE ATT&CK technique ids (T1110, ...)."},
+    {"soc.group", T::String, false, false, "The correlation group key of an alert."},
+    {"soc.count", T::Int, false, false, "Number of events behind an alert."},
+    {"soc.evidence", T::String, true, false, "Ids or samples of the events behind an alert."},
+    // Heartbeats (event.dataset: soc.heartbeat)
+    {"soc.sensor.version", T::String, false, false, "Software version of the sensor."},
+    {"soc.sensor.uptime_seconds", T::Int, false, false, "Seconds since the sensor started."},
+    {"soc.sensor.events_sent", T::Int, false, false, "Events the sensor has sent in this run."},
+    {"soc.sensor.events_acked", T::Int, false, false, "Events the correlator has acknowledged in this run."},
+    {"soc.sensor.events_dropped", T::Int, false, false, "Events the sensor dropped (invalid, or no room)."},
+    {"soc.sensor.batches_resent", T::Int, false, false, "Batches sent again after a timeout or reconnect."},
+    {"soc.sensor.next_sequence", T::Int, false, false, "Sequence number of the next event the sensor will send."},
+};
+
+const std::unordered_map<std::string_view, const FieldSpec*>& index() {
+  static const auto* map = [] {
+    auto* m = new std::unordered_map<std::string_view, const FieldSpec*>();
+    for (const auto& f : kFields) (*m)[f.name] = &f;
+    return m;
+  }();
+  return *map;
+}
+
+}  // namespace
+
+std::span<const FieldSpec> field_specs() { return kFields; }
+
+const FieldSpec* find_field_spec(std::string_view name) {
+  const auto& m = index();
+  auto it = m.find(name);
+  return it == m.end() ? nullptr : it->second;
+}
+
+}  // namespace soc

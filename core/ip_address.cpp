@@ -1,0 +1,61 @@
+#include "core/ip_address.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+namespace soc {
+
+std::optional<IpAddress> IpAddress::parse(std::string_view text) {
+  // INET6_ADDRSTRLEN is 46; anything longer is not an address (and must not overflow buf).
+  char buf[64];
+  if (text.empty() || text.size() >= sizeof buf) return std::nullopt;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  IpAddress a;
+  if (text.find(':') == std::string_view::npos) {
+    if (inet_pton(AF_INET, buf, a.bytes_.data()) != 1) return std::nullopt;
+    a.v4_ = true;
+  } else {
+    if (inet_pton(AF_INET6, buf, a.bytes_.data()) != 1) return std::nullopt;
+    a.v4_ = false;
+  }
+  return a;
+}
+
+IpAddress IpAddress::v4(uint32_t host_order) {
+  IpAddress a;
+  a.bytes_[0] = static_cast<uint8_t>(host_order >> 24);
+  a.bytes_[1] = static_cast<uint8_t>(host_order >> 16);
+  a.bytes_[2] = static_cast<uint8_t>(host_order >> 8);
+  a.bytes_[3] = static_cast<uint8_t>(host_order);
+  a.v4_ = true;
+  return a;
+}
+
+IpAddress IpAddress::v6(const uint8_t bytes[16]) {
+  IpAddress a;
+  std::memcpy(a.bytes_.data(), bytes, 16);
+  a.v4_ = false;
+  return a;
+}
+
+std::string IpAddress::to_string() const {
+  char buf[INET6_ADDRSTRLEN];
+  inet_ntop(v4_ ? AF_INET : AF_INET6, bytes_.data(), buf, sizeof buf);
+  return buf;
+}
+
+bool IpAddress::in_prefix(const IpAddress& network, unsigned prefix_len) const {
+  if (v4_ != network.v4_) return false;
+  const unsigned max = v4_ ? 32 : 128;
+  if (prefix_len > max) return false;
+  const unsigned full = prefix_len / 8;
+  if (std::memcmp(bytes_.data(), network.bytes_.data(), full) != 0) return false;
+  const unsigned rest = prefix_len % 8;
+  if (rest == 0) return true;
+  const uint8_t mask = static_cast<uint8_t>(0xFF << (8 - rest));
+  return (bytes_[full] & mask) == (network.bytes_[full] & mask);
+}
+
+}  // namespace soc

@@ -1,0 +1,609 @@
+#include "core/json_codec.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+#include "core/fields.h"
+
+namespace soc {
+
+std::string_view to_string(DecodeError e) {
+  switch (e) {
+    case DecodeError::Empty: return "empty";
+    case DecodeError::TooLarge: return "too_large";
+    case DecodeError::Truncated: return "truncated";
+    case DecodeError::Syntax: return "syntax";
+    case DecodeError::InvalidUtf8: return "invalid_utf8";
+    case DecodeError::TooDeep: return "too_deep";
+    case DecodeError::NotObject: return "not_object";
+    case DecodeError::NestedArray: return "nested_array";
+    case DecodeError::BadNumber: return "bad_number";
+    case DecodeError::BadKey: return "bad_key";
+    case DecodeError::DuplicateKey: return "duplicate_key";
+    case DecodeError::TooManyFields: return "too_many_fields";
+    case DecodeError::WrongType: return "wrong_type";
+    case DecodeError::MissingField: return "missing_field";
+  }
+  return "unknown";
+}
+
+std::string DecodeFailure::message() const {
+  if (detail.empty()) return fmt::format("{} at byte {}", to_string(code), offset);
+  return fmt::format("{} at byte {}: {}", to_string(code), offset, detail);
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence starting at p (RFC 3629: no overlongs, no surrogates,
+// nothing above U+10FFFF), or 0 when the bytes there are not one.
+size_t utf8_sequence_length(const unsigned char* p, const unsigned char* end) {
+  const unsigned char c = p[0];
+  if (c < 0x80) return 1;
+  auto cont = [&](size_t i) { return p + i < end && (p[i] & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c == 0xE0) return p + 1 < end && p[1] >= 0xA0 && p[1] <= 0xBF && cont(2) ? 3 : 0;
+  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;
+  if (c == 0xED) return p + 1 < end && p[1] >= 0x80 && p[1] <= 0x9F && cont(2) ? 3 : 0;
+  if (c == 0xF0) return p + 1 < end && p[1] >= 0x90 && p[1] <= 0xBF && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c == 0xF4) return p + 1 < end && p[1] >= 0x80 && p[1] <= 0x8F && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+void append_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// A scalar as read from JSON, before it is typed by the field list.
+struct Scalar {
+  enum Kind { String, Int, Float, Bool, Null } kind = Null;
+  std::string text;  // String: unescaped text; Int/Float: the literal as written
+  int64_t i = 0;
+  double d = 0;
+  bool b = false;
+};
+
+class Parser {
+ public:
+  Parser(std::string_view in, Event& out, const DecodeLimits& limits)
+      : p_(reinterpret_cast<const unsigned char*>(in.data())),
+        begin_(p_),
+        end_(p_ + in.size()),
+        out_(out),
+        limits_(limits) {}
+
+  std::optional<DecodeFailure> run() {
+    skip_ws();
+    if (p_ == end_) return fail(DecodeError::Empty, "");
+    if (*p_ != '{') return fail(DecodeError::NotObject, "the event must be a JSON object");
+    std::string prefix;
+    if (!parse_object(prefix, 1)) return failure_;
+    skip_ws();
+    if (p_ != end_) return fail(DecodeError::Syntax, "characters after the object");
+    if (!check_duplicates()) return failure_;
+    return std::nullopt;
+  }
+
+ private:
+  std::optional<DecodeFailure> fail(DecodeError code, std::string detail) {
+    if (!failure_) failure_ = DecodeFailure{code, static_cast<size_t>(p_ - begin_), std::move(detail)};
+    return failure_;
+  }
+  bool error(DecodeError code, std::string detail = {}) {
+    fail(code, std::move(detail));
+    return false;
+  }
+  bool eof_error() { return error(DecodeError::Truncated, "input ended inside a value"); }
+
+  void skip_ws() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+  }
+
+  bool expect(char c) {
+    skip_ws();
+    if (p_ == end_) return eof_error();
+    if (*p_ != static_cast<unsigned char>(c)) {
+      return error(DecodeError::Syntax, fmt::format("expected '{}'", c));
+    }
+    ++p_;
+    return true;
+  }
+
+  // p_ at '{'.
+  bool parse_object(std::string& prefix, unsigned depth) {
+    if (depth > limits_.max_depth) {
+      return error(DecodeError::TooDeep, fmt::format("objects nested deeper than {}", limits_.max_depth));
+    }
+    ++p_;
+    skip_ws();
+    if (p_ == end_) return eof_error();
+    if (*p_ == '}') {
+      ++p_;
+      return true;
+    }
+    const size_t prefix_len = prefix.size();
+    while (true) {
+      skip_ws();
+      if (p_ == end_) return eof_error();
+      if (*p_ != '"') return error(DecodeError::Syntax, "expected a key string");
+      std::string key;
+      if (!parse_string(key)) return false;
+      if (key.empty()) return error(DecodeError::BadKey, "empty key");
+      if (prefix_len) prefix += '.';
+      prefix += key;
+      if (prefix.size() > limits_.max_key_bytes) {
+        return error(DecodeError::BadKey, fmt::format("key longer than {} bytes", limits_.max_key_bytes));
+      }
+      if (!expect(':')) return false;
+      skip_ws();
+      if (p_ == end_) return eof_error();
+      if (*p_ == '{') {
+        if (!parse_object(prefix, depth + 1)) return false;
+      } else if (*p_ == '[') {
+        if (!parse_array(prefix)) return false;
+      } else {
+        Scalar s;
+        if (!parse_scalar(s)) return false;
+        if (!add_scalar(prefix, std::move(s))) return false;
+      }
+      prefix.resize(prefix_len);
+      skip_ws();
+      if (p_ == end_) return eof_error();
+      if (*p_ == ',') {
+        ++p_;
+        continue;
+      }
+      if (*p_ == '}') {
+        ++p_;
+        return true;
+      }
+      return error(DecodeError::Syntax, "expected ',' or '}'");
+    }
+  }
+
+  // p_ at '['.
+  bool parse_array(const std::string& key) {
+    const unsigned char* start = p_;
+    ++p_;
+    List items;
+    skip_ws();
+    if (p_ == end_) return eof_error();
+    if (*p_ == ']') {
+      ++p_;
+    } else {
+      while (true) {
+        skip_ws();
+        if (p_ == end_) return eof_error();
+        if (*p_ == '[' || *p_ == '{') {
+          return error(DecodeError::NestedArray, fmt::format("{}: arrays may hold only scalars", key));
+        }
+        Scalar s;
+        if (!parse_scalar(s)) return false;
+        if (items.size() >= limits_.max_list_items) {
+          return error(DecodeError::TooManyFields, fmt::format("{}: more than {} list items", key, limits_.max_list_items));
+        }
+        if (s.kind != Scalar::Null) {
+          std::optional<Value> v = type_scalar(key, std::move(s), /*in_list=*/true);
+          if (!v) return false;
+          items.push_back(std::move(*v));
+        }
+        skip_ws();
+        if (p_ == end_) return eof_error();
+        if (*p_ == ',') {
+          ++p_;
+          continue;
+        }
+        if (*p_ == ']') {
+          ++p_;
+          break;
+        }
+        return error(DecodeError::Syntax, "expected ',' or ']'");
+      }
+    }
+    const FieldSpec* spec = find_field_spec(key);
+    if (spec && !spec->list) {
+      p_ = start;
+      return error(DecodeError::WrongType, fmt::format("{}: expected {}, got a list", key, to_string(spec->type)));
+    }
+    return add_field(key, Value(std::move(items)));
+  }
+
+  bool add_scalar(const std::string& key, Scalar s) {
+    if (s.kind == Scalar::Null) return true;  // null means absent
+    std::optional<Value> v = type_scalar(key, std::move(s), /*in_list=*/false);
+    if (!v) return false;
+    const FieldSpec* spec = find_field_spec(key);
+    if (spec && spec->list) return add_field(key, Value(List{std::move(*v)}));
+    return add_field(key, std::move(*v));
+  }
+
+  bool add_field(const std::string& key, Value v) {
+    if (out_.size() >= limits_.max_fields) {
+      return error(DecodeError::TooManyFields, fmt::format("more than {} fields", limits_.max_fields));
+    }
+    out_.append_unchecked(key, std::move(v));
+    return true;
+  }
+
+  // Gives a JSON scalar the type the field list documents for `key`.
+  std::optional<Value> type_scalar(const std::string& key, Scalar s, bool in_list) {
+    const FieldSpec* spec = find_field_spec(key);
+    (void)in_list;
+    if (!spec) {
+      switch (s.kind) {
+        case Scalar::String: return Value(std::move(s.text));
+        case Scalar::Int: return Value(s.i);
+        case Scalar::Float: return Value(s.d);
+        case Scalar::Bool: return Value(s.b);
+        case Scalar::Null: break;
+      }
+      return Value();
+    }
+    auto wrong = [&](std::string_view got) -> std::optional<Value> {
+      error(DecodeError::WrongType, fmt::format("{}: expected {}, got {}", key, to_string(spec->type), got));
+      return std::nullopt;
+    };
+    switch (spec->type) {
+      case ValueType::String:
+        // Numbers and booleans in keyword fields (event.code: 4625) are kept as their text.
+        if (s.kind == Scalar::String || s.kind == Scalar::Int || s.kind == Scalar::Float) return Value(std::move(s.text));
+        if (s.kind == Scalar::Bool) return Value(s.b ? "true" : "false");
+        break;
+      case ValueType::Int:
+        if (s.kind == Scalar::Int) return Value(s.i);
+        return wrong(s.kind == Scalar::String ? "a string" : s.kind == Scalar::Float ? "a fraction" : "a boolean");
+      case ValueType::Float:
+        if (s.kind == Scalar::Float) return Value(s.d);
+        if (s.kind == Scalar::Int) return Value(static_cast<double>(s.i));
+        return wrong(s.kind == Scalar::String ? "a string" : "a boolean");
+      case ValueType::Bool:
+        if (s.kind == Scalar::Bool) return Value(s.b);
+        return wrong("a non-boolean");
+      case ValueType::Ip:
+        if (s.kind == Scalar::String) {
+          if (auto ip = IpAddress::parse(s.text)) return Value(*ip);
+          return wrong(fmt::format("\"{}\"", s.text.substr(0, 64)));
+        }
+        return wrong("a non-string");
+      case ValueType::Timestamp:
+        if (s.kind == Scalar::String) {
+          if (auto t = parse_rfc3339(s.text)) return Value(*t);
+          return wrong(fmt::format("\"{}\" (RFC 3339 required)", s.text.substr(0, 64)));
+        }
+        return wrong("a non-string (RFC 3339 required)");
+      case ValueType::List:
+        break;
+    }
+    return wrong("another type");
+  }
+
+  bool parse_scalar(Scalar& s) {
+    const unsigned char c = *p_;
+    if (c == '"') {
+      s.kind = Scalar::String;
+      return parse_string(s.text);
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) return parse_number(s);
+    if (c == 't') return literal("true", s, Scalar::Bool, true);
+    if (c == 'f') return literal("false", s, Scalar::Bool, false);
+    if (c == 'n') return literal("null", s, Scalar::Null, false);
+    return error(DecodeError::Syntax, "expected a value");
+  }
+
+  bool literal(std::string_view word, Scalar& s, Scalar::Kind kind, bool b) {
+    const size_t avail = static_cast<size_t>(end_ - p_);
+    const size_t n = std::min(avail, word.size());
+    if (std::memcmp(p_, word.data(), n) != 0) return error(DecodeError::Syntax, "expected a value");
+    if (n < word.size()) {
+      p_ = end_;
+      return eof_error();
+    }
+    p_ += word.size();
+    s.kind = kind;
+    s.b = b;
+    return true;
+  }
+
+  bool parse_number(Scalar& s) {
+    const unsigned char* start = p_;
+    bool is_float = false;
+    if (*p_ == '-') ++p_;
+    if (p_ == end_) return eof_error();
+    if (*p_ == '0') {
+      ++p_;
+    } else if (*p_ >= '1' && *p_ <= '9') {
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    } else {
+      return error(DecodeError::Syntax, "bad number");
+    }
+    if (p_ < end_ && *p_ == '.') {
+      is_float = true;
+      ++p_;
+      if (p_ == end_) return eof_error();
+      if (!(*p_ >= '0' && *p_ <= '9')) return error(DecodeError::Syntax, "bad number");
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      is_float = true;
+      ++p_;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ == end_) return eof_error();
+      if (!(*p_ >= '0' && *p_ <= '9')) return error(DecodeError::Syntax, "bad number");
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    }
+    const char* first = reinterpret_cast<const char*>(start);
+    const char* last = reinterpret_cast<const char*>(p_);
+    s.text.assign(first, last);
+    if (!is_float) {
+      auto [ptr, ec] = std::from_chars(first, last, s.i);
+      if (ec != std::errc() || ptr != last) {
+        p_ = start;
+        return error(DecodeError::BadNumber, fmt::format("integer {} out of range", s.text.substr(0, 32)));
+      }
+      s.kind = Scalar::Int;
+      return true;
+    }
+    auto [ptr, ec] = std::from_chars(first, last, s.d);
+    if (ec != std::errc() || ptr != last || !std::isfinite(s.d)) {
+      p_ = start;
+      return error(DecodeError::BadNumber, fmt::format("number {} out of range", s.text.substr(0, 32)));
+    }
+    s.kind = Scalar::Float;
+    return true;
+  }
+
+  bool hex4(uint32_t& out) {
+    if (end_ - p_ < 4) {
+      p_ = end_;
+      return eof_error();
+    }
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const unsigned char c = p_[i];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= c - '0';
+      else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
+      else return error(DecodeError::Syntax, "bad \\u escape");
+    }
+    p_ += 4;
+    out = v;
+    return true;
+  }
+
+  // p_ at the opening quote.
+  bool parse_string(std::string& out) {
+    ++p_;
+    out.clear();
+    while (true) {
+      // ASCII fast path: copy runs of plain characters at once.
+      const unsigned char* run = p_;
+      while (p_ < end_ && *p_ >= 0x20 && *p_ < 0x80 && *p_ != '"' && *p_ != '\\') ++p_;
+      out.append(reinterpret_cast<const char*>(run), static_cast<size_t>(p_ - run));
+      if (p_ == end_) return eof_error();
+      const unsigned char c = *p_;
+      if (c == '"') {
+        ++p_;
+        return true;
+      }
+      if (c < 0x20) return error(DecodeError::Syntax, "control character in a string");
+      if (c >= 0x80) {
+        const size_t n = utf8_sequence_length(p_, end_);
+        if (n == 0) return error(DecodeError::InvalidUtf8, "bytes that are not UTF-8 in a string");
+        out.append(reinterpret_cast<const char*>(p_), n);
+        p_ += n;
+        continue;
+      }
+      // Backslash escape.
+      ++p_;
+      if (p_ == end_) return eof_error();
+      const unsigned char e = *p_++;
+      switch (e) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          uint32_t cp = 0;
+          if (!hex4(cp)) return false;
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            uint32_t lo = 0;
+            if (end_ - p_ < 2) {
+              p_ = end_;
+              return eof_error();
+            }
+            if (p_[0] != '\\' || p_[1] != 'u') return error(DecodeError::InvalidUtf8, "lone surrogate escape");
+            p_ += 2;
+            if (!hex4(lo)) return false;
+            if (lo < 0xDC00 || lo > 0xDFFF) return error(DecodeError::InvalidUtf8, "lone surrogate escape");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            return error(DecodeError::InvalidUtf8, "lone surrogate escape");
+          }
+          append_utf8(out, cp);
+          break;
+        }
+        default:
+          --p_;
+          return error(DecodeError::Syntax, "bad escape");
+      }
+    }
+  }
+
+  bool check_duplicates() {
+    const size_t n = out_.size();
+    if (n < 2) return true;
+    std::vector<std::string_view> keys;
+    keys.reserve(n);
+    for (const auto& f : out_) keys.push_back(f.key);
+    std::sort(keys.begin(), keys.end());
+    auto dup = std::adjacent_find(keys.begin(), keys.end());
+    if (dup != keys.end()) {
+      p_ = begin_;
+      return error(DecodeError::DuplicateKey, fmt::format("{} appears twice", *dup));
+    }
+    return true;
+  }
+
+  const unsigned char* p_;
+  const unsigned char* begin_;
+  const unsigned char* end_;
+  Event& out_;
+  const DecodeLimits& limits_;
+  std::optional<DecodeFailure> failure_;
+};
+
+}  // namespace
+
+std::optional<DecodeFailure> decode_event_into(std::string_view json, Event& out, const DecodeLimits& limits) {
+  out.clear();
+  if (json.size() > limits.max_bytes) {
+    return DecodeFailure{DecodeError::TooLarge, limits.max_bytes,
+                         fmt::format("{} bytes, limit {}", json.size(), limits.max_bytes)};
+  }
+  Parser parser(json, out, limits);
+  return parser.run();
+}
+
+Result<Event, DecodeFailure> decode_event(std::string_view json, const DecodeLimits& limits) {
+  Event e;
+  if (auto f = decode_event_into(json, e, limits)) return fail(std::move(*f));
+  return e;
+}
+
+std::optional<std::string_view> missing_required_field(const Event& event) {
+  for (const auto& spec : field_specs()) {
+    if (!spec.required || spec.name == "observer.name" || spec.name == "site.id") continue;
+    if (!event.contains(spec.name)) return spec.name;
+  }
+  return std::nullopt;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    const unsigned char* run = p;
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') ++p;
+    out.append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+    if (p == end) break;
+    const unsigned char c = *p;
+    if (c >= 0x80) {
+      const size_t n = utf8_sequence_length(p, end);
+      if (n == 0) {
+        out += "\xEF\xBF\xBD";  // U+FFFD for each byte that is not UTF-8
+        ++p;
+      } else {
+        out.append(reinterpret_cast<const char*>(p), n);
+        p += n;
+      }
+      continue;
+    }
+    ++p;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+    }
+  }
+  out += '"';
+}
+
+namespace {
+
+void append_value(std::string& out, const Value& v) {
+  switch (v.type()) {
+    case ValueType::String: append_json_string(out, v.as_string()); break;
+    case ValueType::Int: fmt::format_to(std::back_inserter(out), "{}", v.as_int()); break;
+    case ValueType::Float: {
+      const double d = v.as_float();
+      if (!std::isfinite(d)) {
+        out += "null";
+        break;
+      }
+      const size_t start = out.size();
+      fmt::format_to(std::back_inserter(out), "{}", d);
+      // Keep the value a float when it is read back: "2" would come back as an integer.
+      if (out.find_first_of(".eEn", start) == std::string::npos) out += ".0";
+      break;
+    }
+    case ValueType::Bool: out += v.as_bool() ? "true" : "false"; break;
+    case ValueType::Ip:
+      out += '"';
+      out += v.as_ip().to_string();
+      out += '"';
+      break;
+    case ValueType::Timestamp:
+      out += '"';
+      append_rfc3339(out, v.as_timestamp());
+      out += '"';
+      break;
+    case ValueType::List: {
+      out += '[';
+      bool first = true;
+      for (const auto& item : v.as_list()) {
+        if (!first) out += ',';
+        first = false;
+        // Lists do not nest on the wire: a nested list (built in code) is written as its text.
+        if (item.is_list()) append_json_string(out, item.to_text());
+        else append_value(out, item);
+      }
+      out += ']';
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+void encode_event(const Event& event, std::string& out) {
+  out += '{';
+  bool first = true;
+  for (const auto& f : event) {
+    if (!first) out += ',';
+    first = false;
+    append_json_string(out, f.key);
+    out += ':';
+    append_value(out, f.value);
+  }
+  out += '}';
+}
+
+std::string encode_event(const Event& event) {
+  std::string out;
+  out.reserve(256);
+  encode_event(event, out);
+  return out;
+}
+
+}  // namespace soc
