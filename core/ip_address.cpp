@@ -10,6 +10,8 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   // INET6_ADDRSTRLEN is 46; anything longer is not an address (and must not overflow buf).
   char buf[64];
   if (text.empty() || text.size() >= sizeof buf) return std::nullopt;
+  // inet_pton stops at a NUL: "1.2.3.4\0junk" (e.g. from a JSON "\u0000") is not an address.
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
   IpAddress a;
@@ -41,6 +43,19 @@ IpAddress IpAddress::v6(const uint8_t bytes[16]) {
 }
 
 std::string IpAddress::to_string() const {
+  if (v4_) {
+    // inet_ntop formats IPv4 through sprintf: this is several times faster on the hot path.
+    char buf[16];
+    char* p = buf;
+    for (int i = 0; i < 4; ++i) {
+      unsigned v = bytes_[i];
+      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+      if (v >= 10) *p++ = static_cast<char>('0' + (v / 10) % 10);
+      *p++ = static_cast<char>('0' + v % 10);
+      if (i < 3) *p++ = '.';
+    }
+    return std::string(buf, p);
+  }
   char buf[INET6_ADDRSTRLEN];
   inet_ntop(v4_ ? AF_INET : AF_INET6, bytes_.data(), buf, sizeof buf);
   return buf;

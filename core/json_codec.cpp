@@ -1,6 +1,6 @@
 #include "core/json_codec.h"
 
-#include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
@@ -544,7 +544,11 @@ namespace {
 void append_value(std::string& out, const Value& v) {
   switch (v.type()) {
     case ValueType::String: append_json_string(out, v.as_string()); break;
-    case ValueType::Int: fmt::format_to(std::back_inserter(out), "{}", v.as_int()); break;
+    case ValueType::Int: {
+      const fmt::format_int text(v.as_int());
+      out.append(text.data(), text.size());
+      break;
+    }
     case ValueType::Float: {
       const double d = v.as_float();
       if (!std::isfinite(d)) {

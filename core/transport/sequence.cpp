@@ -1,33 +1,47 @@
 #include "core/transport/sequence.h"
 
+#include <algorithm>
+
 namespace soc::transport {
 
 SequenceVerdict SequenceTracker::on_batch(uint64_t epoch, uint64_t first, uint32_t count) {
   SequenceVerdict v;
   const uint64_t end = first + count;
-  if (!started_ || epoch != epoch_) {
-    v.restarted = started_;
-    started_ = true;
-    epoch_ = epoch;
-    next_ = end;
+  auto run = std::find_if(runs_.begin(), runs_.end(), [&](const Run& r) { return r.epoch == epoch; });
+  if (run == runs_.end()) {
+    v.restarted = !runs_.empty() && epoch > newest_;
+    newest_ = std::max(newest_, epoch);
+    if (runs_.size() >= kMaxRuns) {
+      // Forget the oldest epoch: its sender is long gone.
+      runs_.erase(std::min_element(runs_.begin(), runs_.end(),
+                                   [](const Run& a, const Run& b) { return a.epoch < b.epoch; }));
+    }
+    runs_.push_back({epoch, end});
     v.accept_from = first;
     v.accept_to = end;
     return v;
   }
-  if (end <= next_) {
+  if (end <= run->next) {
     v.duplicate = count;
     v.accept_from = v.accept_to = end;
     return v;
   }
-  if (first > next_) {
-    v.lost = first - next_;
-  } else if (first < next_) {
-    v.duplicate = next_ - first;
+  if (first > run->next) {
+    v.lost = first - run->next;
+  } else if (first < run->next) {
+    v.duplicate = run->next - first;
   }
-  v.accept_from = first > next_ ? first : next_;
+  v.accept_from = std::max(first, run->next);
   v.accept_to = end;
-  next_ = end;
+  run->next = end;
   return v;
+}
+
+uint64_t SequenceTracker::next_expected(uint64_t epoch) const {
+  for (const auto& r : runs_) {
+    if (r.epoch == epoch) return r.next;
+  }
+  return 0;
 }
 
 }  // namespace soc::transport

@@ -2,16 +2,22 @@
 // (a gap), what is a repeat. Pure logic, one instance per sensor, not thread-safe.
 //
 // Semantics (docs/wire-protocol.md, "Sequence numbers"):
-// - Sequence numbers count events within one epoch (one run of a sender). A batch carries the
-//   first number and the count.
-// - The first batch seen from a sensor, and the first batch of a new epoch (the sender
-//   restarted), start the count afresh: nothing is called lost, the restart is counted.
-// - A batch that starts beyond the next expected number leaves a gap: the gap is lost.
-// - A batch below the next expected number is a repeat (at-least-once resend); a batch that
-//   straddles it is accepted from the expected number on.
+// - Sequence numbers count events within one epoch (one run of a sender; the epoch is the
+//   sender's start time in microseconds). A batch carries the first number and the count.
+// - The first batch of a sensor, and the first batch of a new epoch, start the count afresh:
+//   nothing is called lost. An epoch newer than every one seen before is a restart of the
+//   sender and is counted as such.
+// - Batches of an earlier epoch can still arrive after a restart (what the correlator had
+//   queued from the old connection): they are accounted within their own epoch, not as a
+//   restart. The last kMaxRuns epochs are remembered.
+// - A batch that starts beyond the next expected number of its epoch leaves a gap: the gap is
+//   lost. A batch below it is a repeat (an at-least-once resend); a batch that straddles it is
+//   accepted from the expected number on.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace soc::transport {
 
@@ -20,21 +26,27 @@ struct SequenceVerdict {
   uint64_t accept_to = 0;
   uint64_t lost = 0;
   uint64_t duplicate = 0;
-  bool restarted = false;  // a new epoch replaced an earlier one
+  bool restarted = false;  // a newer epoch replaced an earlier one
 };
 
 class SequenceTracker {
  public:
+  static constexpr size_t kMaxRuns = 4;
+
   SequenceVerdict on_batch(uint64_t epoch, uint64_t first, uint32_t count);
-  // The next sequence number expected: every event below it has been seen (or called lost).
-  uint64_t next_expected() const { return next_; }
-  uint64_t epoch() const { return epoch_; }
-  bool started() const { return started_; }
+  // The next sequence number expected in `epoch`: every event below it has been seen (or called
+  // lost). 0 for an epoch not (or no longer) tracked.
+  uint64_t next_expected(uint64_t epoch) const;
+  // The newest epoch seen (0 before any batch).
+  uint64_t newest_epoch() const { return newest_; }
 
  private:
-  bool started_ = false;
-  uint64_t epoch_ = 0;
-  uint64_t next_ = 0;
+  struct Run {
+    uint64_t epoch;
+    uint64_t next;
+  };
+  std::vector<Run> runs_;
+  uint64_t newest_ = 0;
 };
 
 }  // namespace soc::transport

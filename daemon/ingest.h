@@ -1,0 +1,75 @@
+// The correlator's ingest stage: takes what the transport delivers, accounts for sequence
+// numbers per sensor (received, lost, repeated), decodes and checks each event, stamps it with
+// the identity the sensor's key proves (observer.name, site.id), counts it, and hands it on:
+// to the events-out file, to the live feed, and (later issues) to enrichment and rules.
+//
+// Single-threaded: owned by the correlator's main loop.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/event.h"
+#include "core/json_codec.h"
+#include "core/transport/publisher.h"
+#include "core/transport/receiver.h"
+#include "core/transport/sequence.h"
+#include "daemon/event_log.h"
+#include "daemon/telemetry/metrics.h"
+
+namespace soc::daemon {
+
+struct IngestLimits {
+  size_t max_datasets_per_sensor = 64;  // beyond: counted under dataset="other"
+  size_t max_sensors = 4096;            // only reachable in --insecure mode
+  size_t max_counters_per_sensor = 64;  // heartbeat counters exported per sensor
+};
+
+class Ingest {
+ public:
+  // `events_out` and `feed` may be null.
+  Ingest(telemetry::Registry& metrics, EventLog* events_out, transport::Publisher* feed, IngestLimits limits = {});
+
+  // Handles one delivery and acknowledges it through `rx`.
+  void handle(transport::Receiver& rx, const transport::Delivery& d);
+  // Counts a refusal reported by the transport (soc_messages_rejected_total{reason}).
+  void count_rejected(std::string_view reason);
+
+  uint64_t events_accepted() const { return events_accepted_; }
+
+ private:
+  struct SensorState {
+    std::string id, site;
+    transport::SequenceTracker seq;
+    telemetry::Counter lost, duplicate, restarts, batches, heartbeats;
+    telemetry::Gauge last_seen;
+    std::unordered_map<std::string, telemetry::Counter> received;  // by dataset
+    telemetry::Counter received_other;
+    std::unordered_map<std::string, telemetry::Counter> rejected;  // by reason
+    std::unordered_map<std::string, telemetry::Gauge> reported;    // heartbeat counters by name
+    uint64_t rejects_logged = 0;
+  };
+
+  void count_rejected_init(std::string_view reason);
+  SensorState* sensor(std::string_view id, std::string_view site);
+  void handle_batch(transport::Receiver& rx, const transport::Delivery& d, SensorState& s);
+  void handle_heartbeat(const transport::Delivery& d, SensorState& s);
+  void reject_event(SensorState& s, std::string_view reason, uint64_t seq, std::string_view detail);
+  telemetry::Counter& received_counter(SensorState& s, std::string_view dataset);
+  void emit(std::string_view topic, const Event& e);
+
+  telemetry::Registry& metrics_;
+  EventLog* events_out_;
+  transport::Publisher* feed_;
+  IngestLimits limits_;
+  std::unordered_map<std::string, std::unique_ptr<SensorState>> sensors_;
+  std::unordered_map<std::string, telemetry::Counter> rejected_messages_;
+  Event event_;        // reused for every event: its fields keep their capacity
+  std::string line_;   // reused encoding buffer
+  uint64_t events_accepted_ = 0;
+};
+
+}  // namespace soc::daemon

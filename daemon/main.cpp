@@ -1,0 +1,143 @@
+// soc-correlator: receives events from the sensors, accounts for them, exports metrics, writes
+// them for replay and publishes a live feed. Later issues add enrichment, rules and alerts.
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+
+#include "core/config/command_line.h"
+#include "core/config/sensor_allowlist.h"
+#include "core/log.h"
+#include "core/transport/keys.h"
+#include "core/transport/publisher.h"
+#include "core/transport/receiver.h"
+#include "daemon/event_log.h"
+#include "daemon/ingest.h"
+#include "daemon/telemetry/metrics.h"
+#include "soc_build_config.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reopen{false};
+
+void on_signal(int sig) {
+  if (sig == SIGHUP) g_reopen = true;
+  else g_stop = true;
+}
+
+void install_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: let the poll return so the loop sees the flag
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+int config_error(const std::string& message) {
+  std::fprintf(stderr, "soc-correlator: %s\n", message.c_str());
+  return soc::config::kExitConfig;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace soc;
+  std::string listen = "tcp://127.0.0.1:7700";
+  std::string server_key;
+  std::string allow;
+  bool insecure = false;
+  std::string metrics_address = "127.0.0.1:9750";
+  std::string events_out;
+  std::string publish = "tcp://127.0.0.1:7701";
+  std::string log_level = "info";
+  int64_t max_message_bytes = 64 << 20;
+
+  config::CommandLine cli("soc-correlator",
+                          "The central correlator: receives events from sensors over ZeroMQ (CURVE), counts them per "
+                          "sensor, exports Prometheus metrics, writes accepted events as JSON lines and publishes a "
+                          "live feed for `socctl tail`.");
+  cli.root()
+      .option("listen", listen, "ZeroMQ endpoint the sensors connect to")
+      .option("server-key", server_key, "The correlator's CURVE secret key file (socctl keygen); required unless --insecure")
+      .option("allow", allow, "YAML allowlist of sensors: sensors: [{id, site, public_key}] (an inventory file works too)")
+      .flag("insecure", insecure, "Accept plain TCP without CURVE or allowlist (lab use only)")
+      .option("metrics", metrics_address, "ADDR:PORT for Prometheus /metrics")
+      .option("events-out", events_out, "Append every accepted event to this JSON-lines file")
+      .option("publish", publish, "ZeroMQ endpoint of the live feed (socctl tail); empty disables it")
+      .option("max-message-bytes", max_message_bytes, "Largest message a sensor may send")
+      .option("log-level", log_level, "debug, info, warn or error");
+  if (auto code = cli.parse(argc, argv)) return *code;
+
+  log::Level level;
+  if (!log::parse_level(log_level, level)) return config_error("--log-level must be debug, info, warn or error");
+  log::set_level(level);
+
+  transport::ReceiverConfig rc;
+  rc.endpoint = listen;
+  rc.insecure = insecure;
+  rc.max_message_bytes = static_cast<size_t>(max_message_bytes);
+  if (max_message_bytes < 1024) return config_error("--max-message-bytes must be at least 1024");
+  if (!insecure) {
+    if (server_key.empty()) return config_error("--server-key is required (or --insecure for a lab)");
+    if (allow.empty()) return config_error("--allow is required (or --insecure for a lab)");
+    auto key = transport::read_key_file(server_key);
+    if (!key) return config_error(key.error().message);
+    rc.server_secret_key = *key;
+  }
+  if (!allow.empty()) {
+    config::SensorAllowlist list;
+    std::vector<Diagnostic> diags;
+    std::string source;
+    if (!config::load_sensor_allowlist(allow, list, diags, source)) {
+      std::fputs(render_all(diags, source).c_str(), stderr);
+      return config::kExitConfig;
+    }
+    rc.allowlist = std::move(list.sensors);
+  }
+
+  daemon::telemetry::Registry metrics;
+  metrics.gauge("soc_build_info", "Build information of the correlator.", {{"version", SOC_VERSION}}).set(1);
+  daemon::EventLog events_log;
+  if (!events_out.empty()) {
+    if (auto r = events_log.open(events_out); !r) return config_error(r.error().message);
+  }
+  std::unique_ptr<transport::Publisher> feed;
+  if (!publish.empty()) {
+    auto p = transport::Publisher::bind(publish);
+    if (!p) {
+      log::error("correlator", "{}", p.error().message);
+      return 1;
+    }
+    feed = std::move(*p);
+  }
+  daemon::Ingest ingest(metrics, events_out.empty() ? nullptr : &events_log, feed.get());
+  auto rx = transport::Receiver::bind(rc, [&](std::string_view reason, std::string_view) { ingest.count_rejected(reason); });
+  if (!rx) {
+    log::error("correlator", "{}", rx.error().message);
+    return 1;
+  }
+  if (auto r = metrics.serve(metrics_address); !r) {
+    log::error("correlator", "{}", r.error().message);
+    return 1;
+  }
+  install_signals();
+  log::info("correlator", "listening on {} ({}, {} sensors allowed), metrics on http://{}/metrics{}", listen,
+            insecure ? "INSECURE plain TCP" : "CURVE", rc.allowlist.size(), metrics_address,
+            feed ? ", live feed on " + publish : "");
+
+  transport::Delivery d;
+  while (!g_stop) {
+    if (g_reopen.exchange(false) && events_log.is_open()) {
+      if (auto r = events_log.reopen(); !r) log::error("correlator", "{}", r.error().message);
+    }
+    if (feed) feed->update_subscriptions();
+    if ((*rx)->next(d, std::chrono::milliseconds(200))) ingest.handle(**rx, d);
+  }
+  events_log.flush();
+  log::info("correlator", "stopping after {} accepted events", ingest.events_accepted());
+  return 0;
+}

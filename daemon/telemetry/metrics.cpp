@@ -1,0 +1,66 @@
+#include "daemon/telemetry/metrics.h"
+
+#include <fmt/core.h>
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <map>
+#include <mutex>
+
+namespace soc::daemon::telemetry {
+
+void Counter::inc(double v) { static_cast<prometheus::Counter*>(impl_)->Increment(v); }
+double Counter::value() const { return static_cast<prometheus::Counter*>(impl_)->Value(); }
+void Gauge::set(double v) { static_cast<prometheus::Gauge*>(impl_)->Set(v); }
+void Gauge::inc(double v) { static_cast<prometheus::Gauge*>(impl_)->Increment(v); }
+double Gauge::value() const { return static_cast<prometheus::Gauge*>(impl_)->Value(); }
+
+struct Registry::Impl {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<prometheus::Exposer> exposer;
+  std::mutex mutex;  // family creation; the metric values themselves are atomic
+  std::map<std::string, prometheus::Family<prometheus::Counter>*> counters;
+  std::map<std::string, prometheus::Family<prometheus::Gauge>*> gauges;
+};
+
+Registry::Registry() : impl_(std::make_unique<Impl>()) {}
+Registry::~Registry() = default;
+
+namespace {
+std::map<std::string, std::string> to_map(const Labels& labels) {
+  return std::map<std::string, std::string>(labels.begin(), labels.end());
+}
+}  // namespace
+
+Counter Registry::counter(const std::string& name, const std::string& help, const Labels& labels) {
+  std::lock_guard lock(impl_->mutex);
+  auto& fam = impl_->counters[name];
+  if (!fam) fam = &prometheus::BuildCounter().Name(name).Help(help).Register(*impl_->registry);
+  return Counter(&fam->Add(to_map(labels)));
+}
+
+Gauge Registry::gauge(const std::string& name, const std::string& help, const Labels& labels) {
+  std::lock_guard lock(impl_->mutex);
+  auto& fam = impl_->gauges[name];
+  if (!fam) fam = &prometheus::BuildGauge().Name(name).Help(help).Register(*impl_->registry);
+  return Gauge(&fam->Add(to_map(labels)));
+}
+
+Result<void> Registry::serve(const std::string& address) {
+  try {
+    impl_->exposer = std::make_unique<prometheus::Exposer>(address, 2);
+    impl_->exposer->RegisterCollectable(impl_->registry);
+  } catch (const std::exception& e) {
+    return fail("bind", fmt::format("cannot serve metrics on {}: {}", address, e.what()));
+  }
+  return {};
+}
+
+std::string Registry::serialize() const {
+  return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
+}
+
+}  // namespace soc::daemon::telemetry

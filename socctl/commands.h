@@ -1,0 +1,63 @@
+// socctl subcommands. Each registers its options on the command line, then runs if selected;
+// run functions return the process exit code.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config/command_line.h"
+
+namespace soc::ctl {
+
+struct KeygenOptions {
+  std::string out;
+  bool force = false;
+};
+void add_keygen(config::Command& root, KeygenOptions& o, config::Command*& cmd);
+int run_keygen(const KeygenOptions& o);
+
+// Flags every sensor-like sender shares (socctl send, later the sensors).
+struct ConnectOptions {
+  std::string connect = "tcp://127.0.0.1:7700";
+  std::string server_pub;
+  std::string key;
+  std::string sensor_id;
+  std::string site;
+  bool insecure = false;
+};
+void add_connect_options(config::Command& cmd, ConnectOptions& o);
+
+struct SendOptions {
+  ConnectOptions conn;
+  int64_t timeout_s = 30;
+  int64_t batch = 512;
+  int64_t heartbeat_s = 10;
+  bool quiet = false;
+  std::vector<std::string> files;
+};
+void add_send(config::Command& root, SendOptions& o, config::Command*& cmd);
+int run_send(const SendOptions& o);
+
+struct TailOptions {
+  std::string connect = "tcp://127.0.0.1:7701";
+  bool alerts = false;
+  bool heartbeats = false;
+  bool all = false;
+  int64_t count = 0;
+  double timeout_s = 0;
+};
+void add_tail(config::Command& root, TailOptions& o, config::Command*& cmd);
+int run_tail(const TailOptions& o);
+
+struct DemoOptions {
+  bool once = false;
+  std::string examples;  // folder with events/*.jsonl; found next to the binary when empty
+  std::string metrics = "127.0.0.1:9750";
+  int64_t port = 0;      // first of the ports used (0: pick free ones)
+  double rate = 200;     // events per second per sensor in the live view (0: as fast as possible)
+};
+void add_demo(config::Command& root, DemoOptions& o, config::Command*& cmd);
+int run_demo(const DemoOptions& o, const char* argv0);
+
+}  // namespace soc::ctl

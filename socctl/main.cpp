@@ -1,0 +1,28 @@
+// socctl: the operator's tool. Keys, sending events, watching the live feed, the demo; later
+// rules, replay, inventory and reports.
+#include <signal.h>
+
+#include "core/config/command_line.h"
+#include "socctl/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace soc;
+  signal(SIGPIPE, SIG_IGN);
+  config::CommandLine cli("socctl", "Operator tool of the SOC monitoring system.");
+  cli.root().require_subcommand();
+  ctl::KeygenOptions keygen;
+  ctl::SendOptions send;
+  ctl::TailOptions tail;
+  ctl::DemoOptions demo;
+  config::Command *keygen_cmd, *send_cmd, *tail_cmd, *demo_cmd;
+  ctl::add_keygen(cli.root(), keygen, keygen_cmd);
+  ctl::add_send(cli.root(), send, send_cmd);
+  ctl::add_tail(cli.root(), tail, tail_cmd);
+  ctl::add_demo(cli.root(), demo, demo_cmd);
+  if (auto code = cli.parse(argc, argv)) return *code;
+  if (keygen_cmd->selected()) return ctl::run_keygen(keygen);
+  if (send_cmd->selected()) return ctl::run_send(send);
+  if (tail_cmd->selected()) return ctl::run_tail(tail);
+  if (demo_cmd->selected()) return ctl::run_demo(demo, argv[0]);
+  return config::kExitUsage;
+}
