@@ -34,6 +34,8 @@ struct SendOptions {
   int64_t batch = 512;
   int64_t heartbeat_s = 10;
   bool quiet = false;
+  double rate = 0;    // events per second (0: as fast as the correlator takes them)
+  bool loop = false;  // start the files over at their end, until interrupted
   std::vector<std::string> files;
 };
 void add_send(config::Command& root, SendOptions& o, config::Command*& cmd);

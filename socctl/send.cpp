@@ -2,6 +2,9 @@
 // would. Exits 0 once the correlator has acknowledged every event; 1 with the reason otherwise
 // (lines that are not valid events are reported as FILE:LINE, skipped, and make the exit 1 after
 // the valid ones were delivered).
+#include <signal.h>
+
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 
@@ -31,10 +34,15 @@ void add_send(config::Command& root, SendOptions& o, config::Command*& cmd) {
       .option("batch", o.batch, "Events per batch")
       .option("heartbeat", o.heartbeat_s, "Seconds between heartbeats")
       .flag("quiet", o.quiet, "Print nothing on success")
+      .option("rate", o.rate, "Events per second (0: as fast as the correlator takes them)")
+      .flag("loop", o.loop, "Send the files again and again until interrupted (demos)")
       .positionals("files", o.files, "JSON-lines files of events (- for standard input)", true);
 }
 
 namespace {
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop = true; }
 
 int fail_usage(const std::string& msg) {
   std::fprintf(stderr, "socctl send: %s\n", msg.c_str());
@@ -79,10 +87,19 @@ int run_send(const SendOptions& o) {
     return 1;
   }
   auto& tx = **sender;
+  if (o.loop) {  // a looping sender ends on a signal, after delivering what it sent
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+  }
   const auto started = std::chrono::steady_clock::now();
   uint64_t invalid = 0, sent = 0;
   Event event;
-  for (const auto& path : o.files) {
+  std::vector<std::string> files = o.files;
+  for (size_t fi = 0; fi < files.size() && !g_stop; ++fi) {
+    const std::string path = files[fi];  // a copy: --loop appends to `files`
+    if (o.loop && fi + 1 == files.size()) files.insert(files.end(), o.files.begin(), o.files.end());
     LineReader reader;
     if (auto r = reader.open(path); !r) {
       std::fprintf(stderr, "socctl send: %s\n", r.error().message.c_str());
@@ -90,7 +107,7 @@ int run_send(const SendOptions& o) {
     }
     std::string_view line;
     bool truncated;
-    while (reader.next(line, truncated)) {
+    while (!g_stop && reader.next(line, truncated)) {
       if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
       std::string reason;
       if (truncated) {
@@ -109,6 +126,19 @@ int run_send(const SendOptions& o) {
         return 1;
       }
       ++sent;
+      if (o.rate > 0) {  // pace: wait (servicing acks) until this event is due
+        const auto due = started + std::chrono::duration<double>(static_cast<double>(sent) / o.rate);
+        while (!g_stop) {
+          const auto now = std::chrono::steady_clock::now();
+          if (now >= due) break;
+          if (auto r = tx.poll(std::chrono::duration_cast<std::chrono::milliseconds>(due - now) +
+                               std::chrono::milliseconds(1));
+              !r) {
+            std::fprintf(stderr, "socctl send: %s\n", r.error().message.c_str());
+            return 1;
+          }
+        }
+      }
     }
     if (!reader.error().empty()) {
       std::fprintf(stderr, "socctl send: reading %s: %s\n", path.c_str(), reader.error().c_str());
