@@ -123,11 +123,16 @@ void Ingest::handle_batch(transport::Receiver& rx, const transport::Delivery& d,
   const auto v = s.seq.on_batch(h.epoch, h.seq, h.count);
   if (v.restarted) {
     s.restarts.inc();
-    log::info("ingest", "sensor {} restarted (new epoch); its sequence starts again at {}", s.id, h.seq);
+    if (++s.restarts_logged <= 10 || s.restarts_logged % 1000 == 0) {
+      log::info("ingest", "sensor {} restarted (new epoch); its sequence starts again at {}", s.id, h.seq);
+    }
   }
   if (v.lost) {
     s.lost.inc(static_cast<double>(v.lost));
-    log::warn("ingest", "sensor {}: {} events lost before #{}", s.id, v.lost, h.seq);
+    if (++s.gaps_logged <= 10 || s.gaps_logged % 1000 == 0) {
+      log::warn("ingest", "sensor {}: {} events lost before #{} (gap {} of this sensor)", s.id, v.lost, h.seq,
+                s.gaps_logged);
+    }
   }
   if (v.duplicate) s.duplicate.inc(static_cast<double>(v.duplicate));
 

@@ -51,6 +51,8 @@ class Ingest {
     std::unordered_map<std::string, telemetry::Counter> rejected;  // by reason
     std::unordered_map<std::string, telemetry::Gauge> reported;    // heartbeat counters by name
     uint64_t rejects_logged = 0;
+    uint64_t gaps_logged = 0;
+    uint64_t restarts_logged = 0;
   };
 
   void count_rejected_init(std::string_view reason);
