@@ -106,6 +106,11 @@ std::optional<Timestamp> parse_rfc3339(std::string_view s) {
   if (pos != s.size()) return std::nullopt;
   const long long d = days_from_civil(year, month, day);
   const long long total_s = d * 86400 + hour * 3600LL + minute * 60LL + second - offset_s;
+  // An offset can move a local time of 0001-01-01 or 9999-12-31 out of those years in UTC;
+  // format_rfc3339 would then write a year that this function refuses to read back.
+  constexpr long long kMinSeconds = days_from_civil(1, 1, 1) * 86400;
+  constexpr long long kEndSeconds = (days_from_civil(9999, 12, 31) + 1) * 86400;
+  if (total_s < kMinSeconds || total_s >= kEndSeconds) return std::nullopt;
   return Timestamp{std::chrono::microseconds{total_s * 1'000'000 + micros}};
 }
 

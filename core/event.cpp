@@ -1,21 +1,27 @@
 #include "core/event.h"
 
-#include <algorithm>
 
 namespace soc {
 
 const Value* Event::find(std::string_view key) const {
-  for (const auto& f : fields_) {
-    if (f.key == key) return &f.value;
+  for (size_t i = 0; i < size_; ++i) {
+    if (fields_[i].key == key) return &fields_[i].value;
   }
   return nullptr;
 }
 
 Value* Event::find(std::string_view key) {
-  for (auto& f : fields_) {
-    if (f.key == key) return &f.value;
+  for (size_t i = 0; i < size_; ++i) {
+    if (fields_[i].key == key) return &fields_[i].value;
   }
   return nullptr;
+}
+
+Value& Event::append_unchecked(std::string_view key) {
+  if (size_ == fields_.size()) fields_.emplace_back();
+  Field& f = fields_[size_++];
+  f.key.assign(key.data(), key.size());  // reuses the slot's capacity
+  return f.value;
 }
 
 void Event::set(std::string_view key, Value value) {
@@ -23,14 +29,19 @@ void Event::set(std::string_view key, Value value) {
     *v = std::move(value);
     return;
   }
-  fields_.push_back({std::string(key), std::move(value)});
+  append_unchecked(key) = std::move(value);
 }
 
 bool Event::erase(std::string_view key) {
-  auto it = std::find_if(fields_.begin(), fields_.end(), [&](const Field& f) { return f.key == key; });
-  if (it == fields_.end()) return false;
-  fields_.erase(it);
-  return true;
+  for (size_t i = 0; i < size_; ++i) {
+    if (fields_[i].key != key) continue;
+    // Keep the order of the others; the erased slot moves to the spare end.
+    std::rotate(fields_.begin() + static_cast<std::ptrdiff_t>(i), fields_.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                fields_.begin() + static_cast<std::ptrdiff_t>(size_));
+    --size_;
+    return true;
+  }
+  return false;
 }
 
 std::string_view Event::get_string(std::string_view key) const {

@@ -3,6 +3,8 @@
 // that beats hashing at this size and keeps insertion order for stable JSON output.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,11 +30,12 @@ class Event {
   // Replaces the value when the key exists, appends otherwise.
   void set(std::string_view key, Value value);
   // Appends without checking for an existing key; the caller guarantees uniqueness (decoders).
-  void append_unchecked(std::string key, Value value) {
-    fields_.push_back({std::move(key), std::move(value)});
-  }
+  // Returns the new field's value, to be assigned.
+  Value& append_unchecked(std::string_view key);
   bool erase(std::string_view key);
-  void clear() { fields_.clear(); }
+  // Empties the event but keeps its fields' storage, so that decoding into the same Event again
+  // reuses the allocated keys and strings (the correlator decodes every event into one Event).
+  void clear() { size_ = 0; }
   void reserve(size_t n) { fields_.reserve(n); }
 
   // The string value of `key`, or an empty view when absent or not a string.
@@ -41,13 +44,21 @@ class Event {
   std::optional<Timestamp> get_timestamp(std::string_view key) const;
   std::optional<Timestamp> timestamp() const { return get_timestamp("@timestamp"); }
 
-  size_t size() const { return fields_.size(); }
-  bool empty() const { return fields_.empty(); }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
   const_iterator begin() const { return fields_.begin(); }
-  const_iterator end() const { return fields_.end(); }
+  const_iterator end() const { return fields_.begin() + static_cast<std::ptrdiff_t>(size_); }
+
+  friend bool operator==(const Event& a, const Event& b) {
+    return a.size_ == b.size_ && std::equal(a.begin(), a.end(), b.begin(), [](const Field& x, const Field& y) {
+             return x.key == y.key && x.value == y.value;
+           });
+  }
 
  private:
+  // fields_[0, size_) are the event; the rest are spare slots kept for reuse.
   std::vector<Field> fields_;
+  size_t size_ = 0;
 };
 
 }  // namespace soc

@@ -75,7 +75,7 @@ void append_utf8(std::string& out, uint32_t cp) {
 // A scalar as read from JSON, before it is typed by the field list.
 struct Scalar {
   enum Kind { String, Int, Float, Bool, Null } kind = Null;
-  std::string text;  // String: unescaped text; Int/Float: the literal as written
+  std::string_view text;  // String: unescaped text (the parser's scratch); Int/Float: the literal
   int64_t i = 0;
   double d = 0;
   bool b = false;
@@ -94,8 +94,8 @@ class Parser {
     skip_ws();
     if (p_ == end_) return fail(DecodeError::Empty, "");
     if (*p_ != '{') return fail(DecodeError::NotObject, "the event must be a JSON object");
-    std::string prefix;
-    if (!parse_object(prefix, 1)) return failure_;
+    prefix_.clear();
+    if (!parse_object(prefix_, 1)) return failure_;
     skip_ws();
     if (p_ != end_) return fail(DecodeError::Syntax, "characters after the object");
     if (!check_duplicates()) return failure_;
@@ -144,11 +144,10 @@ class Parser {
       skip_ws();
       if (p_ == end_) return eof_error();
       if (*p_ != '"') return error(DecodeError::Syntax, "expected a key string");
-      std::string key;
-      if (!parse_string(key)) return false;
-      if (key.empty()) return error(DecodeError::BadKey, "empty key");
+      if (!parse_string(key_)) return false;
+      if (key_.empty()) return error(DecodeError::BadKey, "empty key");
       if (prefix_len) prefix += '.';
-      prefix += key;
+      prefix += key_;
       if (prefix.size() > limits_.max_key_bytes) {
         return error(DecodeError::BadKey, fmt::format("key longer than {} bytes", limits_.max_key_bytes));
       }
@@ -162,7 +161,7 @@ class Parser {
       } else {
         Scalar s;
         if (!parse_scalar(s)) return false;
-        if (!add_scalar(prefix, std::move(s))) return false;
+        if (!add_scalar(prefix, s)) return false;
       }
       prefix.resize(prefix_len);
       skip_ws();
@@ -183,6 +182,7 @@ class Parser {
   bool parse_array(const std::string& key) {
     const unsigned char* start = p_;
     ++p_;
+    const FieldSpec* spec = find_field_spec(key);
     List items;
     skip_ws();
     if (p_ == end_) return eof_error();
@@ -201,9 +201,8 @@ class Parser {
           return error(DecodeError::TooManyFields, fmt::format("{}: more than {} list items", key, limits_.max_list_items));
         }
         if (s.kind != Scalar::Null) {
-          std::optional<Value> v = type_scalar(key, std::move(s), /*in_list=*/true);
-          if (!v) return false;
-          items.push_back(std::move(*v));
+          items.emplace_back();
+          if (!type_into(spec, key, s, items.back())) return false;
         }
         skip_ws();
         if (p_ == end_) return eof_error();
@@ -218,74 +217,93 @@ class Parser {
         return error(DecodeError::Syntax, "expected ',' or ']'");
       }
     }
-    const FieldSpec* spec = find_field_spec(key);
     if (spec && !spec->list) {
       p_ = start;
       return error(DecodeError::WrongType, fmt::format("{}: expected {}, got a list", key, to_string(spec->type)));
     }
-    return add_field(key, Value(std::move(items)));
-  }
-
-  bool add_scalar(const std::string& key, Scalar s) {
-    if (s.kind == Scalar::Null) return true;  // null means absent
-    std::optional<Value> v = type_scalar(key, std::move(s), /*in_list=*/false);
-    if (!v) return false;
-    const FieldSpec* spec = find_field_spec(key);
-    if (spec && spec->list) return add_field(key, Value(List{std::move(*v)}));
-    return add_field(key, std::move(*v));
-  }
-
-  bool add_field(const std::string& key, Value v) {
-    if (out_.size() >= limits_.max_fields) {
-      return error(DecodeError::TooManyFields, fmt::format("more than {} fields", limits_.max_fields));
-    }
-    out_.append_unchecked(key, std::move(v));
+    if (!room_for_field()) return false;
+    out_.append_unchecked(key) = Value(std::move(items));
     return true;
   }
 
-  // Gives a JSON scalar the type the field list documents for `key`.
-  std::optional<Value> type_scalar(const std::string& key, Scalar s, bool in_list) {
+  bool room_for_field() {
+    if (out_.size() < limits_.max_fields) return true;
+    return error(DecodeError::TooManyFields, fmt::format("more than {} fields", limits_.max_fields));
+  }
+
+  bool add_scalar(const std::string& key, const Scalar& s) {
+    if (s.kind == Scalar::Null) return true;  // null means absent
+    if (!room_for_field()) return false;
     const FieldSpec* spec = find_field_spec(key);
-    (void)in_list;
+    if (spec && spec->list) {
+      List items(1);
+      if (!type_into(spec, key, s, items[0])) return false;
+      out_.append_unchecked(key) = Value(std::move(items));
+      return true;
+    }
+    return type_into(spec, key, s, out_.append_unchecked(key));
+  }
+
+  // Gives a JSON scalar the type the field list documents for `key` (spec may be null), in `out`.
+  bool type_into(const FieldSpec* spec, const std::string& key, const Scalar& s, Value& out) {
     if (!spec) {
       switch (s.kind) {
-        case Scalar::String: return Value(std::move(s.text));
-        case Scalar::Int: return Value(s.i);
-        case Scalar::Float: return Value(s.d);
-        case Scalar::Bool: return Value(s.b);
+        case Scalar::String: out.set_string(s.text); return true;
+        case Scalar::Int: out = Value(s.i); return true;
+        case Scalar::Float: out = Value(s.d); return true;
+        case Scalar::Bool: out = Value(s.b); return true;
         case Scalar::Null: break;
       }
-      return Value();
+      return true;
     }
-    auto wrong = [&](std::string_view got) -> std::optional<Value> {
-      error(DecodeError::WrongType, fmt::format("{}: expected {}, got {}", key, to_string(spec->type), got));
-      return std::nullopt;
+    auto wrong = [&](std::string_view got) {
+      return error(DecodeError::WrongType, fmt::format("{}: expected {}, got {}", key, to_string(spec->type), got));
     };
     switch (spec->type) {
       case ValueType::String:
         // Numbers and booleans in keyword fields (event.code: 4625) are kept as their text.
-        if (s.kind == Scalar::String || s.kind == Scalar::Int || s.kind == Scalar::Float) return Value(std::move(s.text));
-        if (s.kind == Scalar::Bool) return Value(s.b ? "true" : "false");
+        if (s.kind == Scalar::String || s.kind == Scalar::Int || s.kind == Scalar::Float) {
+          out.set_string(s.text);
+          return true;
+        }
+        if (s.kind == Scalar::Bool) {
+          out.set_string(s.b ? "true" : "false");
+          return true;
+        }
         break;
       case ValueType::Int:
-        if (s.kind == Scalar::Int) return Value(s.i);
+        if (s.kind == Scalar::Int) {
+          out = Value(s.i);
+          return true;
+        }
         return wrong(s.kind == Scalar::String ? "a string" : s.kind == Scalar::Float ? "a fraction" : "a boolean");
       case ValueType::Float:
-        if (s.kind == Scalar::Float) return Value(s.d);
-        if (s.kind == Scalar::Int) return Value(static_cast<double>(s.i));
+        if (s.kind == Scalar::Float || s.kind == Scalar::Int) {
+          out = Value(s.kind == Scalar::Float ? s.d : static_cast<double>(s.i));
+          return true;
+        }
         return wrong(s.kind == Scalar::String ? "a string" : "a boolean");
       case ValueType::Bool:
-        if (s.kind == Scalar::Bool) return Value(s.b);
+        if (s.kind == Scalar::Bool) {
+          out = Value(s.b);
+          return true;
+        }
         return wrong("a non-boolean");
       case ValueType::Ip:
         if (s.kind == Scalar::String) {
-          if (auto ip = IpAddress::parse(s.text)) return Value(*ip);
+          if (auto ip = IpAddress::parse(s.text)) {
+            out = Value(*ip);
+            return true;
+          }
           return wrong(fmt::format("\"{}\"", s.text.substr(0, 64)));
         }
         return wrong("a non-string");
       case ValueType::Timestamp:
         if (s.kind == Scalar::String) {
-          if (auto t = parse_rfc3339(s.text)) return Value(*t);
+          if (auto t = parse_rfc3339(s.text)) {
+            out = Value(*t);
+            return true;
+          }
           return wrong(fmt::format("\"{}\" (RFC 3339 required)", s.text.substr(0, 64)));
         }
         return wrong("a non-string (RFC 3339 required)");
@@ -299,7 +317,9 @@ class Parser {
     const unsigned char c = *p_;
     if (c == '"') {
       s.kind = Scalar::String;
-      return parse_string(s.text);
+      if (!parse_string(text_)) return false;
+      s.text = text_;
+      return true;
     }
     if (c == '-' || (c >= '0' && c <= '9')) return parse_number(s);
     if (c == 't') return literal("true", s, Scalar::Bool, true);
@@ -351,7 +371,7 @@ class Parser {
     }
     const char* first = reinterpret_cast<const char*>(start);
     const char* last = reinterpret_cast<const char*>(p_);
-    s.text.assign(first, last);
+    s.text = std::string_view(first, static_cast<size_t>(last - first));
     if (!is_float) {
       auto [ptr, ec] = std::from_chars(first, last, s.i);
       if (ec != std::errc() || ptr != last) {
@@ -455,6 +475,18 @@ class Parser {
   bool check_duplicates() {
     const size_t n = out_.size();
     if (n < 2) return true;
+    if (n <= 32) {  // the usual event: pairwise, without allocating
+      const Field* f = &*out_.begin();
+      for (size_t i = 1; i < n; ++i) {
+        for (size_t j = 0; j < i; ++j) {
+          if (f[i].key == f[j].key) {
+            p_ = begin_;
+            return error(DecodeError::DuplicateKey, fmt::format("{} appears twice", f[i].key));
+          }
+        }
+      }
+      return true;
+    }
     std::vector<std::string_view> keys;
     keys.reserve(n);
     for (const auto& f : out_) keys.push_back(f.key);
@@ -473,6 +505,9 @@ class Parser {
   Event& out_;
   const DecodeLimits& limits_;
   std::optional<DecodeFailure> failure_;
+  std::string prefix_;  // scratch: the dotted key being built
+  std::string key_;     // scratch: the key being read
+  std::string text_;  // scratch: the string value being read
 };
 
 }  // namespace

@@ -37,6 +37,12 @@ class Value {
 
   ValueType type() const { return static_cast<ValueType>(v_.index()); }
 
+  // Makes the value the string `s`, reusing the capacity it already has when it is a string.
+  void set_string(std::string_view s) {
+    if (auto* str = std::get_if<std::string>(&v_)) str->assign(s.data(), s.size());
+    else v_ = std::string(s);
+  }
+
   bool is_string() const { return type() == ValueType::String; }
   bool is_int() const { return type() == ValueType::Int; }
   bool is_float() const { return type() == ValueType::Float; }

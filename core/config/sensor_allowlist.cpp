@@ -77,7 +77,8 @@ bool load_sensor_allowlist(const std::string& path, SensorAllowlist& out, std::v
         complete = false;
       }
     }
-    if (!have_key && complete && !item["public_key"]) {
+    // Reported even when id or site is missing too: every problem of the file at once.
+    if (!have_key && !item["public_key"]) {
       diags.push_back(diag_at(path, item, "allowlist.missing_field", "sensor without 'public_key'"));
       complete = false;
     }
