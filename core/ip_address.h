@@ -1,4 +1,4 @@
-// An IPv4 or IPv6 address, stored in 16 bytes (IPv4 in the first 4). Comparable, hashable.
+// An IPv4 or IPv6 address, stored in 16 bytes (IPv4 in the first 4). Comparable.
 #pragma once
 
 #include <array>

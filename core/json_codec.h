@@ -39,7 +39,7 @@ struct DecodeFailure {
   DecodeError code;
   size_t offset;       // byte offset in the input where the problem was seen
   std::string detail;  // e.g. the field name and what was expected
-  // "wrong_type at byte 17: source.ip: expected an IP address, got \"x\""
+  // "wrong_type at byte 17: source.ip: expected ip, got \"x\""
   std::string message() const;
 };
 

@@ -11,14 +11,17 @@ SequenceVerdict SequenceTracker::on_batch(uint64_t epoch, uint64_t first, uint32
   if (run == runs_.end()) {
     v.restarted = !runs_.empty() && epoch > newest_;
     newest_ = std::max(newest_, epoch);
-    if (runs_.size() >= kMaxRuns) {
-      // Forget the oldest epoch: its sender is long gone.
-      runs_.erase(std::min_element(runs_.begin(), runs_.end(),
-                                   [](const Run& a, const Run& b) { return a.epoch < b.epoch; }));
-    }
-    runs_.push_back({epoch, end});
     v.accept_from = first;
     v.accept_to = end;
+    if (runs_.size() >= kMaxRuns) {
+      // Forget the oldest epoch: its sender is long gone. A batch of an epoch older than every
+      // tracked one is accepted without being tracked, so it cannot push out a newer run.
+      auto oldest = std::min_element(runs_.begin(), runs_.end(),
+                                     [](const Run& a, const Run& b) { return a.epoch < b.epoch; });
+      if (epoch < oldest->epoch) return v;
+      runs_.erase(oldest);
+    }
+    runs_.push_back({epoch, end});
     return v;
   }
   if (end <= run->next) {

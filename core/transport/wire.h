@@ -56,7 +56,8 @@ std::optional<WireError> decode_header(std::string_view frame, Header& out);
 bool valid_id(std::string_view id, bool allow_empty = false);
 
 // Calls `fn(line)` for each line of a batch payload (lines separated by '\n'; a final '\n' is
-// optional; no empty lines). Returns the number of lines.
+// optional; an empty line is passed on as an empty line, which the decoder refuses). Returns the
+// number of lines.
 template <typename Fn>
 size_t for_each_line(std::string_view payload, Fn&& fn) {
   size_t n = 0;

@@ -1,0 +1,66 @@
+#include "core/config/yaml_util.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/unit/test_support.h"
+
+TEST_CASE("load_yaml parses a document and leaves diagnostics alone") {
+  YAML::Node root;
+  std::vector<soc::Diagnostic> diags;
+  REQUIRE(soc::config::load_yaml("f.yaml", "a: 1\nb: [x, y]\n", root, diags));
+  CHECK(diags.empty());
+  CHECK(root["a"].as<int>() == 1);
+  CHECK(root["b"].size() == 2);
+}
+
+TEST_CASE("load_yaml turns a syntax error into a diagnostic instead of throwing") {
+  YAML::Node root;
+  std::vector<soc::Diagnostic> diags;
+  CHECK_FALSE(soc::config::load_yaml("f.yaml", "a: [1, 2\n", root, diags));
+  REQUIRE(diags.size() == 1);
+  CHECK(diags[0].file == "f.yaml");
+  CHECK(diags[0].code == "yaml.syntax");
+  CHECK(diags[0].line >= 1);
+  CHECK(diags[0].column >= 1);
+  CHECK_FALSE(diags[0].message.empty());
+}
+
+TEST_CASE("load_yaml_all reads every document of a stream") {
+  std::vector<YAML::Node> docs;
+  std::vector<soc::Diagnostic> diags;
+  REQUIRE(soc::config::load_yaml_all("f.yaml", "a: 1\n---\nb: 2\n---\nc: 3\n", docs, diags));
+  REQUIRE(docs.size() == 3);
+  CHECK(docs[2]["c"].as<int>() == 3);
+  CHECK_FALSE(soc::config::load_yaml_all("f.yaml", "a: 1\n---\nb: {\n", docs, diags));
+  REQUIRE(diags.size() == 1);
+  CHECK(diags[0].code == "yaml.syntax");
+}
+
+TEST_CASE("diag_at converts yaml-cpp's 0-based marks to 1-based line and column") {
+  YAML::Node root;
+  std::vector<soc::Diagnostic> diags;
+  REQUIRE(soc::config::load_yaml("f.yaml", "top:\n  inner: value\n", root, diags));
+  const auto d = soc::config::diag_at("f.yaml", root["top"]["inner"], "x.code", "message");
+  CHECK(d.file == "f.yaml");
+  CHECK(d.line == 2);
+  CHECK(d.column == 10);
+  CHECK(d.code == "x.code");
+  CHECK(d.message == "message");
+  YAML::Mark unknown = YAML::Mark::null_mark();
+  const auto none = soc::config::diag_at("f.yaml", unknown, "c", "m");
+  CHECK(none.line == 0);
+  CHECK(none.column == 0);
+}
+
+TEST_CASE("read_file reads a whole file, binary bytes included, and fails on a missing one") {
+  soc::test::TempDir dir;
+  const std::string text = std::string("a\0b\r\n\xff", 6);
+  const std::string path = dir.write("f.bin", text);
+  std::string out;
+  REQUIRE(soc::config::read_file(path, out));
+  CHECK(out == text);
+  CHECK_FALSE(soc::config::read_file((dir.path() / "none").string(), out));
+}
