@@ -177,7 +177,7 @@ void Ingest::handle_batch(transport::Receiver& rx, const transport::Delivery& d,
   });
   flush_run();
   if (to_file) events_out_->flush();
-  rx.ack(d, s.seq.next_expected(h.epoch), h.count);
+  rx.ack(d, v.ack, h.count);
 }
 
 void Ingest::handle_heartbeat(const transport::Delivery& d, SensorState& s) {

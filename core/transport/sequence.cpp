@@ -13,6 +13,7 @@ SequenceVerdict SequenceTracker::on_batch(uint64_t epoch, uint64_t first, uint32
     newest_ = std::max(newest_, epoch);
     v.accept_from = first;
     v.accept_to = end;
+    v.ack = end;
     if (runs_.size() >= kMaxRuns) {
       // Forget the oldest epoch: its sender is long gone. A batch of an epoch older than every
       // tracked one is accepted without being tracked, so it cannot push out a newer run.
@@ -27,6 +28,7 @@ SequenceVerdict SequenceTracker::on_batch(uint64_t epoch, uint64_t first, uint32
   if (end <= run->next) {
     v.duplicate = count;
     v.accept_from = v.accept_to = end;
+    v.ack = run->next;
     return v;
   }
   if (first > run->next) {
@@ -37,6 +39,7 @@ SequenceVerdict SequenceTracker::on_batch(uint64_t epoch, uint64_t first, uint32
   v.accept_from = std::max(first, run->next);
   v.accept_to = end;
   run->next = end;
+  v.ack = end;
   return v;
 }
 

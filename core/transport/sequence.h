@@ -27,6 +27,7 @@ struct SequenceVerdict {
   uint64_t lost = 0;
   uint64_t duplicate = 0;
   bool restarted = false;  // a newer epoch replaced an earlier one
+  uint64_t ack = 0;        // what to acknowledge: every event of this epoch below it has arrived
 };
 
 class SequenceTracker {

@@ -121,10 +121,20 @@ TEST_CASE("sequence numbers up to the top of the range are accounted without ove
   CHECK(t.on_batch(1, max - 5, 5).duplicate == 5);
 }
 
+TEST_CASE("the verdict says what to acknowledge: the next expected number of the batch's epoch") {
+  SequenceTracker t;
+  CHECK(t.on_batch(7, 0, 10).ack == 10);
+  CHECK(t.on_batch(7, 20, 5).ack == 25);  // after a gap
+  CHECK(t.on_batch(7, 0, 5).ack == 25);   // a repeat acknowledges what is known
+  CHECK(t.on_batch(8, 3, 2).ack == 5);    // a new epoch
+}
+
 TEST_CASE("a batch of an epoch older than every tracked one does not push out a newer run") {
   SequenceTracker t;
   for (uint64_t e = 10; e < 10 + SequenceTracker::kMaxRuns; ++e) t.on_batch(e, 0, 10);
-  check_verdict(t.on_batch(5, 0, 4), 0, 4, 0, 0, false);
+  const auto v = t.on_batch(5, 0, 4);
+  check_verdict(v, 0, 4, 0, 0, false);
+  CHECK(v.ack == 4);  // acknowledged all the same
   for (uint64_t e = 10; e < 10 + SequenceTracker::kMaxRuns; ++e) CHECK(t.next_expected(e) == 10);
   CHECK(t.next_expected(5) == 0);  // accepted, not tracked
 }
