@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the project needs (only the missing ones), configures build/
+# with meson and builds it with ninja. Idempotent: a second run installs nothing and only lets
+# ninja rebuild what changed.
+#
+# Used by scripts/demo.sh and scripts/test.sh; can also be run alone. Works as root on a fresh
+# Debian 12 with nothing but the clone; as another user it uses sudo for apt-get if sudo exists.
+# Exits non-zero, with a message saying which step failed, on any failure.
+#
+# May be executed (./scripts/setup.sh) or sourced (. scripts/setup.sh): when sourced it runs in a
+# subshell, so it changes neither the caller's directory nor its shell options, and returns the
+# status instead of exiting.
+
+# The Debian packages the project needs, in one place. Later issues add theirs here
+# (tcpreplay, prometheus, prometheus-alertmanager, ...).
+SOC_PACKAGES=(
+  # toolchain and build
+  build-essential meson ninja-build pkg-config cmake
+  # libraries (headers), each found by meson.build with dependency()
+  libpcap-dev libndpi-dev libyaml-cpp-dev libzmq3-dev cppzmq-dev libfmt-dev
+  prometheus-cpp-dev doctest-dev libcli11-dev
+  # tools the scripts and the end-to-end tests use
+  curl ca-certificates python3 procps iproute2 libndpi-bin
+)
+
+# The function body is a subshell: `set -e` and `exit` stay inside it.
+soc_setup() (
+  set -euo pipefail
+
+  say() { printf '==> %s\n' "$*"; }
+  die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) || die "cannot find the repository root"
+  cd "$root"
+
+  # --- packages ---------------------------------------------------------------------------
+  command -v dpkg-query >/dev/null 2>&1 ||
+    die "dpkg-query not found: this script supports Debian 12 (install the packages listed in scripts/setup.sh by hand elsewhere)"
+
+  missing=()
+  for pkg in "${SOC_PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+  done
+
+  installed_now=0
+  if ((${#missing[@]} == 0)); then
+    say "all ${#SOC_PACKAGES[@]} required packages are installed"
+  else
+    say "installing missing packages: ${missing[*]}"
+    sudo=()
+    if ((EUID != 0)); then
+      command -v sudo >/dev/null 2>&1 ||
+        die "not root and sudo is not installed: run as root, or install as root: ${missing[*]}"
+      sudo=(sudo)
+    fi
+    "${sudo[@]}" apt-get update || die "apt-get update failed"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y --no-install-recommends "${missing[@]}" ||
+      die "apt-get install failed for: ${missing[*]}"
+    installed_now=1
+  fi
+
+  for tool in meson ninja; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool not found on PATH after installing packages"
+  done
+
+  # --- configure --------------------------------------------------------------------------
+  # A build dir is configured when meson wrote its state and the ninja file. A failed first
+  # `meson setup` leaves neither, so it is simply set up again.
+  if [[ ! -f build/meson-private/coredata.dat ]]; then
+    say "configuring build/ (meson setup build)"
+    meson setup build || die "meson setup build failed (see build/meson-logs/meson-log.txt)"
+  elif ((installed_now)) || [[ ! -f build/build.ninja ]] ||
+       ! meson introspect --projectinfo build >/dev/null 2>&1; then
+    # Newly installed packages may turn optional dependencies on; a missing build.ninja or an
+    # unreadable state means the last configure failed or another meson version wrote it.
+    # (Edits to meson.build files need nothing here: ninja re-runs meson by itself.)
+    say "configuring build/ (meson setup --reconfigure build)"
+    meson setup --reconfigure build ||
+      die "meson setup --reconfigure build failed (see build/meson-logs/meson-log.txt; 'rm -rf build' starts afresh)"
+  else
+    say "build/ is configured"
+  fi
+
+  # --- build ------------------------------------------------------------------------------
+  say "building (ninja -C build)"
+  ninja -C build || die "build failed (ninja -C build)"
+  say "build succeeded"
+)
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  soc_setup "$@"
+  exit $?
+else
+  soc_setup "$@"
+  return $?
+fi
