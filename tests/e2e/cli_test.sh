@@ -86,4 +86,15 @@ PIDS+=("$CORRELATOR_PID")
 wait_port "$METRICS_PORT"
 check "the correlator serves metrics on the configured port" "$(metric soc_build_info "version=\"$("$CORRELATOR" --version | awk '{print $2}')\"")" 1
 stop_correlator
+
+echo "== plain TCP only with --insecure on both sides"
+start_correlator --insecure
+gen_events 100 "$WORK/100.jsonl"
+check "socctl send --insecure to an insecure correlator" \
+  "$(code "$SOCCTL" send --insecure --connect "tcp://127.0.0.1:$LISTEN_PORT" --sensor-id lab1 --site lab "$WORK/100.jsonl")" 0
+check "the header's identity is taken as it is" "$(metric soc_events_received_total 'dataset="flow",sensor="lab1",site="lab"')" 100
+check_contains "the correlator says it is insecure" "$WORK/correlator.log" "INSECURE plain TCP"
+check "a CURVE sender cannot talk to it" \
+  "$(code "$SOCCTL" send --connect "tcp://127.0.0.1:$LISTEN_PORT" --server-pub "$WORK/server.pub" --key "$WORK/s1.key" --sensor-id s1 --site a --timeout 3 "$WORK/100.jsonl")" 1
+stop_correlator
 finish

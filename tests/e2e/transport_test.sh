@@ -22,6 +22,11 @@ send() {  # send KEY SENSOR SITE FILE [more flags]
 
 echo "== 100,000 events over CURVE"
 gen_events 100000 "$WORK/100k.jsonl"
+# socctl tail watches the live feed meanwhile.
+"$SOCCTL" tail --connect "tcp://127.0.0.1:$PUBLISH_PORT" --count 5 --timeout 60 >"$WORK/tail.out" 2>&1 &
+tail_pid=$!
+PIDS+=("$tail_pid")
+sleep 0.5  # let the subscription reach the correlator
 set +e
 send s1 s1 dc-hatinh "$WORK/100k.jsonl" >"$WORK/send1.out" 2>&1
 rc=$?
@@ -33,6 +38,9 @@ check "nothing repeated" "$(metric soc_events_duplicate_total 'sensor="s1"')" 0
 check "events-out holds every event" "$(grep -c '"event.dataset":"flow"' "$WORK/events.jsonl")" 100000
 check "events carry the key's identity" "$(grep '"event.dataset":"flow"' "$WORK/events.jsonl" | grep -c '"observer.name":"s1","site.id":"dc-hatinh"')" 100000
 check_ge "last seen is set" "$(metric soc_sensor_last_seen_timestamp_seconds 'sensor="s1",site="dc-hatinh"')" 1700000000
+wait "$tail_pid" || true
+check "socctl tail printed the first 5 events" "$(grep -c '"event.dataset":"flow"' "$WORK/tail.out")" 5
+check_contains "tailed events carry the key's identity" "$WORK/tail.out" '"observer.name":"s1","site.id":"dc-hatinh"'
 check "build info" "$(metric soc_build_info "version=\"$("$CORRELATOR" --version | awk '{print $2}')\"")" 1
 
 echo "== an unknown key gets nothing in"
