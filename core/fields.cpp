@@ -18,7 +18,7 @@ constexpr FieldSpec kFields[] = {
     // event.*
     {"event.kind", T::String, false, true, "event, alert, metric (heartbeats), state (asset findings)."},
     {"event.dataset", T::String, false, true, "The source of the event: flow, ndpi.risk, sshd, sudo, soc.heartbeat, ..."},
-    {"event.category", T::String, true, false, "ECS categories: authentication, network, web, process, ..."},
+    {"event.category", T::String, true, true, "ECS categories: authentication, network, web, process, ..."},
     {"event.type", T::String, true, false, "ECS types: start, end, denied, allowed, connection, ..."},
     {"event.action", T::String, false, false, "What happened, in the source's words (ssh_login, deny, ...)."},
     {"event.outcome", T::String, false, false, "success, failure or unknown."},

@@ -145,6 +145,7 @@ void Ingest::handle_batch(transport::Receiver& rx, const transport::Delivery& d,
     if (run_count) received_counter(s, run_dataset).inc(static_cast<double>(run_count));
     run_count = 0;
   };
+  const Timestamp ingested = now();
   uint64_t seq = h.seq;
   transport::for_each_line(d.payload, [&](std::string_view line) {
     const uint64_t this_seq = seq++;
@@ -161,6 +162,7 @@ void Ingest::handle_batch(transport::Receiver& rx, const transport::Delivery& d,
     event_.set("observer.name", s.id);
     event_.set("site.id", s.site);
     event_.set("event.sequence", static_cast<int64_t>(this_seq));
+    event_.set("event.ingested", ingested);
     const std::string_view dataset = event_.get_string("event.dataset");
     if (dataset != run_dataset) {
       flush_run();
@@ -191,6 +193,8 @@ void Ingest::handle_heartbeat(const transport::Delivery& d, SensorState& s) {
   if (!event_.contains("@timestamp")) event_.set("@timestamp", now());
   event_.set("event.kind", "metric");
   event_.set("event.dataset", "soc.heartbeat");
+  if (!event_.contains("event.category")) event_.set("event.category", List{Value("host")});
+  event_.set("event.ingested", now());
   for (const auto& f : event_) {
     if (f.key.rfind("soc.sensor.", 0) != 0 || !(f.value.is_int() || f.value.is_float())) continue;
     const std::string name = f.key.substr(11);

@@ -247,6 +247,7 @@ class ZmqSender final : public Sender {
     e.set("@timestamp", soc::now());
     e.set("event.kind", "metric");
     e.set("event.dataset", "soc.heartbeat");
+    e.set("event.category", List{Value("host")});
     e.set("observer.name", config_.sensor_id);
     e.set("site.id", config_.site);
     e.set("soc.sensor.version", SOC_VERSION);

@@ -81,7 +81,7 @@ struct Peer {
 };
 
 const char* kEvent =
-    R"({"@timestamp":"2026-11-20T08:00:00.000000Z","event.kind":"event","event.dataset":"flow","source.ip":"10.0.0.1","source.port":22})";
+    R"({"@timestamp":"2026-11-20T08:00:00.000000Z","event.kind":"event","event.dataset":"flow","event.category":["network"],"source.ip":"10.0.0.1","source.port":22})";
 
 }  // namespace
 
@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
        }()},
       {"not_object", "[1,2,3]"},
       {"wrong_type", R"({"@timestamp":"2026-11-20T08:00:00Z","event.kind":"event","event.dataset":"x","source.ip":"nope"})"},
-      {"missing_field", R"({"event.kind":"event","event.dataset":"x"})"},
+      {"missing_field", R"({"event.kind":"event","event.dataset":"x","event.category":"network"})"},
       {"duplicate_key", R"({"a":1,"a":2})"},
       {"nested_array", R"({"a":[[1]]})"},
       {"bad_number", R"({"a":123456789012345678901234567890})"},

@@ -58,12 +58,13 @@ TEST_CASE("every documented field is found under its own name and listed once") 
   CHECK(names.size() > 50);
 }
 
-TEST_CASE("the required fields are the timestamp, kind, dataset, observer and site") {
+TEST_CASE("the required fields are the timestamp, kind, dataset, category, observer and site") {
   std::set<std::string_view> required;
   for (const auto& spec : soc::field_specs()) {
     if (spec.required) required.insert(spec.name);
   }
-  CHECK(required == std::set<std::string_view>{"@timestamp", "event.kind", "event.dataset", "observer.name", "site.id"});
+  CHECK(required == std::set<std::string_view>{"@timestamp", "event.kind", "event.dataset", "event.category",
+                                                        "observer.name", "site.id"});
 }
 
 TEST_CASE("field names are lower-case dotted paths") {

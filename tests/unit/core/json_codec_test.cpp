@@ -550,6 +550,8 @@ TEST_CASE("missing_required_field names the first required field an event lacks"
   e.set("event.kind", "event");
   CHECK(soc::missing_required_field(e) == "event.dataset");
   e.set("event.dataset", "sshd");
+  CHECK(soc::missing_required_field(e) == "event.category");
+  e.set("event.category", List{"authentication"});
   // observer.name and site.id are set by the correlator, so they are not asked for.
   CHECK_FALSE(soc::missing_required_field(e));
   e.erase("event.kind");
