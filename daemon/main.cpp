@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdio>
 
+#include "core/allocator.h"
 #include "core/config/command_line.h"
 #include "core/config/sensor_allowlist.h"
 #include "core/log.h"
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
       .option("max-message-bytes", max_message_bytes, "Largest message a sensor may send")
       .option("log-level", log_level, "debug, info, warn or error");
   if (auto code = cli.parse(argc, argv)) return *code;
+  tune_allocator_for_messages();
 
   log::Level level;
   if (!log::parse_level(log_level, level)) return config_error("--log-level must be debug, info, warn or error");

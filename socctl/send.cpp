@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "core/allocator.h"
 #include "core/event.h"
 #include "core/json_codec.h"
 #include "core/line_reader.h"
@@ -81,6 +82,7 @@ int run_send(const SendOptions& o) {
     sc.server_public_key = *server;
     sc.secret_key = *secret;
   }
+  tune_allocator_for_messages();
   auto sender = transport::Sender::connect(sc);
   if (!sender) {
     std::fprintf(stderr, "socctl send: %s\n", sender.error().message.c_str());
