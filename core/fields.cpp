@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 
 namespace soc {
@@ -116,25 +117,32 @@ constexpr FieldSpec kFields[] = {
     {"soc.sensor.next_sequence", T::Int, false, false, "Sequence number of the next event the sensor will send."},
 };
 
-// An open-addressing table with FNV-1a: the decoder looks up every key of every event, and
-// this is several times faster than std::unordered_map's node chasing.
+// An open-addressing table: the decoder looks up every key of every event. The hash takes
+// eight bytes at a time (a multiply and a shift per word), several times faster than FNV-1a's
+// byte loop or std::unordered_map's node chasing on keys of 10-30 bytes.
 constexpr size_t kSlots = 512;  // a power of two, more than twice the number of fields
 static_assert(std::size(kFields) * 2 < kSlots);
 
-uint64_t fnv1a(std::string_view s) {
-  uint64_t h = 14695981039346656037ull;
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
+uint64_t key_hash(std::string_view s) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
   }
-  return h;
+  uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  h = (h ^ tail) * 0x94D049BB133111EBull;
+  return h ^ (h >> 29);
 }
 
 struct Index {
   std::array<const FieldSpec*, kSlots> slots{};
   Index() {
     for (const auto& f : kFields) {
-      size_t i = fnv1a(f.name) & (kSlots - 1);
+      size_t i = key_hash(f.name) & (kSlots - 1);
       while (slots[i]) i = (i + 1) & (kSlots - 1);
       slots[i] = &f;
     }
@@ -152,7 +160,7 @@ std::span<const FieldSpec> field_specs() { return kFields; }
 
 const FieldSpec* find_field_spec(std::string_view name) {
   const auto& idx = index();
-  for (size_t i = fnv1a(name) & (kSlots - 1);; i = (i + 1) & (kSlots - 1)) {
+  for (size_t i = key_hash(name) & (kSlots - 1);; i = (i + 1) & (kSlots - 1)) {
     const FieldSpec* f = idx.slots[i];
     if (!f) return nullptr;
     if (f->name == name) return f;

@@ -7,21 +7,37 @@
 namespace soc {
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
-  // INET6_ADDRSTRLEN is 46; anything longer is not an address (and must not overflow buf).
-  char buf[64];
-  if (text.empty() || text.size() >= sizeof buf) return std::nullopt;
-  // inet_pton stops at a NUL: "1.2.3.4\0junk" (e.g. from a JSON "\u0000") is not an address.
-  if (text.find('\0') != std::string_view::npos) return std::nullopt;
-  std::memcpy(buf, text.data(), text.size());
-  buf[text.size()] = '\0';
   IpAddress a;
   if (text.find(':') == std::string_view::npos) {
-    if (inet_pton(AF_INET, buf, a.bytes_.data()) != 1) return std::nullopt;
+    // Dotted quad, parsed here: inet_pton4 was a tenth of the decoder's time. Same rules as
+    // glibc's: four decimal octets up to 255, no leading zeros, nothing else.
+    size_t pos = 0;
+    for (int octet = 0; octet < 4; ++octet) {
+      if (octet > 0) {
+        if (pos >= text.size() || text[pos] != '.') return std::nullopt;
+        ++pos;
+      }
+      const size_t start = pos;
+      unsigned v = 0;
+      while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9' && pos - start < 3) {
+        v = v * 10 + static_cast<unsigned>(text[pos] - '0');
+        ++pos;
+      }
+      if (pos == start || v > 255 || (pos - start > 1 && text[start] == '0')) return std::nullopt;
+      a.bytes_[octet] = static_cast<uint8_t>(v);
+    }
+    if (pos != text.size()) return std::nullopt;
     a.v4_ = true;
-  } else {
-    if (inet_pton(AF_INET6, buf, a.bytes_.data()) != 1) return std::nullopt;
-    a.v4_ = false;
+    return a;
   }
+  // INET6_ADDRSTRLEN is 46; anything longer is not an address (and must not overflow buf).
+  // inet_pton stops at a NUL byte: text holding one is not an address either.
+  char buf[64];
+  if (text.size() >= sizeof buf || text.find('\0') != std::string_view::npos) return std::nullopt;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  if (inet_pton(AF_INET6, buf, a.bytes_.data()) != 1) return std::nullopt;
+  a.v4_ = false;
   return a;
 }
 

@@ -72,6 +72,29 @@ void append_utf8(std::string& out, uint32_t cp) {
   }
 }
 
+// Skips the bytes that a JSON string holds as they are: printable ASCII other than '"' and '\\'.
+// Eight bytes at a time (SWAR): a word is plain when none of its bytes is below 0x20, at or
+// above 0x80, a quote or a backslash. The first flagged byte is exact (borrows only move
+// upwards), so the loop stops on it and the byte loop finishes.
+inline const unsigned char* skip_plain(const unsigned char* p, const unsigned char* end) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  auto has_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    const uint64_t special = has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\')) |
+                             ((w - kOnes * 0x20) & ~w & kHigh) | (w & kHigh);
+    if (special) {
+      p += __builtin_ctzll(special) / 8;
+      return p;
+    }
+    p += 8;
+  }
+  while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') ++p;
+  return p;
+}
+
 // A scalar as read from JSON, before it is typed by the field list.
 struct Scalar {
   enum Kind { String, Int, Float, Bool, Null } kind = Null;
@@ -180,50 +203,47 @@ class Parser {
 
   // p_ at '['.
   bool parse_array(const std::string& key) {
-    const unsigned char* start = p_;
-    ++p_;
     const FieldSpec* spec = find_field_spec(key);
-    List items;
+    if (spec && !spec->list) {
+      return error(DecodeError::WrongType, fmt::format("{}: expected {}, got a list", key, to_string(spec->type)));
+    }
+    if (!room_for_field()) return false;
+    // Items go straight into the field's list, which keeps its capacity from event to event.
+    List& items = out_.append_unchecked(key).reset_list();
+    ++p_;
     skip_ws();
     if (p_ == end_) return eof_error();
     if (*p_ == ']') {
       ++p_;
-    } else {
-      while (true) {
-        skip_ws();
-        if (p_ == end_) return eof_error();
-        if (*p_ == '[' || *p_ == '{') {
-          return error(DecodeError::NestedArray, fmt::format("{}: arrays may hold only scalars", key));
-        }
-        Scalar s;
-        if (!parse_scalar(s)) return false;
-        if (items.size() >= limits_.max_list_items) {
-          return error(DecodeError::TooManyFields, fmt::format("{}: more than {} list items", key, limits_.max_list_items));
-        }
-        if (s.kind != Scalar::Null) {
-          items.emplace_back();
-          if (!type_into(spec, key, s, items.back())) return false;
-        }
-        skip_ws();
-        if (p_ == end_) return eof_error();
-        if (*p_ == ',') {
-          ++p_;
-          continue;
-        }
-        if (*p_ == ']') {
-          ++p_;
-          break;
-        }
-        return error(DecodeError::Syntax, "expected ',' or ']'");
+      return true;
+    }
+    while (true) {
+      skip_ws();
+      if (p_ == end_) return eof_error();
+      if (*p_ == '[' || *p_ == '{') {
+        return error(DecodeError::NestedArray, fmt::format("{}: arrays may hold only scalars", key));
       }
+      Scalar s;
+      if (!parse_scalar(s)) return false;
+      if (items.size() >= limits_.max_list_items) {
+        return error(DecodeError::TooManyFields, fmt::format("{}: more than {} list items", key, limits_.max_list_items));
+      }
+      if (s.kind != Scalar::Null) {
+        items.emplace_back();
+        if (!type_into(spec, key, s, items.back())) return false;
+      }
+      skip_ws();
+      if (p_ == end_) return eof_error();
+      if (*p_ == ',') {
+        ++p_;
+        continue;
+      }
+      if (*p_ == ']') {
+        ++p_;
+        return true;
+      }
+      return error(DecodeError::Syntax, "expected ',' or ']'");
     }
-    if (spec && !spec->list) {
-      p_ = start;
-      return error(DecodeError::WrongType, fmt::format("{}: expected {}, got a list", key, to_string(spec->type)));
-    }
-    if (!room_for_field()) return false;
-    out_.append_unchecked(key) = Value(std::move(items));
-    return true;
   }
 
   bool room_for_field() {
@@ -236,10 +256,9 @@ class Parser {
     if (!room_for_field()) return false;
     const FieldSpec* spec = find_field_spec(key);
     if (spec && spec->list) {
-      List items(1);
-      if (!type_into(spec, key, s, items[0])) return false;
-      out_.append_unchecked(key) = Value(std::move(items));
-      return true;
+      List& items = out_.append_unchecked(key).reset_list();
+      items.emplace_back();
+      return type_into(spec, key, s, items.back());
     }
     return type_into(spec, key, s, out_.append_unchecked(key));
   }
@@ -416,7 +435,7 @@ class Parser {
     while (true) {
       // ASCII fast path: copy runs of plain characters at once.
       const unsigned char* run = p_;
-      while (p_ < end_ && *p_ >= 0x20 && *p_ < 0x80 && *p_ != '"' && *p_ != '\\') ++p_;
+      p_ = skip_plain(p_, end_);
       out.append(reinterpret_cast<const char*>(run), static_cast<size_t>(p_ - run));
       if (p_ == end_) return eof_error();
       const unsigned char c = *p_;
@@ -505,9 +524,15 @@ class Parser {
   Event& out_;
   const DecodeLimits& limits_;
   std::optional<DecodeFailure> failure_;
-  std::string prefix_;  // scratch: the dotted key being built
-  std::string key_;     // scratch: the key being read
-  std::string text_;  // scratch: the string value being read
+  // Scratch buffers, per thread and kept between calls so that decoding allocates nothing once
+  // warm: the dotted key being built, the key being read, the string value being read.
+  struct Scratch {
+    std::string prefix, key, text;
+  };
+  static inline thread_local Scratch scratch_;
+  std::string& prefix_ = scratch_.prefix;
+  std::string& key_ = scratch_.key;
+  std::string& text_ = scratch_.text;
 };
 
 }  // namespace
@@ -529,9 +554,16 @@ Result<Event, DecodeFailure> decode_event(std::string_view json, const DecodeLim
 }
 
 std::optional<std::string_view> missing_required_field(const Event& event) {
-  for (const auto& spec : field_specs()) {
-    if (!spec.required || spec.name == "observer.name" || spec.name == "site.id") continue;
-    if (!event.contains(spec.name)) return spec.name;
+  // The required fields a sender must provide, in documentation order (checked per event).
+  static const std::vector<std::string_view> kRequired = [] {
+    std::vector<std::string_view> names;
+    for (const auto& spec : field_specs()) {
+      if (spec.required && spec.name != "observer.name" && spec.name != "site.id") names.push_back(spec.name);
+    }
+    return names;
+  }();
+  for (std::string_view name : kRequired) {
+    if (!event.contains(name)) return name;
   }
   return std::nullopt;
 }
@@ -543,7 +575,7 @@ void append_json_string(std::string& out, std::string_view s) {
   const auto* end = p + s.size();
   while (p < end) {
     const unsigned char* run = p;
-    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') ++p;
+    p = skip_plain(p, end);
     out.append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
     if (p == end) break;
     const unsigned char c = *p;

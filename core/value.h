@@ -37,6 +37,16 @@ class Value {
 
   ValueType type() const { return static_cast<ValueType>(v_.index()); }
 
+  // Makes the value an empty list and returns it, reusing the capacity it already has when it
+  // is a list.
+  List& reset_list() {
+    if (auto* l = std::get_if<List>(&v_)) {
+      l->clear();
+      return *l;
+    }
+    return v_.emplace<List>();
+  }
+
   // Makes the value the string `s`, reusing the capacity it already has when it is a string.
   void set_string(std::string_view s) {
     if (auto* str = std::get_if<std::string>(&v_)) str->assign(s.data(), s.size());
