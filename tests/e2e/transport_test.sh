@@ -113,6 +113,14 @@ check "a restart is no loss" "$(metric soc_events_lost_total 'sensor="s3"')" 0
 check "a restart is no repeat" "$(metric soc_events_duplicate_total 'sensor="s3"')" 0
 check "the new run's events are all counted" "$(metric soc_events_received_total 'dataset="auth",sensor="s3",site="xa-thachha"')" "$(( ${before%.*} + 5000 ))"
 
+echo "== SIGHUP reopens --events-out (logrotate)"
+mv "$WORK/events.jsonl" "$WORK/events.jsonl.1"
+kill -HUP "$CORRELATOR_PID"
+sleep 0.3
+send s1 s1 dc-hatinh "$WORK/100.jsonl" >"$WORK/after-hup.out" 2>&1
+check "the correlator survives SIGHUP" "$(kill -0 "$CORRELATOR_PID" && echo yes)" yes
+check "events after SIGHUP go to a new file" "$(grep -c '"event.dataset":"flow"' "$WORK/events.jsonl")" 100
+
 echo "== heartbeats carry the sender's counters"
 check_ge "heartbeats arrived" "$(metric soc_heartbeats_received_total 'sensor="s1"')" 1
 check_ge "the sender's own counter is exported" "$(metric soc_sensor_reported 'counter="events_sent",sensor="s1",site="dc-hatinh"')" 1
