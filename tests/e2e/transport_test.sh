@@ -127,4 +127,40 @@ check_ge "the sender's own counter is exported" "$(metric soc_sensor_reported 'c
 
 stop_correlator
 check_contains "the correlator stops cleanly" "$WORK/correlator.log" "stopping after"
+
+echo "== at least once: the correlator dies mid-send and comes back"
+# Same ports and files; the sender resends what was not acknowledged when it reconnects.
+"$CORRELATOR" --listen "tcp://127.0.0.1:$LISTEN_PORT" --metrics "127.0.0.1:$METRICS_PORT" \
+  --publish "tcp://127.0.0.1:$PUBLISH_PORT" --server-key "$WORK/server.key" --allow "$WORK/allow.yaml" \
+  --events-out "$WORK/restart-events.jsonl" >"$WORK/correlator2.log" 2>&1 &
+CORRELATOR_PID=$!
+PIDS+=("$CORRELATOR_PID")
+wait_port "$METRICS_PORT"
+gen_events 300000 "$WORK/300k.jsonl" restart
+"$SOCCTL" send --connect "$EP" --server-pub "$WORK/server.pub" --key "$WORK/s1.key" --sensor-id s1 --site dc-hatinh \
+  --batch 256 --timeout 60 "$WORK/300k.jsonl" >"$WORK/restart-send.out" 2>&1 &
+sender=$!
+PIDS+=("$sender")
+for _ in $(seq 1 400); do
+  n=$(metric soc_events_received_total 'dataset="restart",sensor="s1",site="dc-hatinh"')
+  [ "${n%.*}" -ge 30000 ] && break
+  sleep 0.05
+done
+kill -KILL "$CORRELATOR_PID"
+wait "$CORRELATOR_PID" 2>/dev/null || true
+echo "correlator killed after ${n} events"
+sleep 1
+"$CORRELATOR" --listen "tcp://127.0.0.1:$LISTEN_PORT" --metrics "127.0.0.1:$METRICS_PORT" \
+  --publish "tcp://127.0.0.1:$PUBLISH_PORT" --server-key "$WORK/server.key" --allow "$WORK/allow.yaml" \
+  --events-out "$WORK/restart-events.jsonl" >>"$WORK/correlator2.log" 2>&1 &
+CORRELATOR_PID=$!
+PIDS+=("$CORRELATOR_PID")
+set +e
+wait "$sender"
+rc=$?
+set -e
+check "the sender delivers everything once the correlator is back" "$rc" 0
+distinct=$(grep '"event.dataset":"restart"' "$WORK/restart-events.jsonl" | grep -o '"@timestamp":"[^"]*"' | sort -u | wc -l)
+check "every event is in events-out at least once" "$distinct" 300000
+stop_correlator
 finish
