@@ -5,8 +5,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "core/diagnostic.h"
 #include "core/config/yaml_util.h"
@@ -112,14 +110,10 @@ namespace {
 // skipped; every problem is collected.
 void apply_config(Command::Impl& cmd, std::vector<Diagnostic>& diags, std::string& source) {
   const std::string& path = cmd.config_path;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  if (!read_file(path, source)) {
     diags.push_back({path, 0, 0, "config.unreadable", "cannot open the config file"});
     return;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  source = ss.str();
   YAML::Node root;
   if (!load_yaml(path, source, root, diags)) return;
   if (root.IsNull()) return;  // an empty file sets nothing
