@@ -84,6 +84,10 @@ constexpr FieldSpec kFields[] = {
     {"url.path", T::String, false, false, "Path of the URL."},
     {"url.original", T::String, false, false, "The URL as seen."},
     {"user_agent.original", T::String, false, false, "User agent string."},
+    {"http.version", T::String, false, false, "HTTP version (1.1, 2.0)."},
+    {"http.response.body.bytes", T::Int, false, false, "Size of the response body in bytes."},
+    {"observer.ingress.interface.name", T::String, false, false, "Interface a packet came in on (firewall logs)."},
+    {"observer.egress.interface.name", T::String, false, false, "Interface a packet went out on (firewall logs)."},
     // Logs
     {"user.name", T::String, false, false, "User name."},
     {"user.target.name", T::String, false, false, "Target user (sudo, su, account creation)."},
