@@ -97,6 +97,7 @@ constexpr FieldSpec kFields[] = {
     {"process.pid", T::Int, false, false, "Process id."},
     {"process.command_line", T::String, false, false, "Full command line."},
     {"log.file.path", T::String, false, false, "File the line was read from."},
+    {"log.source.address", T::String, false, false, "Address (ip:port) the line was received from (syslog listener)."},
     {"log.level", T::String, false, false, "Log level in the source's words."},
     {"log.syslog.facility.name", T::String, false, false, "Syslog facility."},
     {"log.syslog.severity.name", T::String, false, false, "Syslog severity."},
