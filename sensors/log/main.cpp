@@ -3,7 +3,9 @@
 // daemon inputs (--file, --syslog-udp/tcp, --connect) are issue 4's next steps
 // (docs/adr/0007-log-sensor.md).
 #include <fmt/core.h>
+#include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -14,11 +16,15 @@
 #include "core/json_codec.h"
 #include "core/line_reader.h"
 #include "sensors/log/decoder.h"
+#include "sensors/log/syslog_listener.h"
 
 namespace {
 
 using namespace soc;
 using namespace soc::sensors::log;
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop = true; }
 
 int config_error(const std::string& message) {
   std::fprintf(stderr, "soc-log-sensor: %s\n", message.c_str());
@@ -37,6 +43,56 @@ void print_stats(const DecodeStats& s) {
     std::fprintf(stderr, "soc-log-sensor:   %s=%llu\n", name.c_str(), static_cast<unsigned long long>(n));
 }
 
+// Receives syslog and prints one event per message until SIGINT/SIGTERM. The daemon mode
+// (publishing with the transport) is a later slice of issue 4.
+int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, const std::string& tcp,
+           size_t max_message, bool stats) {
+  SyslogListener listener;
+  listener.set_limits(max_message, 512);
+  for (const auto& [addr, is_udp] : {std::pair{udp, true}, std::pair{tcp, false}}) {
+    if (addr.empty()) continue;
+    auto r = is_udp ? listener.listen_udp(addr) : listener.listen_tcp(addr);
+    if (!r) {
+      std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "soc-log-sensor: listening (udp port %d, tcp port %d)\n", listener.udp_port(),
+               listener.tcp_port());
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  opt.file_path.clear();
+  LineDecoder decoder(set, opt);
+  Event event;
+  std::string out;
+  auto handle = [&](std::string_view msg, std::string_view peer, bool truncated) {
+    if (!decoder.decode(msg, truncated, event)) return;
+    event.set("log.source.address", peer);
+    encode_event(event, out);
+    out.push_back('\n');
+  };
+  while (!g_stop) {
+    if (!listener.poll_once(200, handle)) break;
+    if (!out.empty()) {
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      std::fflush(stdout);
+      out.clear();
+    }
+  }
+  if (stats) {
+    print_stats(decoder.stats());
+    const auto& ls = listener.stats();
+    std::fprintf(stderr, "soc-log-sensor: udp_messages=%llu tcp_messages=%llu tcp_connections=%llu\n",
+                 static_cast<unsigned long long>(ls.udp_messages), static_cast<unsigned long long>(ls.tcp_messages),
+                 static_cast<unsigned long long>(ls.tcp_connections));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -49,6 +105,7 @@ int main(int argc, char** argv) {
   bool stats = false;
   bool check = false;
   int64_t max_line_bytes = 64 * 1024;
+  std::string syslog_udp, syslog_tcp;
 
   config::CommandLine cli("soc-log-sensor",
                           "The log sensor: decodes log lines (syslog RFC 3164/5424, sshd, sudo, su, PAM, dropbear, "
@@ -61,6 +118,8 @@ int main(int argc, char** argv) {
       .option("builtin-decoders", builtin, "Directory of the built-in decoders (default: found next to the program)")
       .flag("no-builtin-decoders", no_builtin, "Use only the --decoders files")
       .flag("check-decoders", check, "Load the decoders, report problems with file:line:column, and exit")
+      .option("syslog-udp", syslog_udp, "Receive syslog on UDP ADDR:PORT and print the events (until SIGINT/SIGTERM)")
+      .option("syslog-tcp", syslog_tcp, "Receive syslog on TCP ADDR:PORT (RFC 6587 octet counting or newline framing)")
       .option("max-line-bytes", max_line_bytes, "Longer lines are cut to this length, decoded, and counted")
       .flag("stats", stats, "Print counters (lines, events, truncated, invalid UTF-8, ...) to stderr at the end");
   if (auto code = cli.parse(argc, argv)) return *code;
@@ -87,10 +146,11 @@ int main(int argc, char** argv) {
   }
   if (format != "auto" && format != "syslog" && format != "json" && !set.knows_format(format))
     return config_error(fmt::format("unknown --format '{}'", format));
-  if (read.empty()) {
-    std::fprintf(stderr, "soc-log-sensor: nothing to do: give --read FILE (the daemon inputs are not built yet)\n");
+  if (read.empty() && syslog_udp.empty() && syslog_tcp.empty()) {
+    std::fprintf(stderr, "soc-log-sensor: nothing to do: give --read FILE, --syslog-udp or --syslog-tcp\n");
     return config::kExitUsage;
   }
+  if (read.empty()) return listen(set, opt, syslog_udp, syslog_tcp, static_cast<size_t>(max_line_bytes), stats);
 
   LineReader reader;
   if (auto r = reader.open(read, static_cast<size_t>(max_line_bytes)); !r) {
