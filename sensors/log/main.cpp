@@ -6,6 +6,8 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -15,6 +17,8 @@
 #include "core/event.h"
 #include "core/json_codec.h"
 #include "core/line_reader.h"
+#include "core/transport/keys.h"
+#include "core/transport/sender.h"
 #include "sensors/log/decoder.h"
 #include "sensors/log/syslog_listener.h"
 
@@ -43,10 +47,77 @@ void print_stats(const DecodeStats& s) {
     std::fprintf(stderr, "soc-log-sensor:   %s=%llu\n", name.c_str(), static_cast<unsigned long long>(n));
 }
 
-// Receives syslog and prints one event per message until SIGINT/SIGTERM. The daemon mode
-// (publishing with the transport) is a later slice of issue 4.
+struct ConnectOptions {
+  std::string connect, server_pub, key, sensor_id, site;
+  bool insecure = false;
+};
+
+// Where events go: JSON lines on stdout, or the correlator through the transport (at least once,
+// with the sender's bounded window and heartbeats).
+class Sink {
+ public:
+  Result<void> open(const ConnectOptions& c) {
+    if (c.connect.empty()) return {};
+    if (c.sensor_id.empty()) return fail("usage", "--sensor-id is required with --connect");
+    if (!c.insecure && (c.server_pub.empty() || c.key.empty()))
+      return fail("usage", "--server-pub and --key are required with --connect (or --insecure)");
+    transport::SenderConfig sc;
+    sc.endpoint = c.connect;
+    sc.insecure = c.insecure;
+    sc.sensor_id = c.sensor_id;
+    sc.site = c.site;
+    sc.fail_on_refusal = false;  // a daemon keeps trying; refusals are logged by the sender
+    if (!c.insecure) {
+      auto server = transport::read_key_file(c.server_pub);
+      if (!server) return fail("config", server.error().message);
+      auto secret = transport::read_key_file(c.key);
+      if (!secret) return fail("config", secret.error().message);
+      sc.server_public_key = *server;
+      sc.secret_key = *secret;
+    }
+    auto sender = transport::Sender::connect(sc);
+    if (!sender) return fail("config", sender.error().message);
+    sender_ = std::move(*sender);
+    return {};
+  }
+  bool to_correlator() const { return sender_ != nullptr; }
+
+  // Takes one event; stdout output is buffered until flush().
+  Result<void> put(const Event& e) {
+    line_.clear();
+    encode_event(e, line_);
+    if (sender_) return sender_->send(line_);
+    out_ += line_;
+    out_.push_back('\n');
+    if (out_.size() >= (1 << 16)) flush_stdout();
+    return {};
+  }
+  Result<void> service(std::chrono::milliseconds timeout) {
+    flush_stdout();
+    if (!sender_) return {};
+    if (auto r = sender_->flush(); !r) return r;
+    return sender_->poll(timeout);
+  }
+  Result<void> finish(std::chrono::milliseconds timeout) {
+    flush_stdout();
+    if (!sender_) return {};
+    return sender_->drain(timeout);
+  }
+
+ private:
+  void flush_stdout() {
+    if (out_.empty()) return;
+    std::fwrite(out_.data(), 1, out_.size(), stdout);
+    std::fflush(stdout);
+    out_.clear();
+  }
+  std::unique_ptr<transport::Sender> sender_;
+  std::string line_, out_;
+};
+
+// Receives syslog until SIGINT/SIGTERM, each message decoded like --read, to the sink.
 int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, const std::string& tcp,
-           size_t max_message, bool stats) {
+           size_t max_message, bool stats, Sink& sink) {
   SyslogListener listener;
   listener.set_limits(max_message, 512);
   for (const auto& [addr, is_udp] : {std::pair{udp, true}, std::pair{tcp, false}}) {
@@ -68,21 +139,20 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
   opt.file_path.clear();
   LineDecoder decoder(set, opt);
   Event event;
-  std::string out;
+  uint64_t send_errors = 0;
   auto handle = [&](std::string_view msg, std::string_view peer, bool truncated) {
     if (!decoder.decode(msg, truncated, event)) return;
     event.set("log.source.address", peer);
-    encode_event(event, out);
-    out.push_back('\n');
+    if (auto r = sink.put(event); !r && ++send_errors <= 5)
+      std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
   };
   while (!g_stop) {
-    if (!listener.poll_once(200, handle)) break;
-    if (!out.empty()) {
-      std::fwrite(out.data(), 1, out.size(), stdout);
-      std::fflush(stdout);
-      out.clear();
-    }
+    if (!listener.poll_once(sink.to_correlator() ? 50 : 200, handle)) break;
+    if (auto r = sink.service(std::chrono::milliseconds(sink.to_correlator() ? 1 : 0)); !r && ++send_errors <= 5)
+      std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
   }
+  if (auto r = sink.finish(std::chrono::seconds(5)); !r)
+    std::fprintf(stderr, "soc-log-sensor: not every event was acknowledged before exit: %s\n", r.error().message.c_str());
   if (stats) {
     print_stats(decoder.stats());
     const auto& ls = listener.stats();
@@ -106,6 +176,7 @@ int main(int argc, char** argv) {
   bool check = false;
   int64_t max_line_bytes = 64 * 1024;
   std::string syslog_udp, syslog_tcp;
+  ConnectOptions conn;
 
   config::CommandLine cli("soc-log-sensor",
                           "The log sensor: decodes log lines (syslog RFC 3164/5424, sshd, sudo, su, PAM, dropbear, "
@@ -120,6 +191,12 @@ int main(int argc, char** argv) {
       .flag("check-decoders", check, "Load the decoders, report problems with file:line:column, and exit")
       .option("syslog-udp", syslog_udp, "Receive syslog on UDP ADDR:PORT and print the events (until SIGINT/SIGTERM)")
       .option("syslog-tcp", syslog_tcp, "Receive syslog on TCP ADDR:PORT (RFC 6587 octet counting or newline framing)")
+      .option("connect", conn.connect, "Send events to the correlator at this ZeroMQ endpoint instead of stdout")
+      .option("server-pub", conn.server_pub, "The correlator's CURVE public key file")
+      .option("key", conn.key, "This sensor's CURVE secret key file (socctl keygen)")
+      .option("sensor-id", conn.sensor_id, "This sensor's id, as bound to its key in the correlator's allowlist")
+      .option("site", conn.site, "This sensor's site, as bound to its key")
+      .flag("insecure", conn.insecure, "Plain TCP without CURVE (the correlator must run with --insecure too)")
       .option("max-line-bytes", max_line_bytes, "Longer lines are cut to this length, decoded, and counted")
       .flag("stats", stats, "Print counters (lines, events, truncated, invalid UTF-8, ...) to stderr at the end");
   if (auto code = cli.parse(argc, argv)) return *code;
@@ -150,7 +227,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "soc-log-sensor: nothing to do: give --read FILE, --syslog-udp or --syslog-tcp\n");
     return config::kExitUsage;
   }
-  if (read.empty()) return listen(set, opt, syslog_udp, syslog_tcp, static_cast<size_t>(max_line_bytes), stats);
+  Sink sink;
+  if (auto r = sink.open(conn); !r) {
+    std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+    return r.error().code == "usage" ? config::kExitUsage : config::kExitConfig;
+  }
+  if (read.empty()) return listen(set, opt, syslog_udp, syslog_tcp, static_cast<size_t>(max_line_bytes), stats, sink);
 
   LineReader reader;
   if (auto r = reader.open(read, static_cast<size_t>(max_line_bytes)); !r) {
@@ -160,21 +242,19 @@ int main(int argc, char** argv) {
   opt.file_path = read == "-" ? std::string() : read;
   LineDecoder decoder(set, opt);
   Event event;
-  std::string out;
-  out.reserve(1 << 16);
   std::string_view line;
   bool truncated = false;
   while (reader.next(line, truncated)) {
     if (!decoder.decode(line, truncated, event)) continue;
-    encode_event(event, out);
-    out.push_back('\n');
-    if (out.size() >= (1 << 16) - 4096) {
-      std::fwrite(out.data(), 1, out.size(), stdout);
-      out.clear();
+    if (auto r = sink.put(event); !r) {
+      std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+      return 1;
     }
   }
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  std::fflush(stdout);
+  if (auto r = sink.finish(std::chrono::seconds(30)); !r) {
+    std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+    return 1;
+  }
   if (stats) print_stats(decoder.stats());
   if (!reader.error().empty()) {
     std::fprintf(stderr, "soc-log-sensor: %s\n", reader.error().c_str());
