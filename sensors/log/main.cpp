@@ -20,6 +20,7 @@
 #include "core/transport/keys.h"
 #include "core/transport/sender.h"
 #include "sensors/log/decoder.h"
+#include "sensors/log/file_tailer.h"
 #include "sensors/log/syslog_listener.h"
 
 namespace {
@@ -81,6 +82,12 @@ class Sink {
     return {};
   }
   bool to_correlator() const { return sender_ != nullptr; }
+  // True when every event put so far is safe: written to stdout, or acknowledged.
+  bool all_delivered() const {
+    if (!sender_) return out_.empty();
+    const auto st = sender_->stats();
+    return st.events_acked >= st.events_queued;
+  }
 
   // Takes one event; stdout output is buffered until flush().
   Result<void> put(const Event& e) {
@@ -115,9 +122,22 @@ class Sink {
   std::string line_, out_;
 };
 
-// Receives syslog until SIGINT/SIGTERM, each message decoded like --read, to the sink.
+struct FollowOptions {
+  std::vector<std::string> files;
+  std::string checkpoint;
+  std::string start = "end";
+};
+
+// Follows files and receives syslog until SIGINT/SIGTERM, each line decoded like --read, to the
+// sink. The checkpoint is written when everything handed to the sink is delivered (stdout) or
+// acknowledged (correlator), at most once a second, and at exit: at least once across restarts.
 int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, const std::string& tcp,
-           size_t max_message, bool stats, Sink& sink) {
+           size_t max_message, bool stats, Sink& sink, const FollowOptions& follow) {
+  FileTailer tailer(follow.files, follow.checkpoint, max_message, follow.start == "end");
+  if (auto r = tailer.load_checkpoint(); !r) {
+    std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+    return config::kExitConfig;
+  }
   SyslogListener listener;
   listener.set_limits(max_message, 512);
   for (const auto& [addr, is_udp] : {std::pair{udp, true}, std::pair{tcp, false}}) {
@@ -146,15 +166,38 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
     if (auto r = sink.put(event); !r && ++send_errors <= 5)
       std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
   };
+  auto handle_file = [&](std::string_view line, const std::string& path, bool truncated) {
+    if (!decoder.decode(line, truncated, event)) return;
+    event.set("log.file.path", path);
+    if (auto r = sink.put(event); !r && ++send_errors <= 5)
+      std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+  };
+  auto last_checkpoint = std::chrono::steady_clock::now();
+  auto checkpoint = [&] {
+    if (auto r = tailer.save_checkpoint(); !r && ++send_errors <= 5)
+      std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+  };
   while (!g_stop) {
     if (!listener.poll_once(sink.to_correlator() ? 50 : 200, handle)) break;
+    if (!follow.files.empty()) tailer.poll(handle_file);
     if (auto r = sink.service(std::chrono::milliseconds(sink.to_correlator() ? 1 : 0)); !r && ++send_errors <= 5)
       std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+    const auto now = std::chrono::steady_clock::now();
+    if (!follow.files.empty() && now - last_checkpoint >= std::chrono::seconds(1) && sink.all_delivered()) {
+      checkpoint();
+      last_checkpoint = now;
+    }
   }
   if (auto r = sink.finish(std::chrono::seconds(5)); !r)
     std::fprintf(stderr, "soc-log-sensor: not every event was acknowledged before exit: %s\n", r.error().message.c_str());
+  else if (!follow.files.empty())
+    checkpoint();
   if (stats) {
     print_stats(decoder.stats());
+    const auto& ts = tailer.stats();
+    std::fprintf(stderr, "soc-log-sensor: file_lines=%llu rotations=%llu truncations=%llu hole_bytes_skipped=%llu\n",
+                 static_cast<unsigned long long>(ts.lines), static_cast<unsigned long long>(ts.rotations),
+                 static_cast<unsigned long long>(ts.truncations), static_cast<unsigned long long>(ts.hole_bytes_skipped));
     const auto& ls = listener.stats();
     std::fprintf(stderr, "soc-log-sensor: udp_messages=%llu tcp_messages=%llu tcp_connections=%llu\n",
                  static_cast<unsigned long long>(ls.udp_messages), static_cast<unsigned long long>(ls.tcp_messages),
@@ -177,6 +220,7 @@ int main(int argc, char** argv) {
   int64_t max_line_bytes = 64 * 1024;
   std::string syslog_udp, syslog_tcp;
   ConnectOptions conn;
+  FollowOptions follow;
 
   config::CommandLine cli("soc-log-sensor",
                           "The log sensor: decodes log lines (syslog RFC 3164/5424, sshd, sudo, su, PAM, dropbear, "
@@ -189,6 +233,9 @@ int main(int argc, char** argv) {
       .option("builtin-decoders", builtin, "Directory of the built-in decoders (default: found next to the program)")
       .flag("no-builtin-decoders", no_builtin, "Use only the --decoders files")
       .flag("check-decoders", check, "Load the decoders, report problems with file:line:column, and exit")
+      .option("file", follow.files, "Follow files matching this glob like tail -F (repeatable; rotation and truncation handled)")
+      .option("checkpoint", follow.checkpoint, "File keeping the read position of each followed file across restarts")
+      .option("file-start", follow.start, "Where to start in files found at the first scan that the checkpoint does not know: end or beginning")
       .option("syslog-udp", syslog_udp, "Receive syslog on UDP ADDR:PORT and print the events (until SIGINT/SIGTERM)")
       .option("syslog-tcp", syslog_tcp, "Receive syslog on TCP ADDR:PORT (RFC 6587 octet counting or newline framing)")
       .option("connect", conn.connect, "Send events to the correlator at this ZeroMQ endpoint instead of stdout")
@@ -223,8 +270,9 @@ int main(int argc, char** argv) {
   }
   if (format != "auto" && format != "syslog" && format != "json" && !set.knows_format(format))
     return config_error(fmt::format("unknown --format '{}'", format));
-  if (read.empty() && syslog_udp.empty() && syslog_tcp.empty()) {
-    std::fprintf(stderr, "soc-log-sensor: nothing to do: give --read FILE, --syslog-udp or --syslog-tcp\n");
+  if (follow.start != "end" && follow.start != "beginning") return config_error("--file-start must be end or beginning");
+  if (read.empty() && syslog_udp.empty() && syslog_tcp.empty() && follow.files.empty()) {
+    std::fprintf(stderr, "soc-log-sensor: nothing to do: give --read FILE, --file GLOB, --syslog-udp or --syslog-tcp\n");
     return config::kExitUsage;
   }
   Sink sink;
@@ -232,7 +280,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
     return r.error().code == "usage" ? config::kExitUsage : config::kExitConfig;
   }
-  if (read.empty()) return listen(set, opt, syslog_udp, syslog_tcp, static_cast<size_t>(max_line_bytes), stats, sink);
+  if (read.empty())
+    return listen(set, opt, syslog_udp, syslog_tcp, static_cast<size_t>(max_line_bytes), stats, sink, follow);
 
   LineReader reader;
   if (auto r = reader.open(read, static_cast<size_t>(max_line_bytes)); !r) {
