@@ -1,7 +1,7 @@
-// soc-log-sensor: turns log lines into ECS events. This slice implements the offline mode
-// (--read FILE: one JSON object per informative line on stdout, exit 0 at end of file); the
-// daemon inputs (--file, --syslog-udp/tcp, --connect) are issue 4's next steps
-// (docs/adr/0007-log-sensor.md).
+// soc-log-sensor: turns log lines into ECS events. --read FILE decodes a file (one JSON object
+// per informative line on stdout, exit 0 at its end); --file GLOB follows files, --syslog-udp and
+// --syslog-tcp receive syslog, until SIGINT/SIGTERM; --connect sends the events to the correlator
+// instead of stdout (docs/adr/0007-log-sensor.md).
 #include <fmt/core.h>
 #include <signal.h>
 
