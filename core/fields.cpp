@@ -84,6 +84,10 @@ constexpr FieldSpec kFields[] = {
     {"url.path", T::String, false, false, "Path of the URL."},
     {"url.original", T::String, false, false, "The URL as seen."},
     {"user_agent.original", T::String, false, false, "User agent string."},
+    {"http.version", T::String, false, false, "HTTP version (1.1, 2.0)."},
+    {"http.response.body.bytes", T::Int, false, false, "Size of the response body in bytes."},
+    {"observer.ingress.interface.name", T::String, false, false, "Interface a packet came in on (firewall logs)."},
+    {"observer.egress.interface.name", T::String, false, false, "Interface a packet went out on (firewall logs)."},
     // Logs
     {"user.name", T::String, false, false, "User name."},
     {"user.target.name", T::String, false, false, "Target user (sudo, su, account creation)."},
@@ -93,6 +97,7 @@ constexpr FieldSpec kFields[] = {
     {"process.pid", T::Int, false, false, "Process id."},
     {"process.command_line", T::String, false, false, "Full command line."},
     {"log.file.path", T::String, false, false, "File the line was read from."},
+    {"log.source.address", T::String, false, false, "Address (ip:port) the line was received from (syslog listener)."},
     {"log.level", T::String, false, false, "Log level in the source's words."},
     {"log.syslog.facility.name", T::String, false, false, "Syslog facility."},
     {"log.syslog.severity.name", T::String, false, false, "Syslog severity."},

@@ -21,6 +21,8 @@ SOC_PACKAGES=(
   prometheus-cpp-dev doctest-dev libcli11-dev
   # tools the scripts and the end-to-end tests use
   curl ca-certificates python3 procps iproute2 libndpi-bin
+  # the log sensor: PCRE2 (regex adapter), logger (syslog listener tests)
+  libpcre2-dev bsdutils
 )
 
 # The function body is a subshell: `set -e` and `exit` stay inside it.

@@ -1,0 +1,490 @@
+#include "sensors/log/decoder.h"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <filesystem>
+
+#include "core/config/yaml_util.h"
+#include "core/fields.h"
+#include "core/json_codec.h"
+#include "soc_build_config.h"
+
+namespace soc::sensors::log {
+namespace {
+
+namespace fs = std::filesystem;
+using config::diag_at;
+
+// ---- loading -------------------------------------------------------------------------------
+
+struct Loader {
+  const std::string& path;
+  std::vector<Diagnostic>& diags;
+  bool ok = true;
+
+  void error(const YAML::Node& n, const std::string& code, const std::string& msg) {
+    diags.push_back(diag_at(path, n, code, msg));
+    ok = false;
+  }
+
+  bool check_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed) {
+    bool good = true;
+    for (const auto& kv : map) {
+      const std::string key = kv.first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        error(kv.first, "decoder.unknown_key", fmt::format("unknown key '{}' (expected one of: {})", key, list));
+        good = false;
+      }
+    }
+    return good;
+  }
+
+  std::vector<std::string> string_list(const YAML::Node& n, const char* what) {
+    std::vector<std::string> out;
+    if (n.IsScalar()) {
+      out.push_back(n.Scalar());
+    } else if (n.IsSequence()) {
+      for (const auto& e : n) {
+        if (e.IsScalar()) out.push_back(e.Scalar());
+        else error(e, "decoder.bad_value", fmt::format("{} must be a list of strings", what));
+      }
+    } else {
+      error(n, "decoder.bad_value", fmt::format("{} must be a string or a list of strings", what));
+    }
+    return out;
+  }
+
+  // `set:` values: scalars, or lists for list fields; typed by the field registry.
+  std::vector<StaticField> statics(const YAML::Node& n) {
+    std::vector<StaticField> out;
+    if (!n.IsMap()) {
+      error(n, "decoder.bad_value", "set must be a map of field: value");
+      return out;
+    }
+    for (const auto& kv : n) {
+      const std::string field = kv.first.Scalar();
+      const FieldSpec* spec = find_field_spec(field);
+      if (!spec) {
+        error(kv.first, "decoder.unknown_field", fmt::format("'{}' is not a documented field (docs/fields.md)", field));
+        continue;
+      }
+      if (spec->type != ValueType::String) {
+        error(kv.first, "decoder.bad_value", fmt::format("set supports string fields only; '{}' is not one", field));
+        continue;
+      }
+      if (spec->list) {
+        List l;
+        for (auto& s : string_list(kv.second, field.c_str())) l.emplace_back(s);
+        out.push_back({field, Value(std::move(l))});
+      } else if (kv.second.IsScalar()) {
+        out.push_back({field, Value(kv.second.Scalar())});
+      } else {
+        error(kv.second, "decoder.bad_value", fmt::format("'{}' takes one string", field));
+      }
+    }
+    return out;
+  }
+
+  // `fields:` capture-name -> ECS field.
+  void field_map(const YAML::Node& n, std::map<std::string, std::pair<std::string, YAML::Mark>>& out) {
+    if (!n.IsMap()) {
+      error(n, "decoder.bad_value", "fields must be a map of capture: field");
+      return;
+    }
+    for (const auto& kv : n) {
+      std::string field = kv.second.Scalar();
+      std::string stored = field;
+      if (field.ends_with("|lower")) field.resize(field.size() - 6);
+      if (field != "@timestamp" && !find_field_spec(field)) {
+        error(kv.second, "decoder.unknown_field", fmt::format("'{}' is not a documented field (docs/fields.md)", field));
+        continue;
+      }
+      out[kv.first.Scalar()] = {stored, kv.second.Mark()};
+    }
+  }
+
+  void rule(Decoder& d, const YAML::Node& n, const std::map<std::string, std::pair<std::string, YAML::Mark>>& shared,
+            const std::string& prefix) {
+    if (!n.IsMap()) return error(n, "decoder.bad_value", "a rule must be a map with at least 'match'");
+    check_keys(n, {"match", "prefilter", "set", "fields"});
+    if (!n["match"] || !n["match"].IsScalar()) return error(n, "decoder.missing_key", "a rule needs 'match' (a regular expression)");
+    auto re = Regex::compile(prefix + n["match"].Scalar());
+    if (!re) return error(n["match"], re.error().code, re.error().message);
+    Rule r{std::move(*re), {}, {}, {}};
+    if (n["prefilter"]) r.prefilter = n["prefilter"].Scalar();
+    if (n["set"]) r.set = statics(n["set"]);
+    auto fields = shared;
+    if (n["fields"]) field_map(n["fields"], fields);
+    for (const auto& g : r.regex.groups()) {
+      auto it = fields.find(g.name);
+      if (it == fields.end()) {
+        error(n["match"], "decoder.unmapped_capture",
+              fmt::format("capture '{}' is not mapped to a field (add it to 'fields')", g.name));
+        continue;
+      }
+      CaptureMap c{g.number, it->second.first, CaptureKind::String, false};
+      if (c.field.ends_with("|lower")) {
+        c.field.resize(c.field.size() - 6);
+        c.lower = true;
+      }
+      if (c.field == "@timestamp") c.kind = CaptureKind::Time;
+      else if (const FieldSpec* spec = find_field_spec(c.field)) {
+        if (spec->type == ValueType::Ip) c.kind = CaptureKind::Ip;
+        else if (spec->type == ValueType::Int) c.kind = CaptureKind::Int;
+        else if (spec->type == ValueType::Timestamp) c.kind = CaptureKind::Time;
+      }
+      r.captures.push_back(std::move(c));
+    }
+    d.rules.push_back(std::move(r));
+  }
+
+  std::unique_ptr<Decoder> decoder(const YAML::Node& n) {
+    if (!n.IsMap()) {
+      error(n, "decoder.bad_value", "a decoder must be a map");
+      return nullptr;
+    }
+    check_keys(n, {"name", "dataset", "programs", "input", "formats", "time_format", "remember_source", "set",
+                   "fields", "prefix", "rules"});
+    auto d = std::make_unique<Decoder>();
+    d->file = path;
+    if (!n["name"]) error(n, "decoder.missing_key", "a decoder needs 'name'");
+    else d->name = n["name"].Scalar();
+    d->dataset = n["dataset"] ? n["dataset"].Scalar() : d->name;
+    if (n["input"]) {
+      const std::string in = n["input"].Scalar();
+      if (in == "line") d->line_input = true;
+      else if (in != "syslog") error(n["input"], "decoder.bad_value", "input must be 'syslog' or 'line'");
+    }
+    if (n["programs"]) d->programs = string_list(n["programs"], "programs");
+    d->any_program = std::find(d->programs.begin(), d->programs.end(), "*") != d->programs.end();
+    if (!d->line_input && d->programs.empty())
+      error(n, "decoder.missing_key", "a syslog decoder needs 'programs' (or input: line)");
+    if (n["formats"]) d->formats = string_list(n["formats"], "formats");
+    if (n["time_format"]) {
+      auto f = time_format_from_name(n["time_format"].Scalar());
+      if (!f) error(n["time_format"], "decoder.bad_value", "time_format must be bsd, rfc3339, clf, ymd_slash or ctime");
+      else d->time_format = *f;
+    }
+    if (n["remember_source"]) d->remember_source = n["remember_source"].Scalar() == "true";
+    if (n["set"]) d->set = statics(n["set"]);
+    std::map<std::string, std::pair<std::string, YAML::Mark>> shared;
+    if (n["fields"]) field_map(n["fields"], shared);
+    if (!n["rules"] || !n["rules"].IsSequence() || n["rules"].size() == 0) {
+      error(n, "decoder.missing_key", "a decoder needs 'rules' (a non-empty list)");
+    } else {
+      const std::string prefix = n["prefix"] ? n["prefix"].Scalar() : std::string();
+      for (const auto& r : n["rules"]) rule(*d, r, shared, prefix);
+    }
+    return d;
+  }
+};
+
+// ---- decoding helpers ------------------------------------------------------------------------
+
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  while (i < s.size()) {
+    unsigned char c = p[i];
+    if (c < 0x80) { ++i; continue; }
+    size_t n = (c >= 0xC2 && c <= 0xDF) ? 1 : (c >= 0xE0 && c <= 0xEF) ? 2 : (c >= 0xF0 && c <= 0xF4) ? 3 : 0;
+    if (n == 0 || i + n >= s.size()) return false;
+    for (size_t k = 1; k <= n; ++k)
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+    if (c == 0xE0 && p[i + 1] < 0xA0) return false;
+    if (c == 0xED && p[i + 1] > 0x9F) return false;
+    if (c == 0xF0 && p[i + 1] < 0x90) return false;
+    if (c == 0xF4 && p[i + 1] > 0x8F) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+std::optional<IpAddress> parse_ip(std::string_view s) {
+  if (s.size() > 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
+  if (s.size() > 7 && (s.substr(0, 7) == "::ffff:" || s.substr(0, 7) == "::FFFF:") &&
+      s.find('.') != std::string_view::npos)
+    s.remove_prefix(7);
+  return IpAddress::parse(s);
+}
+
+std::optional<int64_t> parse_int(std::string_view s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+// A host name as logged (rhost=, "from example.com"): letters, digits, '-', '.', '_'.
+bool looks_like_hostname(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_')) return false;
+  return true;
+}
+
+}  // namespace
+
+// ---- DecoderSet ------------------------------------------------------------------------------
+
+bool DecoderSet::load_text(const std::string& path, const std::string& text, std::vector<Diagnostic>& diags) {
+  YAML::Node root;
+  if (!config::load_yaml(path, text, root, diags)) return false;
+  Loader l{path, diags};
+  std::vector<std::unique_ptr<Decoder>> loaded;
+  try {
+    if (!root.IsMap() || !root["decoders"] || !root["decoders"].IsSequence()) {
+      l.error(root, "decoder.missing_key", "a decoder file is a map with 'decoders' (a list)");
+    } else {
+      l.check_keys(root, {"decoders"});
+      for (const auto& n : root["decoders"])
+        if (auto d = l.decoder(n)) loaded.push_back(std::move(d));
+    }
+  } catch (const YAML::Exception& e) {  // yaml-cpp stays behind this adapter
+    l.error(root, "decoder.yaml", e.what());
+  }
+  if (!l.ok) return false;
+  for (auto& d : loaded) decoders_.push_back(std::move(d));
+  return true;
+}
+
+bool DecoderSet::load_file(const std::string& path, std::vector<Diagnostic>& diags) {
+  std::string text;
+  if (!config::read_file(path, text)) {
+    diags.push_back(Diagnostic{path, 0, 0, "decoder.io", "cannot read the file"});
+    return false;
+  }
+  return load_text(path, text, diags);
+}
+
+bool DecoderSet::load_directory(const std::string& dir, std::vector<Diagnostic>& diags) {
+  std::error_code ec;
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".yaml") files.push_back(e.path().string());
+  if (ec) {
+    diags.push_back(Diagnostic{dir, 0, 0, "decoder.io", "cannot read the directory: " + ec.message()});
+    return false;
+  }
+  std::sort(files.begin(), files.end());
+  bool ok = true;
+  for (const auto& f : files) ok = load_file(f, diags) && ok;
+  return ok;
+}
+
+bool DecoderSet::knows_format(std::string_view format) const {
+  for (const auto& d : decoders_)
+    if (std::find(d->formats.begin(), d->formats.end(), format) != d->formats.end()) return true;
+  return false;
+}
+
+std::string find_builtin_decoders() {
+  if (const char* env = std::getenv("SOC_LOG_DECODERS"); env && *env) return env;
+  std::string self;
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n > 0) self = fs::path(std::string(buf, static_cast<size_t>(n))).parent_path().string();
+  for (const std::string& c : {std::string(SOC_SOURCE_DIR) + "/sensors/log/decoders", self + "/../share/soc/log-decoders",
+                               std::string("/usr/share/soc/log-decoders")}) {
+    if (fs::is_directory(c)) return c;
+  }
+  return "sensors/log/decoders";
+}
+
+// ---- LineDecoder -----------------------------------------------------------------------------
+
+LineDecoder::LineDecoder(const DecoderSet& set, DecodeOptions options) : set_(set), opt_(std::move(options)) {
+  const bool all = opt_.format == "auto" || opt_.format == "syslog";
+  for (const auto& d : set_.decoders_) {
+    const bool named = std::find(d->formats.begin(), d->formats.end(), opt_.format) != d->formats.end();
+    if (!all && !named) continue;
+    if (d->line_input) {
+      line_decoders_.push_back(d.get());
+    } else if (d->any_program) {
+      any_program_.push_back(d.get());
+    } else {
+      for (const auto& p : d->programs) by_program_[p].push_back(d.get());
+    }
+  }
+  if (opt_.format == "syslog") line_decoders_.clear();
+}
+
+bool LineDecoder::try_decoder(const Decoder& d, std::string_view text, Event& out) {
+  for (const Rule& r : d.rules) {
+    if (!r.prefilter.empty() && text.find(r.prefilter) == std::string_view::npos) continue;
+    if (!r.regex.search(text, caps_)) continue;
+    out.set("event.kind", "event");
+    out.set("event.dataset", d.dataset);
+    for (const auto& s : d.set) out.set(s.field, s.value);
+    for (const auto& s : r.set) out.set(s.field, s.value);
+    for (const auto& c : r.captures) {
+      std::string_view v = caps_.group(c.group);
+      if (v.empty()) continue;
+      switch (c.kind) {
+        case CaptureKind::String:
+          if (c.lower) {
+            scratch_.assign(v);
+            for (char& ch : scratch_) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            out.set(c.field, scratch_);
+          } else {
+            out.set(c.field, v);
+          }
+          break;
+        case CaptureKind::Int:
+          if (auto i = parse_int(v)) out.set(c.field, *i);
+          else ++stats_.bad_values;
+          break;
+        case CaptureKind::Ip:
+          if (auto ip = parse_ip(v)) {
+            out.set(c.field, *ip);
+          } else if (c.field.size() > 3 && c.field.ends_with(".ip") && looks_like_hostname(v)) {
+            // "from example.com": sshd and PAM log the name when UseDNS resolves it.
+            out.set(c.field.substr(0, c.field.size() - 3) + ".domain", v);
+          } else {
+            ++stats_.bad_values;
+          }
+          break;
+        case CaptureKind::Time:
+          if (auto t = parse_time(d.time_format, v, opt_.time)) {
+            out.set("@timestamp", *t);
+            time_set_ = true;
+          } else {
+            ++stats_.bad_values;
+          }
+          break;
+      }
+    }
+    if (d.remember_source) remember(d, out);
+    ++stats_.by_decoder[d.name];
+    return true;
+  }
+  return false;
+}
+
+void LineDecoder::remember(const Decoder& d, Event& out) {
+  if (!have_header_ || header_.pid < 0) return;
+  scratch_.clear();
+  scratch_.append(header_.hostname).push_back('\0');
+  scratch_.append(d.name).push_back('\0');
+  scratch_.append(std::to_string(header_.pid));
+  if (const Value* ip = out.find("source.ip"); ip && ip->is_ip()) {
+    // Bounded: a flood of distinct pids cannot grow it without limit.
+    if (sessions_.size() >= 65536) sessions_.clear();
+    sessions_[scratch_] = ip->as_ip();
+  } else if (auto it = sessions_.find(scratch_); it != sessions_.end()) {
+    out.set("source.ip", it->second);
+  }
+}
+
+bool LineDecoder::apply_line_decoders(std::string_view text, Event& out) {
+  for (const Decoder* d : line_decoders_)
+    if (try_decoder(*d, text, out)) return true;
+  return false;
+}
+
+bool LineDecoder::decode_json(std::string_view line, Event& out) {
+  if (decode_event_into(line, out)) return false;
+  time_set_ = out.contains("@timestamp");
+  if (!out.contains("@timestamp")) {
+    for (std::string_view k : {"timestamp", "time", "ts"}) {
+      auto s = out.get_string(k);
+      if (auto t = s.empty() ? std::nullopt : parse_rfc3339(s)) {
+        out.set("@timestamp", *t);
+        time_set_ = true;
+        break;
+      }
+    }
+  }
+  if (!out.contains("event.kind")) out.set("event.kind", "event");
+  if (!out.contains("event.dataset")) out.set("event.dataset", "json");
+  if (!out.contains("event.category")) out.set("event.category", List{Value("host")});
+  ++stats_.by_decoder["json"];
+  return true;
+}
+
+bool LineDecoder::decode(std::string_view line, bool truncated, Event& out) {
+  ++stats_.lines;
+  size_t b = 0;
+  while (b < line.size() && (line[b] == ' ' || line[b] == '\t' || line[b] == '\r')) ++b;
+  if (b == line.size() || line[b] == '#') {
+    ++stats_.skipped;
+    return false;
+  }
+  out.clear();
+  if (truncated) ++stats_.truncated;
+  const bool has_nul = std::memchr(line.data(), 0, line.size()) != nullptr;
+  if (has_nul) ++stats_.nul_bytes;
+  if (!valid_utf8(line)) ++stats_.invalid_utf8;
+  ++stats_.events;
+
+  have_header_ = false;
+  time_set_ = false;
+  bool decoded = false;
+  if ((opt_.format == "auto" || opt_.format == "json") && line[b] == '{') decoded = decode_json(line.substr(b), out);
+  if (!decoded && opt_.format == "json") out.clear();
+  if (!decoded && opt_.format != "json") {
+    // Placeholders fix the order of the first fields in the output; the real values follow.
+    out.clear();
+    out.set("@timestamp", Timestamp{});
+    out.set("event.kind", "event");
+    if (opt_.format == "auto" || opt_.format == "syslog" || !line_decoders_.empty() || !by_program_.empty())
+      have_header_ = parse_syslog(line, opt_.time, header_);
+    if (have_header_) {
+      auto it = by_program_.find(std::string(header_.program));
+      if (it != by_program_.end())
+        for (const Decoder* d : it->second)
+          if ((decoded = try_decoder(*d, header_.message, out))) break;
+      if (!decoded)
+        for (const Decoder* d : any_program_)
+          if ((decoded = try_decoder(*d, header_.message, out))) break;
+      if (!decoded) decoded = apply_line_decoders(header_.message, out);
+    } else {
+      decoded = apply_line_decoders(line, out);
+    }
+  }
+  if (!decoded) {
+    out.set("event.kind", "event");
+    out.set("event.dataset", have_header_ ? "syslog" : "log");
+    out.set("event.category", List{Value("host")});
+    out.set("event.type", List{Value("info")});
+    ++stats_.generic;
+  }
+  if (!time_set_) {
+    if (have_header_ && header_.timestamp) out.set("@timestamp", *header_.timestamp);
+    else out.set("@timestamp", now());
+  }
+  if (have_header_) {
+    if (!header_.hostname.empty() && !out.contains("host.hostname")) out.set("host.hostname", header_.hostname);
+    if (!header_.program.empty() && !out.contains("process.name")) out.set("process.name", header_.program);
+    if (header_.pid >= 0 && !out.contains("process.pid")) out.set("process.pid", header_.pid);
+    if (header_.priority >= 0) {
+      out.set("log.syslog.priority", header_.priority);
+      out.set("log.syslog.facility.name", facility_name(header_.priority));
+      out.set("log.syslog.severity.name", severity_name(header_.priority));
+    }
+    if (!header_.hostname.empty()) out.set("log.syslog.hostname", header_.hostname);
+    if (!header_.program.empty()) out.set("log.syslog.appname", header_.program);
+    if (!out.contains("message")) out.set("message", header_.message);
+  } else if (!out.contains("message")) {
+    out.set("message", line);
+  }
+  if (!opt_.file_path.empty()) out.set("log.file.path", opt_.file_path);
+  if (truncated || has_nul) {
+    List tags;
+    if (truncated) tags.emplace_back("truncated");
+    if (has_nul) tags.emplace_back("nul_bytes");
+    out.set("tags", std::move(tags));
+  }
+  return true;
+}
+
+}  // namespace soc::sensors::log

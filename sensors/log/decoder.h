@@ -1,0 +1,132 @@
+// Decoders as data: YAML files of regular expressions whose named captures map to ECS fields,
+// selected by syslog program name or tried on whole lines (docs/adr/0007-log-sensor.md,
+// sensors/log/decoders/README.md for the file format). A DecoderSet is loaded once (every
+// problem of every file reported as file:line:column, then refused) and is immutable after;
+// a LineDecoder turns lines into events with it, on one thread, never throwing.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/diagnostic.h"
+#include "core/event.h"
+#include "sensors/log/regex.h"
+#include "sensors/log/syslog_header.h"
+
+namespace soc::sensors::log {
+
+// How a capture's text becomes a field value (from the field's type in core/fields.cpp).
+enum class CaptureKind : uint8_t { String, Int, Ip, Time };
+
+struct CaptureMap {
+  int group = 0;
+  std::string field;
+  CaptureKind kind = CaptureKind::String;
+  bool lower = false;  // "field|lower" in the YAML: the text is lower-cased (PROTO=TCP -> tcp)
+};
+
+struct StaticField {
+  std::string field;
+  Value value;
+};
+
+struct Rule {
+  Regex regex;
+  std::string prefilter;  // a literal the line must contain before the regex is tried
+  std::vector<CaptureMap> captures;
+  std::vector<StaticField> set;
+};
+
+struct Decoder {
+  std::string name;
+  std::string dataset;
+  std::string file;                   // where it was defined, for messages
+  bool line_input = false;            // true: tried on whole lines (and on syslog messages)
+  bool any_program = false;           // programs: ["*"]
+  std::vector<std::string> programs;  // syslog program names that select it
+  std::vector<std::string> formats;   // names usable with --format
+  TimeFormat time_format = TimeFormat::Bsd;
+  bool remember_source = false;  // fill source.ip from earlier lines of the same process
+  std::vector<StaticField> set;  // applied before the rule's own
+  std::vector<Rule> rules;
+};
+
+class DecoderSet {
+ public:
+  // Loads one YAML file of decoders; appends diagnostics for every problem found. Returns false
+  // when the file had any error (its decoders are then not added).
+  bool load_file(const std::string& path, std::vector<Diagnostic>& diags);
+  bool load_text(const std::string& path, const std::string& text, std::vector<Diagnostic>& diags);
+  // Loads every *.yaml of a directory, in name order.
+  bool load_directory(const std::string& dir, std::vector<Diagnostic>& diags);
+
+  const std::vector<std::unique_ptr<Decoder>>& decoders() const { return decoders_; }
+  // True when some decoder lists `format` in its formats.
+  bool knows_format(std::string_view format) const;
+
+ private:
+  friend class LineDecoder;
+  std::vector<std::unique_ptr<Decoder>> decoders_;
+};
+
+// Counters of what the decoder saw, by reason (never reset).
+struct DecodeStats {
+  uint64_t lines = 0;
+  uint64_t skipped = 0;  // blank lines and comments
+  uint64_t events = 0;
+  uint64_t truncated = 0;
+  uint64_t invalid_utf8 = 0;
+  uint64_t nul_bytes = 0;
+  uint64_t generic = 0;      // kept by the fallback only
+  uint64_t bad_values = 0;   // captures that did not convert (an "ip" that is no address, ...)
+  std::map<std::string, uint64_t> by_decoder;
+};
+
+struct DecodeOptions {
+  // "auto", "syslog", "json", or a format named by decoders (nginx, apache, ...).
+  std::string format = "auto";
+  TimeContext time;
+  std::string file_path;  // sets log.file.path when not empty
+};
+
+class LineDecoder {
+ public:
+  LineDecoder(const DecoderSet& set, DecodeOptions options);
+
+  // Decodes one line (without its newline) into `out`. Returns false for a line that carries no
+  // information (blank, or a comment starting with '#'), leaving `out` unspecified.
+  bool decode(std::string_view line, bool truncated, Event& out);
+
+  const DecodeStats& stats() const { return stats_; }
+
+ private:
+  bool try_decoder(const Decoder& d, std::string_view text, Event& out);
+  bool apply_line_decoders(std::string_view text, Event& out);
+  void remember(const Decoder& d, Event& out);
+  bool decode_json(std::string_view line, Event& out);
+
+  const DecoderSet& set_;
+  DecodeOptions opt_;
+  DecodeStats stats_;
+  Regex::Captures caps_;
+  std::unordered_map<std::string, std::vector<const Decoder*>> by_program_;
+  std::vector<const Decoder*> any_program_;
+  std::vector<const Decoder*> line_decoders_;
+  SyslogHeader header_;
+  bool have_header_ = false;
+  bool time_set_ = false;  // a decoder or the JSON object gave @timestamp
+  std::string scratch_;
+  // (host, program, pid) -> the remote address last named by that process.
+  std::unordered_map<std::string, IpAddress> sessions_;
+};
+
+// Where the built-in decoders are: $SOC_LOG_DECODERS, the source tree (build-tree runs), next to
+// the binary (../share/soc/decoders), /usr/share/soc/log-decoders.
+std::string find_builtin_decoders();
+
+}  // namespace soc::sensors::log

@@ -1,0 +1,313 @@
+// soc-log-sensor: turns log lines into ECS events. --read FILE decodes a file (one JSON object
+// per informative line on stdout, exit 0 at its end); --file GLOB follows files, --syslog-udp and
+// --syslog-tcp receive syslog, until SIGINT/SIGTERM; --connect sends the events to the correlator
+// instead of stdout (docs/adr/0007-log-sensor.md).
+#include <fmt/core.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/config/command_line.h"
+#include "core/event.h"
+#include "core/json_codec.h"
+#include "core/line_reader.h"
+#include "core/transport/keys.h"
+#include "core/transport/sender.h"
+#include "sensors/log/decoder.h"
+#include "sensors/log/file_tailer.h"
+#include "sensors/log/syslog_listener.h"
+
+namespace {
+
+using namespace soc;
+using namespace soc::sensors::log;
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop = true; }
+
+int config_error(const std::string& message) {
+  std::fprintf(stderr, "soc-log-sensor: %s\n", message.c_str());
+  return config::kExitConfig;
+}
+
+void print_stats(const DecodeStats& s) {
+  std::fprintf(stderr,
+               "soc-log-sensor: lines=%llu events=%llu skipped=%llu generic=%llu truncated=%llu invalid_utf8=%llu "
+               "nul_bytes=%llu bad_values=%llu\n",
+               static_cast<unsigned long long>(s.lines), static_cast<unsigned long long>(s.events),
+               static_cast<unsigned long long>(s.skipped), static_cast<unsigned long long>(s.generic),
+               static_cast<unsigned long long>(s.truncated), static_cast<unsigned long long>(s.invalid_utf8),
+               static_cast<unsigned long long>(s.nul_bytes), static_cast<unsigned long long>(s.bad_values));
+  for (const auto& [name, n] : s.by_decoder)
+    std::fprintf(stderr, "soc-log-sensor:   %s=%llu\n", name.c_str(), static_cast<unsigned long long>(n));
+}
+
+struct ConnectOptions {
+  std::string connect, server_pub, key, sensor_id, site;
+  bool insecure = false;
+};
+
+// Where events go: JSON lines on stdout, or the correlator through the transport (at least once,
+// with the sender's bounded window and heartbeats).
+class Sink {
+ public:
+  Result<void> open(const ConnectOptions& c) {
+    if (c.connect.empty()) return {};
+    if (c.sensor_id.empty()) return fail("usage", "--sensor-id is required with --connect");
+    if (!c.insecure && (c.server_pub.empty() || c.key.empty()))
+      return fail("usage", "--server-pub and --key are required with --connect (or --insecure)");
+    transport::SenderConfig sc;
+    sc.endpoint = c.connect;
+    sc.insecure = c.insecure;
+    sc.sensor_id = c.sensor_id;
+    sc.site = c.site;
+    sc.fail_on_refusal = false;  // a daemon keeps trying; refusals are logged by the sender
+    if (!c.insecure) {
+      auto server = transport::read_key_file(c.server_pub);
+      if (!server) return fail("config", server.error().message);
+      auto secret = transport::read_key_file(c.key);
+      if (!secret) return fail("config", secret.error().message);
+      sc.server_public_key = *server;
+      sc.secret_key = *secret;
+    }
+    auto sender = transport::Sender::connect(sc);
+    if (!sender) return fail("config", sender.error().message);
+    sender_ = std::move(*sender);
+    return {};
+  }
+  bool to_correlator() const { return sender_ != nullptr; }
+  // True when every event put so far is safe: written to stdout, or acknowledged.
+  bool all_delivered() const {
+    if (!sender_) return out_.empty();
+    const auto st = sender_->stats();
+    return st.events_acked >= st.events_queued;
+  }
+
+  // Takes one event; stdout output is buffered until flush().
+  Result<void> put(const Event& e) {
+    line_.clear();
+    encode_event(e, line_);
+    if (sender_) return sender_->send(line_);
+    out_ += line_;
+    out_.push_back('\n');
+    if (out_.size() >= (1 << 16)) flush_stdout();
+    return {};
+  }
+  Result<void> service(std::chrono::milliseconds timeout) {
+    flush_stdout();
+    if (!sender_) return {};
+    if (auto r = sender_->flush(); !r) return r;
+    return sender_->poll(timeout);
+  }
+  Result<void> finish(std::chrono::milliseconds timeout) {
+    flush_stdout();
+    if (!sender_) return {};
+    return sender_->drain(timeout);
+  }
+
+ private:
+  void flush_stdout() {
+    if (out_.empty()) return;
+    std::fwrite(out_.data(), 1, out_.size(), stdout);
+    std::fflush(stdout);
+    out_.clear();
+  }
+  std::unique_ptr<transport::Sender> sender_;
+  std::string line_, out_;
+};
+
+struct FollowOptions {
+  std::vector<std::string> files;
+  std::string checkpoint;
+  std::string start = "end";
+};
+
+// Follows files and receives syslog until SIGINT/SIGTERM, each line decoded like --read, to the
+// sink. The checkpoint is written when everything handed to the sink is delivered (stdout) or
+// acknowledged (correlator), at most once a second, and at exit: at least once across restarts.
+int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, const std::string& tcp,
+           size_t max_message, bool stats, Sink& sink, const FollowOptions& follow) {
+  FileTailer tailer(follow.files, follow.checkpoint, max_message, follow.start == "end");
+  if (auto r = tailer.load_checkpoint(); !r) {
+    std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+    return config::kExitConfig;
+  }
+  SyslogListener listener;
+  listener.set_limits(max_message, 512);
+  for (const auto& [addr, is_udp] : {std::pair{udp, true}, std::pair{tcp, false}}) {
+    if (addr.empty()) continue;
+    auto r = is_udp ? listener.listen_udp(addr) : listener.listen_tcp(addr);
+    if (!r) {
+      std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "soc-log-sensor: listening (udp port %d, tcp port %d)\n", listener.udp_port(),
+               listener.tcp_port());
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  opt.file_path.clear();
+  LineDecoder decoder(set, opt);
+  Event event;
+  uint64_t send_errors = 0;
+  auto handle = [&](std::string_view msg, std::string_view peer, bool truncated) {
+    if (!decoder.decode(msg, truncated, event)) return;
+    event.set("log.source.address", peer);
+    if (auto r = sink.put(event); !r && ++send_errors <= 5)
+      std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+  };
+  auto handle_file = [&](std::string_view line, const std::string& path, bool truncated) {
+    if (!decoder.decode(line, truncated, event)) return;
+    event.set("log.file.path", path);
+    if (auto r = sink.put(event); !r && ++send_errors <= 5)
+      std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+  };
+  auto last_checkpoint = std::chrono::steady_clock::now();
+  auto checkpoint = [&] {
+    if (auto r = tailer.save_checkpoint(); !r && ++send_errors <= 5)
+      std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+  };
+  while (!g_stop) {
+    if (!listener.poll_once(sink.to_correlator() ? 50 : 200, handle)) break;
+    if (!follow.files.empty()) tailer.poll(handle_file);
+    if (auto r = sink.service(std::chrono::milliseconds(sink.to_correlator() ? 1 : 0)); !r && ++send_errors <= 5)
+      std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+    const auto now = std::chrono::steady_clock::now();
+    if (!follow.files.empty() && now - last_checkpoint >= std::chrono::seconds(1) && sink.all_delivered()) {
+      checkpoint();
+      last_checkpoint = now;
+    }
+  }
+  if (auto r = sink.finish(std::chrono::seconds(5)); !r)
+    std::fprintf(stderr, "soc-log-sensor: not every event was acknowledged before exit: %s\n", r.error().message.c_str());
+  else if (!follow.files.empty())
+    checkpoint();
+  if (stats) {
+    print_stats(decoder.stats());
+    const auto& ts = tailer.stats();
+    std::fprintf(stderr, "soc-log-sensor: file_lines=%llu rotations=%llu truncations=%llu hole_bytes_skipped=%llu\n",
+                 static_cast<unsigned long long>(ts.lines), static_cast<unsigned long long>(ts.rotations),
+                 static_cast<unsigned long long>(ts.truncations), static_cast<unsigned long long>(ts.hole_bytes_skipped));
+    const auto& ls = listener.stats();
+    std::fprintf(stderr, "soc-log-sensor: udp_messages=%llu tcp_messages=%llu tcp_connections=%llu\n",
+                 static_cast<unsigned long long>(ls.udp_messages), static_cast<unsigned long long>(ls.tcp_messages),
+                 static_cast<unsigned long long>(ls.tcp_connections));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string read;
+  std::string format = "auto";
+  std::string timezone = "UTC";
+  std::string builtin;
+  std::vector<std::string> decoder_files;
+  bool no_builtin = false;
+  bool stats = false;
+  bool check = false;
+  int64_t max_line_bytes = 64 * 1024;
+  std::string syslog_udp, syslog_tcp;
+  ConnectOptions conn;
+  FollowOptions follow;
+
+  config::CommandLine cli("soc-log-sensor",
+                          "The log sensor: decodes log lines (syslog RFC 3164/5424, sshd, sudo, su, PAM, dropbear, "
+                          "FTP and mail servers, iptables/nftables, nginx and Apache, JSON lines) into ECS events.");
+  cli.root()
+      .option("read", read, "Offline mode: decode FILE (- for standard input), print one JSON event per line, exit 0")
+      .option("format", format, "auto, syslog, json, or a decoder format (nginx, apache, sshd, iptables, ...)")
+      .option("timezone", timezone, "Zone of timestamps that carry none: UTC, local, or an offset like +07:00")
+      .option("decoders", decoder_files, "Extra decoder YAML file or directory (repeatable), tried before the built-in ones")
+      .option("builtin-decoders", builtin, "Directory of the built-in decoders (default: found next to the program)")
+      .flag("no-builtin-decoders", no_builtin, "Use only the --decoders files")
+      .flag("check-decoders", check, "Load the decoders, report problems with file:line:column, and exit")
+      .option("file", follow.files, "Follow files matching this glob like tail -F (repeatable; rotation and truncation handled)")
+      .option("checkpoint", follow.checkpoint, "File keeping the read position of each followed file across restarts")
+      .option("file-start", follow.start, "Where to start in files found at the first scan that the checkpoint does not know: end or beginning")
+      .option("syslog-udp", syslog_udp, "Receive syslog on UDP ADDR:PORT and print the events (until SIGINT/SIGTERM)")
+      .option("syslog-tcp", syslog_tcp, "Receive syslog on TCP ADDR:PORT (RFC 6587 octet counting or newline framing)")
+      .option("connect", conn.connect, "Send events to the correlator at this ZeroMQ endpoint instead of stdout")
+      .option("server-pub", conn.server_pub, "The correlator's CURVE public key file")
+      .option("key", conn.key, "This sensor's CURVE secret key file (socctl keygen)")
+      .option("sensor-id", conn.sensor_id, "This sensor's id, as bound to its key in the correlator's allowlist")
+      .option("site", conn.site, "This sensor's site, as bound to its key")
+      .flag("insecure", conn.insecure, "Plain TCP without CURVE (the correlator must run with --insecure too)")
+      .option("max-line-bytes", max_line_bytes, "Longer lines are cut to this length, decoded, and counted")
+      .flag("stats", stats, "Print counters (lines, events, truncated, invalid UTF-8, ...) to stderr at the end");
+  if (auto code = cli.parse(argc, argv)) return *code;
+
+  DecodeOptions opt;
+  opt.format = format;
+  opt.time.reference = now();
+  if (!parse_timezone(timezone, opt.time)) return config_error("--timezone must be UTC, local or an offset like +07:00");
+  if (max_line_bytes < 256 || max_line_bytes > (64 << 20)) return config_error("--max-line-bytes must be 256 .. 64 MiB");
+
+  DecoderSet set;
+  std::vector<Diagnostic> diags;
+  bool ok = true;
+  for (const auto& f : decoder_files) {
+    std::error_code ec;
+    ok = (std::filesystem::is_directory(f, ec) ? set.load_directory(f, diags) : set.load_file(f, diags)) && ok;
+  }
+  if (!no_builtin) ok = set.load_directory(builtin.empty() ? find_builtin_decoders() : builtin, diags) && ok;
+  if (!diags.empty()) std::fputs(render_all(diags).c_str(), stderr);
+  if (!ok) return config::kExitConfig;
+  if (check) {
+    std::printf("%zu decoders loaded\n", set.decoders().size());
+    return 0;
+  }
+  if (format != "auto" && format != "syslog" && format != "json" && !set.knows_format(format))
+    return config_error(fmt::format("unknown --format '{}'", format));
+  if (follow.start != "end" && follow.start != "beginning") return config_error("--file-start must be end or beginning");
+  if (read.empty() && syslog_udp.empty() && syslog_tcp.empty() && follow.files.empty()) {
+    std::fprintf(stderr, "soc-log-sensor: nothing to do: give --read FILE, --file GLOB, --syslog-udp or --syslog-tcp\n");
+    return config::kExitUsage;
+  }
+  Sink sink;
+  if (auto r = sink.open(conn); !r) {
+    std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+    return r.error().code == "usage" ? config::kExitUsage : config::kExitConfig;
+  }
+  if (read.empty())
+    return listen(set, opt, syslog_udp, syslog_tcp, static_cast<size_t>(max_line_bytes), stats, sink, follow);
+
+  LineReader reader;
+  if (auto r = reader.open(read, static_cast<size_t>(max_line_bytes)); !r) {
+    std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+    return 1;
+  }
+  opt.file_path = read == "-" ? std::string() : read;
+  LineDecoder decoder(set, opt);
+  Event event;
+  std::string_view line;
+  bool truncated = false;
+  while (reader.next(line, truncated)) {
+    if (!decoder.decode(line, truncated, event)) continue;
+    if (auto r = sink.put(event); !r) {
+      std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+      return 1;
+    }
+  }
+  if (auto r = sink.finish(std::chrono::seconds(30)); !r) {
+    std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+    return 1;
+  }
+  if (stats) print_stats(decoder.stats());
+  if (!reader.error().empty()) {
+    std::fprintf(stderr, "soc-log-sensor: %s\n", reader.error().c_str());
+    return 1;
+  }
+  return 0;
+}

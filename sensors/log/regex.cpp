@@ -1,0 +1,104 @@
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "sensors/log/regex.h"
+
+#include <fmt/core.h>
+#include <pcre2.h>
+
+#include <utility>
+
+namespace soc::sensors::log {
+
+struct Regex::Code {
+  pcre2_code* code = nullptr;
+  ~Code() {
+    if (code) pcre2_code_free(code);
+  }
+};
+
+struct Regex::Captures::Impl {
+  pcre2_match_data* data = nullptr;
+  uint32_t size = 0;  // ovector pairs
+  const char* subject = nullptr;
+  int count = 0;  // return value of the last match
+  ~Impl() {
+    if (data) pcre2_match_data_free(data);
+  }
+};
+
+Regex::Captures::Captures() : impl_(std::make_unique<Impl>()) {}
+Regex::Captures::~Captures() = default;
+
+bool Regex::Captures::matched(int n) const {
+  if (!impl_->data || n < 0 || static_cast<uint32_t>(n) >= impl_->size || n >= impl_->count) return false;
+  const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(impl_->data);
+  return ov[2 * n] != PCRE2_UNSET;
+}
+
+std::string_view Regex::Captures::group(int n) const {
+  if (!matched(n)) return {};
+  const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(impl_->data);
+  return std::string_view(impl_->subject + ov[2 * n], ov[2 * n + 1] - ov[2 * n]);
+}
+
+Result<Regex> Regex::compile(std::string_view pattern) {
+  int err = 0;
+  PCRE2_SIZE err_offset = 0;
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), PCRE2_DUPNAMES, &err,
+                                   &err_offset, nullptr);
+  if (!code) {
+    PCRE2_UCHAR buf[256];
+    pcre2_get_error_message(err, buf, sizeof buf);
+    return fail("regex.syntax", fmt::format("{} at offset {}", reinterpret_cast<const char*>(buf), err_offset));
+  }
+  // JIT is an optimisation: when it is unavailable (some hardened kernels forbid executable
+  // memory) the interpreter gives the same results, slower.
+  (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+  Regex r;
+  r.code_ = new Code{code};
+  uint32_t cap = 0;
+  pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &cap);
+  r.capture_count_ = static_cast<int>(cap);
+  uint32_t name_count = 0, entry_size = 0;
+  PCRE2_SPTR table = nullptr;
+  pcre2_pattern_info(code, PCRE2_INFO_NAMECOUNT, &name_count);
+  pcre2_pattern_info(code, PCRE2_INFO_NAMEENTRYSIZE, &entry_size);
+  pcre2_pattern_info(code, PCRE2_INFO_NAMETABLE, &table);
+  for (uint32_t i = 0; i < name_count; ++i) {
+    PCRE2_SPTR e = table + i * entry_size;
+    int n = (e[0] << 8) | e[1];
+    r.groups_.push_back({std::string(reinterpret_cast<const char*>(e + 2)), n});
+  }
+  return r;
+}
+
+Regex::Regex(Regex&& o) noexcept
+    : code_(std::exchange(o.code_, nullptr)), groups_(std::move(o.groups_)), capture_count_(o.capture_count_) {}
+
+Regex& Regex::operator=(Regex&& o) noexcept {
+  if (this != &o) {
+    delete code_;
+    code_ = std::exchange(o.code_, nullptr);
+    groups_ = std::move(o.groups_);
+    capture_count_ = o.capture_count_;
+  }
+  return *this;
+}
+
+Regex::~Regex() { delete code_; }
+
+bool Regex::search(std::string_view subject, Captures& caps) const {
+  auto& m = *caps.impl_;
+  const uint32_t need = static_cast<uint32_t>(capture_count_) + 1;
+  if (!m.data || m.size < need) {
+    if (m.data) pcre2_match_data_free(m.data);
+    m.data = pcre2_match_data_create(std::max<uint32_t>(need, 16), nullptr);
+    m.size = std::max<uint32_t>(need, 16);
+  }
+  m.subject = subject.data();
+  int rc = pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0, m.data,
+                       nullptr);
+  m.count = rc > 0 ? rc : 0;
+  return rc > 0;
+}
+
+}  // namespace soc::sensors::log

@@ -1,0 +1,65 @@
+// The one adapter for PCRE2 (docs/adr/0007-log-sensor.md): patterns are compiled once, JIT'ed
+// when the platform allows it, and matched against untrusted log lines without throwing.
+// Nothing outside this file includes pcre2.h.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace soc::sensors::log {
+
+// A compiled pattern. Movable, not copyable; immutable after compile(), so it may be shared by
+// threads as long as each thread matches with its own Captures.
+class Regex {
+ public:
+  // Compiles `pattern` (PCRE2 syntax, UTF mode off: log lines are bytes). On a syntax error
+  // returns code "regex.syntax" with the offset of the problem in the message.
+  static Result<Regex> compile(std::string_view pattern);
+
+  Regex(Regex&&) noexcept;
+  Regex& operator=(Regex&&) noexcept;
+  ~Regex();
+
+  // Named groups in group-number order: names()[i] is the name of group number_of(i).
+  struct Group {
+    std::string name;
+    int number;
+  };
+  const std::vector<Group>& groups() const { return groups_; }
+  int capture_count() const { return capture_count_; }
+
+  // Match data reused across calls (one per thread).
+  class Captures {
+   public:
+    Captures();
+    ~Captures();
+    Captures(const Captures&) = delete;
+    Captures& operator=(const Captures&) = delete;
+    // The text of group n of the last successful match; empty when the group did not take part.
+    std::string_view group(int n) const;
+    bool matched(int n) const;
+
+   private:
+    friend class Regex;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+  };
+
+  // True when the pattern matches somewhere in `subject`. A match-limit or other engine error
+  // counts as no match (the line then falls through to other decoders).
+  bool search(std::string_view subject, Captures& caps) const;
+
+ private:
+  Regex() = default;
+  struct Code;
+  Code* code_ = nullptr;
+  std::vector<Group> groups_;
+  int capture_count_ = 0;
+};
+
+}  // namespace soc::sensors::log

@@ -1,0 +1,304 @@
+#include "sensors/log/decoder.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/json_codec.h"
+
+using namespace soc;
+using namespace soc::sensors::log;
+
+namespace {
+
+const DecoderSet& builtin() {
+  static const DecoderSet set = [] {
+    DecoderSet s;
+    std::vector<Diagnostic> diags;
+    bool ok = s.load_directory(std::string(SOC_SOURCE_ROOT) + "/sensors/log/decoders", diags);
+    REQUIRE_MESSAGE(ok, render_all(diags));
+    return s;
+  }();
+  return set;
+}
+
+DecodeOptions options(std::string format = "auto") {
+  DecodeOptions o;
+  o.format = std::move(format);
+  o.time.reference = *parse_rfc3339("2026-11-27T00:00:00Z");
+  return o;
+}
+
+Event decode(std::string_view line, std::string format = "auto") {
+  LineDecoder d(builtin(), options(std::move(format)));
+  Event e;
+  REQUIRE(d.decode(line, false, e));
+  return e;
+}
+
+std::string text(const Event& e, std::string_view key) {
+  const Value* v = e.find(key);
+  return v ? v->to_text() : std::string("<absent>");
+}
+
+bool auth_failure(const Event& e) {
+  const Value* c = e.find("event.category");
+  if (!c || !c->is_list()) return false;
+  bool auth = false;
+  for (const auto& x : c->as_list()) auth = auth || x.to_text() == "authentication";
+  return auth && e.get_string("event.outcome") == "failure";
+}
+
+std::vector<Diagnostic> load_errors(const std::string& yaml) {
+  DecoderSet s;
+  std::vector<Diagnostic> diags;
+  CHECK_FALSE(s.load_text("d.yaml", yaml, diags));
+  CHECK(s.decoders().empty());
+  return diags;
+}
+
+}  // namespace
+
+TEST_CASE("the built-in decoders load") { CHECK(builtin().decoders().size() >= 10); }
+
+TEST_CASE("loader reports line and column of an unknown key, an unknown field and a bad regex at once") {
+  auto d = load_errors(
+      "decoders:\n"
+      "  - name: x\n"
+      "    programs: [x]\n"
+      "    fields: {u: user.nmae}\n"
+      "    colour: red\n"
+      "    rules:\n"
+      "      - match: '(?<u>\\S+'\n");
+  REQUIRE(d.size() == 3);
+  CHECK(render(d[0]) == "d.yaml:5:5: error[decoder.unknown_key]: unknown key 'colour' (expected one of: name, dataset, "
+                        "programs, input, formats, time_format, remember_source, set, fields, prefix, rules)");
+  CHECK(render(d[1]) == "d.yaml:4:17: error[decoder.unknown_field]: 'user.nmae' is not a documented field (docs/fields.md)");
+  CHECK(d[2].code == "regex.syntax");
+  CHECK(d[2].line == 7);
+  CHECK(d[2].column == 16);
+}
+
+TEST_CASE("loader refuses a capture that is not mapped to a field") {
+  auto d = load_errors("decoders:\n  - name: x\n    programs: [x]\n    rules:\n      - match: '(?<who>\\S+)'\n");
+  REQUIRE(d.size() == 1);
+  CHECK(render(d[0]) == "d.yaml:5:16: error[decoder.unmapped_capture]: capture 'who' is not mapped to a field (add it "
+                        "to 'fields')");
+}
+
+TEST_CASE("loader refuses a syslog decoder without programs and a bad time format") {
+  auto d = load_errors("decoders:\n  - name: x\n    time_format: iso\n    rules: [{match: a}]\n");
+  REQUIRE(d.size() == 2);
+  CHECK(d[0].code == "decoder.missing_key");
+  CHECK(render(d[1]) == "d.yaml:3:18: error[decoder.bad_value]: time_format must be bsd, rfc3339, clf, ymd_slash or ctime");
+}
+
+TEST_CASE("a user decoder loaded first takes precedence over the built-in ones") {
+  DecoderSet s;
+  std::vector<Diagnostic> diags;
+  REQUIRE(s.load_text("mine.yaml",
+                      "decoders:\n"
+                      "  - name: myapp\n"
+                      "    dataset: myapp\n"
+                      "    programs: [myapp]\n"
+                      "    set: {event.category: [authentication]}\n"
+                      "    fields: {user: user.name, ip: source.ip}\n"
+                      "    rules:\n"
+                      "      - match: '^login failed for (?<user>\\S+) from (?<ip>\\S+)$'\n"
+                      "        set: {event.outcome: failure, event.action: myapp_login}\n",
+                      diags));
+  LineDecoder d(s, options());
+  Event e;
+  REQUIRE(d.decode("Nov 27 10:00:00 web1 myapp[7]: login failed for bob from 198.51.100.9", false, e));
+  CHECK(text(e, "event.dataset") == "myapp");
+  CHECK(auth_failure(e));
+  CHECK(text(e, "source.ip") == "198.51.100.9");
+  CHECK(text(e, "user.name") == "bob");
+  CHECK(text(e, "host.hostname") == "web1");
+  CHECK(text(e, "process.pid") == "7");
+}
+
+TEST_CASE("sshd failed password: the ECS fields of the contract") {
+  Event e = decode("Feb 25 14:34:10 belka sshd[31602]: Failed password for invalid user ROOT from 194.117.26.69 port 50273 ssh2");
+  CHECK(text(e, "@timestamp") == "2026-02-25T14:34:10.000000Z");
+  CHECK(text(e, "event.kind") == "event");
+  CHECK(text(e, "event.dataset") == "sshd");
+  CHECK(auth_failure(e));
+  CHECK(text(e, "event.action") == "ssh_login");
+  CHECK(text(e, "source.ip") == "194.117.26.69");
+  CHECK(text(e, "source.port") == "50273");
+  CHECK(text(e, "user.name") == "ROOT");
+  CHECK(text(e, "host.hostname") == "belka");
+  CHECK(text(e, "process.name") == "sshd");
+  CHECK(text(e, "process.pid") == "31602");
+  CHECK(e.find("source.ip")->is_ip());
+  CHECK_FALSE(missing_required_field(e).has_value());
+}
+
+TEST_CASE("sshd: a user name cannot inject the address") {
+  Event e = decode("Nov 11 08:04:52 r sshd[2737]: Failed password for invalid user test from 10.10.1.2 port 55555 ssh2 from 127.0.0.1 port 58946 ssh2");
+  CHECK(text(e, "source.ip") == "127.0.0.1");
+}
+
+TEST_CASE("sshd: accepted publickey is a success") {
+  Event e = decode("Nov 28 09:16:03 srv sshd[32307]: Accepted publickey for git from 192.0.2.1 port 57904 ssh2: DSA 36:48");
+  CHECK(text(e, "event.outcome") == "success");
+  CHECK(text(e, "user.name") == "git");
+}
+
+TEST_CASE("sshd: the address of a later line comes from the same process") {
+  LineDecoder d(builtin(), options());
+  Event e;
+  REQUIRE(d.decode("Feb 12 04:09:18 h sshd[26713]: Connection from 115.249.163.77 port 51353", false, e));
+  CHECK_FALSE(auth_failure(e));
+  REQUIRE(d.decode("Feb 12 04:09:21 h sshd[26713]: Disconnecting: Too many authentication failures for root [preauth]", false, e));
+  CHECK(auth_failure(e));
+  CHECK(text(e, "source.ip") == "115.249.163.77");
+  CHECK(text(e, "user.name") == "root");
+  // Another process of the same host does not inherit it.
+  REQUIRE(d.decode("Feb 12 04:09:21 h sshd[26714]: Disconnecting: Too many authentication failures for root [preauth]", false, e));
+  CHECK_FALSE(e.contains("source.ip"));
+}
+
+TEST_CASE("PAM failures from any program, the address that PAM wrote") {
+  Event e = decode("Jul 19 18:11:52 srv2 daemon: pam_unix(auth): authentication failure; logname= uid=0 euid=0 tty=xxx ruser= rhost=192.0.2.2 user=test rhost=192.0.2.152");
+  CHECK(text(e, "event.dataset") == "pam");
+  CHECK(auth_failure(e));
+  CHECK(text(e, "source.ip") == "192.0.2.2");
+  Event h = decode("May 12 09:47:54 vaio sshd[16004]: (pam_unix) authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=71-13-115-12.static.example.com  user=root");
+  CHECK(auth_failure(h));
+  CHECK(text(h, "source.domain") == "71-13-115-12.static.example.com");
+}
+
+TEST_CASE("sudo command and sudo failure") {
+  Event e = decode("Nov 27 10:00:00 h sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id");
+  CHECK(text(e, "event.dataset") == "sudo");
+  CHECK(text(e, "user.name") == "alice");
+  CHECK(text(e, "user.target.name") == "root");
+  CHECK(text(e, "process.command_line") == "/usr/bin/id");
+  Event f = decode("Nov 27 10:00:00 h sudo:    alice : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/sh");
+  CHECK(auth_failure(f));
+}
+
+TEST_CASE("dropbear, vsftpd, proftpd, dovecot and postfix SASL failures") {
+  CHECK(text(decode("Mar 24 15:25:51 b dropbear[4092]: bad password attempt for 'root' from 198.51.100.87:5543"), "source.ip") == "198.51.100.87");
+  CHECK(auth_failure(decode("Mar 24 15:25:51 b dropbear[4092]: bad password attempt for 'root' from 198.51.100.87:5543")));
+  Event v = decode("2025-03-04T01:06:36.645577 ip-1 vsftpd[1658]: [username] FAIL LOGIN: Client \"192.0.2.222\"");
+  CHECK(auth_failure(v));
+  CHECK(text(v, "source.ip") == "192.0.2.222");
+  Event p = decode("Jun 09 07:30:58 p proftpd[11864] p.example (mail.example[::ffff:67.227.224.66]): USER bob (Login failed): Incorrect password.");
+  CHECK(auth_failure(p));
+  CHECK(text(p, "source.ip") == "67.227.224.66");
+  Event d = decode("Nov 27 10:00:00 mail dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<bob>, method=PLAIN, rip=203.0.113.5, lip=10.0.0.1, TLS, session=<x>");
+  CHECK(auth_failure(d));
+  CHECK(text(d, "source.ip") == "203.0.113.5");
+  CHECK(text(d, "user.name") == "bob");
+  Event s = decode("Nov 27 10:00:00 mail postfix/smtpd[123]: warning: unknown[203.0.113.7]: SASL LOGIN authentication failed: UGFzc3dvcmQ6");
+  CHECK(auth_failure(s));
+  CHECK(text(s, "source.ip") == "203.0.113.7");
+}
+
+TEST_CASE("iptables LOG lines") {
+  Event e = decode("Jun  8 14:34:33 sd kernel: [50028442.088484] [UFW BLOCK] IN=enp1s0 OUT= MAC=00:08:a2:0c:1f:12 SRC=195.54.160.107 DST=51.15.166.67 LEN=40 TOS=0x00 PREC=0x00 TTL=245 ID=37308 PROTO=TCP SPT=8080 DPT=8123 WINDOW=1024 RES=0x00 SYN URGP=0");
+  CHECK(text(e, "event.dataset") == "iptables");
+  CHECK(text(e, "source.ip") == "195.54.160.107");
+  CHECK(text(e, "destination.ip") == "51.15.166.67");
+  CHECK(text(e, "destination.port") == "8123");
+  CHECK(text(e, "network.transport") == "tcp");
+  CHECK(text(e, "observer.ingress.interface.name") == "enp1s0");
+  CHECK(text(e, "event.reason") == "[UFW BLOCK]");
+}
+
+TEST_CASE("access logs: combined, with and without --format") {
+  const char* line = R"(83.149.9.216 - bob [17/May/2015:10:05:03 +0000] "GET /a/b.png?x=1 HTTP/1.1" 404 203023 "http://r/" "Mozilla/5.0")";
+  Event e = decode(line);
+  CHECK(text(e, "event.dataset") == "apache.access");
+  CHECK(text(e, "@timestamp") == "2015-05-17T10:05:03.000000Z");
+  CHECK(text(e, "source.ip") == "83.149.9.216");
+  CHECK(text(e, "user.name") == "bob");
+  CHECK(text(e, "http.request.method") == "GET");
+  CHECK(text(e, "url.original") == "/a/b.png?x=1");
+  CHECK(text(e, "url.path") == "/a/b.png");
+  CHECK(text(e, "http.response.status_code") == "404");
+  CHECK(text(e, "http.response.body.bytes") == "203023");
+  CHECK(text(e, "user_agent.original") == "Mozilla/5.0");
+  CHECK(text(e, "event.outcome") == "failure");
+  CHECK(text(decode(line, "nginx"), "event.dataset") == "nginx.access");
+}
+
+TEST_CASE("web server authentication failures") {
+  Event n = decode(R"(2012/04/09 11:53:36 [error] 2865#0: *66647 user "xyz": password mismatch, client: 192.0.43.10, server: www.myhost.com, request: "GET / HTTP/1.1", host: "www.myhost.com")");
+  CHECK(text(n, "event.dataset") == "nginx.error");
+  CHECK(auth_failure(n));
+  CHECK(text(n, "source.ip") == "192.0.43.10");
+  CHECK(text(n, "user.name") == "xyz");
+  Event a = decode("[Sat Jul 20 21:37:32.266605 2013] [auth_basic:error] [pid 17512:tid 140123079128832] [client 127.0.0.1:51386] AH01618: user bob not found: /basic/file");
+  CHECK(text(a, "event.dataset") == "apache.error");
+  CHECK(auth_failure(a));
+  CHECK(text(a, "source.port") == "51386");
+  CHECK(text(a, "user.name") == "bob");
+}
+
+TEST_CASE("JSON lines keep their fields and get the required ones") {
+  Event e = decode(R"({"timestamp":"2024-05-14T08:00:00Z","source":{"ip":"10.0.0.1"},"msg":"hi"})");
+  CHECK(text(e, "@timestamp") == "2024-05-14T08:00:00.000000Z");
+  CHECK(text(e, "source.ip") == "10.0.0.1");
+  CHECK(text(e, "event.dataset") == "json");
+  CHECK(text(e, "msg") == "hi");
+  CHECK_FALSE(missing_required_field(e).has_value());
+  // Not JSON after all: kept by the fallback.
+  Event g = decode("{not json");
+  CHECK(text(g, "event.dataset") == "log");
+  CHECK(text(g, "message") == "{not json");
+}
+
+TEST_CASE("unknown lines keep their message; blank lines and comments carry nothing") {
+  LineDecoder d(builtin(), options());
+  Event e;
+  CHECK_FALSE(d.decode("", false, e));
+  CHECK_FALSE(d.decode("   \t", false, e));
+  CHECK_FALSE(d.decode("# a comment", false, e));
+  REQUIRE(d.decode("Nov 27 10:00:00 h cron[5]: (root) CMD (run-parts)", false, e));
+  CHECK(text(e, "event.dataset") == "syslog");
+  CHECK(text(e, "message") == "(root) CMD (run-parts)");
+  CHECK_FALSE(missing_required_field(e).has_value());
+  CHECK(d.stats().skipped == 3);
+  CHECK(d.stats().generic == 1);
+}
+
+TEST_CASE("NUL bytes, invalid UTF-8 and truncated lines are counted and still give valid JSON") {
+  LineDecoder d(builtin(), options());
+  Event e;
+  const std::string nul("Nov 27 10:00:00 h x: a\0b", 24);
+  REQUIRE(d.decode(nul, false, e));
+  CHECK(text(e, "tags") == "nul_bytes");
+  REQUIRE(d.decode("Nov 27 10:00:00 h x: \xff\xfe bad", true, e));
+  CHECK(text(e, "tags") == "truncated");
+  const std::string json = encode_event(e);
+  CHECK(decode_event(json).ok());
+  CHECK(d.stats().nul_bytes == 1);
+  CHECK(d.stats().invalid_utf8 == 1);
+  CHECK(d.stats().truncated == 1);
+}
+
+TEST_CASE("random bytes never crash the decoder and always give a valid event") {
+  LineDecoder d(builtin(), options());
+  Event e;
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  std::string line;
+  const std::string seeds[] = {"Nov 27 10:00:00 h sshd[1]: Failed password for ", "<13>1 2024-01-01T00:00:00Z h a 1 - ",
+                               "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET ", "{\"a\":", "[Sat Jun 01 02:17:42 2013] [error] [client "};
+  for (int i = 0; i < 20000; ++i) {
+    line = seeds[i % 5];
+    const int n = static_cast<int>(x % 120);
+    for (int k = 0; k < n; ++k) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      line.push_back(static_cast<char>(x & 0xff));
+    }
+    if (d.decode(line, false, e)) {
+      REQUIRE_FALSE(missing_required_field(e).has_value());
+      REQUIRE(decode_event(encode_event(e)).ok());
+    }
+  }
+}
