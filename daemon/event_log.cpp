@@ -2,6 +2,10 @@
 
 #include <fmt/core.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -13,8 +17,48 @@ EventLog::~EventLog() {
   if (file_) std::fclose(file_);
 }
 
+namespace {
+
+// A correlator killed in the middle of a write leaves a partial last line. Its event was not
+// acknowledged (the file is flushed before each acknowledgement), so its sender sends it again:
+// cut the partial line off rather than glue the next event to it.
+Result<void> drop_partial_last_line(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return {};  // does not exist yet
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || st.st_size == 0) {
+    ::close(fd);
+    return {};
+  }
+  off_t end = st.st_size;
+  char buf[4096];
+  while (end > 0) {
+    const off_t start = end > static_cast<off_t>(sizeof buf) ? end - static_cast<off_t>(sizeof buf) : 0;
+    const ssize_t n = ::pread(fd, buf, static_cast<size_t>(end - start), start);
+    if (n <= 0) break;
+    const void* nl = memrchr(buf, '\n', static_cast<size_t>(n));
+    if (nl) {
+      end = start + (static_cast<const char*>(nl) - buf) + 1;
+      break;
+    }
+    end = start;
+  }
+  Result<void> result;
+  if (end != st.st_size) {
+    log::warn("events-out", "{} ended in a partial line ({} bytes, from a crash): cut off", path, st.st_size - end);
+    if (::ftruncate(fd, end) != 0) {
+      result = fail("io", fmt::format("cannot cut the partial last line of {}: {}", path, std::strerror(errno)));
+    }
+  }
+  ::close(fd);
+  return result;
+}
+
+}  // namespace
+
 Result<void> EventLog::open(const std::string& path) {
   path_ = path;
+  if (auto r = drop_partial_last_line(path); !r) return r;
   FILE* f = std::fopen(path.c_str(), "ae");
   if (!f) return fail("io", fmt::format("cannot open {} for appending: {}", path, std::strerror(errno)));
   std::setvbuf(f, nullptr, _IOFBF, 1 << 20);

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -153,8 +154,9 @@ int run_demo(const DemoOptions& o, const char*) {
   }
   std::sort(sensors.begin(), sensors.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
 
-  char tmpl[] = "/tmp/soc-demo.XXXXXX";
-  if (!mkdtemp(tmpl)) {
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string tmpl = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/soc-demo.XXXXXX";
+  if (!mkdtemp(tmpl.data())) {
     std::perror("socctl demo: mkdtemp");
     return 1;
   }

@@ -128,6 +128,21 @@ check_ge "the sender's own counter is exported" "$(metric soc_sensor_reported 'c
 stop_correlator
 check_contains "the correlator stops cleanly" "$WORK/correlator.log" "stopping after"
 
+echo "== a partial last line left by a crash is cut off, not glued to the next event"
+head -3 "$WORK/100.jsonl" >"$WORK/crashed.jsonl"
+printf '{"@timestamp":"2026-11-20T08:0' >>"$WORK/crashed.jsonl"
+"$CORRELATOR" --listen "tcp://127.0.0.1:$LISTEN_PORT" --metrics "127.0.0.1:$METRICS_PORT" \
+  --publish "tcp://127.0.0.1:$PUBLISH_PORT" --server-key "$WORK/server.key" --allow "$WORK/allow.yaml" \
+  --events-out "$WORK/crashed.jsonl" >"$WORK/correlator-crashed.log" 2>&1 &
+CORRELATOR_PID=$!
+PIDS+=("$CORRELATOR_PID")
+wait_port "$METRICS_PORT"
+send s1 s1 dc-hatinh "$WORK/100.jsonl" >"$WORK/crashed-send.out" 2>&1
+stop_correlator
+check "the file holds the 3 old events and the 100 new ones" "$(grep -c '"event.dataset":"flow"' "$WORK/crashed.jsonl")" 103
+check "every line is a whole event" "$(grep -c '^{.*}$' "$WORK/crashed.jsonl")" "$(wc -l <"$WORK/crashed.jsonl")"
+check_contains "the cut is logged" "$WORK/correlator-crashed.log" "ended in a partial line"
+
 echo "== at least once: the correlator dies mid-send and comes back"
 # Same ports and files; the sender resends what was not acknowledged when it reconnects.
 "$CORRELATOR" --listen "tcp://127.0.0.1:$LISTEN_PORT" --metrics "127.0.0.1:$METRICS_PORT" \
