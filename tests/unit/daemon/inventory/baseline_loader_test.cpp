@@ -94,6 +94,20 @@ TEST_CASE("baseline loader reads requirements with titles, levels and per-level 
   CHECK(b.find("AST-99") == nullptr);
 }
 
+TEST_CASE("the shipped baseline and inventory load, and the inventory's waivers name requirements") {
+  const std::string root = SOC_SOURCE_ROOT;
+  inv::Baseline baseline;
+  inv::Inventory inventory;
+  std::vector<soc::Diagnostic> diags;
+  std::string source;
+  CHECK(inv::load_baseline(root + "/examples/baseline.yaml", baseline, diags, source));
+  CHECK(inv::load_inventory(root + "/examples/inventory.yaml", inventory, diags, source));
+  CHECK(inv::check_waivers(root + "/examples/inventory.yaml", inventory, baseline, diags));
+  CHECK(soc::render_all(diags) == "");
+  CHECK(baseline.requirements.size() == 10);
+  CHECK(inventory.sensors.size() == 5);
+}
+
 TEST_CASE("baseline loader reports every mistake of a file at once with line, column and code") {
   soc::test::TempDir dir;
   const auto l = load(dir,
