@@ -2,6 +2,9 @@
 
 #include <fmt/core.h>
 
+#include <string_view>
+#include <unordered_map>
+
 namespace soc::daemon::inventory {
 
 namespace {
@@ -31,8 +34,13 @@ int severity(Status s) {
 
 class Evaluator {
  public:
+  // Indexes assets and sensors by site once: a system may span thousands of sites, and a scan
+  // of every asset per site would be quadratic in the size of the province.
   Evaluator(const Inventory& inv, const Evidence& ev, Timestamp now)
-      : inv_(inv), ev_(ev), now_(now), today_(floor<days>(now)) {}
+      : inv_(inv), ev_(ev), now_(now), today_(floor<days>(now)) {
+    for (const auto& a : inv.assets) assets_[a.site].push_back(&a);
+    for (const auto& s : inv.sensors) sensors_[s.site].push_back(&s);
+  }
 
   void run(const System& sys, const Requirement& q, std::vector<Finding>& out) {
     const size_t first = out.size();
@@ -62,7 +70,7 @@ class Evaluator {
   void asset_present(const System& sys, const Requirement& q, const Check& c, std::vector<Finding>& out) {
     for (const auto& site : sys.sites) {
       int64_t n = 0;
-      for (const auto& a : inv_.assets) n += a.site == site && a.kind == c.asset_kind;
+      for (const auto* a : assets_at(site)) n += a->kind == c.asset_kind;
       if (n >= c.min_count)
         add(out, sys, q, site, c.asset_kind, Status::Pass, "", fmt::format("{} {} at the site", n, c.asset_kind));
       else
@@ -78,8 +86,9 @@ class Evaluator {
                      std::vector<Finding>& out) {
     bool any_asset = false;
     for (const auto& site : sys.sites) {
-      for (const auto& a : inv_.assets) {
-        if (a.site != site || a.kind != c.asset_kind) continue;
+      for (const auto* ap : assets_at(site)) {
+        const Asset& a = *ap;
+        if (a.kind != c.asset_kind) continue;
         any_asset = true;
         Status status = Status::Pass;
         std::string rule, detail;
@@ -132,8 +141,8 @@ class Evaluator {
                         std::vector<Finding>& out) {
     for (const auto& site : sys.sites) {
       std::vector<const Sensor*> sensors;
-      for (const auto& s : inv_.sensors)
-        if (s.site == site && s.kind == c.sensor_kind) sensors.push_back(&s);
+      for (const auto* s : sensors_at(site))
+        if (s->kind == c.sensor_kind) sensors.push_back(s);
       if (sensors.empty()) {
         add(out, sys, q, site, c.sensor_kind, Status::Fail, "soc.equipment.missing",
             fmt::format("no {} sensor at the site", c.sensor_kind));
@@ -165,7 +174,7 @@ class Evaluator {
         continue;
       }
       bool site_heard = false;
-      for (const auto& s : inv_.sensors) site_heard = site_heard || (s.site == site && heard_within(s.id, window));
+      for (const auto* s : sensors_at(site)) site_heard = site_heard || heard_within(s->id, window);
       if (!site_heard || now_ - ev_.observing_since < window)
         add(out, sys, q, site, c.dataset, Status::NotAssessable, "",
             fmt::format("no sensor of the site heard within {}", human(window)));
@@ -193,8 +202,9 @@ class Evaluator {
                    std::vector<Finding>& out) {
     bool any_asset = false;
     for (const auto& site : sys.sites) {
-      for (const auto& a : inv_.assets) {
-        if (a.site != site || a.kind != c.asset_kind) continue;
+      for (const auto* ap : assets_at(site)) {
+        const Asset& a = *ap;
+        if (a.kind != c.asset_kind) continue;
         any_asset = true;
         auto it = ev_.certificate_not_after.find(a.id);
         if (it == ev_.certificate_not_after.end()) {
@@ -230,8 +240,21 @@ class Evaluator {
     }
   }
 
+  const std::vector<const Asset*>& assets_at(const std::string& site) const {
+    auto it = assets_.find(site);
+    return it == assets_.end() ? none_a_ : it->second;
+  }
+  const std::vector<const Sensor*>& sensors_at(const std::string& site) const {
+    auto it = sensors_.find(site);
+    return it == sensors_.end() ? none_s_ : it->second;
+  }
+
   const Inventory& inv_;
   const Evidence& ev_;
+  std::unordered_map<std::string_view, std::vector<const Asset*>> assets_;
+  std::unordered_map<std::string_view, std::vector<const Sensor*>> sensors_;
+  const std::vector<const Asset*> none_a_;
+  const std::vector<const Sensor*> none_s_;
   Timestamp now_;
   Date today_;
 };
