@@ -19,9 +19,9 @@
 #include <fmt/core.h>
 
 #include "core/z85.h"
-#include "soc_build_config.h"
 #include "daemon/inventory/evaluate.h"
 #include "daemon/inventory/loader.h"
+#include "soc_build_config.h"
 
 namespace inv = soc::daemon::inventory;
 
@@ -44,8 +44,10 @@ int main(int argc, char** argv) {
   std::string baseline_path = SOC_SOURCE_DIR "/examples/baseline.yaml";
   std::vector<std::string> positional;
   for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--baseline" && i + 1 < argc) baseline_path = argv[++i];
-    else positional.push_back(argv[i]);
+    if (std::string(argv[i]) == "--baseline" && i + 1 < argc)
+      baseline_path = argv[++i];
+    else
+      positional.push_back(argv[i]);
   }
   if (positional.size() > 0) sites = std::atoi(positional[0].c_str());
   if (positional.size() > 1) per_site = std::atoi(positional[1].c_str());
@@ -67,7 +69,8 @@ int main(int argc, char** argv) {
       for (int a = 0; a < per_site; ++a)
         out << fmt::format(
             "  - {{id: a-{0}-{1}, site: xa-{0}, kind: {2}, vendor: V, model: M, address: 10.{3}.{4}.{1}, licenses: "
-            "[{{kind: support, expires: 2027-0{5}-15}}, {{kind: software, expires: 2026-12-{6:02}, temporary: {7}}}]}}\n",
+            "[{{kind: support, expires: 2027-0{5}-15}}, {{kind: software, expires: 2026-12-{6:02}, temporary: "
+            "{7}}}]}}\n",
             s, a, kinds[a % 5], s / 256 % 256, s % 256, 1 + a % 9, 1 + a % 28, a % 7 == 0 ? "true" : "false");
     out << "sensors:\n";
     for (int s = 0; s < sites; ++s)
@@ -77,8 +80,8 @@ int main(int argc, char** argv) {
         key[1] = static_cast<uint8_t>(s);
         key[2] = static_cast<uint8_t>(s >> 8);
         key[3] = static_cast<uint8_t>(s >> 16);
-        out << fmt::format("  - {{id: {0}-xa-{1}, site: xa-{1}, kind: {0}, public_key: \"{2}\"}}\n", k ? "log" : "packet", s,
-                           soc::z85_encode_key(key));
+        out << fmt::format("  - {{id: {0}-xa-{1}, site: xa-{1}, kind: {0}, public_key: \"{2}\"}}\n",
+                           k ? "log" : "packet", s, soc::z85_encode_key(key));
       }
   }
   const auto size = std::filesystem::file_size(path);

@@ -10,7 +10,8 @@ namespace soc::ctl {
 void add_inventory(config::Command& root, InventoryOptions& o, config::Command*& check_cmd) {
   auto& cmd = root.subcommand("inventory", "The inventory of sites, systems, assets, sensors and waivers");
   cmd.require_subcommand();
-  check_cmd = &cmd.subcommand("check", "Validate an inventory (and a baseline): exit 0 when clean, 1 with every problem");
+  check_cmd =
+      &cmd.subcommand("check", "Validate an inventory (and a baseline): exit 0 when clean, 1 with every problem");
   check_cmd->option("baseline", o.baseline, "Also validate this baseline and the inventory's waivers against it")
       .positionals("file", o.files, "The inventory file (inventory.yaml)", true);
 }

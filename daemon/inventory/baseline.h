@@ -36,8 +36,8 @@ enum class CheckKind {
   CertificateValid,  // certificate_valid: the TLS certificate of each asset of asset_kind is valid
                      // for min_days more days
 };
-inline constexpr std::array<std::string_view, 6> kCheckKinds = {"asset_present", "license_valid", "sensor_reporting",
-                                                                "log_source", "assessment_recent", "certificate_valid"};
+inline constexpr std::array<std::string_view, 6> kCheckKinds = {
+    "asset_present", "license_valid", "sensor_reporting", "log_source", "assessment_recent", "certificate_valid"};
 std::string_view to_string(CheckKind k);
 
 struct Check {
@@ -55,9 +55,9 @@ struct Requirement {
   std::string id;        // e.g. AST-03; referenced by waivers
   std::string title_vi;  // Vietnamese, as in the reports for auditors
   std::string title_en;
-  std::string reference;  // legal reference, e.g. "TCVN 14423:2026 x.12.2.2; Decree 331/2026 Art. 28"
-  std::string group;      // optional
-  std::string manual;     // optional: the artefact an auditor must be shown
+  std::string reference;         // legal reference, e.g. "TCVN 14423:2026 x.12.2.2; Decree 331/2026 Art. 28"
+  std::string group;             // optional
+  std::string manual;            // optional: the artefact an auditor must be shown
   std::array<bool, 5> levels{};  // levels[0]: applies at level 1
   std::optional<Check> check;    // absent: manual only, never assessed automatically
   Position at;

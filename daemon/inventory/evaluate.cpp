@@ -23,11 +23,16 @@ std::string human(std::chrono::seconds s) {
 // Higher is worse; requirement_status() keeps the worst.
 int severity(Status s) {
   switch (s) {
-    case Status::Pass: return 0;
-    case Status::Waived: return 1;
-    case Status::Partial: return 2;
-    case Status::NotAssessable: return 3;
-    case Status::Fail: return 4;
+    case Status::Pass:
+      return 0;
+    case Status::Waived:
+      return 1;
+    case Status::Partial:
+      return 2;
+    case Status::NotAssessable:
+      return 3;
+    case Status::Fail:
+      return 4;
   }
   return 4;
 }
@@ -46,16 +51,29 @@ class Evaluator {
     const size_t first = out.size();
     const int level = sys.level;
     if (!q.check) {
-      add(out, sys, q, "", "", Status::NotAssessable, "", q.manual.empty() ? "manual requirement" : "manual: " + q.manual);
+      add(out, sys, q, "", "", Status::NotAssessable, "",
+          q.manual.empty() ? "manual requirement" : "manual: " + q.manual);
     } else {
       const Check& c = *q.check;
       switch (c.kind) {
-        case CheckKind::AssetPresent: asset_present(sys, q, c, out); break;
-        case CheckKind::LicenseValid: license_valid(sys, q, c, *c.days[level - 1], out); break;
-        case CheckKind::SensorReporting: sensor_reporting(sys, q, c, *c.window[level - 1], out); break;
-        case CheckKind::LogSource: log_source(sys, q, c, *c.window[level - 1], out); break;
-        case CheckKind::AssessmentRecent: assessment(sys, q, *c.days[level - 1], out); break;
-        case CheckKind::CertificateValid: certificate(sys, q, c, *c.days[level - 1], out); break;
+        case CheckKind::AssetPresent:
+          asset_present(sys, q, c, out);
+          break;
+        case CheckKind::LicenseValid:
+          license_valid(sys, q, c, *c.days[level - 1], out);
+          break;
+        case CheckKind::SensorReporting:
+          sensor_reporting(sys, q, c, *c.window[level - 1], out);
+          break;
+        case CheckKind::LogSource:
+          log_source(sys, q, c, *c.window[level - 1], out);
+          break;
+        case CheckKind::AssessmentRecent:
+          assessment(sys, q, *c.days[level - 1], out);
+          break;
+        case CheckKind::CertificateValid:
+          certificate(sys, q, c, *c.days[level - 1], out);
+          break;
       }
     }
     apply_waiver(sys, q, out, first);
@@ -114,7 +132,8 @@ class Evaluator {
             d = fmt::format("{} license valid until {}", l.kind, format_date(l.expires));
           }
           // The worst license decides; among equals, the first one written.
-          if (considered == 1 || severity(s) > severity(status) || (severity(s) == severity(status) && rule.empty() && !r.empty())) {
+          if (considered == 1 || severity(s) > severity(status) ||
+              (severity(s) == severity(status) && rule.empty() && !r.empty())) {
             status = s;
             rule = r;
             detail = d;
@@ -195,7 +214,8 @@ class Evaluator {
           fmt::format("assessed on {}, {} days ago", format_date(*sys.last_assessment), age));
     else
       add(out, sys, q, "", "", Status::Fail, "soc.assessment.overdue",
-          fmt::format("assessed on {}, {} days ago, more than {}", format_date(*sys.last_assessment), age, interval_days));
+          fmt::format("assessed on {}, {} days ago, more than {}", format_date(*sys.last_assessment), age,
+                      interval_days));
   }
 
   void certificate(const System& sys, const Requirement& q, const Check& c, int64_t min_days,
@@ -213,7 +233,8 @@ class Evaluator {
         }
         const auto left = it->second - now_;
         if (left >= days(min_days))
-          add(out, sys, q, site, a.id, Status::Pass, "", fmt::format("certificate valid until {}", format_rfc3339(it->second)));
+          add(out, sys, q, site, a.id, Status::Pass, "",
+              fmt::format("certificate valid until {}", format_rfc3339(it->second)));
         else
           add(out, sys, q, site, a.id, Status::Fail, "soc.certificate.expiring",
               fmt::format("certificate {} {}, less than {} days from now", left.count() < 0 ? "expired" : "expires",
@@ -263,11 +284,16 @@ class Evaluator {
 
 std::string_view to_string(Status s) {
   switch (s) {
-    case Status::Pass: return "pass";
-    case Status::Fail: return "fail";
-    case Status::Partial: return "partial";
-    case Status::Waived: return "waived";
-    case Status::NotAssessable: return "not_assessable";
+    case Status::Pass:
+      return "pass";
+    case Status::Fail:
+      return "fail";
+    case Status::Partial:
+      return "partial";
+    case Status::Waived:
+      return "waived";
+    case Status::NotAssessable:
+      return "not_assessable";
   }
   return "not_assessable";
 }

@@ -34,9 +34,9 @@ struct Evidence {
   // Since when the correlator has been observing: a sensor or a log source that has never been
   // heard is only "silent" once a whole window has passed since then.
   Timestamp observing_since{};
-  std::unordered_map<std::string, Timestamp> sensor_last_seen;               // sensor id -> last event or heartbeat
+  std::unordered_map<std::string, Timestamp> sensor_last_seen;                 // sensor id -> last event or heartbeat
   std::map<std::pair<std::string, std::string>, Timestamp> dataset_last_seen;  // (site id, event.dataset) -> last event
-  std::unordered_map<std::string, Timestamp> certificate_not_after;         // asset id -> TLS certificate expiry
+  std::unordered_map<std::string, Timestamp> certificate_not_after;            // asset id -> TLS certificate expiry
 };
 
 struct Finding {

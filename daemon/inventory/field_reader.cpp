@@ -71,8 +71,7 @@ std::optional<std::string> FieldReader::one_of(const YAML::Node& map, std::strin
   auto s = string(map, what, key, required);
   if (!s) return std::nullopt;
   if (std::find(vocabulary.begin(), vocabulary.end(), *s) == vocabulary.end()) {
-    error(map[key], "bad_value",
-          fmt::format("{} '{}' is not one of: {}", vocabulary_name, *s, join(vocabulary)));
+    error(map[key], "bad_value", fmt::format("{} '{}' is not one of: {}", vocabulary_name, *s, join(vocabulary)));
     return std::nullopt;
   }
   return s;
@@ -95,8 +94,7 @@ std::optional<int64_t> FieldReader::integer(const YAML::Node& map, std::string_v
   return to_integer(v, key, min, max);
 }
 
-std::optional<bool> FieldReader::boolean(const YAML::Node& map, std::string_view what, const char* key,
-                                         bool required) {
+std::optional<bool> FieldReader::boolean(const YAML::Node& map, std::string_view what, const char* key, bool required) {
   const YAML::Node v = get(map, what, key, required);
   if (!v) return std::nullopt;
   // Only the two YAML 1.2 spellings: "yes"/"on" are YAML 1.1 surprises in a compliance file.
@@ -111,15 +109,16 @@ std::optional<Date> FieldReader::date(const YAML::Node& map, std::string_view wh
   if (v.IsScalar()) {
     if (auto d = parse_date(v.Scalar())) return d;
   }
-  error(v, "bad_date",
-        fmt::format("'{}' must be a date YYYY-MM-DD{}", key, v.IsScalar() ? fmt::format(", not '{}'", v.Scalar()) : ""));
+  error(
+      v, "bad_date",
+      fmt::format("'{}' must be a date YYYY-MM-DD{}", key, v.IsScalar() ? fmt::format(", not '{}'", v.Scalar()) : ""));
   return std::nullopt;
 }
 
 std::optional<std::vector<std::pair<std::string, YAML::Mark>>> FieldReader::string_list(const YAML::Node& map,
-                                                                                       std::string_view what,
-                                                                                       const char* key,
-                                                                                       bool required) {
+                                                                                        std::string_view what,
+                                                                                        const char* key,
+                                                                                        bool required) {
   const YAML::Node v = get(map, what, key, required);
   if (!v) return std::nullopt;
   if (!v.IsSequence()) {
@@ -146,11 +145,20 @@ std::optional<std::chrono::seconds> FieldReader::to_duration(const YAML::Node& v
     const auto n = parse_int(std::string_view(s).substr(0, s.size() - 1));
     int64_t unit = 0;
     switch (s.back()) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      default: break;
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      default:
+        break;
     }
     // Up to ten years: a longer window is a mistake, and the bound keeps the product from overflowing.
     if (n && unit && *n > 0 && *n * unit <= 10LL * 366 * 86400) return std::chrono::seconds(*n * unit);

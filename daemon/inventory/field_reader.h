@@ -28,7 +28,9 @@ class FieldReader {
 
   const std::string& path() const { return path_; }
   void error(const YAML::Mark& at, std::string_view code, std::string message);
-  void error(const YAML::Node& at, std::string_view code, std::string message) { error(at.Mark(), code, std::move(message)); }
+  void error(const YAML::Node& at, std::string_view code, std::string message) {
+    error(at.Mark(), code, std::move(message));
+  }
 
   // Reports every key of `map` that is not in `known` (`what` names the entry: "a site").
   void check_keys(const YAML::Node& map, std::string_view what, std::initializer_list<std::string_view> known);
@@ -45,8 +47,9 @@ class FieldReader {
   std::optional<bool> boolean(const YAML::Node& map, std::string_view what, const char* key, bool required);
   std::optional<Date> date(const YAML::Node& map, std::string_view what, const char* key, bool required);
   // A list of non-empty strings; each element with its mark, for reference checks.
-  std::optional<std::vector<std::pair<std::string, YAML::Mark>>> string_list(const YAML::Node& map, std::string_view what,
-                                                                            const char* key, bool required);
+  std::optional<std::vector<std::pair<std::string, YAML::Mark>>> string_list(const YAML::Node& map,
+                                                                             std::string_view what, const char* key,
+                                                                             bool required);
 
   // The same conversions for a node already in hand (`key` only names it in messages).
   std::optional<int64_t> to_integer(const YAML::Node& v, const char* key, int64_t min, int64_t max);

@@ -17,7 +17,8 @@ std::optional<Date> parse_date(std::string_view s) {
     }
   }
   if (parts[0] < 1) return std::nullopt;
-  const std::chrono::year_month_day ymd{std::chrono::year(parts[0]), std::chrono::month(static_cast<unsigned>(parts[1])),
+  const std::chrono::year_month_day ymd{std::chrono::year(parts[0]),
+                                        std::chrono::month(static_cast<unsigned>(parts[1])),
                                         std::chrono::day(static_cast<unsigned>(parts[2]))};
   if (!ymd.ok()) return std::nullopt;
   return std::chrono::sys_days(ymd);

@@ -39,8 +39,9 @@ struct Position {
 inline constexpr std::array<std::string_view, 4> kSiteKinds = {"datacenter", "commune", "ward", "department"};
 inline constexpr std::array<std::string_view, 3> kSensorKinds = {"packet", "log", "collector"};
 inline constexpr std::array<std::string_view, 18> kAssetKinds = {
-    "firewall", "ips", "waf", "anti_ddos", "db_firewall", "nac", "vpn_gateway", "router", "switch",
-    "wireless_ap", "server", "workstation", "storage", "log_store", "portal", "video_conference", "ups", "other"};
+    "firewall",    "ips",       "waf",    "anti_ddos",        "db_firewall", "nac",
+    "vpn_gateway", "router",    "switch", "wireless_ap",      "server",      "workstation",
+    "storage",     "log_store", "portal", "video_conference", "ups",         "other"};
 inline constexpr std::array<std::string_view, 5> kLicenseKinds = {"support", "subscription", "software", "signatures",
                                                                   "warranty"};
 
@@ -64,8 +65,8 @@ struct System {
 };
 
 struct License {
-  std::string kind;  // kLicenseKinds
-  Date expires{};    // valid through this day
+  std::string kind;        // kLicenseKinds
+  Date expires{};          // valid through this day
   bool temporary = false;  // a vendor loan or grace period: counts as partial, never as met
 };
 

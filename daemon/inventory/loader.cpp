@@ -55,7 +55,8 @@ class IdSet {
     if (!id) return false;
     auto [it, fresh] = lines_.emplace(*id, item["id"].Mark().line + 1);
     if (!fresh)
-      r_.error(item["id"], "duplicate_id", fmt::format("{} id '{}' is already defined at line {}", what_, *id, it->second));
+      r_.error(item["id"], "duplicate_id",
+               fmt::format("{} id '{}' is already defined at line {}", what_, *id, it->second));
     return fresh;
   }
   bool contains(const std::string& id) const { return lines_.count(id) != 0; }
@@ -172,8 +173,10 @@ bool load_inventory(const std::string& path, Inventory& out, std::vector<Diagnos
         auto lkind = r.one_of(l, "a license", "kind", true, kLicenseKinds, "license kind");
         auto expires = r.date(l, "a license", "expires", true);
         auto temporary = l["temporary"] ? r.boolean(l, "a license", "temporary", false) : std::optional<bool>(false);
-        if (lkind && expires && temporary) a.licenses.push_back({*lkind, *expires, *temporary});
-        else ok = false;
+        if (lkind && expires && temporary)
+          a.licenses.push_back({*lkind, *expires, *temporary});
+        else
+          ok = false;
       }
     }
     if (asset_ids.add(item, id) && ok) {
@@ -271,8 +274,10 @@ std::optional<PerLevel<T>> per_level(FieldReader& r, const YAML::Node& check, co
     for (auto it = v.begin(); it != v.end(); ++it) {
       const auto level = r.to_integer(it->first, "level", 1, 5);
       const auto value = convert(it->second);
-      if (level && value) out[*level - 1] = *value;
-      else ok = false;
+      if (level && value)
+        out[*level - 1] = *value;
+      else
+        ok = false;
     }
   } else if (auto value = convert(v)) {
     out.fill(*value);
@@ -423,8 +428,10 @@ bool load_baseline(const std::string& path, Baseline& out, std::vector<Diagnosti
       ok = false;
     } else if (levels) {
       for (const auto& l : levels) {
-        if (auto n = r.to_integer(l, "level", 1, 5)) q.levels[*n - 1] = true;
-        else ok = false;
+        if (auto n = r.to_integer(l, "level", 1, 5))
+          q.levels[*n - 1] = true;
+        else
+          ok = false;
       }
       if (levels.size() == 0) {
         r.error(levels, "bad_value", "'levels' must name at least one level");
@@ -463,7 +470,8 @@ bool check_waivers(const std::string& inventory_path, const Inventory& inv, cons
   for (const auto& w : inv.waivers) {
     const Requirement* q = baseline.find(w.requirement);
     const auto at = [&](std::string code, std::string message) {
-      local.push_back({inventory_path, w.requirement_at.line, w.requirement_at.column, std::move(code), std::move(message)});
+      local.push_back(
+          {inventory_path, w.requirement_at.line, w.requirement_at.column, std::move(code), std::move(message)});
     };
     if (!q) {
       at("inventory.unknown_reference",
