@@ -40,9 +40,17 @@ void FieldReader::error(const YAML::Mark& at, std::string_view code, std::string
 
 void FieldReader::check_keys(const YAML::Node& map, std::string_view what,
                              std::initializer_list<std::string_view> known) {
+  std::vector<std::string> seen;
   for (auto it = map.begin(); it != map.end(); ++it) {
     const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
-    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    if (std::find(known.begin(), known.end(), key) != known.end()) {
+      // yaml-cpp keeps both entries of a repeated key and lookups see the first: a second
+      // `expires:` would be silently ignored.
+      if (std::find(seen.begin(), seen.end(), key) != seen.end())
+        error(it->first, "repeated_key", fmt::format("key '{}' appears twice in {}", key, what));
+      seen.push_back(key);
+      continue;
+    }
     std::vector<std::string_view> words(known);
     error(it->first, "unknown_key", fmt::format("unknown key '{}' in {} (known keys: {})", key, what, join(words)));
   }

@@ -193,3 +193,15 @@ TEST_CASE("inventory loader reports every mistake of a file at once with line, c
         p + ":27:5: error[inventory.not_a_map]: each waiver must be a map\n" +
         p + ":28:1: error[inventory.unknown_key]: unknown key 'extras' in the inventory (known keys: sites, systems, assets, sensors, waivers)\n");
 }
+
+TEST_CASE("a key written twice in one entry is reported, not silently shadowed") {
+  soc::test::TempDir dir;
+  const auto l = load(dir,
+                      "sites:\n"
+                      "  - id: a\n"
+                      "    name: A\n"
+                      "    kind: ward\n"
+                      "    kind: commune\n");
+  CHECK_FALSE(l.ok);
+  CHECK(l.rendered == l.path + ":5:5: error[inventory.repeated_key]: key 'kind' appears twice in a site\n");
+}
