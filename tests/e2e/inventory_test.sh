@@ -2,6 +2,7 @@
 # socctl inventory check: exit 0 for the shipped sample province, 1 with every problem located
 # as file:line:column, 2 for a usage error.
 source "$(dirname "$0")/lib.sh"
+need ss curl
 
 code() { set +e; "$@" >"$WORK/out" 2>&1; echo $?; set -e; }
 
@@ -45,6 +46,14 @@ check "a file that is not YAML" "$(code "$SOCCTL" inventory check "$WORK/syntax.
 check_contains "the syntax error is located" "$WORK/out" "syntax.yaml:"
 check "a missing file" "$(code "$SOCCTL" inventory check "$WORK/none.yaml")" 1
 check_contains "it says so" "$WORK/out" "none.yaml: error[inventory.unreadable]: cannot read the file"
+
+echo "== the inventory's sensors: section is the correlator's allowlist as it is"
+make_keys server
+start_correlator --server-key "$WORK/server.key" --allow "$SRC/examples/inventory.yaml"
+check "the correlator runs with --allow examples/inventory.yaml" "$(kill -0 "$CORRELATOR_PID" 2>/dev/null && echo up)" up
+check_contains "with the inventory's five sensors" "$WORK/correlator.log" "5 sensors allowed"
+check "its metrics answer" "$(curl -fsS "http://127.0.0.1:$METRICS_PORT/metrics" >/dev/null && echo yes)" yes
+stop_correlator
 
 echo "== usage errors exit 2"
 check "no file" "$(code "$SOCCTL" inventory check)" 2
