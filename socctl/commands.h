@@ -62,4 +62,12 @@ struct DemoOptions {
 void add_demo(config::Command& root, DemoOptions& o, config::Command*& cmd);
 int run_demo(const DemoOptions& o, const char* argv0);
 
+// socctl inventory check FILE [--baseline FILE]
+struct InventoryOptions {
+  std::string baseline;
+  std::vector<std::string> files;
+};
+void add_inventory(config::Command& root, InventoryOptions& o, config::Command*& check_cmd);
+int run_inventory_check(const InventoryOptions& o);
+
 }  // namespace soc::ctl

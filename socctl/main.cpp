@@ -14,15 +14,18 @@ int main(int argc, char** argv) {
   ctl::SendOptions send;
   ctl::TailOptions tail;
   ctl::DemoOptions demo;
-  config::Command *keygen_cmd, *send_cmd, *tail_cmd, *demo_cmd;
+  ctl::InventoryOptions inventory;
+  config::Command *keygen_cmd, *send_cmd, *tail_cmd, *demo_cmd, *inventory_check_cmd;
   ctl::add_keygen(cli.root(), keygen, keygen_cmd);
   ctl::add_send(cli.root(), send, send_cmd);
   ctl::add_tail(cli.root(), tail, tail_cmd);
   ctl::add_demo(cli.root(), demo, demo_cmd);
+  ctl::add_inventory(cli.root(), inventory, inventory_check_cmd);
   if (auto code = cli.parse(argc, argv)) return *code;
   if (keygen_cmd->selected()) return ctl::run_keygen(keygen);
   if (send_cmd->selected()) return ctl::run_send(send);
   if (tail_cmd->selected()) return ctl::run_tail(tail);
   if (demo_cmd->selected()) return ctl::run_demo(demo, argv[0]);
+  if (inventory_check_cmd->selected()) return ctl::run_inventory_check(inventory);
   return config::kExitUsage;
 }

@@ -1,0 +1,492 @@
+#include "daemon/inventory/loader.h"
+
+#include <fmt/core.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "core/config/yaml_util.h"
+#include "daemon/inventory/field_reader.h"
+
+namespace soc::daemon::inventory {
+
+namespace {
+
+using detail::FieldReader;
+using detail::position_of;
+
+// Diagnostics in file order, whatever order the checks ran in (references are resolved last).
+void append_sorted(std::vector<Diagnostic>& local, std::vector<Diagnostic>& diags) {
+  std::stable_sort(local.begin(), local.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return a.line != b.line ? a.line < b.line : a.column < b.column;
+  });
+  diags.insert(diags.end(), local.begin(), local.end());
+}
+
+// Parses the file into `root`; false (with a diagnostic) when it cannot be read or parsed.
+bool read_root(const std::string& path, const char* prefix, std::string& source, YAML::Node& root,
+               std::vector<Diagnostic>& diags) {
+  if (!config::read_file(path, source)) {
+    diags.push_back({path, 0, 0, fmt::format("{}.unreadable", prefix), "cannot read the file"});
+    return false;
+  }
+  return config::load_yaml(path, source, root, diags);
+}
+
+// A top-level list section: undefined node when absent or not a list (reported).
+YAML::Node section(FieldReader& r, const YAML::Node& root, const char* key, bool required) {
+  const YAML::Node v = r.get(root, "the file", key, required);
+  if (!v || v.IsNull()) return {};
+  if (!v.IsSequence()) {
+    r.error(v, "bad_type", fmt::format("'{}' must be a list", key));
+    return {};
+  }
+  return v;
+}
+
+// Ids seen in one section, with the line of their first definition.
+class IdSet {
+ public:
+  IdSet(FieldReader& r, const char* what) : r_(r), what_(what) {}
+  // Records the id of `item` (when it has a valid one); false when absent or a duplicate.
+  bool add(const YAML::Node& item, const std::optional<std::string>& id) {
+    if (!id) return false;
+    auto [it, fresh] = lines_.emplace(*id, item["id"].Mark().line + 1);
+    if (!fresh)
+      r_.error(item["id"], "duplicate_id",
+               fmt::format("{} id '{}' is already defined at line {}", what_, *id, it->second));
+    return fresh;
+  }
+  bool contains(const std::string& id) const { return lines_.count(id) != 0; }
+
+ private:
+  FieldReader& r_;
+  const char* what_;
+  std::map<std::string, int> lines_;
+};
+
+struct Reference {
+  const char* section;  // "sites", "assets", "systems"
+  std::string id;
+  YAML::Mark at;
+};
+
+}  // namespace
+
+bool load_inventory(const std::string& path, Inventory& out, std::vector<Diagnostic>& diags, std::string& source) {
+  YAML::Node root;
+  if (!read_root(path, "inventory", source, root, diags)) return false;
+  std::vector<Diagnostic> local;
+  FieldReader r(path, "inventory", local);
+  if (!root.IsMap()) {
+    r.error(root, "not_a_map", "expected a map with the sections sites, systems, assets, sensors, waivers");
+    append_sorted(local, diags);
+    return false;
+  }
+  r.check_keys(root, "the inventory", {"sites", "systems", "assets", "sensors", "waivers"});
+  IdSet site_ids(r, "site"), system_ids(r, "system"), asset_ids(r, "asset"), sensor_ids(r, "sensor");
+  std::vector<Reference> refs;
+  auto not_a_map = [&](const YAML::Node& item, const char* what) {
+    if (item.IsMap()) return false;
+    r.error(item, "not_a_map", fmt::format("each {} must be a map", what));
+    return true;
+  };
+
+  for (const auto& item : section(r, root, "sites", true)) {
+    if (not_a_map(item, "site")) continue;
+    r.check_keys(item, "a site", {"id", "name", "kind"});
+    auto id = r.string(item, "a site", "id", true);
+    auto name = r.string(item, "a site", "name", true);
+    auto kind = r.one_of(item, "a site", "kind", true, kSiteKinds, "site kind");
+    if (site_ids.add(item, id) && name && kind) out.sites.push_back({*id, *name, *kind, position_of(item)});
+  }
+
+  for (const auto& item : section(r, root, "systems", false)) {
+    if (not_a_map(item, "system")) continue;
+    const char* what = "a system";
+    r.check_keys(item, what, {"id", "name", "level", "sites", "assets", "owner", "approved", "last_assessment"});
+    System s;
+    auto id = r.string(item, what, "id", true);
+    auto name = r.string(item, what, "name", true);
+    auto level = r.integer(item, what, "level", true, 1, 5);
+    auto sites = r.string_list(item, what, "sites", true);
+    auto assets = r.string_list(item, what, "assets", false);
+    bool ok = name && level && sites;
+    if (sites && sites->empty()) {
+      r.error(item["sites"], "bad_value", "'sites' must name at least one site");
+      ok = false;
+    }
+    for (const auto* list : {&sites, &assets}) {
+      if (!*list) continue;
+      for (const auto& [ref, mark] : **list) {
+        refs.push_back({list == &sites ? "sites" : "assets", ref, mark});
+        (list == &sites ? s.sites : s.assets).push_back(ref);
+      }
+    }
+    if (item["owner"]) {
+      auto owner = r.string(item, what, "owner", false);
+      ok = ok && owner;
+      if (owner) s.owner = *owner;
+    }
+    for (auto [key, target] : {std::pair{"approved", &s.approved}, {"last_assessment", &s.last_assessment}}) {
+      if (!item[key]) continue;
+      *target = r.date(item, what, key, false);
+      ok = ok && target->has_value();
+    }
+    if (system_ids.add(item, id) && ok) {
+      s.id = *id;
+      s.name = *name;
+      s.level = static_cast<int>(*level);
+      s.at = position_of(item);
+      out.systems.push_back(std::move(s));
+    }
+  }
+
+  for (const auto& item : section(r, root, "assets", false)) {
+    if (not_a_map(item, "asset")) continue;
+    const char* what = "an asset";
+    r.check_keys(item, what, {"id", "site", "kind", "vendor", "model", "address", "licenses"});
+    Asset a;
+    auto id = r.string(item, what, "id", true);
+    auto site = r.string(item, what, "site", true);
+    auto kind = r.one_of(item, what, "kind", true, kAssetKinds, "asset kind");
+    bool ok = site && kind;
+    if (site) refs.push_back({"sites", *site, item["site"].Mark()});
+    for (auto [key, target] : {std::pair{"vendor", &a.vendor}, {"model", &a.model}, {"address", &a.address}}) {
+      if (!item[key]) continue;
+      auto v = r.string(item, what, key, false);
+      ok = ok && v;
+      if (v) *target = *v;
+    }
+    if (const YAML::Node licenses = item["licenses"]; licenses && !licenses.IsSequence()) {
+      r.error(licenses, "bad_type", "'licenses' must be a list");
+      ok = false;
+    } else if (licenses) {
+      for (const auto& l : licenses) {
+        if (not_a_map(l, "license")) {
+          ok = false;
+          continue;
+        }
+        r.check_keys(l, "a license", {"kind", "expires", "temporary"});
+        auto lkind = r.one_of(l, "a license", "kind", true, kLicenseKinds, "license kind");
+        auto expires = r.date(l, "a license", "expires", true);
+        auto temporary = l["temporary"] ? r.boolean(l, "a license", "temporary", false) : std::optional<bool>(false);
+        if (lkind && expires && temporary)
+          a.licenses.push_back({*lkind, *expires, *temporary});
+        else
+          ok = false;
+      }
+    }
+    if (asset_ids.add(item, id) && ok) {
+      a.id = *id;
+      a.site = *site;
+      a.kind = *kind;
+      a.at = position_of(item);
+      out.assets.push_back(std::move(a));
+    }
+  }
+
+  // The same shape as core/config/sensor_allowlist.h reads, so that the inventory can serve as
+  // the correlator's allowlist; here `kind` is required because the baseline checks need it.
+  std::map<std::string, int> key_lines;
+  for (const auto& item : section(r, root, "sensors", false)) {
+    if (not_a_map(item, "sensor")) continue;
+    const char* what = "a sensor";
+    r.check_keys(item, what, {"id", "site", "kind", "public_key", "name", "description"});
+    Sensor s;
+    auto id = r.string(item, what, "id", true);
+    auto site = r.string(item, what, "site", true);
+    auto kind = r.one_of(item, what, "kind", true, kSensorKinds, "sensor kind");
+    auto key = r.string(item, what, "public_key", true);
+    for (const char* k : {"name", "description"})
+      if (item[k]) r.string(item, what, k, false);
+    if (site) refs.push_back({"sites", *site, item["site"].Mark()});
+    bool ok = site && kind;
+    if (key) {
+      if (auto decoded = z85_decode_key(*key)) {
+        s.public_key = *decoded;
+        if (auto [it, fresh] = key_lines.emplace(*key, item.Mark().line + 1); !fresh) {
+          r.error(item["public_key"], "duplicate_key",
+                  fmt::format("this public key is already bound to the sensor at line {}; a key binds one sensor",
+                              it->second));
+          ok = false;
+        }
+      } else {
+        r.error(item["public_key"], "bad_key", "public_key must be a CURVE public key: 40 characters of Z85");
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+    if (sensor_ids.add(item, id) && ok) {
+      s.id = *id;
+      s.site = *site;
+      s.kind = *kind;
+      s.public_key_z85 = *key;
+      s.at = position_of(item);
+      out.sensors.push_back(std::move(s));
+    }
+  }
+
+  for (const auto& item : section(r, root, "waivers", false)) {
+    if (not_a_map(item, "waiver")) continue;
+    const char* what = "a waiver";
+    r.check_keys(item, what, {"requirement", "system", "reason", "approved_by", "expires"});
+    auto requirement = r.string(item, what, "requirement", true);
+    auto system = r.string(item, what, "system", true);
+    auto reason = r.string(item, what, "reason", true);
+    auto approved_by = r.string(item, what, "approved_by", true);
+    auto expires = r.date(item, what, "expires", true);
+    if (system) refs.push_back({"systems", *system, item["system"].Mark()});
+    if (requirement && system && reason && approved_by && expires)
+      out.waivers.push_back({*requirement, *system, *reason, *approved_by, *expires, position_of(item),
+                             position_of(item["requirement"])});
+  }
+
+  const std::map<std::string_view, std::pair<const IdSet*, const char*>> targets = {
+      {"sites", {&site_ids, "site"}}, {"assets", {&asset_ids, "asset"}}, {"systems", {&system_ids, "system"}}};
+  for (const auto& ref : refs) {
+    const auto& [ids, noun] = targets.at(ref.section);
+    if (!ids->contains(ref.id))
+      r.error(ref.at, "unknown_reference", fmt::format("unknown {} '{}' (not in '{}')", noun, ref.id, ref.section));
+  }
+
+  const bool ok = local.empty();
+  append_sorted(local, diags);
+  return ok;
+}
+
+namespace {
+
+// A parameter of a check given for every level (`60`) or per level (`{1: 730, 3: 365}`), and
+// required at every level the requirement applies to.
+template <typename T, typename Convert>
+std::optional<PerLevel<T>> per_level(FieldReader& r, const YAML::Node& check, const char* key,
+                                     const std::array<bool, 5>& levels, const std::string& requirement_id,
+                                     Convert convert) {
+  const YAML::Node v = r.get(check, "a check", key, true);
+  if (!v) return std::nullopt;
+  PerLevel<T> out;
+  bool ok = true;
+  if (v.IsMap()) {
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      const auto level = r.to_integer(it->first, "level", 1, 5);
+      const auto value = convert(it->second);
+      if (level && value)
+        out[*level - 1] = *value;
+      else
+        ok = false;
+    }
+  } else if (auto value = convert(v)) {
+    out.fill(*value);
+  } else {
+    return std::nullopt;
+  }
+  if (!ok) return std::nullopt;
+  for (int l = 1; l <= 5; ++l) {
+    if (levels[l - 1] && !out[l - 1]) {
+      r.error(v, "missing_level_value",
+              fmt::format("'{}' has no value for level {}, where {} applies", key, l, requirement_id));
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::optional<Check> read_check(FieldReader& r, const YAML::Node& node, const std::array<bool, 5>& levels,
+                                const std::string& requirement_id) {
+  if (!node.IsMap()) {
+    r.error(node, "not_a_map", fmt::format("'check' must be a map with a 'kind' ({})", detail::join(kCheckKinds)));
+    return std::nullopt;
+  }
+  const char* what = "a check";
+  auto kind_name = r.one_of(node, what, "kind", true, kCheckKinds, "check kind");
+  if (!kind_name) return std::nullopt;
+  Check c;
+  c.kind = static_cast<CheckKind>(std::find(kCheckKinds.begin(), kCheckKinds.end(), *kind_name) - kCheckKinds.begin());
+  auto days = [&](const char* key, int64_t min) {
+    auto v = per_level<int64_t>(r, node, key, levels, requirement_id,
+                                [&](const YAML::Node& n) { return r.to_integer(n, key, min, 3660); });
+    if (v) c.days = *v;
+    return v.has_value();
+  };
+  auto window = [&]() {
+    auto v = per_level<std::chrono::seconds>(r, node, "window", levels, requirement_id,
+                                             [&](const YAML::Node& n) { return r.to_duration(n, "window"); });
+    if (v) c.window = *v;
+    return v.has_value();
+  };
+  auto text = [&](const char* key, std::string& target, bool required) {
+    auto v = r.string(node, what, key, required);
+    if (v) target = *v;
+    return v.has_value() || (!required && !node[key]);
+  };
+  auto vocabulary = [&](const char* key, std::string& target, bool required, std::span<const std::string_view> words,
+                        std::string_view name) {
+    auto v = r.one_of(node, what, key, required, words, name);
+    if (v) target = *v;
+    return v.has_value() || (!required && !node[key]);
+  };
+  bool ok = true;
+  switch (c.kind) {
+    case CheckKind::AssetPresent:
+      r.check_keys(node, "an asset_present check", {"kind", "asset_kind", "min_count"});
+      ok = vocabulary("asset_kind", c.asset_kind, true, kAssetKinds, "asset kind");
+      if (node["min_count"]) {
+        auto n = r.integer(node, what, "min_count", false, 1, 1000);
+        if (n) c.min_count = *n;
+        ok = ok && n;
+      }
+      break;
+    case CheckKind::LicenseValid:
+      r.check_keys(node, "a license_valid check", {"kind", "asset_kind", "license_kind", "warn_days"});
+      ok = vocabulary("asset_kind", c.asset_kind, true, kAssetKinds, "asset kind");
+      ok = vocabulary("license_kind", c.license_kind, false, kLicenseKinds, "license kind") && ok;
+      ok = days("warn_days", 0) && ok;
+      break;
+    case CheckKind::SensorReporting:
+      r.check_keys(node, "a sensor_reporting check", {"kind", "sensor_kind", "window"});
+      ok = vocabulary("sensor_kind", c.sensor_kind, true, kSensorKinds, "sensor kind");
+      ok = window() && ok;
+      break;
+    case CheckKind::LogSource:
+      r.check_keys(node, "a log_source check", {"kind", "dataset", "window"});
+      ok = text("dataset", c.dataset, true);
+      ok = window() && ok;
+      break;
+    case CheckKind::AssessmentRecent:
+      r.check_keys(node, "an assessment_recent check", {"kind", "interval_days"});
+      ok = days("interval_days", 1);
+      break;
+    case CheckKind::CertificateValid:
+      r.check_keys(node, "a certificate_valid check", {"kind", "asset_kind", "min_days"});
+      c.asset_kind = "portal";
+      ok = vocabulary("asset_kind", c.asset_kind, false, kAssetKinds, "asset kind");
+      ok = days("min_days", 0) && ok;
+      break;
+  }
+  if (!ok) return std::nullopt;
+  return c;
+}
+
+}  // namespace
+
+bool load_baseline(const std::string& path, Baseline& out, std::vector<Diagnostic>& diags, std::string& source) {
+  YAML::Node root;
+  if (!read_root(path, "baseline", source, root, diags)) return false;
+  std::vector<Diagnostic> local;
+  FieldReader r(path, "baseline", local);
+  if (!root.IsMap()) {
+    r.error(root, "not_a_map", "expected a map with the sections baseline and requirements");
+    append_sorted(local, diags);
+    return false;
+  }
+  r.check_keys(root, "the baseline file", {"baseline", "requirements"});
+  if (const YAML::Node meta = r.get(root, "the file", "baseline", true); meta && !meta.IsMap()) {
+    r.error(meta, "not_a_map", "'baseline' must be a map with id and version");
+  } else if (meta) {
+    r.check_keys(meta, "'baseline'", {"id", "version", "basis", "description"});
+    if (auto v = r.string(meta, "'baseline'", "id", true)) out.id = *v;
+    if (auto v = r.string(meta, "'baseline'", "version", true)) out.version = *v;
+    if (meta["basis"]) (void)r.string_list(meta, "'baseline'", "basis", false);
+    if (meta["description"]) (void)r.string(meta, "'baseline'", "description", false);
+  }
+
+  IdSet ids(r, "requirement");
+  for (const auto& item : section(r, root, "requirements", true)) {
+    if (!item.IsMap()) {
+      r.error(item, "not_a_map", "each requirement must be a map");
+      continue;
+    }
+    const char* what = "a requirement";
+    r.check_keys(item, what, {"id", "title", "reference", "levels", "check", "group", "manual", "source", "legacy"});
+    Requirement q;
+    auto id = r.string(item, what, "id", true);
+    bool ok = true;
+    if (const YAML::Node title = r.get(item, what, "title", true); title && !title.IsMap()) {
+      r.error(title, "bad_type", "'title' must be a map with 'vi' (Vietnamese) and 'en' (English)");
+      ok = false;
+    } else if (title) {
+      r.check_keys(title, "a title", {"vi", "en"});
+      auto vi = r.string(title, "a title", "vi", true);
+      auto en = r.string(title, "a title", "en", true);
+      ok = vi && en;
+      if (ok) {
+        q.title_vi = *vi;
+        q.title_en = *en;
+      }
+    } else {
+      ok = false;
+    }
+    auto reference = r.string(item, what, "reference", true);
+    ok = ok && reference;
+    if (auto levels = r.get(item, what, "levels", true); levels && !levels.IsSequence()) {
+      r.error(levels, "bad_type", "'levels' must be a list of levels from 1 to 5");
+      ok = false;
+    } else if (levels) {
+      for (const auto& l : levels) {
+        if (auto n = r.to_integer(l, "level", 1, 5))
+          q.levels[*n - 1] = true;
+        else
+          ok = false;
+      }
+      if (levels.size() == 0) {
+        r.error(levels, "bad_value", "'levels' must name at least one level");
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+    for (auto [key, target] : {std::pair{"group", &q.group}, {"manual", &q.manual}}) {
+      if (!item[key]) continue;
+      auto v = r.string(item, what, key, false);
+      ok = ok && v;
+      if (v) *target = *v;
+    }
+    for (const char* key : {"source", "legacy"})
+      if (item[key]) ok = r.string(item, what, key, false) && ok;
+    if (const YAML::Node check = item["check"]) {
+      q.check = read_check(r, check, q.levels, id.value_or("this requirement"));
+      ok = ok && q.check;
+    }
+    if (ids.add(item, id) && ok) {
+      q.id = *id;
+      q.reference = *reference;
+      q.at = position_of(item);
+      out.requirements.push_back(std::move(q));
+    }
+  }
+  const bool ok = local.empty();
+  append_sorted(local, diags);
+  return ok;
+}
+
+bool check_waivers(const std::string& inventory_path, const Inventory& inv, const Baseline& baseline,
+                   std::vector<Diagnostic>& diags) {
+  std::vector<Diagnostic> local;
+  for (const auto& w : inv.waivers) {
+    const Requirement* q = baseline.find(w.requirement);
+    const auto at = [&](std::string code, std::string message) {
+      local.push_back(
+          {inventory_path, w.requirement_at.line, w.requirement_at.column, std::move(code), std::move(message)});
+    };
+    if (!q) {
+      at("inventory.unknown_reference",
+         fmt::format("unknown requirement '{}' (not in baseline '{}')", w.requirement, baseline.id));
+      continue;
+    }
+    const System* s = inv.find_system(w.system);
+    if (s && !q->applies_at(s->level))
+      at("inventory.waiver_not_applicable",
+         fmt::format("requirement '{}' does not apply to system '{}' at level {}: nothing to waive", w.requirement,
+                     w.system, s->level));
+  }
+  const bool ok = local.empty();
+  append_sorted(local, diags);
+  return ok;
+}
+
+}  // namespace soc::daemon::inventory

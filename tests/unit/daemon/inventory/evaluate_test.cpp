@@ -1,0 +1,218 @@
+#include "daemon/inventory/evaluate.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "daemon/inventory/loader.h"
+#include "tests/unit/test_support.h"
+
+namespace {
+
+namespace inv = soc::daemon::inventory;
+using namespace std::chrono_literals;
+
+soc::Timestamp at(const char* rfc3339) { return *soc::parse_rfc3339(rfc3339); }
+
+std::string key_text(uint8_t first) {
+  soc::CurveKey k;
+  for (size_t i = 0; i < k.size(); ++i) k[i] = static_cast<uint8_t>(first + i);
+  return soc::z85_encode_key(k);
+}
+
+struct World {
+  soc::test::TempDir dir;
+  inv::Inventory inventory;
+  inv::Baseline baseline;
+  inv::Evidence evidence;
+
+  World(const std::string& inventory_text, const std::string& requirements) {
+    std::vector<soc::Diagnostic> diags;
+    std::string source;
+    const bool ok = inv::load_inventory(dir.write("inventory.yaml", inventory_text), inventory, diags, source) &&
+                    inv::load_baseline(dir.write("baseline.yaml", "baseline: {id: t, version: '1'}\nrequirements:\n" + requirements),
+                                       baseline, diags, source);
+    INFO(soc::render_all(diags));
+    REQUIRE(ok);
+    evidence.observing_since = at("2026-01-01T00:00:00Z");
+  }
+
+  // One line per finding: "system requirement site subject status rule | detail".
+  std::string run(const char* now) const {
+    std::string out;
+    for (const auto& f : inv::evaluate(inventory, baseline, evidence, at(now)))
+      out += f.system + " " + f.requirement + " " + f.site + " " + f.subject + " " + std::string(inv::to_string(f.status)) +
+             " " + f.rule_id + " | " + f.detail + "\n";
+    return out;
+  }
+};
+
+const std::string kSites =
+    "sites: [{id: a, name: A, kind: commune}, {id: b, name: B, kind: commune}]\n";
+
+}  // namespace
+
+TEST_CASE("license dates: expired yesterday, expiring today and tomorrow, the warning edge, temporary support") {
+  World w(kSites +
+              "systems: [{id: sys, name: S, level: 3, sites: [a, b]}]\n"
+              "assets:\n"
+              "  - {id: fw-yesterday, site: a, kind: firewall, licenses: [{kind: support, expires: 2026-11-26}]}\n"
+              "  - {id: fw-today, site: a, kind: firewall, licenses: [{kind: support, expires: 2026-11-27}]}\n"
+              "  - {id: fw-tomorrow, site: a, kind: firewall, licenses: [{kind: support, expires: 2026-11-28}]}\n"
+              "  - {id: fw-59, site: b, kind: firewall, licenses: [{kind: support, expires: 2027-01-25}]}\n"
+              "  - {id: fw-60, site: b, kind: firewall, licenses: [{kind: support, expires: 2027-01-26}]}\n"
+              "  - {id: fw-loan, site: b, kind: firewall, licenses: [{kind: support, expires: 2027-06-30, temporary: true},\n"
+              "                                                    {kind: signatures, expires: 2027-06-30}]}\n"
+              "  - {id: fw-none, site: b, kind: firewall}\n"
+              "  - {id: sw-1, site: b, kind: switch, licenses: [{kind: support, expires: 2020-01-01}]}\n",
+          "  - {id: AST-02, title: {vi: a, en: b}, reference: r, levels: [3], check: {kind: license_valid, asset_kind: firewall, warn_days: 60}}\n");
+  CHECK(w.run("2026-11-27T23:59:59Z") ==
+        "sys AST-02 a fw-yesterday fail soc.license.expired | support license expired on 2026-11-26\n"
+        "sys AST-02 a fw-today pass soc.license.expiring | support license expires on 2026-11-27 (0 days left)\n"
+        "sys AST-02 a fw-tomorrow pass soc.license.expiring | support license expires on 2026-11-28 (1 days left)\n"
+        "sys AST-02 b fw-59 pass soc.license.expiring | support license expires on 2027-01-25 (59 days left)\n"
+        "sys AST-02 b fw-60 pass  | support license valid until 2027-01-26\n"
+        "sys AST-02 b fw-loan partial  | support license is temporary, until 2027-06-30\n"
+        "sys AST-02 b fw-none not_assessable  | no license recorded\n");
+  // One second later the day has changed: today's license has expired.
+  const std::string next_day = w.run("2026-11-28T00:00:00Z");
+  CHECK(next_day.find("sys AST-02 a fw-today fail soc.license.expired | support license expired on 2026-11-27\n") !=
+        std::string::npos);
+  CHECK(next_day.find("sys AST-02 b fw-60 pass soc.license.expiring | support license expires on 2027-01-26 (59 days left)\n") !=
+        std::string::npos);
+  const auto findings = inv::evaluate(w.inventory, w.baseline, w.evidence, at("2026-11-27T12:00:00Z"));
+  CHECK(inv::requirement_status(findings, "sys", "AST-02") == inv::Status::Fail);
+  CHECK(inv::requirement_status(findings, "sys", "AST-99") == inv::Status::NotAssessable);
+}
+
+TEST_CASE("a license check by kind, and a system without such assets, are not assessable rather than passed") {
+  World w(kSites +
+              "systems: [{id: sys, name: S, level: 1, sites: [a]}, {id: bare, name: B, level: 1, sites: [b]}]\n"
+              "assets:\n"
+              "  - {id: srv, site: a, kind: server, licenses: [{kind: support, expires: 2030-01-01}]}\n",
+          "  - {id: AST-04, title: {vi: a, en: b}, reference: r, levels: [1], check: {kind: license_valid, asset_kind: server, license_kind: software, warn_days: 0}}\n");
+  CHECK(w.run("2026-11-27T00:00:00Z") ==
+        "sys AST-04 a srv not_assessable  | no software license recorded\n"
+        "bare AST-04  server not_assessable  | no server at the system's sites to check\n");
+}
+
+TEST_CASE("a waiver turns a failure into waived through its expires day, then no longer") {
+  World w(kSites +
+              "systems: [{id: sys, name: S, level: 2, sites: [a, b]}]\n"
+              "assets: [{id: fw-a, site: a, kind: firewall}]\n"
+              "waivers: [{requirement: AST-03, system: sys, reason: on order, approved_by: director, expires: 2026-11-27}]\n",
+          "  - {id: AST-03, title: {vi: a, en: b}, reference: r, levels: [1, 2], check: {kind: asset_present, asset_kind: firewall}}\n");
+  CHECK(w.run("2026-11-27T23:59:59.999999Z") ==
+        "sys AST-03 a firewall pass  | 1 firewall at the site\n"
+        "sys AST-03 b firewall waived  | 0 firewall at the site, 1 required (waived until 2026-11-27 by director)\n");
+  CHECK(w.run("2026-11-28T00:00:00Z") ==
+        "sys AST-03 a firewall pass  | 1 firewall at the site\n"
+        "sys AST-03 b firewall fail soc.equipment.missing | 0 firewall at the site, 1 required\n");
+}
+
+TEST_CASE("a sensor that falls silent fails, one never heard is not assessable until a window has passed, and one that comes back passes") {
+  World w(kSites +
+              "systems: [{id: sys, name: S, level: 3, sites: [a, b]}]\n"
+              "sensors:\n"
+              "  - {id: pkt-a, site: a, kind: packet, public_key: \"" + key_text(0) + "\"}\n"
+              "  - {id: log-b, site: b, kind: log, public_key: \"" + key_text(32) + "\"}\n",
+          "  - {id: MON-02, title: {vi: a, en: b}, reference: r, levels: [3], check: {kind: sensor_reporting, sensor_kind: packet, window: 5m}}\n");
+  w.evidence.observing_since = at("2026-11-27T10:00:00Z");
+  CHECK(w.run("2026-11-27T10:04:59Z") ==
+        "sys MON-02 a pkt-a not_assessable  | observing for less than 5m\n"
+        "sys MON-02 b packet fail soc.equipment.missing | no packet sensor at the site\n");
+  CHECK(w.run("2026-11-27T10:05:00Z").find("sys MON-02 a pkt-a fail soc.sensor.silent | no packet sensor of the site heard within 5m\n") == 0);
+  w.evidence.sensor_last_seen["pkt-a"] = at("2026-11-27T10:06:00Z");
+  CHECK(w.run("2026-11-27T10:11:00Z").find("sys MON-02 a pkt-a pass  | pkt-a heard within 5m\n") == 0);
+  CHECK(w.run("2026-11-27T10:11:01Z").find("sys MON-02 a pkt-a fail soc.sensor.silent") == 0);
+  w.evidence.sensor_last_seen["pkt-a"] = at("2026-11-27T10:11:01Z");  // it comes back
+  CHECK(w.run("2026-11-27T10:11:01Z").find("sys MON-02 a pkt-a pass ") == 0);
+}
+
+TEST_CASE("a log source is silent only when the site's sensors are heard; otherwise the evidence is stale") {
+  World w(kSites +
+              "systems: [{id: sys, name: S, level: 3, sites: [a, b]}]\n"
+              "sensors:\n"
+              "  - {id: log-a, site: a, kind: log, public_key: \"" + key_text(0) + "\"}\n"
+              "  - {id: log-b, site: b, kind: log, public_key: \"" + key_text(32) + "\"}\n",
+          "  - {id: LOG-01, title: {vi: a, en: b}, reference: r, levels: [3], check: {kind: log_source, dataset: sshd, window: 1h}}\n");
+  w.evidence.sensor_last_seen["log-a"] = at("2026-11-27T11:59:00Z");
+  w.evidence.sensor_last_seen["log-b"] = at("2026-11-27T09:00:00Z");
+  w.evidence.dataset_last_seen[{"a", "iptables"}] = at("2026-11-27T11:59:00Z");
+  CHECK(w.run("2026-11-27T12:00:00Z") ==
+        "sys LOG-01 a sshd fail soc.logsource.silent | no sshd event from the site within 1h\n"
+        "sys LOG-01 b sshd not_assessable  | no sensor of the site heard within 1h\n");
+  w.evidence.dataset_last_seen[{"a", "sshd"}] = at("2026-11-27T11:00:00Z");
+  CHECK(w.run("2026-11-27T12:00:00Z").find("sys LOG-01 a sshd pass  | sshd seen within 1h\n") == 0);
+}
+
+TEST_CASE("an assessment is overdue the day after its interval; never assessed is not assessable") {
+  World w(kSites +
+              "systems:\n"
+              "  - {id: s3, name: S, level: 3, sites: [a], last_assessment: 2025-11-27}\n"
+              "  - {id: s5, name: S, level: 5, sites: [a], last_assessment: 2026-05-28}\n"
+              "  - {id: never, name: S, level: 1, sites: [a]}\n",
+          "  - {id: GOV-01, title: {vi: a, en: b}, reference: r, levels: [1, 2, 3, 4, 5], check: {kind: assessment_recent, interval_days: {1: 730, 2: 730, 3: 365, 4: 365, 5: 182}}}\n"
+          "  - {id: GOV-03, title: {vi: a, en: b}, reference: r, levels: [5], manual: approval decision}\n");
+  CHECK(w.run("2026-11-27T08:00:00Z") ==
+        "s3 GOV-01   pass  | assessed on 2025-11-27, 365 days ago\n"
+        "s5 GOV-01   fail soc.assessment.overdue | assessed on 2026-05-28, 183 days ago, more than 182\n"
+        "s5 GOV-03   not_assessable  | manual: approval decision\n"
+        "never GOV-01   not_assessable  | no assessment recorded\n");
+  CHECK(w.run("2026-11-28T08:00:00Z").find("s3 GOV-01   fail soc.assessment.overdue | assessed on 2025-11-27, 366 days ago, more than 365\n") == 0);
+}
+
+TEST_CASE("a certificate must stay valid min_days more; none seen is not assessable") {
+  World w(kSites +
+              "systems: [{id: sys, name: S, level: 3, sites: [a]}]\n"
+              "assets:\n"
+              "  - {id: portal-1, site: a, kind: portal, address: \"portal.example:443\"}\n"
+              "  - {id: portal-2, site: a, kind: portal}\n"
+              "  - {id: portal-3, site: a, kind: portal}\n",
+          "  - {id: CRT-01, title: {vi: a, en: b}, reference: r, levels: [3], check: {kind: certificate_valid, min_days: 30}}\n");
+  w.evidence.certificate_not_after["portal-1"] = at("2026-12-02T12:00:00Z");  // 5 days left
+  w.evidence.certificate_not_after["portal-2"] = at("2026-12-27T12:00:00Z");  // exactly 30 days left
+  CHECK(w.run("2026-11-27T12:00:00Z") ==
+        "sys CRT-01 a portal-1 fail soc.certificate.expiring | certificate expires 2026-12-02T12:00:00.000000Z, less than 30 days from now\n"
+        "sys CRT-01 a portal-2 pass  | certificate valid until 2026-12-27T12:00:00.000000Z\n"
+        "sys CRT-01 a portal-3 not_assessable  | no certificate seen\n");
+}
+
+TEST_CASE("the sample province's findings: expired loan, missing firewall waived for one system only, silent sensor") {
+  const std::string root = SOC_SOURCE_ROOT;
+  inv::Inventory inventory;
+  inv::Baseline baseline;
+  std::vector<soc::Diagnostic> diags;
+  std::string source;
+  REQUIRE(inv::load_inventory(root + "/examples/inventory.yaml", inventory, diags, source));
+  REQUIRE(inv::load_baseline(root + "/examples/baseline.yaml", baseline, diags, source));
+  inv::Evidence ev;
+  const auto now = at("2026-11-27T12:00:00Z");
+  ev.observing_since = now - 1h;
+  for (const char* s : {"pkt-dc-hatinh", "log-dc-hatinh", "log-xa-camxuyen", "pkt-xa-thachha"}) ev.sensor_last_seen[s] = now - 10s;
+  const auto findings = inv::evaluate(inventory, baseline, ev, now);
+  auto find = [&](const char* system, const char* requirement, const char* site) -> const inv::Finding* {
+    for (const auto& f : findings)
+      if (f.system == system && f.requirement == requirement && f.site == site) return &f;
+    return nullptr;
+  };
+  const auto* loan = find("wan-tinh", "AST-02", "xa-camxuyen");
+  REQUIRE(loan);
+  CHECK(loan->status == inv::Status::Fail);
+  CHECK(loan->rule_id == "soc.license.expired");
+  const auto* missing = find("wan-tinh", "AST-03", "xa-thachha");
+  REQUIRE(missing);
+  CHECK(missing->status == inv::Status::Fail);
+  const auto* waived = find("motcua-xa", "AST-03", "xa-thachha");
+  REQUIRE(waived);
+  CHECK(waived->status == inv::Status::Waived);
+  const auto* silent = find("motcua-xa", "MON-03", "xa-kyanh");
+  REQUIRE(silent);
+  CHECK(silent->rule_id == "soc.sensor.silent");
+  const auto* overdue = find("motcua-xa", "GOV-01", "");
+  REQUIRE(overdue);
+  CHECK(overdue->rule_id == "soc.assessment.overdue");
+  CHECK(inv::requirement_status(findings, "dvc-portal", "AST-02") == inv::Status::Partial);
+  CHECK(inv::requirement_status(findings, "dvc-portal", "GOV-03") == inv::Status::NotAssessable);
+}
