@@ -168,7 +168,7 @@ struct Loader {
     if (n["formats"]) d->formats = string_list(n["formats"], "formats");
     if (n["time_format"]) {
       auto f = time_format_from_name(n["time_format"].Scalar());
-      if (!f) error(n["time_format"], "decoder.bad_value", "time_format must be bsd, rfc3339, clf, ymd_slash or ctime");
+      if (!f) error(n["time_format"], "decoder.bad_value", "time_format must be bsd, rfc3339, clf, ymd_slash, ctime or epoch");
       else d->time_format = *f;
     }
     if (n["remember_source"]) d->remember_source = n["remember_source"].Scalar() == "true";
@@ -447,6 +447,12 @@ bool LineDecoder::decode(std::string_view line, bool truncated, Event& out) {
         for (const Decoder* d : any_program_)
           if ((decoded = try_decoder(*d, header_.message, out))) break;
       if (!decoded) decoded = apply_line_decoders(header_.message, out);
+      // A line format whose start looks like a syslog header (MySQL's "2024-05-01T10:00:00Z 8
+      // [Warning] ..."): the whole line, and the header was not one.
+      if (!decoded && apply_line_decoders(line, out)) {
+        decoded = true;
+        have_header_ = false;
+      }
     } else {
       decoded = apply_line_decoders(line, out);
     }

@@ -267,6 +267,7 @@ std::optional<TimeFormat> time_format_from_name(std::string_view n) {
   if (n == "clf") return TimeFormat::Clf;
   if (n == "ymd_slash") return TimeFormat::YmdSlash;
   if (n == "ctime") return TimeFormat::Ctime;
+  if (n == "epoch") return TimeFormat::Epoch;
   return std::nullopt;
 }
 
@@ -302,6 +303,21 @@ std::optional<Timestamp> parse_time(TimeFormat f, std::string_view s, const Time
       size_t i = 11;
       if (!clock_time(s, i, c)) return std::nullopt;
       return in_zone(c, ctx);
+    }
+    case TimeFormat::Epoch: {
+      size_t i = 0;
+      int64_t whole = 0;
+      while (i < s.size() && is_digit(s[i]) && i < 19) whole = whole * 10 + (s[i++] - '0');
+      if (i == 0) return std::nullopt;
+      if (i < s.size() && s[i] == '.') {  // seconds with a fraction
+        Civil c;
+        fraction(s, i, c.micros);
+        return Timestamp{std::chrono::seconds{whole} + std::chrono::microseconds{c.micros}};
+      }
+      if (i <= 10) return Timestamp{std::chrono::seconds{whole}};
+      if (i <= 13) return Timestamp{std::chrono::milliseconds{whole}};
+      if (i <= 16) return Timestamp{std::chrono::microseconds{whole}};
+      return Timestamp{std::chrono::microseconds{whole / 1000}};
     }
     case TimeFormat::Ctime: {  // Sat Jun 01 02:17:42[.ffffff] 2013
       if (s.size() < 24 || s[3] != ' ') return std::nullopt;
