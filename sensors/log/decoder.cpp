@@ -364,7 +364,7 @@ bool LineDecoder::try_decoder(const Decoder& d, std::string_view text, Event& ou
       }
     }
     if (d.remember_source) remember(d, out);
-    ++stats_.by_decoder[d.name];
+    ++matches_[&d];
     return true;
   }
   return false;
@@ -407,8 +407,14 @@ bool LineDecoder::decode_json(std::string_view line, Event& out) {
   if (!out.contains("event.kind")) out.set("event.kind", "event");
   if (!out.contains("event.dataset")) out.set("event.dataset", "json");
   if (!out.contains("event.category")) out.set("event.category", List{Value("host")});
-  ++stats_.by_decoder["json"];
+  ++matches_[nullptr];
   return true;
+}
+
+const DecodeStats& LineDecoder::stats() const {
+  stats_.by_decoder.clear();
+  for (const auto& [d, n] : matches_) stats_.by_decoder[d ? d->name : std::string("json")] += n;
+  return stats_;
 }
 
 bool LineDecoder::decode(std::string_view line, bool truncated, Event& out) {
@@ -439,7 +445,7 @@ bool LineDecoder::decode(std::string_view line, bool truncated, Event& out) {
     if (opt_.format == "auto" || opt_.format == "syslog" || !line_decoders_.empty() || !by_program_.empty())
       have_header_ = parse_syslog(line, opt_.time, header_);
     if (have_header_) {
-      auto it = by_program_.find(std::string(header_.program));
+      auto it = by_program_.find(header_.program);
       if (it != by_program_.end())
         for (const Decoder* d : it->second)
           if ((decoded = try_decoder(*d, header_.message, out))) break;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -102,7 +103,7 @@ class LineDecoder {
   // information (blank, or a comment starting with '#'), leaving `out` unspecified.
   bool decode(std::string_view line, bool truncated, Event& out);
 
-  const DecodeStats& stats() const { return stats_; }
+  const DecodeStats& stats() const;
 
  private:
   bool try_decoder(const Decoder& d, std::string_view text, Event& out);
@@ -112,9 +113,14 @@ class LineDecoder {
 
   const DecoderSet& set_;
   DecodeOptions opt_;
-  DecodeStats stats_;
+  mutable DecodeStats stats_;
   Regex::Captures caps_;
-  std::unordered_map<std::string, std::vector<const Decoder*>> by_program_;
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::vector<const Decoder*>, StringHash, std::equal_to<>> by_program_;
+  std::unordered_map<const Decoder*, uint64_t> matches_;  // per decoder; names resolved in stats()
   std::vector<const Decoder*> any_program_;
   std::vector<const Decoder*> line_decoders_;
   SyslogHeader header_;
