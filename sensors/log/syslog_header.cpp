@@ -139,6 +139,14 @@ std::optional<Timestamp> parse_iso(std::string_view s, const TimeContext& ctx, s
   len = tok.size();
   if (auto t = parse_rfc3339(tok)) return t;
   Civil c;
+  // "2013-11-16 21:59:30,121" (proftpd's own log, Python's logging): a space, local time.
+  if (tok.size() == 10 && digits(tok, 0, 4, c.year) && tok[4] == '-' && digits(tok, 5, 2, c.month) &&
+      tok[7] == '-' && digits(tok, 8, 2, c.day) && s.size() > 11) {
+    size_t i = 11;
+    if (!clock_time(s, i, c)) return std::nullopt;
+    len = i;
+    return in_zone(c, ctx);
+  }
   if (!digits(tok, 0, 4, c.year) || tok.size() < 19 || tok[4] != '-' || !digits(tok, 5, 2, c.month) ||
       tok[7] != '-' || !digits(tok, 8, 2, c.day) || tok[10] != 'T')
     return std::nullopt;
