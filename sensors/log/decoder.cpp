@@ -150,7 +150,7 @@ struct Loader {
       return nullptr;
     }
     check_keys(n, {"name", "dataset", "programs", "input", "formats", "time_format", "remember_source", "set",
-                   "fields", "prefix", "rules"});
+                   "fields", "prefix", "rules", "when_field", "when_value"});
     auto d = std::make_unique<Decoder>();
     d->file = path;
     if (!n["name"]) error(n, "decoder.missing_key", "a decoder needs 'name'");
@@ -159,11 +159,12 @@ struct Loader {
     if (n["input"]) {
       const std::string in = n["input"].Scalar();
       if (in == "line") d->line_input = true;
-      else if (in != "syslog") error(n["input"], "decoder.bad_value", "input must be 'syslog' or 'line'");
+      else if (in == "json") d->json_input = true;
+      else if (in != "syslog") error(n["input"], "decoder.bad_value", "input must be 'syslog', 'line' or 'json'");
     }
     if (n["programs"]) d->programs = string_list(n["programs"], "programs");
     d->any_program = std::find(d->programs.begin(), d->programs.end(), "*") != d->programs.end();
-    if (!d->line_input && d->programs.empty())
+    if (!d->line_input && !d->json_input && d->programs.empty())
       error(n, "decoder.missing_key", "a syslog decoder needs 'programs' (or input: line)");
     if (n["formats"]) d->formats = string_list(n["formats"], "formats");
     if (n["time_format"]) {
@@ -175,7 +176,15 @@ struct Loader {
     if (n["set"]) d->set = statics(n["set"]);
     std::map<std::string, std::pair<std::string, YAML::Mark>> shared;
     if (n["fields"]) field_map(n["fields"], shared);
-    if (!n["rules"] || !n["rules"].IsSequence() || n["rules"].size() == 0) {
+    if (d->json_input) {
+      // A field map: JSON keys (nested objects flattened to dotted keys) renamed to documented
+      // fields and typed; no regular expressions.
+      if (n["rules"]) error(n["rules"], "decoder.bad_value", "a json decoder has no rules, only fields");
+      if (shared.empty()) error(n, "decoder.missing_key", "a json decoder needs 'fields' (JSON key: field)");
+      for (const auto& [key, f] : shared) d->json_fields.emplace_back(key, f.first);
+      if (n["when_field"]) d->when_field = n["when_field"].Scalar();
+      if (n["when_value"]) d->when_value = n["when_value"].Scalar();
+    } else if (!n["rules"] || !n["rules"].IsSequence() || n["rules"].size() == 0) {
       error(n, "decoder.missing_key", "a decoder needs 'rules' (a non-empty list)");
     } else {
       const std::string prefix = n["prefix"] ? n["prefix"].Scalar() : std::string();
@@ -306,6 +315,10 @@ LineDecoder::LineDecoder(const DecoderSet& set, DecodeOptions options) : set_(se
   const bool all = opt_.format == "auto" || opt_.format == "syslog";
   for (const auto& d : set_.decoders_) {
     const bool named = std::find(d->formats.begin(), d->formats.end(), opt_.format) != d->formats.end();
+    if (d->json_input) {
+      if (named || opt_.format == "auto" || opt_.format == "json") json_decoders_.push_back(d.get());
+      continue;
+    }
     if (!all && !named) continue;
     if (d->line_input) {
       line_decoders_.push_back(d.get());
@@ -391,8 +404,62 @@ bool LineDecoder::apply_line_decoders(std::string_view text, Event& out) {
   return false;
 }
 
+void LineDecoder::apply_json_decoder(const Decoder& d, Event& out) {
+  for (const auto& [key, target] : d.json_fields) {
+    const Value* v = out.find(key);
+    if (!v) continue;
+    std::string field = target;
+    const bool lower = field.ends_with("|lower");
+    if (lower) field.resize(field.size() - 6);
+    const FieldSpec* spec = find_field_spec(field);
+    const ValueType want = field == "@timestamp" ? ValueType::Timestamp : spec ? spec->type : ValueType::String;
+    std::optional<Value> converted;
+    if (v->type() == want && !(spec && spec->list)) {
+      converted = *v;
+    } else if (v->is_list() && spec && spec->list) {
+      converted = *v;
+    } else {
+      std::string text = v->to_text();
+      if (lower)
+        for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      switch (want) {
+        case ValueType::Ip:
+          if (auto ip = parse_ip(text)) converted = Value(*ip);
+          break;
+        case ValueType::Int:
+          if (auto i = parse_int(text)) converted = Value(*i);
+          break;
+        case ValueType::Timestamp:
+          if (auto t = parse_rfc3339(text)) converted = Value(*t);
+          else if (auto e = parse_time(TimeFormat::Epoch, text, opt_.time)) converted = Value(*e);
+          break;
+        default:
+          converted = spec && spec->list ? Value(List{Value(text)}) : Value(text);
+      }
+    }
+    if (!converted) {
+      ++stats_.bad_values;
+      continue;
+    }
+    if (field == "@timestamp") time_set_ = true;
+    if (field != key) out.erase(key);
+    out.set(field, std::move(*converted));
+  }
+  out.set("event.dataset", d.dataset);
+  for (const auto& st : d.set) out.set(st.field, st.value);
+}
+
 bool LineDecoder::decode_json(std::string_view line, Event& out) {
   if (decode_event_into(line, out)) return false;
+  for (const Decoder* d : json_decoders_) {
+    if (!d->when_field.empty()) {
+      const Value* w = out.find(d->when_field);
+      if (!w || (!d->when_value.empty() && w->to_text() != d->when_value)) continue;
+    }
+    apply_json_decoder(*d, out);
+    ++matches_[d];
+    break;
+  }
   time_set_ = out.contains("@timestamp");
   if (!out.contains("@timestamp")) {
     for (std::string_view k : {"timestamp", "time", "ts"}) {

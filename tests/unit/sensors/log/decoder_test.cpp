@@ -73,7 +73,7 @@ TEST_CASE("loader reports line and column of an unknown key, an unknown field an
       "      - match: '(?<u>\\S+'\n");
   REQUIRE(d.size() == 3);
   CHECK(render(d[0]) == "d.yaml:5:5: error[decoder.unknown_key]: unknown key 'colour' (expected one of: name, dataset, "
-                        "programs, input, formats, time_format, remember_source, set, fields, prefix, rules)");
+                        "programs, input, formats, time_format, remember_source, set, fields, prefix, rules, when_field, when_value)");
   CHECK(render(d[1]) == "d.yaml:4:17: error[decoder.unknown_field]: 'user.nmae' is not a documented field (docs/fields.md)");
   CHECK(d[2].code == "regex.syntax");
   CHECK(d[2].line == 7);
@@ -329,4 +329,44 @@ TEST_CASE("pfSense filterlog, FortiGate, OpenVPN, MySQL and auditd") {
   CHECK(auth_failure(a));
   CHECK(text(a, "user.name") == "root");
   CHECK(text(a, "@timestamp") == "2013-03-28T14:36:03.243000Z");
+}
+
+TEST_CASE("a JSON field map renames and types the keys of an application's JSON lines") {
+  DecoderSet s;
+  std::vector<Diagnostic> diags;
+  REQUIRE_MESSAGE(s.load_text("json.yaml",
+                              "decoders:\n"
+                              "  - name: portal\n"
+                              "    dataset: portal.access\n"
+                              "    input: json\n"
+                              "    when_field: app\n"
+                              "    when_value: portal\n"
+                              "    set: {event.category: [web]}\n"
+                              "    fields:\n"
+                              "      client.addr: source.ip\n"
+                              "      status: http.response.status_code\n"
+                              "      ts: '@timestamp'\n"
+                              "      verb: http.request.method\n",
+                              diags),
+                  render_all(diags));
+  LineDecoder d(s, options());
+  Event e;
+  REQUIRE(d.decode(R"({"app":"portal","ts":1557513467,"client":{"addr":"203.0.113.5"},"status":"403","verb":"POST"})", false, e));
+  CHECK(text(e, "event.dataset") == "portal.access");
+  CHECK(e.find("source.ip")->is_ip());
+  CHECK(text(e, "source.ip") == "203.0.113.5");
+  CHECK(e.find("http.response.status_code")->is_int());
+  CHECK(text(e, "@timestamp") == "2019-05-10T18:37:47.000000Z");
+  CHECK_FALSE(e.contains("client.addr"));
+  CHECK(text(e, "event.category") == "web");
+  // Another application's JSON is left to the generic JSON handling.
+  REQUIRE(d.decode(R"({"app":"other","status":"403"})", false, e));
+  CHECK(text(e, "event.dataset") == "json");
+  CHECK(text(e, "status") == "403");
+}
+
+TEST_CASE("a json decoder with rules is refused") {
+  auto d = load_errors("decoders:\n  - name: j\n    input: json\n    fields: {a: user.name}\n    rules: [{match: x}]\n");
+  REQUIRE(d.size() == 1);
+  CHECK(render(d[0]) == "d.yaml:5:12: error[decoder.bad_value]: a json decoder has no rules, only fields");
 }
