@@ -23,6 +23,8 @@ SOC_PACKAGES=(
   curl ca-certificates python3 procps iproute2 libndpi-bin
   # the log sensor: PCRE2 (regex adapter), logger (syslog listener tests)
   libpcre2-dev bsdutils
+  # the peer of the log sensor benchmark (bench/log_bench.sh)
+  fail2ban
 )
 
 # The function body is a subshell: `set -e` and `exit` stay inside it.

@@ -150,7 +150,7 @@ struct Loader {
       return nullptr;
     }
     check_keys(n, {"name", "dataset", "programs", "input", "formats", "time_format", "remember_source", "set",
-                   "fields", "prefix", "rules"});
+                   "fields", "prefix", "rules", "when_field", "when_value"});
     auto d = std::make_unique<Decoder>();
     d->file = path;
     if (!n["name"]) error(n, "decoder.missing_key", "a decoder needs 'name'");
@@ -159,23 +159,32 @@ struct Loader {
     if (n["input"]) {
       const std::string in = n["input"].Scalar();
       if (in == "line") d->line_input = true;
-      else if (in != "syslog") error(n["input"], "decoder.bad_value", "input must be 'syslog' or 'line'");
+      else if (in == "json") d->json_input = true;
+      else if (in != "syslog") error(n["input"], "decoder.bad_value", "input must be 'syslog', 'line' or 'json'");
     }
     if (n["programs"]) d->programs = string_list(n["programs"], "programs");
     d->any_program = std::find(d->programs.begin(), d->programs.end(), "*") != d->programs.end();
-    if (!d->line_input && d->programs.empty())
+    if (!d->line_input && !d->json_input && d->programs.empty())
       error(n, "decoder.missing_key", "a syslog decoder needs 'programs' (or input: line)");
     if (n["formats"]) d->formats = string_list(n["formats"], "formats");
     if (n["time_format"]) {
       auto f = time_format_from_name(n["time_format"].Scalar());
-      if (!f) error(n["time_format"], "decoder.bad_value", "time_format must be bsd, rfc3339, clf, ymd_slash or ctime");
+      if (!f) error(n["time_format"], "decoder.bad_value", "time_format must be bsd, rfc3339, clf, ymd_slash, ctime or epoch");
       else d->time_format = *f;
     }
     if (n["remember_source"]) d->remember_source = n["remember_source"].Scalar() == "true";
     if (n["set"]) d->set = statics(n["set"]);
     std::map<std::string, std::pair<std::string, YAML::Mark>> shared;
     if (n["fields"]) field_map(n["fields"], shared);
-    if (!n["rules"] || !n["rules"].IsSequence() || n["rules"].size() == 0) {
+    if (d->json_input) {
+      // A field map: JSON keys (nested objects flattened to dotted keys) renamed to documented
+      // fields and typed; no regular expressions.
+      if (n["rules"]) error(n["rules"], "decoder.bad_value", "a json decoder has no rules, only fields");
+      if (shared.empty()) error(n, "decoder.missing_key", "a json decoder needs 'fields' (JSON key: field)");
+      for (const auto& [key, f] : shared) d->json_fields.emplace_back(key, f.first);
+      if (n["when_field"]) d->when_field = n["when_field"].Scalar();
+      if (n["when_value"]) d->when_value = n["when_value"].Scalar();
+    } else if (!n["rules"] || !n["rules"].IsSequence() || n["rules"].size() == 0) {
       error(n, "decoder.missing_key", "a decoder needs 'rules' (a non-empty list)");
     } else {
       const std::string prefix = n["prefix"] ? n["prefix"].Scalar() : std::string();
@@ -306,6 +315,10 @@ LineDecoder::LineDecoder(const DecoderSet& set, DecodeOptions options) : set_(se
   const bool all = opt_.format == "auto" || opt_.format == "syslog";
   for (const auto& d : set_.decoders_) {
     const bool named = std::find(d->formats.begin(), d->formats.end(), opt_.format) != d->formats.end();
+    if (d->json_input) {
+      if (named || opt_.format == "auto" || opt_.format == "json") json_decoders_.push_back(d.get());
+      continue;
+    }
     if (!all && !named) continue;
     if (d->line_input) {
       line_decoders_.push_back(d.get());
@@ -364,7 +377,7 @@ bool LineDecoder::try_decoder(const Decoder& d, std::string_view text, Event& ou
       }
     }
     if (d.remember_source) remember(d, out);
-    ++stats_.by_decoder[d.name];
+    ++matches_[&d];
     return true;
   }
   return false;
@@ -391,8 +404,62 @@ bool LineDecoder::apply_line_decoders(std::string_view text, Event& out) {
   return false;
 }
 
+void LineDecoder::apply_json_decoder(const Decoder& d, Event& out) {
+  for (const auto& [key, target] : d.json_fields) {
+    const Value* v = out.find(key);
+    if (!v) continue;
+    std::string field = target;
+    const bool lower = field.ends_with("|lower");
+    if (lower) field.resize(field.size() - 6);
+    const FieldSpec* spec = find_field_spec(field);
+    const ValueType want = field == "@timestamp" ? ValueType::Timestamp : spec ? spec->type : ValueType::String;
+    std::optional<Value> converted;
+    if (v->type() == want && !(spec && spec->list)) {
+      converted = *v;
+    } else if (v->is_list() && spec && spec->list) {
+      converted = *v;
+    } else {
+      std::string text = v->to_text();
+      if (lower)
+        for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      switch (want) {
+        case ValueType::Ip:
+          if (auto ip = parse_ip(text)) converted = Value(*ip);
+          break;
+        case ValueType::Int:
+          if (auto i = parse_int(text)) converted = Value(*i);
+          break;
+        case ValueType::Timestamp:
+          if (auto t = parse_rfc3339(text)) converted = Value(*t);
+          else if (auto e = parse_time(TimeFormat::Epoch, text, opt_.time)) converted = Value(*e);
+          break;
+        default:
+          converted = spec && spec->list ? Value(List{Value(text)}) : Value(text);
+      }
+    }
+    if (!converted) {
+      ++stats_.bad_values;
+      continue;
+    }
+    if (field == "@timestamp") time_set_ = true;
+    if (field != key) out.erase(key);
+    out.set(field, std::move(*converted));
+  }
+  out.set("event.dataset", d.dataset);
+  for (const auto& st : d.set) out.set(st.field, st.value);
+}
+
 bool LineDecoder::decode_json(std::string_view line, Event& out) {
   if (decode_event_into(line, out)) return false;
+  for (const Decoder* d : json_decoders_) {
+    if (!d->when_field.empty()) {
+      const Value* w = out.find(d->when_field);
+      if (!w || (!d->when_value.empty() && w->to_text() != d->when_value)) continue;
+    }
+    apply_json_decoder(*d, out);
+    ++matches_[d];
+    break;
+  }
   time_set_ = out.contains("@timestamp");
   if (!out.contains("@timestamp")) {
     for (std::string_view k : {"timestamp", "time", "ts"}) {
@@ -407,8 +474,14 @@ bool LineDecoder::decode_json(std::string_view line, Event& out) {
   if (!out.contains("event.kind")) out.set("event.kind", "event");
   if (!out.contains("event.dataset")) out.set("event.dataset", "json");
   if (!out.contains("event.category")) out.set("event.category", List{Value("host")});
-  ++stats_.by_decoder["json"];
+  ++matches_[nullptr];
   return true;
+}
+
+const DecodeStats& LineDecoder::stats() const {
+  stats_.by_decoder.clear();
+  for (const auto& [d, n] : matches_) stats_.by_decoder[d ? d->name : std::string("json")] += n;
+  return stats_;
 }
 
 bool LineDecoder::decode(std::string_view line, bool truncated, Event& out) {
@@ -439,7 +512,7 @@ bool LineDecoder::decode(std::string_view line, bool truncated, Event& out) {
     if (opt_.format == "auto" || opt_.format == "syslog" || !line_decoders_.empty() || !by_program_.empty())
       have_header_ = parse_syslog(line, opt_.time, header_);
     if (have_header_) {
-      auto it = by_program_.find(std::string(header_.program));
+      auto it = by_program_.find(header_.program);
       if (it != by_program_.end())
         for (const Decoder* d : it->second)
           if ((decoded = try_decoder(*d, header_.message, out))) break;
@@ -447,6 +520,12 @@ bool LineDecoder::decode(std::string_view line, bool truncated, Event& out) {
         for (const Decoder* d : any_program_)
           if ((decoded = try_decoder(*d, header_.message, out))) break;
       if (!decoded) decoded = apply_line_decoders(header_.message, out);
+      // A line format whose start looks like a syslog header (MySQL's "2024-05-01T10:00:00Z 8
+      // [Warning] ..."): the whole line, and the header was not one.
+      if (!decoded && apply_line_decoders(line, out)) {
+        decoded = true;
+        have_header_ = false;
+      }
     } else {
       decoded = apply_line_decoders(line, out);
     }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -47,6 +48,9 @@ struct Decoder {
   std::string dataset;
   std::string file;                   // where it was defined, for messages
   bool line_input = false;            // true: tried on whole lines (and on syslog messages)
+  bool json_input = false;            // true: applied to JSON lines (a field map, no rules)
+  std::string when_field, when_value; // JSON: applies when the object has when_field (= when_value)
+  std::vector<std::pair<std::string, std::string>> json_fields;  // JSON key -> documented field
   bool any_program = false;           // programs: ["*"]
   std::vector<std::string> programs;  // syslog program names that select it
   std::vector<std::string> formats;   // names usable with --format
@@ -102,21 +106,28 @@ class LineDecoder {
   // information (blank, or a comment starting with '#'), leaving `out` unspecified.
   bool decode(std::string_view line, bool truncated, Event& out);
 
-  const DecodeStats& stats() const { return stats_; }
+  const DecodeStats& stats() const;
 
  private:
   bool try_decoder(const Decoder& d, std::string_view text, Event& out);
   bool apply_line_decoders(std::string_view text, Event& out);
   void remember(const Decoder& d, Event& out);
   bool decode_json(std::string_view line, Event& out);
+  void apply_json_decoder(const Decoder& d, Event& out);
 
   const DecoderSet& set_;
   DecodeOptions opt_;
-  DecodeStats stats_;
+  mutable DecodeStats stats_;
   Regex::Captures caps_;
-  std::unordered_map<std::string, std::vector<const Decoder*>> by_program_;
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::vector<const Decoder*>, StringHash, std::equal_to<>> by_program_;
+  std::unordered_map<const Decoder*, uint64_t> matches_;  // per decoder; names resolved in stats()
   std::vector<const Decoder*> any_program_;
   std::vector<const Decoder*> line_decoders_;
+  std::vector<const Decoder*> json_decoders_;
   SyslogHeader header_;
   bool have_header_ = false;
   bool time_set_ = false;  // a decoder or the JSON object gave @timestamp

@@ -111,6 +111,11 @@ void FileTailer::scan(const Handler& handler) {
       read_file(*it, handler, SIZE_MAX, true);
       ::close(it->fd);
       ++stats_.rotations;
+      // If the glob also matches the rotated name (auth.log*), the file is found again under
+      // it: it resumes at its end instead of being read twice. Bounded: a long-running sensor
+      // with daily rotations to unmatched names must not grow this without limit.
+      if (checkpoint_.size() >= 4096) checkpoint_.clear();
+      checkpoint_[{it->dev, it->ino}] = it->offset;
       it = files_.erase(it);
       continue;
     }

@@ -139,6 +139,14 @@ std::optional<Timestamp> parse_iso(std::string_view s, const TimeContext& ctx, s
   len = tok.size();
   if (auto t = parse_rfc3339(tok)) return t;
   Civil c;
+  // "2013-11-16 21:59:30,121" (proftpd's own log, Python's logging): a space, local time.
+  if (tok.size() == 10 && digits(tok, 0, 4, c.year) && tok[4] == '-' && digits(tok, 5, 2, c.month) &&
+      tok[7] == '-' && digits(tok, 8, 2, c.day) && s.size() > 11) {
+    size_t i = 11;
+    if (!clock_time(s, i, c)) return std::nullopt;
+    len = i;
+    return in_zone(c, ctx);
+  }
   if (!digits(tok, 0, 4, c.year) || tok.size() < 19 || tok[4] != '-' || !digits(tok, 5, 2, c.month) ||
       tok[7] != '-' || !digits(tok, 8, 2, c.day) || tok[10] != 'T')
     return std::nullopt;
@@ -267,6 +275,7 @@ std::optional<TimeFormat> time_format_from_name(std::string_view n) {
   if (n == "clf") return TimeFormat::Clf;
   if (n == "ymd_slash") return TimeFormat::YmdSlash;
   if (n == "ctime") return TimeFormat::Ctime;
+  if (n == "epoch") return TimeFormat::Epoch;
   return std::nullopt;
 }
 
@@ -302,6 +311,21 @@ std::optional<Timestamp> parse_time(TimeFormat f, std::string_view s, const Time
       size_t i = 11;
       if (!clock_time(s, i, c)) return std::nullopt;
       return in_zone(c, ctx);
+    }
+    case TimeFormat::Epoch: {
+      size_t i = 0;
+      int64_t whole = 0;
+      while (i < s.size() && is_digit(s[i]) && i < 19) whole = whole * 10 + (s[i++] - '0');
+      if (i == 0) return std::nullopt;
+      if (i < s.size() && s[i] == '.') {  // seconds with a fraction
+        Civil c;
+        fraction(s, i, c.micros);
+        return Timestamp{std::chrono::seconds{whole} + std::chrono::microseconds{c.micros}};
+      }
+      if (i <= 10) return Timestamp{std::chrono::seconds{whole}};
+      if (i <= 13) return Timestamp{std::chrono::milliseconds{whole}};
+      if (i <= 16) return Timestamp{std::chrono::microseconds{whole}};
+      return Timestamp{std::chrono::microseconds{whole / 1000}};
     }
     case TimeFormat::Ctime: {  // Sat Jun 01 02:17:42[.ffffff] 2013
       if (s.size() < 24 || s[3] != ' ') return std::nullopt;

@@ -32,7 +32,9 @@ bool parse_timezone(std::string_view text, TimeContext& ctx);
 //   clf        "10/Oct/2000:13:55:36 -0700" (Apache/nginx access logs)
 //   ymd_slash  "2014/04/16 22:00:45" (nginx error log; configured zone)
 //   ctime      "Sat Jun 01 02:17:42 2013" or with ".ffffff" (Apache error log; configured zone)
-enum class TimeFormat : uint8_t { Bsd, Rfc3339, Clf, YmdSlash, Ctime };
+//   epoch      Unix time: "1364481363.243" (auditd), or 10/13/16/19 digits for s/ms/us/ns
+//              (FortiGate eventtime)
+enum class TimeFormat : uint8_t { Bsd, Rfc3339, Clf, YmdSlash, Ctime, Epoch };
 std::optional<TimeFormat> time_format_from_name(std::string_view name);
 std::optional<Timestamp> parse_time(TimeFormat f, std::string_view text, const TimeContext& ctx);
 

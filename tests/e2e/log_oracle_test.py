@@ -28,7 +28,8 @@ SENSOR = os.path.join(BUILD, "sensors", "log", "soc-log-sensor")
 DATA = os.path.normpath(os.path.join(SRC, "..", "shared", "testdata", "logs"))
 GAPS = os.path.join(SRC, "tests", "e2e", "log_oracle_gaps.txt")
 
-F2B_FILTERS = ["sshd", "dropbear", "pam-generic", "nginx-http-auth", "apache-auth"]
+# The filters the issue names (sshd, dropbear, PAM, web authentication), and the FTP servers'.
+F2B_FILTERS = ["sshd", "dropbear", "pam-generic", "nginx-http-auth", "apache-auth", "vsftpd", "proftpd", "xrdp"]
 CROWDSEC_TESTS = ["sshd-logs", "opnsense-sshd", "ssh-bf", "ssh-slow-bf", "nginx_http-logs", "apache2-logs",
                   "iptables-logs", "syslog-logs"]
 

@@ -75,6 +75,23 @@ check "within seconds (holes are skipped, not read)" "$([ $((SECONDS - started))
 stop_sensor
 check_contains "the skipped hole is counted" "$WORK/err" "hole_bytes_skipped=10737418240"
 
+echo "== a glob that also matches the rotated name reads nothing twice"
+mkdir -p "$WORK/rot"
+: >"$WORK/events"
+"$LOG_SENSOR" --file "$WORK/rot/app.log*" --file-start beginning >>"$WORK/events" 2>"$WORK/err" &
+SENSOR_PID=$!
+PIDS+=("$SENSOR_PID")
+line 21 >"$WORK/rot/app.log"
+wait_for 21
+line 22 >>"$WORK/rot/app.log"
+mv "$WORK/rot/app.log" "$WORK/rot/app.log.1"
+line 23 >"$WORK/rot/app.log"
+wait_for 23
+wait_for 22
+sleep 0.5
+check "each line once across the rotation" "$(count 21)$(count 22)$(count 23)" 111
+stop_sensor
+
 echo "== --file-start end (the default) skips what existing files already hold"
 rm -f "$WORK/checkpoint"
 : >"$WORK/events"

@@ -73,7 +73,7 @@ TEST_CASE("loader reports line and column of an unknown key, an unknown field an
       "      - match: '(?<u>\\S+'\n");
   REQUIRE(d.size() == 3);
   CHECK(render(d[0]) == "d.yaml:5:5: error[decoder.unknown_key]: unknown key 'colour' (expected one of: name, dataset, "
-                        "programs, input, formats, time_format, remember_source, set, fields, prefix, rules)");
+                        "programs, input, formats, time_format, remember_source, set, fields, prefix, rules, when_field, when_value)");
   CHECK(render(d[1]) == "d.yaml:4:17: error[decoder.unknown_field]: 'user.nmae' is not a documented field (docs/fields.md)");
   CHECK(d[2].code == "regex.syntax");
   CHECK(d[2].line == 7);
@@ -91,7 +91,7 @@ TEST_CASE("loader refuses a syslog decoder without programs and a bad time forma
   auto d = load_errors("decoders:\n  - name: x\n    time_format: iso\n    rules: [{match: a}]\n");
   REQUIRE(d.size() == 2);
   CHECK(d[0].code == "decoder.missing_key");
-  CHECK(render(d[1]) == "d.yaml:3:18: error[decoder.bad_value]: time_format must be bsd, rfc3339, clf, ymd_slash or ctime");
+  CHECK(render(d[1]) == "d.yaml:3:18: error[decoder.bad_value]: time_format must be bsd, rfc3339, clf, ymd_slash, ctime or epoch");
 }
 
 TEST_CASE("a user decoder loaded first takes precedence over the built-in ones") {
@@ -301,4 +301,72 @@ TEST_CASE("random bytes never crash the decoder and always give a valid event") 
       REQUIRE(decode_event(encode_event(e)).ok());
     }
   }
+}
+
+TEST_CASE("pfSense filterlog, FortiGate, OpenVPN, MySQL and auditd") {
+  Event p = decode("Nov 27 10:00:00 pf filterlog[1]: 5,,,1000000103,igb1,match,block,in,4,0x0,,64,0,0,DF,6,tcp,60,198.51.100.10,10.0.0.1,51234,443,0,S,1,,64240,,mss");
+  CHECK(text(p, "event.dataset") == "pfsense.filterlog");
+  CHECK(text(p, "event.action") == "block");
+  CHECK(text(p, "destination.port") == "443");
+  CHECK(text(p, "network.transport") == "tcp");
+  Event f = decode(R"x(date=2019-05-13 time=11:20:54 logid="0100032002" type="event" subtype="system" devname="FG100" logdesc="Admin login failed" user="admin" ui="https(203.0.113.9)" action="login" status="failed" eventtime=1557746454000000000)x");
+  CHECK(text(f, "event.dataset") == "fortigate");
+  CHECK(auth_failure(f));
+  CHECK(text(f, "source.ip") == "203.0.113.9");
+  CHECK(text(f, "user.name") == "admin");
+  CHECK(text(f, "host.hostname") == "FG100");
+  CHECK(text(f, "@timestamp") == "2019-05-13T11:20:54.000000Z");
+  Event o = decode("Nov 27 10:00:00 vpn openvpn[99]: 203.0.113.20:51000 TLS Auth Error: Auth Username/Password verification failed for peer");
+  CHECK(auth_failure(o));
+  CHECK(text(o, "source.ip") == "203.0.113.20");
+  Event m = decode("2024-05-01T10:00:00.123456Z 8 [Warning] [MY-010055] [Server] Access denied for user 'app'@'203.0.113.31' (using password: YES)");
+  CHECK(text(m, "event.dataset") == "mysql");
+  CHECK(auth_failure(m));
+  CHECK(text(m, "source.ip") == "203.0.113.31");
+  CHECK_FALSE(m.contains("host.hostname"));
+  Event a = decode(R"x(type=USER_LOGIN msg=audit(1364481363.243:24287): pid=3214 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct="root" exe="/usr/sbin/sshd" hostname=? addr=203.0.113.40 terminal=ssh res=failed')x");
+  CHECK(text(a, "event.dataset") == "auditd");
+  CHECK(auth_failure(a));
+  CHECK(text(a, "user.name") == "root");
+  CHECK(text(a, "@timestamp") == "2013-03-28T14:36:03.243000Z");
+}
+
+TEST_CASE("a JSON field map renames and types the keys of an application's JSON lines") {
+  DecoderSet s;
+  std::vector<Diagnostic> diags;
+  REQUIRE_MESSAGE(s.load_text("json.yaml",
+                              "decoders:\n"
+                              "  - name: portal\n"
+                              "    dataset: portal.access\n"
+                              "    input: json\n"
+                              "    when_field: app\n"
+                              "    when_value: portal\n"
+                              "    set: {event.category: [web]}\n"
+                              "    fields:\n"
+                              "      client.addr: source.ip\n"
+                              "      status: http.response.status_code\n"
+                              "      ts: '@timestamp'\n"
+                              "      verb: http.request.method\n",
+                              diags),
+                  render_all(diags));
+  LineDecoder d(s, options());
+  Event e;
+  REQUIRE(d.decode(R"({"app":"portal","ts":1557513467,"client":{"addr":"203.0.113.5"},"status":"403","verb":"POST"})", false, e));
+  CHECK(text(e, "event.dataset") == "portal.access");
+  CHECK(e.find("source.ip")->is_ip());
+  CHECK(text(e, "source.ip") == "203.0.113.5");
+  CHECK(e.find("http.response.status_code")->is_int());
+  CHECK(text(e, "@timestamp") == "2019-05-10T18:37:47.000000Z");
+  CHECK_FALSE(e.contains("client.addr"));
+  CHECK(text(e, "event.category") == "web");
+  // Another application's JSON is left to the generic JSON handling.
+  REQUIRE(d.decode(R"({"app":"other","status":"403"})", false, e));
+  CHECK(text(e, "event.dataset") == "json");
+  CHECK(text(e, "status") == "403");
+}
+
+TEST_CASE("a json decoder with rules is refused") {
+  auto d = load_errors("decoders:\n  - name: j\n    input: json\n    fields: {a: user.name}\n    rules: [{match: x}]\n");
+  REQUIRE(d.size() == 1);
+  CHECK(render(d[0]) == "d.yaml:5:12: error[decoder.bad_value]: a json decoder has no rules, only fields");
 }

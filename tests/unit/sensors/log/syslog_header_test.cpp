@@ -122,3 +122,21 @@ TEST_CASE("the named timestamp formats of access and error logs") {
   CHECK(iso(parse_time(TimeFormat::Ctime, "Thu Sep  8 00:39:49 2016", ctx)) == "2016-09-08T00:39:49.000000Z");
   CHECK_FALSE(parse_time(TimeFormat::Clf, "10/Foo/2000:13:55:36 -0700", ctx));
 }
+
+TEST_CASE("epoch timestamps in seconds with a fraction, or by the number of digits") {
+  const auto ctx = at("2026-11-27T00:00:00Z");
+  CHECK(iso(parse_time(TimeFormat::Epoch, "1364481363.243", ctx)) == "2013-03-28T14:36:03.243000Z");
+  CHECK(iso(parse_time(TimeFormat::Epoch, "1557513467", ctx)) == "2019-05-10T18:37:47.000000Z");
+  CHECK(iso(parse_time(TimeFormat::Epoch, "1557513467369", ctx)) == "2019-05-10T18:37:47.369000Z");
+  CHECK(iso(parse_time(TimeFormat::Epoch, "1557513467369913239", ctx)) == "2019-05-10T18:37:47.369913Z");
+  CHECK_FALSE(parse_time(TimeFormat::Epoch, "x", ctx));
+}
+
+TEST_CASE("a date and a time separated by a space, with milliseconds after a comma") {
+  SyslogHeader h;
+  REQUIRE(parse_syslog("2013-11-16 21:59:30,121 novo proftpd[25891] localhost (andy[1.2.3.4]): USER x",
+                       at("2026-11-27T00:00:00Z"), h));
+  CHECK(iso(h.timestamp) == "2013-11-16T21:59:30.121000Z");
+  CHECK(h.hostname == "novo");
+  CHECK(h.program == "proftpd");
+}

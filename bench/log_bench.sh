@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Log sensor benchmark (issue 4): one auth log, in the same run, through
+#   wc -l                                   floor: reading the lines
+#   grep -c 'Failed password'               floor: one fixed string
+#   fail2ban-regex FILE sshd                the peer (Debian fail2ban), one core
+#   soc-log-sensor --read FILE >/dev/null   ours: every line decoded to an ECS event and encoded
+#
+#   bench/log_bench.sh [BUILD] [LINES] [ROUNDS]      (defaults: build 1000000 3)
+#
+# The log is generated from the sshd sample lines of ../shared/testdata/logs (fail2ban's and
+# CrowdSec's), cycled, with the client addresses varied over TEST-NET-1/2/3 so that no two
+# consecutive lines are identical. Output: a markdown table of medians (min-max) on stdout,
+# lines per second of the whole process (start-up included), and peak resident memory.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${1:-build}
+n=${2:-1000000}
+rounds=${3:-3}
+[[ $build = /* ]] || build="$repo/$build"
+sensor="$build/sensors/log/soc-log-sensor"
+data="$repo/../shared/testdata/logs"
+[ -x "$sensor" ] || { echo "log_bench: $sensor is not built" >&2; exit 2; }
+[ -d "$data" ] || { echo "log_bench: $data is absent" >&2; exit 2; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/soc-log-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+log="$tmp/auth.log"
+
+python3 - "$data" "$n" "$log" <<'PY'
+import itertools, re, sys
+data, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+lines = []
+for path in (f"{data}/fail2ban/sshd", f"{data}/crowdsec/sshd-logs/sshd-logs.log", f"{data}/crowdsec/ssh-bf/ssh-bf.log"):
+    try:
+        for l in open(path, encoding="utf-8", errors="replace"):
+            l = l.rstrip("\n")
+            if l.strip() and not l.startswith("#") and re.match(r"^[A-Z][a-z]{2} [ 0-9]\d ", l):
+                lines.append(l)
+    except FileNotFoundError:
+        pass
+nets = ["192.0.2", "198.51.100", "203.0.113"]
+ipv4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+with open(out, "w") as f:
+    for i, l in zip(range(n), itertools.cycle(lines)):
+        f.write(ipv4.sub(f"{nets[i % 3]}.{1 + i % 254}", l) + "\n")
+PY
+echo "log: $n lines, $(du -h "$log" | cut -f1), $(grep -c 'Failed password' "$log") with 'Failed password'" >&2
+
+have_time=0; [ -x /usr/bin/time ] && have_time=1
+run() {  # run NAME CMD...: prints "seconds peak_kib"
+  local start end rss=0
+  start=$(date +%s.%N)
+  if ((have_time)); then
+    /usr/bin/time -f '%M' -o "$tmp/rss" "$@" >/dev/null 2>"$tmp/stderr" || { cat "$tmp/stderr" >&2; return 1; }
+    rss=$(tail -1 "$tmp/rss")
+  else
+    "$@" >/dev/null 2>"$tmp/stderr"
+  fi
+  end=$(date +%s.%N)
+  echo "$(echo "$end - $start" | bc -l) $rss"
+}
+
+declare -A secs rss
+tools=("wc -l" "grep -c" "fail2ban-regex sshd" "soc-log-sensor")
+command -v fail2ban-regex >/dev/null || { echo "log_bench: fail2ban-regex not found (apt install fail2ban): its row is skipped" >&2; tools=("wc -l" "grep -c" "soc-log-sensor"); }
+for r in $(seq 1 "$rounds"); do
+  for t in "${tools[@]}"; do
+    case $t in
+      "wc -l") res=$(run wc -l "$log") ;;
+      "grep -c") res=$(run grep -c 'Failed password' "$log") ;;
+      "fail2ban-regex sshd") res=$(run fail2ban-regex "$log" sshd) ;;
+      "soc-log-sensor") res=$(run "$sensor" --read "$log") ;;
+    esac
+    secs[$t]+="${res% *} "; rss[$t]+="${res#* } "
+    echo "round $r: $t: ${res% *} s" >&2
+  done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)], a[1], a[NR]}'; }
+echo "| tool | wall s, median (min-max) | lines/s (median) | peak RSS MiB |"
+echo "| --- | --- | --- | --- |"
+for t in "${tools[@]}"; do
+  read -r med lo hi <<<"$(echo "${secs[$t]}" | median)"
+  read -r mrss _ _ <<<"$(echo "${rss[$t]}" | median)"
+  printf '| %s | %.3f (%.3f-%.3f) | %s | %.1f |\n' "$t" "$med" "$lo" "$hi" \
+    "$(echo "$n / $med" | bc)" "$(echo "$mrss / 1024" | bc -l)"
+done
