@@ -62,4 +62,22 @@ struct DemoOptions {
 void add_demo(config::Command& root, DemoOptions& o, config::Command*& cmd);
 int run_demo(const DemoOptions& o, const char* argv0);
 
+// socctl rules check DIR... / socctl replay --rules DIR... FILE.jsonl... (socctl/rules.cpp)
+struct RulesCheckOptions {
+  std::vector<std::string> mappings;  // field mapping files (default: rules/mappings/*.yaml)
+  std::vector<std::string> paths;
+};
+void add_rules(config::Command& root, RulesCheckOptions& o, config::Command*& rules_cmd, config::Command*& check_cmd);
+int run_rules_check(const RulesCheckOptions& o);
+
+struct ReplayOptions {
+  std::vector<std::string> rules;
+  std::vector<std::string> mappings;
+  double lateness_s = 60;
+  int64_t max_groups = 100000;
+  std::vector<std::string> files;
+};
+void add_replay(config::Command& root, ReplayOptions& o, config::Command*& cmd);
+int run_replay(const ReplayOptions& o);
+
 }  // namespace soc::ctl
