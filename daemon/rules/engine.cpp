@@ -412,7 +412,9 @@ struct Engine::Impl {
 
   double metric(const Correlation& c, const Group& g) const {
     switch (c.type) {
-      case CorrelationType::EventCount: return static_cast<double>(g.events);
+      // Matches of the referenced rules (for a chained correlation: its alerts, not the events
+      // behind them; those are summed into soc.count).
+      case CorrelationType::EventCount: return static_cast<double>(g.entries.size());
       case CorrelationType::ValueCount: return static_cast<double>(g.distinct.size());
       case CorrelationType::ValueSum: return g.sum;
       case CorrelationType::ValueAvg: return g.entries.empty() ? 0 : g.sum / static_cast<double>(g.entries.size());

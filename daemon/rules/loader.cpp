@@ -763,10 +763,12 @@ void load_document(Doc& doc, const FieldMapping& mapping, const YAML::Node& root
     return;
   }
   YAML::Node cond;
+  bool has_condition = false;
   for (const auto& kv : det) {
     const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
     if (key == "condition") {
       cond = kv.second;
+      has_condition = true;
       continue;
     }
     if (key == "timeframe") {
@@ -777,7 +779,7 @@ void load_document(Doc& doc, const FieldMapping& mapping, const YAML::Node& root
     if (compile_selection(doc, mapping, key, kv.second, sel)) rule.selections.push_back(std::move(sel));
     else rule.selections.push_back(Selection{key, {}});  // keep the name for the condition check
   }
-  if (!cond) {
+  if (!has_condition) {
     doc.add(det, "rule.missing_key", "'detection' needs a 'condition'");
     return;
   }
