@@ -67,8 +67,11 @@ struct RulesCheckOptions {
   std::vector<std::string> mappings;  // field mapping files (default: rules/mappings/*.yaml)
   std::vector<std::string> paths;
 };
-void add_rules(config::Command& root, RulesCheckOptions& o, config::Command*& rules_cmd, config::Command*& check_cmd);
+// `rules test` takes the same options as `rules check`.
+void add_rules(config::Command& root, RulesCheckOptions& check, RulesCheckOptions& test, config::Command*& rules_cmd,
+               config::Command*& check_cmd, config::Command*& test_cmd);
 int run_rules_check(const RulesCheckOptions& o);
+int run_rules_test(const RulesCheckOptions& o);
 
 struct ReplayOptions {
   std::vector<std::string> rules;

@@ -8,6 +8,7 @@
 #include "core/line_reader.h"
 #include "daemon/rules/engine.h"
 #include "daemon/rules/loader.h"
+#include "daemon/rules/rule_tests.h"
 #include "soc_build_config.h"
 #include "socctl/commands.h"
 
@@ -43,12 +44,33 @@ rules::RuleSet load(const std::vector<std::string>& paths, const rules::FieldMap
 
 }  // namespace
 
-void add_rules(config::Command& root, RulesCheckOptions& o, config::Command*& rules_cmd, config::Command*& check_cmd) {
+void add_rules(config::Command& root, RulesCheckOptions& check, RulesCheckOptions& test, config::Command*& rules_cmd,
+               config::Command*& check_cmd, config::Command*& test_cmd) {
   rules_cmd = &root.subcommand("rules", "Work with rule packs (Sigma rules and correlations)");
   rules_cmd->require_subcommand();
   check_cmd = &rules_cmd->subcommand("check", "Load every rule; exit 0 when all load, 1 with diagnostics otherwise");
-  check_cmd->option("mapping", o.mappings, "Field mapping file (repeatable; default: the shipped rules/mappings/*.yaml)")
-      .positionals("paths", o.paths, "Rule files or folders (searched for *.yml and *.yaml)", true);
+  test_cmd = &rules_cmd->subcommand("test", "Run every rule's inline tests (rules/README.md); exit 0 when all pass");
+  for (auto [cmd, o] : {std::pair{check_cmd, &check}, std::pair{test_cmd, &test}}) {
+    cmd->option("mapping", o->mappings, "Field mapping file (repeatable; default: the shipped rules/mappings/*.yaml)")
+        .positionals("paths", o->paths, "Rule files or folders (searched for *.yml and *.yaml)", true);
+  }
+}
+
+int run_rules_test(const RulesCheckOptions& o) {
+  rules::FieldMapping mapping;
+  if (!load_mappings(o.mappings, mapping)) return 1;
+  auto set = std::make_shared<rules::RuleSet>(load(o.paths, mapping));
+  std::fputs(set->render_diagnostics().c_str(), stderr);
+  size_t passed = 0, failed = 0, untested = 0;
+  for (const auto& r : set->rules) untested += r.tests.empty() ? 1 : 0;
+  for (const auto& r : rules::run_rule_tests(set)) {
+    std::printf("%s %s:%d: %s: %s%s%s\n", r.passed ? "PASS" : "FAIL", r.file.c_str(), r.line, r.rule.c_str(),
+                r.name.c_str(), r.passed ? "" : "\n    ", r.detail.c_str());
+    (r.passed ? passed : failed)++;
+  }
+  std::printf("%zu passed, %zu failed; %zu rules loaded (%zu without tests), %zu refused\n", passed, failed,
+              set->rules.size(), untested, set->refused.size());
+  return failed == 0 && set->ok() ? 0 : 1;
 }
 
 int run_rules_check(const RulesCheckOptions& o) {

@@ -274,7 +274,7 @@ struct Engine::Impl {
 
   void emit(const Event& alert, size_t rule_index) {
     ++counters.alerts;
-    if (set->rules[rule_index].standalone) sink(alert);
+    if (set->rules[rule_index].standalone || options.emit_referenced) sink(alert);
     const auto ts = alert.timestamp();
     for (int c : consumers[rule_index]) feed(static_cast<size_t>(c), rule_index, alert, ts, alert.get_int("soc.count").value_or(1));
   }
@@ -288,7 +288,7 @@ struct Engine::Impl {
       const Rule& r = rules[i];
       if (r.correlation || !matches(r, event)) continue;
       ++counters.matches;
-      if (r.standalone) {
+      if (r.standalone || options.emit_referenced) {
         const Timestamp t = ts.value_or(Timestamp{});
         Event a = base_alert(r, t, t, 1);
         if (!ts) {

@@ -26,6 +26,8 @@ struct EngineOptions {
   std::chrono::microseconds allowed_lateness = std::chrono::seconds(60);
   // Open groups per correlation; beyond, the least recently updated group is evicted.
   size_t max_groups_per_rule = 100000;
+  // Also pass alerts of rules that only feed correlations to the sink (rule tests).
+  bool emit_referenced = false;
 };
 
 struct EngineCounters {

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "core/config/yaml_util.h"
+#include "core/json_codec.h"
 
 namespace soc::daemon::rules {
 namespace {
@@ -711,6 +712,76 @@ Level parse_level(Doc& doc, const YAML::Node& n) {
   return Level::Medium;
 }
 
+// A flat YAML map as a JSON object: plain scalars that read as numbers or booleans stay
+// unquoted, everything else is a string; sequences become arrays.
+std::string yaml_event_to_json(const YAML::Node& m) {
+  auto scalar = [](const YAML::Node& n, std::string& out) {
+    const std::string& s = n.Scalar();
+    double d;
+    if (n.Tag() == "?" && (s == "true" || s == "false" || parse_number(s, d))) out += s;
+    else append_json_string(out, s);
+  };
+  std::string out = "{";
+  for (const auto& kv : m) {
+    if (out.size() > 1) out += ',';
+    append_json_string(out, kv.first.Scalar());
+    out += ':';
+    if (kv.second.IsSequence()) {
+      out += '[';
+      bool first = true;
+      for (const auto& e : kv.second) {
+        if (!first) out += ',';
+        first = false;
+        scalar(e, out);
+      }
+      out += ']';
+    } else {
+      scalar(kv.second, out);
+    }
+  }
+  out += '}';
+  return out;
+}
+
+void load_tests(Doc& doc, const YAML::Node& tests, Rule& rule) {
+  if (!tests.IsSequence()) {
+    doc.add(tests, "rule.bad_value", "'tests' must be a list of {name, events, expect}");
+    return;
+  }
+  for (const auto& t : tests) {
+    RuleTest rt;
+    rt.line = t.Mark().line + 1;
+    if (!t.IsMap() || !t["events"] || !t["events"].IsSequence() || !t["expect"] || !t["expect"].IsSequence()) {
+      doc.add(t, "rule.bad_value", "a test needs 'events' and 'expect' lists");
+      continue;
+    }
+    if (t["name"] && t["name"].IsScalar()) rt.name = t["name"].Scalar();
+    for (const auto& e : t["events"]) {
+      if (e.IsScalar()) rt.events.push_back(e.Scalar());
+      else if (e.IsMap()) rt.events.push_back(yaml_event_to_json(e));
+      else doc.add(e, "rule.bad_value", "a test event is a map of fields or a JSON string");
+    }
+    for (const auto& x : t["expect"]) {
+      if (!x.IsMap()) {
+        doc.add(x, "rule.bad_value", "an expected alert is a map of fields");
+        continue;
+      }
+      std::vector<std::pair<std::string, std::string>> fields;
+      for (const auto& kv : x) {
+        std::string v;
+        if (kv.second.IsSequence()) {
+          for (const auto& e : kv.second) v += (v.empty() ? "" : ",") + e.Scalar();
+        } else if (kv.second.IsScalar()) {
+          v = kv.second.Scalar();
+        }
+        fields.emplace_back(kv.first.Scalar(), v);
+      }
+      rt.expect.push_back(std::move(fields));
+    }
+    rule.tests.push_back(std::move(rt));
+  }
+}
+
 void load_document(Doc& doc, const FieldMapping& mapping, const YAML::Node& root, Rule& rule) {
   if (!root.IsMap()) {
     doc.add(root, "rule.bad_value", "a rule must be a YAML map");
@@ -741,6 +812,7 @@ void load_document(Doc& doc, const FieldMapping& mapping, const YAML::Node& root
     doc.add(root["filter"], "rule.unsupported", "meta filters ('filter') are not supported");
     return;
   }
+  if (const YAML::Node t = root["tests"]) load_tests(doc, t, rule);
   if (const YAML::Node c = root["correlation"]) {
     load_correlation(doc, mapping, c, rule);
     if (const YAML::Node g = root["generate"]) {

@@ -94,6 +94,15 @@ struct Correlation {
   std::vector<std::pair<int, int>> ref_positions;
 };
 
+// An inline test of a rule (`tests:` in the rule's document, rules/README.md): events in, the
+// alerts this rule must raise out (each a subset of fields, compared as text), in order.
+struct RuleTest {
+  std::string name;
+  int line = 0;
+  std::vector<std::string> events;  // JSON objects, decoded as `socctl replay` decodes them
+  std::vector<std::vector<std::pair<std::string, std::string>>> expect;
+};
+
 struct Rule {
   std::string file;  // rule.ruleset
   int line = 0;      // where the document starts
@@ -108,6 +117,7 @@ struct Rule {
   // Set by the loader: emit alerts on their own (not referenced by a correlation, or one of
   // the referencing correlations says generate: true).
   bool standalone = true;
+  std::vector<RuleTest> tests;
 };
 
 }  // namespace soc::daemon::rules
