@@ -234,7 +234,31 @@ struct Engine::Impl {
   EngineCounters& counters;
   std::vector<std::vector<int>> consumers;  // rule -> correlations that refer to it
   std::vector<std::unique_ptr<CorrState>> state;
-  std::optional<Timestamp> watermark;
+  // Newest event time per sensor (observer.name): each sensor's stream is in time order, but
+  // sensors lag each other (a spool flushed after an outage, files replayed one after the
+  // other), so lateness is measured per sensor. Idle groups are swept against the slowest one.
+  std::unordered_map<std::string, Timestamp> sensor_watermarks;
+  std::optional<Timestamp> slowest;  // min over sensor_watermarks
+  std::string slowest_sensor;
+
+  // Returns the sensor's watermark after `ts`.
+  Timestamp advance(std::string_view sensor, Timestamp ts) {
+    auto [it, fresh] = sensor_watermarks.try_emplace(std::string(sensor), ts);
+    if (!fresh && ts > it->second) it->second = ts;
+    if (fresh && (!slowest || ts < *slowest)) {
+      slowest = ts;
+      slowest_sensor = it->first;
+    } else if (!fresh && it->first == slowest_sensor) {
+      slowest = it->second;
+      for (const auto& [name, wm] : sensor_watermarks) {
+        if (wm < *slowest) {
+          slowest = wm;
+          slowest_sensor = name;
+        }
+      }
+    }
+    return it->second;
+  }
 
   Impl(std::shared_ptr<const RuleSet> s, AlertSink k, EngineOptions o, EngineCounters& c)
       : set(std::move(s)), sink(std::move(k)), options(o), counters(c) {
@@ -282,7 +306,8 @@ struct Engine::Impl {
   void process(const Event& event) {
     ++counters.events;
     const auto ts = event.timestamp();
-    if (ts && (!watermark || *ts > *watermark)) watermark = *ts;
+    std::optional<Timestamp> watermark;
+    if (ts) watermark = advance(event.get_string("observer.name"), *ts);
     const auto& rules = set->rules;
     for (size_t i = 0; i < rules.size(); ++i) {
       const Rule& r = rules[i];
@@ -301,7 +326,13 @@ struct Engine::Impl {
         ++counters.alerts;
         sink(a);
       }
-      for (int c : consumers[i]) feed(static_cast<size_t>(c), i, event, ts, 1);
+      for (int c : consumers[i]) {
+        if (ts && *ts < *watermark - options.allowed_lateness) {
+          ++counters.late_events;
+          continue;
+        }
+        feed(static_cast<size_t>(c), i, event, ts, 1);
+      }
     }
   }
 
@@ -320,10 +351,6 @@ struct Engine::Impl {
     const Correlation& c = *rule.correlation;
     if (!ts) {
       ++counters.untimed_events;
-      return;
-    }
-    if (watermark && *ts < *watermark - options.allowed_lateness) {
-      ++counters.late_events;
       return;
     }
     std::string key;
@@ -466,11 +493,11 @@ struct Engine::Impl {
 
   // Drops groups whose window can no longer change (idle for timespan + allowed lateness).
   void sweep(size_t ci, CorrState& st) {
-    if (!watermark) return;
+    if (!slowest) return;
     const Correlation& c = *set->rules[ci].correlation;
     while (!st.lru.empty()) {
       auto it = st.groups.find(st.lru.front());
-      if (it->second.newest >= *watermark - c.timespan - options.allowed_lateness) break;
+      if (it->second.newest >= *slowest - c.timespan - options.allowed_lateness) break;
       if (c.condition.at_close()) {
         while (!it->second.entries.empty()) close_window(ci, it->second, it->second.entries.front().ts + c.timespan);
       }

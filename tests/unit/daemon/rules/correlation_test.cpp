@@ -123,6 +123,17 @@ TEST_CASE("late events beyond the allowed lateness are dropped and counted, with
         std::chrono::seconds(6));
 }
 
+TEST_CASE("lateness is measured per sensor: a sensor that lags another still counts") {
+  EngineOptions o;
+  o.allowed_lateness = std::chrono::seconds(10);
+  auto r = run(kCount3In60, {{100, a() + R"(,"observer.name":"s1")"}, {40, a() + R"(,"observer.name":"s2")"},
+                             {45, a() + R"(,"observer.name":"s2")"}, {50, a() + R"(,"observer.name":"s2")"}},
+               o);
+  CHECK(r.counters.late_events == 0);
+  REQUIRE(r.alerts.size() == 1);  // s2's three events, 10 s apart; s1's event is in another window
+  CHECK(r.alerts[0].get_int("soc.count") == 3);
+}
+
 TEST_CASE("temporal fires in any order; temporal_ordered only in the listed order") {
   const char* both = R"(title: any order
 correlation:
