@@ -233,6 +233,12 @@ struct Engine::Impl {
   EngineOptions options;
   EngineCounters& counters;
   std::vector<std::vector<int>> consumers;  // rule -> correlations that refer to it
+  // Plain rules indexed by the event.dataset their logsource requires (lower case), so an event
+  // is tested only against rules that can match it; `any_dataset` holds the others. Both lists
+  // are in rule order; process() merges them so alerts come out in rule order.
+  std::unordered_map<std::string, std::vector<int>> by_dataset;
+  std::vector<int> any_dataset;
+  std::string dataset_key;  // scratch
   std::vector<std::unique_ptr<CorrState>> state;
   // Newest event time per sensor (observer.name): each sensor's stream is in time order, but
   // sensors lag each other (a spool flushed after an outage, files replayed one after the
@@ -265,6 +271,18 @@ struct Engine::Impl {
     const auto& rules = set->rules;
     consumers.resize(rules.size());
     state.resize(rules.size());
+    for (size_t i = 0; i < rules.size(); ++i) {
+      if (rules[i].correlation) continue;
+      const auto ds = std::find_if(rules[i].logsource.begin(), rules[i].logsource.end(),
+                                   [](const auto& kv) { return kv.first == "event.dataset"; });
+      if (ds == rules[i].logsource.end()) {
+        any_dataset.push_back(static_cast<int>(i));
+      } else {
+        std::string key = ds->second;
+        for (auto& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        by_dataset[key].push_back(static_cast<int>(i));
+      }
+    }
     for (size_t i = 0; i < rules.size(); ++i) {
       if (!rules[i].correlation) continue;
       state[i] = std::make_unique<CorrState>();
@@ -309,9 +327,16 @@ struct Engine::Impl {
     std::optional<Timestamp> watermark;
     if (ts) watermark = advance(event.get_string("observer.name"), *ts);
     const auto& rules = set->rules;
-    for (size_t i = 0; i < rules.size(); ++i) {
+    dataset_key = event.get_string("event.dataset");
+    for (auto& ch : dataset_key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    static const std::vector<int> kNone;
+    auto found = by_dataset.find(dataset_key);
+    const std::vector<int>& indexed = found != by_dataset.end() ? found->second : kNone;
+    for (size_t x = 0, y = 0; x < indexed.size() || y < any_dataset.size();) {
+      const bool from_indexed = y >= any_dataset.size() || (x < indexed.size() && indexed[x] < any_dataset[y]);
+      const auto i = static_cast<size_t>(from_indexed ? indexed[x++] : any_dataset[y++]);
       const Rule& r = rules[i];
-      if (r.correlation || !matches(r, event)) continue;
+      if (!matches(r, event)) continue;
       ++counters.matches;
       if (r.standalone || options.emit_referenced) {
         const Timestamp t = ts.value_or(Timestamp{});
