@@ -179,6 +179,28 @@ bool Threshold::holds(double v) const {
   return true;
 }
 
+namespace {
+bool has_not(const CondNode& n) {
+  if (n.kind == CondNode::Kind::Not) return true;
+  return std::any_of(n.children.begin(), n.children.end(), has_not);
+}
+bool eval_seen(const CondNode& n, const std::vector<int>& per_rule) {
+  switch (n.kind) {
+    case CondNode::Kind::And:
+      return std::all_of(n.children.begin(), n.children.end(), [&](const CondNode& c) { return eval_seen(c, per_rule); });
+    case CondNode::Kind::Or:
+      return std::any_of(n.children.begin(), n.children.end(), [&](const CondNode& c) { return eval_seen(c, per_rule); });
+    case CondNode::Kind::Not: return !eval_seen(n.children[0], per_rule);
+    case CondNode::Kind::Sel: return per_rule[static_cast<size_t>(n.selection)] > 0;
+  }
+  return false;
+}
+}  // namespace
+
+bool Correlation::decided_at_close() const {
+  return expression ? has_not(*expression) : condition.at_close();
+}
+
 bool matches(const Rule& rule, const Event& event) {
   for (const auto& [field, want] : rule.logsource) {
     const Value* v = event.find(field);
@@ -423,14 +445,14 @@ struct Engine::Impl {
       st.lru.splice(st.lru.end(), st.lru, g.lru);
     }
     // Windows anchored at the first event (at_close conditions) close before the new event.
-    if (c.condition.at_close() && !g.entries.empty() && *ts > g.entries.front().ts + c.timespan) {
+    if (c.decided_at_close() && !g.entries.empty() && *ts > g.entries.front().ts + c.timespan) {
       close_window(ci, g, g.entries.front().ts + c.timespan);
     }
     insert(c, g, std::move(e));
-    if (c.condition.at_close()) return;
+    if (c.decided_at_close()) return;
     // Sliding window ending at the newest event: [newest - timespan, newest], both ends included.
     while (!g.entries.empty() && g.entries.front().ts < g.newest - c.timespan) drop_front(c, g);
-    if (c.condition.holds(metric(c, g))) fire(ci, g);
+    if (holds(c, g)) fire(ci, g);
   }
 
   // Position of a referenced rule in the correlation's list (its first occurrence).
@@ -460,6 +482,16 @@ struct Engine::Impl {
     g.events -= e.count;
     --g.per_rule[slot(c, e.rule)];
     g.entries.pop_front();
+  }
+
+  bool holds(const Correlation& c, const Group& g) const {
+    if (c.expression) {
+      // per_rule is indexed by the first slot of each rule; map every listed position to it.
+      std::vector<int> seen(c.rules.size(), 0);
+      for (size_t i = 0; i < c.rules.size(); ++i) seen[i] = g.per_rule[slot(c, c.rules[i])];
+      return eval_seen(*c.expression, seen);
+    }
+    return c.condition.holds(metric(c, g));
   }
 
   double metric(const Correlation& c, const Group& g) const {
@@ -513,7 +545,7 @@ struct Engine::Impl {
       insert(c, closed, g.entries.front());
       drop_front(c, g);
     }
-    if (!closed.entries.empty() && c.condition.holds(metric(c, closed))) fire(ci, closed);
+    if (!closed.entries.empty() && holds(c, closed)) fire(ci, closed);
   }
 
   // Drops groups whose window can no longer change (idle for timespan + allowed lateness).
@@ -523,7 +555,7 @@ struct Engine::Impl {
     while (!st.lru.empty()) {
       auto it = st.groups.find(st.lru.front());
       if (it->second.newest >= *slowest - c.timespan - options.allowed_lateness) break;
-      if (c.condition.at_close()) {
+      if (c.decided_at_close()) {
         while (!it->second.entries.empty()) close_window(ci, it->second, it->second.entries.front().ts + c.timespan);
       }
       st.groups.erase(it);
@@ -547,7 +579,7 @@ struct Engine::Impl {
         st.lru.clear();
         for (const auto& key : lru) {
           Group& g = groups[key];
-          if (c.condition.at_close()) {
+          if (c.decided_at_close()) {
             while (!g.entries.empty()) close_window(ci, g, g.entries.front().ts + c.timespan);
           }
         }

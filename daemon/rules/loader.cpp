@@ -606,7 +606,16 @@ void load_correlation(Doc& doc, const FieldMapping& mapping, const YAML::Node& c
     if (temporal) corr.condition.gte = static_cast<double>(corr.rule_refs.size());
     else doc.add(c, "rule.missing_key", "correlation needs 'condition'");
   } else if (cond.IsScalar()) {
-    doc.add(cond, "rule.unsupported", "extended (boolean string) correlation condition is not supported");
+    if (corr.type != CorrelationType::Temporal) {
+      doc.add(cond, "rule.unsupported",
+              "an extended (boolean string) correlation condition is supported on 'temporal' only");
+    } else {
+      // The referenced rules play the part of selections: "a and not b".
+      std::vector<Selection> refs;
+      for (const auto& r : corr.rule_refs) refs.push_back(Selection{r, {}});
+      CondNode expr;
+      if (ConditionParser(doc, cond, refs).parse(expr)) corr.expression = std::move(expr);
+    }
   } else if (!cond.IsMap()) {
     doc.add(cond, "rule.bad_value", "'condition' must be a map of gt, gte, lt, lte, eq, neq (and field)");
   } else {

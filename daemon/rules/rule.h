@@ -89,7 +89,12 @@ struct Correlation {
   std::chrono::microseconds timespan{0};
   Threshold condition;
   std::string field;  // value_count/value_sum/value_avg
+  // temporal only: the extended condition ("a and not b"); Sel indices are positions in
+  // `rules`. With a `not` it is decided when the window closes (absence).
+  std::optional<CondNode> expression;
   bool generate = false;
+  // True when the condition is decided when a window closes rather than on every event.
+  bool decided_at_close() const;
   // Loader bookkeeping: where each reference was written (line, column), for diagnostics.
   std::vector<std::pair<int, int>> ref_positions;
 };

@@ -277,3 +277,36 @@ TEST_CASE("a plain rule not referenced by a correlation alerts on its own with c
   CHECK(r.alerts[0].find("source.ip")->to_text() == "10.0.0.1");
   CHECK(soc::encode_event(r.alerts[0]).find("\"event.severity\":3") != std::string::npos);
 }
+
+TEST_CASE("absence: 'a and not b' fires when a window holds a and no b, decided when it closes") {
+  const char* rules = R"(title: a without b
+correlation:
+  type: temporal
+  rules: [a, b]
+  group-by: [source.ip]
+  timespan: 10s
+  condition: a and not b
+)";
+  // .1: a at 0, b at 5 -> no alert. .2: a at 0, nothing else -> alert when the window closes
+  // (here at the end of input). .3: a at 0, b at 11 (after the window) -> alert at 11.
+  auto r = run(rules, {{0, a("10.0.0.1")}, {0, a("10.0.0.2")}, {0, a("10.0.0.3")}, {5, b("10.0.0.1")},
+                       {11, b("10.0.0.3")}});
+  REQUIRE(r.alerts.size() == 2);
+  CHECK(r.alerts[0].find("source.ip")->to_text() == "10.0.0.3");
+  CHECK(r.alerts[0].get_int("soc.count") == 1);
+  CHECK(r.alerts[1].find("source.ip")->to_text() == "10.0.0.2");
+}
+
+TEST_CASE("an extended condition without 'not' is tested on every event") {
+  const char* rules = R"(title: a or b
+correlation:
+  type: temporal
+  rules: [a, b]
+  group-by: [source.ip]
+  timespan: 10s
+  condition: a and b
+)";
+  auto r = run(rules, {{0, b()}, {3, a()}});
+  REQUIRE(r.alerts.size() == 1);
+  CHECK(*r.alerts[0].get_timestamp("@timestamp") - *r.alerts[0].get_timestamp("event.start") == std::chrono::seconds(3));
+}

@@ -241,7 +241,7 @@ correlation:
         "r.yml:27:17: error[rule.unknown_reference]: no rule has the id or name 'nowhere'");
 }
 
-TEST_CASE("loader refuses a list in condition.field and a string condition, naming them") {
+TEST_CASE("loader refuses a list in condition.field and a string condition on temporal_ordered, naming them") {
   auto set = load(R"(title: base
 name: base
 detection:
@@ -260,7 +260,7 @@ correlation:
 ---
 title: extended
 correlation:
-  type: temporal
+  type: temporal_ordered
   rules: [base]
   group-by: [a]
   timespan: 1h
@@ -270,7 +270,8 @@ correlation:
   CHECK(soc::render(set.diagnostics[0]) ==
         "r.yml:14:12: error[rule.unsupported]: a list in 'condition.field' is not supported");
   CHECK(soc::render(set.diagnostics[1]) ==
-        "r.yml:23:14: error[rule.unsupported]: extended (boolean string) correlation condition is not supported");
+        "r.yml:23:14: error[rule.unsupported]: an extended (boolean string) correlation condition is supported on "
+        "'temporal' only");
 }
 
 TEST_CASE("loader with generate: true keeps the referenced rule's own alerts") {
@@ -291,4 +292,23 @@ correlation:
   REQUIRE(set.ok());
   CHECK(set.rules[0].standalone);
   CHECK(set.rules[1].correlation->generate);
+}
+
+TEST_CASE("loader parses the extended temporal condition over rule names") {
+  auto set = load(R"(title: base
+name: base
+detection:
+  sel: {a: 1}
+  condition: sel
+---
+title: absent
+correlation:
+  type: temporal
+  rules: [base]
+  group-by: [a]
+  timespan: 1h
+  condition: base and not other
+)");
+  REQUIRE(set.diagnostics.size() == 1);
+  CHECK(soc::render(set.diagnostics[0]) == "r.yml:13:27: error[rule.unknown_selection]: unknown selection 'other'");
 }
