@@ -799,6 +799,10 @@ void load_document(Doc& doc, const FieldMapping& mapping, const YAML::Node& root
   rule.line = root.Mark().line + 1;
   get_string(doc, root, "title", rule.title);
   get_string(doc, root, "id", rule.id);
+  if (const YAML::Node id = root["id"]) {
+    rule.id_line = id.Mark().line + 1;
+    rule.id_column = id.Mark().column + 1;
+  }
   get_string(doc, root, "name", rule.name);
   get_string(doc, root, "status", rule.status);
   rule.level = parse_level(doc, root["level"]);
@@ -1012,7 +1016,7 @@ RuleSet Loader::finish() {
     if (!rules[i].id.empty()) {
       auto [it, fresh] = by_id.emplace(rules[i].id, i);
       if (!fresh) {
-        refuse(i, Diagnostic{rules[i].file, rules[i].line, 1, "rule.duplicate_id",
+        refuse(i, Diagnostic{rules[i].file, rules[i].id_line, rules[i].id_column, "rule.duplicate_id",
                              fmt::format("id '{}' is already used by a rule in {}", rules[i].id, rules[it->second].file)});
         continue;
       }

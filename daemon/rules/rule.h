@@ -111,6 +111,7 @@ struct RuleTest {
 struct Rule {
   std::string file;  // rule.ruleset
   int line = 0;      // where the document starts
+  int id_line = 0, id_column = 0;  // where `id` is written (duplicate-id diagnostics)
   std::string title, id, name, status;
   Level level = Level::Medium;
   std::vector<std::string> techniques;  // from attack.tNNNN tags, upper case

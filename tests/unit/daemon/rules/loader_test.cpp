@@ -312,3 +312,18 @@ correlation:
   REQUIRE(set.diagnostics.size() == 1);
   CHECK(soc::render(set.diagnostics[0]) == "r.yml:13:27: error[rule.unknown_selection]: unknown selection 'other'");
 }
+
+TEST_CASE("loader refuses a second rule with an id already used, pointing at the id") {
+  Loader l(FieldMapping{});
+  l.load_text("one.yml", "title: one\nid: 5638f7c0-ac70-491d-8465-2a65075e0d86\ndetection:\n  s: {a: 1}\n  condition: s\n");
+  l.load_text("two.yml", "title: two\nid: 5638f7c0-ac70-491d-8465-2a65075e0d86\ndetection:\n  s: {a: 1}\n  condition: s\n");
+  auto set = l.finish();
+  REQUIRE(set.rules.size() == 1);
+  CHECK(set.rules[0].title == "one");
+  REQUIRE(set.diagnostics.size() == 1);
+  CHECK(set.render_diagnostics() ==
+        "two.yml:2:5: error[rule.duplicate_id]: id '5638f7c0-ac70-491d-8465-2a65075e0d86' is already used by a rule "
+        "in one.yml\n"
+        "    id: 5638f7c0-ac70-491d-8465-2a65075e0d86\n"
+        "        ^\n");
+}
