@@ -424,6 +424,12 @@ class ConditionParser {
     return true;
   }
   bool parse_not(CondNode& out) {
+    // Rules are written by people, but a runaway nesting must not overflow the stack.
+    if (++depth_ > kMaxDepth) return error(pos_ < toks_.size() ? toks_[pos_].offset : end_offset(), "condition nested too deeply");
+    struct Leave {
+      int& d;
+      ~Leave() { --d; }
+    } leave{depth_};
     if (is_kw("not")) {
       ++pos_;
       out = CondNode{CondNode::Kind::Not, -1, {}};
@@ -503,6 +509,8 @@ class ConditionParser {
   const std::vector<Selection>& sels_;
   std::vector<Token> toks_;
   size_t pos_ = 0;
+  int depth_ = 0;
+  static constexpr int kMaxDepth = 100;
 };
 
 // --- documents ---------------------------------------------------------------------------
