@@ -336,9 +336,47 @@ struct Engine::Impl {
     return a;
   }
 
-  void emit(const Event& alert, size_t rule_index) {
+  struct Suppression {
+    Timestamp last{};
+    int64_t held = 0;
+  };
+  std::vector<std::unordered_map<std::string, Suppression>> suppressions;  // per rule
+
+  // Passes the alert to the sink unless the rule's suppression holds it back.
+  void output(Event& alert, size_t rule_index) {
+    const Rule& rule = set->rules[rule_index];
+    if (rule.suppress.count() == 0) {
+      ++counters.alerts;
+      sink(alert);
+      return;
+    }
+    const auto& by = rule.suppress_by.empty() && rule.correlation ? rule.correlation->group_by : rule.suppress_by;
+    std::string key;
+    for (const auto& f : by) {
+      if (const Value* v = alert.find(f)) key += v->to_text();
+      key += '\x1f';
+    }
+    if (suppressions.empty()) suppressions.resize(set->rules.size());
+    auto& table = suppressions[rule_index];
+    if (table.size() >= options.max_groups_per_rule && !table.count(key)) {
+      table.erase(table.begin());
+      ++counters.evicted_groups;
+    }
+    const Timestamp ts = alert.timestamp().value_or(Timestamp{});
+    auto [it, fresh] = table.try_emplace(key);
+    if (!fresh && ts < it->second.last + rule.suppress) {
+      ++it->second.held;
+      ++counters.suppressed;
+      return;
+    }
+    if (it->second.held > 0) alert.set("soc.suppressed", it->second.held);
+    it->second = Suppression{ts, 0};
     ++counters.alerts;
-    if (set->rules[rule_index].standalone || options.emit_referenced) sink(alert);
+    sink(alert);
+  }
+
+  void emit(Event& alert, size_t rule_index) {
+    if (set->rules[rule_index].standalone || options.emit_referenced) output(alert, rule_index);
     const auto ts = alert.timestamp();
     for (int c : consumers[rule_index]) feed(static_cast<size_t>(c), rule_index, alert, ts, alert.get_int("soc.count").value_or(1));
   }
@@ -370,8 +408,7 @@ struct Engine::Impl {
         }
         for (auto f : kContextFields)
           if (const Value* v = event.find(f)) a.set(f, *v);
-        ++counters.alerts;
-        sink(a);
+        output(a, i);
       }
       for (int c : consumers[i]) {
         if (ts && *ts < *watermark - options.allowed_lateness) {

@@ -33,11 +33,12 @@ struct EngineOptions {
 struct EngineCounters {
   uint64_t events = 0;
   uint64_t matches = 0;  // plain-rule matches
-  uint64_t alerts = 0;
+  uint64_t alerts = 0;  // passed to the sink
   uint64_t late_events = 0;       // dropped by correlations for lateness
   uint64_t untimed_events = 0;    // matched a correlated rule but had no @timestamp
   uint64_t ungrouped_events = 0;  // lacked a group-by field of a correlation
   uint64_t evicted_groups = 0;    // evicted for the cap (not for expiry)
+  uint64_t suppressed = 0;        // alerts held back by a rule's `suppress`
 };
 
 class Engine {

@@ -834,6 +834,15 @@ void load_document(Doc& doc, const FieldMapping& mapping, const YAML::Node& root
     return;
   }
   if (const YAML::Node t = root["tests"]) load_tests(doc, t, rule);
+  if (const YAML::Node sup = root["suppress"]) {
+    // suppress: 10m, or suppress: {timespan: 10m, by: [source.ip]}
+    const YAML::Node span = sup.IsMap() ? sup["timespan"] : sup;
+    if (auto d = span && span.IsScalar() ? parse_timespan(span.Scalar()) : std::nullopt) rule.suppress = *d;
+    else doc.add(sup, "rule.bad_value", "'suppress' must be a timespan (e.g. 10m) or {timespan, by}");
+    if (sup.IsMap() && sup["by"]) {
+      for (const auto& f : string_list(doc, sup["by"], "suppress.by")) rule.suppress_by.push_back(map_field(mapping, f.Scalar()));
+    }
+  }
   if (const YAML::Node c = root["correlation"]) {
     load_correlation(doc, mapping, c, rule);
     if (const YAML::Node g = root["generate"]) {

@@ -124,6 +124,10 @@ struct Rule {
   // the referencing correlations says generate: true).
   bool standalone = true;
   std::vector<RuleTest> tests;
+  // Our extension (docs/adr/0008): after an alert, further alerts of this rule with the same
+  // values of `suppress_by` are held back for `suppress`; the next alert carries the count.
+  std::chrono::microseconds suppress{0};
+  std::vector<std::string> suppress_by;
 };
 
 }  // namespace soc::daemon::rules

@@ -310,3 +310,35 @@ correlation:
   REQUIRE(r.alerts.size() == 1);
   CHECK(*r.alerts[0].get_timestamp("@timestamp") - *r.alerts[0].get_timestamp("event.start") == std::chrono::seconds(3));
 }
+
+TEST_CASE("suppression holds back alerts of the same rule and group and counts them in the next one") {
+  const char* rules = R"(title: pairs
+suppress: 1m
+correlation:
+  type: event_count
+  rules: [a]
+  group-by: [source.ip]
+  timespan: 1m
+  condition: {gte: 2}
+)";
+  // Pairs for .1 fire at 1, 3, 5 (held back), 61 (passes, 2 held); .2 is its own group.
+  auto r = run(rules, {{0, a()}, {1, a()}, {2, a()}, {3, a()}, {4, a()}, {5, a()}, {6, a("10.0.0.2")},
+                       {7, a("10.0.0.2")}, {60, a()}, {61, a()}});
+  REQUIRE(r.alerts.size() == 3);
+  CHECK(r.alerts[0].find("soc.suppressed") == nullptr);
+  CHECK(r.alerts[1].find("source.ip")->to_text() == "10.0.0.2");
+  CHECK(r.alerts[2].get_int("soc.suppressed") == 2);
+  CHECK(r.counters.suppressed == 2);
+}
+
+TEST_CASE("suppression of a plain rule groups by the fields it names") {
+  auto r = run("title: unused\ncorrelation:\n  type: event_count\n  rules: [b]\n  timespan: 1m\n"
+               "  condition: {gte: 100}\n---\ntitle: a again\nsuppress: {timespan: 10s, by: [source.ip]}\n"
+               "detection:\n  sel: {rule: a}\n  condition: sel\n",
+               {{0, a()}, {1, a()}, {2, a("10.0.0.2")}, {11, a()}});
+  // Rule "a" (plain, unsuppressed) alerts 4 times; "a again" 3 times (1 held back for .1).
+  size_t again = 0;
+  for (const auto& al : r.alerts) again += al.get_string("rule.name") == "a again" ? 1 : 0;
+  CHECK(again == 3);
+  CHECK(r.counters.suppressed == 1);
+}
