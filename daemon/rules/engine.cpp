@@ -222,6 +222,7 @@ namespace {
 
 struct Entry {
   Timestamp ts;
+  Timestamp start;     // first evidence: ts, or a chained alert's event.start
   int rule = -1;       // the referenced rule that produced it
   std::string value;   // value_count: the value's text
   double number = 0;   // value_sum / value_avg
@@ -451,6 +452,8 @@ struct Engine::Impl {
     }
     Entry e;
     e.ts = *ts;
+    e.start = *ts;
+    if (set->rules[src].correlation) e.start = std::min(*ts, event.get_timestamp("event.start").value_or(*ts));
     e.rule = static_cast<int>(src);
     e.count = weight;
     if (!c.field.empty()) {
@@ -559,7 +562,9 @@ struct Engine::Impl {
   void fire(size_t ci, Group& g) {
     const Rule& rule = set->rules[ci];
     const Correlation& c = *rule.correlation;
-    Event a = base_alert(rule, g.entries.front().ts, g.entries.back().ts, g.events);
+    Timestamp start = g.entries.front().ts;
+    for (const auto& e : g.entries) start = std::min(start, e.start);
+    Event a = base_alert(rule, start, g.entries.back().ts, g.events);
     std::string group;
     for (size_t i = 0; i < c.group_by.size(); ++i) {
       a.set(c.group_by[i], g.values[i]);

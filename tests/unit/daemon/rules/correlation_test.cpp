@@ -205,6 +205,9 @@ correlation:
   CHECK(r.alerts[0].get_string("rule.name") == "two pairs");
   CHECK(r.alerts[0].get_int("soc.count") == 4);
   CHECK(r.alerts[0].find("source.ip")->to_text() == "10.0.0.1");
+  // The evidence starts with the first event behind the first inner alert.
+  CHECK(*r.alerts[0].get_timestamp("event.end") - *r.alerts[0].get_timestamp("event.start") ==
+        std::chrono::seconds(101));
 }
 
 TEST_CASE("value_count counts distinct values of the field per group") {
