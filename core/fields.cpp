@@ -111,6 +111,7 @@ constexpr FieldSpec kFields[] = {
     {"threat.technique.id", T::String, true, false, "MITRE ATT&CK technique ids (T1110, ...)."},
     {"soc.group", T::String, false, false, "The correlation group key of an alert."},
     {"soc.count", T::Int, false, false, "Number of events behind an alert."},
+    {"soc.suppressed", T::Int, false, false, "Alerts of the same rule and group held back since the previous one."},
     {"soc.evidence", T::String, true, false, "Ids or samples of the events behind an alert."},
     // Heartbeats (event.dataset: soc.heartbeat)
     {"soc.sensor.version", T::String, false, false, "Software version of the sensor."},

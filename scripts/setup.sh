@@ -18,7 +18,7 @@ SOC_PACKAGES=(
   build-essential meson ninja-build pkg-config cmake
   # libraries (headers), each found by meson.build with dependency()
   libpcap-dev libndpi-dev libyaml-cpp-dev libzmq3-dev cppzmq-dev libfmt-dev
-  prometheus-cpp-dev doctest-dev libcli11-dev
+  prometheus-cpp-dev doctest-dev libcli11-dev libpcre2-dev
   # tools the scripts and the end-to-end tests use
   curl ca-certificates python3 procps iproute2 libndpi-bin
   # the log sensor: PCRE2 (regex adapter), logger (syslog listener tests)

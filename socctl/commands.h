@@ -70,4 +70,25 @@ struct InventoryOptions {
 void add_inventory(config::Command& root, InventoryOptions& o, config::Command*& check_cmd);
 int run_inventory_check(const InventoryOptions& o);
 
+// socctl rules check DIR... / socctl replay --rules DIR... FILE.jsonl... (socctl/rules.cpp)
+struct RulesCheckOptions {
+  std::vector<std::string> mappings;  // field mapping files (default: rules/mappings/*.yaml)
+  std::vector<std::string> paths;
+};
+// `rules test` takes the same options as `rules check`.
+void add_rules(config::Command& root, RulesCheckOptions& check, RulesCheckOptions& test, config::Command*& rules_cmd,
+               config::Command*& check_cmd, config::Command*& test_cmd);
+int run_rules_check(const RulesCheckOptions& o);
+int run_rules_test(const RulesCheckOptions& o);
+
+struct ReplayOptions {
+  std::vector<std::string> rules;
+  std::vector<std::string> mappings;
+  double lateness_s = 60;
+  int64_t max_groups = 100000;
+  std::vector<std::string> files;
+};
+void add_replay(config::Command& root, ReplayOptions& o, config::Command*& cmd);
+int run_replay(const ReplayOptions& o);
+
 }  // namespace soc::ctl

@@ -15,17 +15,25 @@ int main(int argc, char** argv) {
   ctl::TailOptions tail;
   ctl::DemoOptions demo;
   ctl::InventoryOptions inventory;
-  config::Command *keygen_cmd, *send_cmd, *tail_cmd, *demo_cmd, *inventory_check_cmd;
+  ctl::RulesCheckOptions rules_check, rules_test;
+  ctl::ReplayOptions replay;
+  config::Command *keygen_cmd, *send_cmd, *tail_cmd, *demo_cmd, *inventory_check_cmd, *rules_cmd, *rules_check_cmd,
+      *rules_test_cmd, *replay_cmd;
   ctl::add_keygen(cli.root(), keygen, keygen_cmd);
   ctl::add_send(cli.root(), send, send_cmd);
   ctl::add_tail(cli.root(), tail, tail_cmd);
   ctl::add_demo(cli.root(), demo, demo_cmd);
   ctl::add_inventory(cli.root(), inventory, inventory_check_cmd);
+  ctl::add_rules(cli.root(), rules_check, rules_test, rules_cmd, rules_check_cmd, rules_test_cmd);
+  ctl::add_replay(cli.root(), replay, replay_cmd);
   if (auto code = cli.parse(argc, argv)) return *code;
   if (keygen_cmd->selected()) return ctl::run_keygen(keygen);
   if (send_cmd->selected()) return ctl::run_send(send);
   if (tail_cmd->selected()) return ctl::run_tail(tail);
   if (demo_cmd->selected()) return ctl::run_demo(demo, argv[0]);
   if (inventory_check_cmd->selected()) return ctl::run_inventory_check(inventory);
+  if (rules_check_cmd->selected()) return ctl::run_rules_check(rules_check);
+  if (rules_test_cmd->selected()) return ctl::run_rules_test(rules_test);
+  if (replay_cmd->selected()) return ctl::run_replay(replay);
   return config::kExitUsage;
 }

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Rule engine throughput (issue 5): events per second of `socctl replay` on N mixed events
+# (the sample province's events, repeated with shifted timestamps), against the floor of
+# reading and decoding the same file with no rules, in one run:
+#   floor (0 rules), the default pack (rules/), 100 rules and 1,000 rules (variants of the pack's
+#   plain rules with other values, generated into a scratch folder).
+# usage: bench/rules_bench.sh [N] [BUILD]     (default N=1000000, BUILD=build)
+set -euo pipefail
+N=${1:-1000000}
+BUILD=${2:-build}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SOCCTL="$BUILD/socctl/socctl"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/soc-rules-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+python3 - "$ROOT/examples/events" "$N" "$WORK/events.jsonl" <<'PY'
+import datetime, glob, json, sys
+src, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+events = []
+for f in sorted(glob.glob(src + "/*.jsonl")):
+    events += [json.loads(l) for l in open(f)]
+events.sort(key=lambda e: e["@timestamp"])
+fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
+t0 = datetime.datetime.strptime(events[0]["@timestamp"], fmt)
+span = datetime.datetime.strptime(events[-1]["@timestamp"], fmt) - t0 + datetime.timedelta(seconds=1)
+with open(out, "w") as o:
+    for i in range(n):
+        e = dict(events[i % len(events)])
+        t = datetime.datetime.strptime(e["@timestamp"], fmt) + span * (i // len(events))
+        e["@timestamp"] = t.strftime(fmt)
+        o.write(json.dumps(e, separators=(",", ":")) + "\n")
+PY
+
+mkdir -p "$WORK/none" "$WORK/r100" "$WORK/r1000"
+python3 - "$WORK" <<'PY'
+import sys
+work = sys.argv[1]
+tmpl = """title: generated {i}
+id: 00000000-0000-4000-8000-{i:012d}
+level: low
+logsource: {ls}
+detection:
+  selection:
+    {field}|contains: 'needle-{i}'
+  condition: selection
+---
+"""
+kinds = [("{product: linux, service: sshd}", "message"), ("{product: ndpi, category: flow}", "dns.question.name"),
+         ("{category: webserver}", "url.original"), ("{product: linux, service: iptables}", "message")]
+for total, d in ((100, "r100"), (1000, "r1000")):
+    with open(f"{work}/{d}/generated.yml", "w") as f:
+        for i in range(total):
+            ls, field = kinds[i % len(kinds)]
+            f.write(tmpl.format(i=i, ls=ls, field=field))
+PY
+
+run() {  # run NAME ARGS...: prints events/s
+  local start end
+  start=$(date +%s.%N)
+  "$SOCCTL" replay "$@" "$WORK/events.jsonl" >/dev/null 2>"$WORK/err"
+  end=$(date +%s.%N)
+  python3 -c "import sys; print(f'{int(sys.argv[1]) / (float(sys.argv[3]) - float(sys.argv[2])):,.0f}')" "$N" "$start" "$end"
+}
+printf '%-28s %14s\n' "rules" "events/s"
+printf '%-28s %14s\n' "none (floor: read + decode)" "$(run --rules "$WORK/none")"
+printf '%-28s %14s\n' "default pack (rules/)" "$(run --rules "$ROOT/rules")"
+printf '%-28s %14s\n' "100 generated" "$(run --rules "$WORK/r100")"
+printf '%-28s %14s\n' "1,000 generated" "$(run --rules "$WORK/r1000")"

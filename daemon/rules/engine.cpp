@@ -1,0 +1,643 @@
+#include "daemon/rules/engine.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <deque>
+#include <list>
+#include <optional>
+#include <unordered_map>
+
+namespace soc::daemon::rules {
+namespace {
+
+using std::chrono::microseconds;
+
+inline unsigned char fold(char c, bool cased) {
+  const auto u = static_cast<unsigned char>(c);
+  return cased ? u : static_cast<unsigned char>(std::tolower(u));
+}
+
+bool glob_match(const std::vector<int16_t>& p, std::string_view s, bool cased) {
+  size_t pi = 0, si = 0, star = std::string::npos, mark = 0;
+  while (si < s.size()) {
+    if (pi < p.size() && (p[pi] == Pattern::kAny || (p[pi] >= 0 && p[pi] == fold(s[si], cased)))) {
+      ++pi;
+      ++si;
+    } else if (pi < p.size() && p[pi] == Pattern::kStar) {
+      star = pi++;
+      mark = si;
+    } else if (star != std::string::npos) {
+      pi = star + 1;
+      si = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.size() && p[pi] == Pattern::kStar) ++pi;
+  return pi == p.size();
+}
+
+bool equal_fold(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::optional<double> number_of(const Value& v) {
+  if (v.is_int()) return static_cast<double>(v.as_int());
+  if (v.is_float()) return v.as_float();
+  if (v.is_string()) {
+    const auto& s = v.as_string();
+    double d;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+    if (ec == std::errc() && ptr == s.data() + s.size()) return d;
+  }
+  return std::nullopt;
+}
+
+// Matches one scalar value (lists are expanded by the caller).
+bool match_scalar(const Pattern& p, const Value& v, const Event& event) {
+  std::string tmp;
+  auto text = [&]() -> std::string_view {
+    if (v.is_string()) return v.as_string();
+    tmp = v.to_text();
+    return tmp;
+  };
+  switch (p.kind) {
+    case Pattern::Kind::Glob: {
+      const std::string_view s = text();
+      if (!p.has_wildcards) {
+        if (s.size() != p.glob.size()) return false;
+        for (size_t i = 0; i < s.size(); ++i)
+          if (p.glob[i] != fold(s[i], p.cased)) return false;
+        return true;
+      }
+      return glob_match(p.glob, s, p.cased);
+    }
+    case Pattern::Kind::Regex: return p.regex.search(text());
+    case Pattern::Kind::Cidr: {
+      if (v.is_ip()) return v.as_ip().in_prefix(p.network, p.prefix_len);
+      auto ip = IpAddress::parse(text());
+      return ip && ip->in_prefix(p.network, p.prefix_len);
+    }
+    case Pattern::Kind::Lt:
+    case Pattern::Kind::Lte:
+    case Pattern::Kind::Gt:
+    case Pattern::Kind::Gte: {
+      auto n = number_of(v);
+      if (!n) return false;
+      if (p.kind == Pattern::Kind::Lt) return *n < p.number;
+      if (p.kind == Pattern::Kind::Lte) return *n <= p.number;
+      if (p.kind == Pattern::Kind::Gt) return *n > p.number;
+      return *n >= p.number;
+    }
+    case Pattern::Kind::FieldRef: {
+      const Value* other = event.find(p.other_field);
+      if (other == nullptr) return false;
+      const std::string o = other->to_text();
+      return p.cased ? text() == o : equal_fold(text(), o);
+    }
+    case Pattern::Kind::Exists:
+    case Pattern::Kind::Null: return false;  // handled by match_pattern
+  }
+  return false;
+}
+
+bool match_pattern(const Pattern& p, const Value* v, const Event& event) {
+  if (p.kind == Pattern::Kind::Exists) return (v != nullptr) == p.exists;
+  if (p.kind == Pattern::Kind::Null) return v == nullptr || (v->is_string() && v->as_string().empty());
+  if (v == nullptr) return false;
+  if (v->is_list()) {
+    for (const auto& e : v->as_list())
+      if (match_scalar(p, e, event)) return true;
+    return false;
+  }
+  return match_scalar(p, *v, event);
+}
+
+bool match_test(const FieldTest& t, const Event& event) {
+  const Value* v = event.find(t.field);
+  if (t.neq) {
+    if (v == nullptr) return false;
+    for (const auto& p : t.patterns)
+      if (match_pattern(p, v, event)) return false;
+    return true;
+  }
+  if (t.all) {
+    for (const auto& p : t.patterns)
+      if (!match_pattern(p, v, event)) return false;
+    return !t.patterns.empty();
+  }
+  for (const auto& p : t.patterns)
+    if (match_pattern(p, v, event)) return true;
+  return false;
+}
+
+bool eval(const CondNode& n, const Rule& rule, const Event& event) {
+  switch (n.kind) {
+    case CondNode::Kind::And:
+      for (const auto& c : n.children)
+        if (!eval(c, rule, event)) return false;
+      return true;
+    case CondNode::Kind::Or:
+      for (const auto& c : n.children)
+        if (eval(c, rule, event)) return true;
+      return false;
+    case CondNode::Kind::Not: return !eval(n.children[0], rule, event);
+    case CondNode::Kind::Sel: {
+      const auto& sel = rule.selections[static_cast<size_t>(n.selection)];
+      for (const auto& conj : sel.alternatives) {
+        bool all = true;
+        for (const auto& t : conj) {
+          if (!match_test(t, event)) {
+            all = false;
+            break;
+          }
+        }
+        if (all) return true;
+      }
+      return false;
+    }
+  }
+  return false;
+}
+
+// Fields of a matching event copied into a plain rule's alert, so that analysts see who and where.
+constexpr std::string_view kContextFields[] = {"source.ip", "source.port", "destination.ip", "destination.port",
+                                               "user.name", "host.hostname", "site.id", "observer.name"};
+
+}  // namespace
+
+bool Threshold::holds(double v) const {
+  if (gt && !(v > *gt)) return false;
+  if (gte && !(v >= *gte)) return false;
+  if (lt && !(v < *lt)) return false;
+  if (lte && !(v <= *lte)) return false;
+  if (eq && !(v == *eq)) return false;
+  if (neq && !(v != *neq)) return false;
+  return true;
+}
+
+namespace {
+bool has_not(const CondNode& n) {
+  if (n.kind == CondNode::Kind::Not) return true;
+  return std::any_of(n.children.begin(), n.children.end(), has_not);
+}
+bool eval_seen(const CondNode& n, const std::vector<int>& per_rule) {
+  switch (n.kind) {
+    case CondNode::Kind::And:
+      return std::all_of(n.children.begin(), n.children.end(), [&](const CondNode& c) { return eval_seen(c, per_rule); });
+    case CondNode::Kind::Or:
+      return std::any_of(n.children.begin(), n.children.end(), [&](const CondNode& c) { return eval_seen(c, per_rule); });
+    case CondNode::Kind::Not: return !eval_seen(n.children[0], per_rule);
+    case CondNode::Kind::Sel: return per_rule[static_cast<size_t>(n.selection)] > 0;
+  }
+  return false;
+}
+}  // namespace
+
+bool Correlation::decided_at_close() const {
+  return expression ? has_not(*expression) : condition.at_close();
+}
+
+bool matches(const Rule& rule, const Event& event) {
+  for (const auto& [field, want] : rule.logsource) {
+    const Value* v = event.find(field);
+    if (v == nullptr) return false;
+    bool ok = false;
+    if (v->is_list()) {
+      for (const auto& e : v->as_list()) ok = ok || equal_fold(e.to_text(), want);
+    } else {
+      ok = v->is_string() ? equal_fold(v->as_string(), want) : equal_fold(v->to_text(), want);
+    }
+    if (!ok) return false;
+  }
+  return eval(rule.condition, rule, event);
+}
+
+// --- correlations --------------------------------------------------------------------------
+
+namespace {
+
+struct Entry {
+  Timestamp ts;
+  Timestamp start;     // first evidence: ts, or a chained alert's event.start
+  int rule = -1;       // the referenced rule that produced it
+  std::string value;   // value_count: the value's text
+  double number = 0;   // value_sum / value_avg
+  int64_t count = 1;   // events behind it (a chained correlation's alert stands for soc.count events)
+};
+
+struct Group {
+  std::vector<Value> values;  // of the group-by fields, in order
+  std::deque<Entry> entries;  // sorted by ts, then arrival
+  std::unordered_map<std::string, int> distinct;  // value_count
+  std::vector<int> per_rule;                      // temporal: entries per referenced rule
+  double sum = 0;
+  int64_t events = 0;
+  Timestamp newest{};
+  std::list<std::string>::iterator lru;
+};
+
+// Entries kept per group; beyond, the oldest are dropped (see the ADR).
+constexpr size_t kMaxEntriesPerGroup = 65536;
+
+struct CorrState {
+  std::unordered_map<std::string, Group> groups;
+  std::list<std::string> lru;  // least recently updated first
+};
+
+}  // namespace
+
+struct Engine::Impl {
+  std::shared_ptr<const RuleSet> set;
+  AlertSink sink;
+  EngineOptions options;
+  EngineCounters& counters;
+  std::vector<std::vector<int>> consumers;  // rule -> correlations that refer to it
+  // Plain rules indexed by the event.dataset their logsource requires (lower case), so an event
+  // is tested only against rules that can match it; `any_dataset` holds the others. Both lists
+  // are in rule order; process() merges them so alerts come out in rule order.
+  std::unordered_map<std::string, std::vector<int>> by_dataset;
+  std::vector<int> any_dataset;
+  std::string dataset_key;  // scratch
+  std::vector<std::unique_ptr<CorrState>> state;
+  // Newest event time per sensor (observer.name): each sensor's stream is in time order, but
+  // sensors lag each other (a spool flushed after an outage, files replayed one after the
+  // other), so lateness is measured per sensor. Idle groups are swept against the slowest one.
+  std::unordered_map<std::string, Timestamp> sensor_watermarks;
+  std::optional<Timestamp> slowest;  // min over sensor_watermarks
+  std::string slowest_sensor;
+
+  // Returns the sensor's watermark after `ts`.
+  Timestamp advance(std::string_view sensor, Timestamp ts) {
+    auto [it, fresh] = sensor_watermarks.try_emplace(std::string(sensor), ts);
+    if (!fresh && ts > it->second) it->second = ts;
+    if (fresh && (!slowest || ts < *slowest)) {
+      slowest = ts;
+      slowest_sensor = it->first;
+    } else if (!fresh && it->first == slowest_sensor) {
+      slowest = it->second;
+      for (const auto& [name, wm] : sensor_watermarks) {
+        if (wm < *slowest) {
+          slowest = wm;
+          slowest_sensor = name;
+        }
+      }
+    }
+    return it->second;
+  }
+
+  Impl(std::shared_ptr<const RuleSet> s, AlertSink k, EngineOptions o, EngineCounters& c)
+      : set(std::move(s)), sink(std::move(k)), options(o), counters(c) {
+    const auto& rules = set->rules;
+    consumers.resize(rules.size());
+    state.resize(rules.size());
+    for (size_t i = 0; i < rules.size(); ++i) {
+      if (rules[i].correlation) continue;
+      const auto ds = std::find_if(rules[i].logsource.begin(), rules[i].logsource.end(),
+                                   [](const auto& kv) { return kv.first == "event.dataset"; });
+      if (ds == rules[i].logsource.end()) {
+        any_dataset.push_back(static_cast<int>(i));
+      } else {
+        std::string key = ds->second;
+        for (auto& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        by_dataset[key].push_back(static_cast<int>(i));
+      }
+    }
+    for (size_t i = 0; i < rules.size(); ++i) {
+      if (!rules[i].correlation) continue;
+      state[i] = std::make_unique<CorrState>();
+      for (int r : rules[i].correlation->rules) {
+        auto& v = consumers[static_cast<size_t>(r)];
+        if (std::find(v.begin(), v.end(), static_cast<int>(i)) == v.end()) v.push_back(static_cast<int>(i));
+      }
+    }
+  }
+
+  Event base_alert(const Rule& rule, Timestamp start, Timestamp end, int64_t count) {
+    Event a;
+    a.set("@timestamp", end);
+    a.set("event.kind", "alert");
+    a.set("event.dataset", "soc.alert");
+    a.set("event.category", List{Value("intrusion_detection")});
+    if (!rule.id.empty() || !rule.name.empty()) a.set("rule.id", !rule.id.empty() ? rule.id : rule.name);
+    a.set("rule.name", rule.title);
+    a.set("rule.ruleset", rule.file);
+    a.set("event.severity", static_cast<int64_t>(rule.level));
+    if (!rule.techniques.empty()) {
+      List l;
+      for (const auto& t : rule.techniques) l.emplace_back(t);
+      a.set("threat.technique.id", std::move(l));
+    }
+    a.set("soc.count", count);
+    a.set("event.start", start);
+    a.set("event.end", end);
+    return a;
+  }
+
+  struct Suppression {
+    Timestamp last{};
+    int64_t held = 0;
+  };
+  std::vector<std::unordered_map<std::string, Suppression>> suppressions;  // per rule
+
+  // Passes the alert to the sink unless the rule's suppression holds it back.
+  void output(Event& alert, size_t rule_index) {
+    const Rule& rule = set->rules[rule_index];
+    if (rule.suppress.count() == 0) {
+      ++counters.alerts;
+      sink(alert);
+      return;
+    }
+    const auto& by = rule.suppress_by.empty() && rule.correlation ? rule.correlation->group_by : rule.suppress_by;
+    std::string key;
+    for (const auto& f : by) {
+      if (const Value* v = alert.find(f)) key += v->to_text();
+      key += '\x1f';
+    }
+    if (suppressions.empty()) suppressions.resize(set->rules.size());
+    auto& table = suppressions[rule_index];
+    if (table.size() >= options.max_groups_per_rule && !table.count(key)) {
+      table.erase(table.begin());
+      ++counters.evicted_groups;
+    }
+    const Timestamp ts = alert.timestamp().value_or(Timestamp{});
+    auto [it, fresh] = table.try_emplace(key);
+    if (!fresh && ts < it->second.last + rule.suppress) {
+      ++it->second.held;
+      ++counters.suppressed;
+      return;
+    }
+    if (it->second.held > 0) alert.set("soc.suppressed", it->second.held);
+    it->second = Suppression{ts, 0};
+    ++counters.alerts;
+    sink(alert);
+  }
+
+  void emit(Event& alert, size_t rule_index) {
+    if (set->rules[rule_index].standalone || options.emit_referenced) output(alert, rule_index);
+    const auto ts = alert.timestamp();
+    for (int c : consumers[rule_index]) feed(static_cast<size_t>(c), rule_index, alert, ts, alert.get_int("soc.count").value_or(1));
+  }
+
+  void process(const Event& event) {
+    ++counters.events;
+    const auto ts = event.timestamp();
+    std::optional<Timestamp> watermark;
+    if (ts) watermark = advance(event.get_string("observer.name"), *ts);
+    const auto& rules = set->rules;
+    dataset_key = event.get_string("event.dataset");
+    for (auto& ch : dataset_key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    static const std::vector<int> kNone;
+    auto found = by_dataset.find(dataset_key);
+    const std::vector<int>& indexed = found != by_dataset.end() ? found->second : kNone;
+    for (size_t x = 0, y = 0; x < indexed.size() || y < any_dataset.size();) {
+      const bool from_indexed = y >= any_dataset.size() || (x < indexed.size() && indexed[x] < any_dataset[y]);
+      const auto i = static_cast<size_t>(from_indexed ? indexed[x++] : any_dataset[y++]);
+      const Rule& r = rules[i];
+      if (!matches(r, event)) continue;
+      ++counters.matches;
+      if (r.standalone || options.emit_referenced) {
+        const Timestamp t = ts.value_or(Timestamp{});
+        Event a = base_alert(r, t, t, 1);
+        if (!ts) {
+          a.erase("@timestamp");
+          a.erase("event.start");
+          a.erase("event.end");
+        }
+        for (auto f : kContextFields)
+          if (const Value* v = event.find(f)) a.set(f, *v);
+        output(a, i);
+      }
+      for (int c : consumers[i]) {
+        if (ts && *ts < *watermark - options.allowed_lateness) {
+          ++counters.late_events;
+          continue;
+        }
+        feed(static_cast<size_t>(c), i, event, ts, 1);
+      }
+    }
+  }
+
+  // The field a group-by name stands for in events of `src` (aliases differ per rule).
+  static std::string_view group_field(const Correlation& c, const std::string& g, size_t src) {
+    for (const auto& al : c.aliases) {
+      if (al.name != g) continue;
+      for (const auto& [r, f] : al.fields)
+        if (static_cast<size_t>(r) == src) return f;
+    }
+    return g;
+  }
+
+  void feed(size_t ci, size_t src, const Event& event, std::optional<Timestamp> ts, int64_t weight) {
+    const Rule& rule = set->rules[ci];
+    const Correlation& c = *rule.correlation;
+    if (!ts) {
+      ++counters.untimed_events;
+      return;
+    }
+    std::string key;
+    std::vector<Value> values;
+    for (const auto& g : c.group_by) {
+      const Value* v = event.find(group_field(c, g, src));
+      if (v == nullptr) {
+        ++counters.ungrouped_events;
+        return;
+      }
+      key += v->to_text();
+      key += '\x1f';
+      values.push_back(*v);
+    }
+    Entry e;
+    e.ts = *ts;
+    e.start = *ts;
+    if (set->rules[src].correlation) e.start = std::min(*ts, event.get_timestamp("event.start").value_or(*ts));
+    e.rule = static_cast<int>(src);
+    e.count = weight;
+    if (!c.field.empty()) {
+      const Value* v = event.find(c.field);
+      if (v == nullptr) return;  // nothing to count or add
+      if (c.type == CorrelationType::ValueCount) {
+        e.value = v->to_text();
+      } else {
+        auto n = number_of(*v);
+        if (!n) return;
+        e.number = *n;
+      }
+    }
+    auto& st = *state[ci];
+    sweep(ci, st);
+    auto [it, fresh] = st.groups.try_emplace(key);
+    Group& g = it->second;
+    if (fresh) {
+      g.values = std::move(values);
+      g.per_rule.assign(c.rules.size(), 0);
+      st.lru.push_back(key);
+      g.lru = std::prev(st.lru.end());
+      if (st.groups.size() > options.max_groups_per_rule) {
+        st.groups.erase(st.lru.front());
+        st.lru.pop_front();
+        ++counters.evicted_groups;
+      }
+    } else {
+      st.lru.splice(st.lru.end(), st.lru, g.lru);
+    }
+    // Windows anchored at the first event (at_close conditions) close before the new event.
+    if (c.decided_at_close() && !g.entries.empty() && *ts > g.entries.front().ts + c.timespan) {
+      close_window(ci, g, g.entries.front().ts + c.timespan);
+    }
+    insert(c, g, std::move(e));
+    if (c.decided_at_close()) return;
+    // Sliding window ending at the newest event: [newest - timespan, newest], both ends included.
+    while (!g.entries.empty() && g.entries.front().ts < g.newest - c.timespan) drop_front(c, g);
+    if (holds(c, g)) fire(ci, g);
+  }
+
+  // Position of a referenced rule in the correlation's list (its first occurrence).
+  static size_t slot(const Correlation& c, int rule) {
+    return static_cast<size_t>(std::find(c.rules.begin(), c.rules.end(), rule) - c.rules.begin());
+  }
+
+  void insert(const Correlation& c, Group& g, Entry e) {
+    if (e.ts > g.newest) g.newest = e.ts;
+    auto pos = std::upper_bound(g.entries.begin(), g.entries.end(), e.ts,
+                                [](Timestamp t, const Entry& x) { return t < x.ts; });
+    if (c.type == CorrelationType::ValueCount) ++g.distinct[e.value];
+    g.sum += e.number;
+    g.events += e.count;
+    ++g.per_rule[slot(c, e.rule)];
+    g.entries.insert(pos, std::move(e));
+    if (g.entries.size() > kMaxEntriesPerGroup) drop_front(c, g);
+  }
+
+  void drop_front(const Correlation& c, Group& g) {
+    Entry& e = g.entries.front();
+    if (c.type == CorrelationType::ValueCount) {
+      auto it = g.distinct.find(e.value);
+      if (it != g.distinct.end() && --it->second == 0) g.distinct.erase(it);
+    }
+    g.sum -= e.number;
+    g.events -= e.count;
+    --g.per_rule[slot(c, e.rule)];
+    g.entries.pop_front();
+  }
+
+  bool holds(const Correlation& c, const Group& g) const {
+    if (c.expression) {
+      // per_rule is indexed by the first slot of each rule; map every listed position to it.
+      std::vector<int> seen(c.rules.size(), 0);
+      for (size_t i = 0; i < c.rules.size(); ++i) seen[i] = g.per_rule[slot(c, c.rules[i])];
+      return eval_seen(*c.expression, seen);
+    }
+    return c.condition.holds(metric(c, g));
+  }
+
+  double metric(const Correlation& c, const Group& g) const {
+    switch (c.type) {
+      // Matches of the referenced rules (for a chained correlation: its alerts, not the events
+      // behind them; those are summed into soc.count).
+      case CorrelationType::EventCount: return static_cast<double>(g.entries.size());
+      case CorrelationType::ValueCount: return static_cast<double>(g.distinct.size());
+      case CorrelationType::ValueSum: return g.sum;
+      case CorrelationType::ValueAvg: return g.entries.empty() ? 0 : g.sum / static_cast<double>(g.entries.size());
+      case CorrelationType::Temporal: {
+        int n = 0;
+        for (size_t i = 0; i < c.rules.size(); ++i)
+          if (g.per_rule[i] > 0 && slot(c, c.rules[i]) == i) ++n;  // a rule listed twice counts once
+        return n;
+      }
+      case CorrelationType::TemporalOrdered: {
+        // The rules in the listed order, as a subsequence of the window (greedy is exact).
+        size_t pos = 0;
+        for (const auto& e : g.entries)
+          if (pos < c.rules.size() && e.rule == c.rules[pos]) ++pos;
+        return pos == c.rules.size() ? static_cast<double>(c.rules.size()) : 0;
+      }
+    }
+    return 0;
+  }
+
+  void fire(size_t ci, Group& g) {
+    const Rule& rule = set->rules[ci];
+    const Correlation& c = *rule.correlation;
+    Timestamp start = g.entries.front().ts;
+    for (const auto& e : g.entries) start = std::min(start, e.start);
+    Event a = base_alert(rule, start, g.entries.back().ts, g.events);
+    std::string group;
+    for (size_t i = 0; i < c.group_by.size(); ++i) {
+      a.set(c.group_by[i], g.values[i]);
+      if (!group.empty()) group += ',';
+      group += c.group_by[i] + '=' + g.values[i].to_text();
+    }
+    if (!group.empty()) a.set("soc.group", group);
+    // After a fire the group starts over: the next alert needs new evidence (see the ADR).
+    while (!g.entries.empty()) drop_front(c, g);
+    emit(a, ci);
+  }
+
+  // Evaluates an anchored window [first, end] of an at_close condition and removes it.
+  void close_window(size_t ci, Group& g, Timestamp end) {
+    const Correlation& c = *set->rules[ci].correlation;
+    Group closed;
+    closed.values = g.values;
+    closed.per_rule.assign(c.rules.size(), 0);
+    while (!g.entries.empty() && g.entries.front().ts <= end) {
+      insert(c, closed, g.entries.front());
+      drop_front(c, g);
+    }
+    if (!closed.entries.empty() && holds(c, closed)) fire(ci, closed);
+  }
+
+  // Drops groups whose window can no longer change (idle for timespan + allowed lateness).
+  void sweep(size_t ci, CorrState& st) {
+    if (!slowest) return;
+    const Correlation& c = *set->rules[ci].correlation;
+    while (!st.lru.empty()) {
+      auto it = st.groups.find(st.lru.front());
+      if (it->second.newest >= *slowest - c.timespan - options.allowed_lateness) break;
+      if (c.decided_at_close()) {
+        while (!it->second.entries.empty()) close_window(ci, it->second, it->second.entries.front().ts + c.timespan);
+      }
+      st.groups.erase(it);
+      st.lru.pop_front();
+    }
+  }
+
+  void flush() {
+    // Closing a window can fire and feed a chained correlation, which may then hold new groups:
+    // repeat until every correlation is empty (references are acyclic, so this ends).
+    for (bool any = true; any;) {
+      any = false;
+      for (size_t ci = 0; ci < state.size(); ++ci) {
+        if (!state[ci] || state[ci]->groups.empty()) continue;
+        any = true;
+        const Correlation& c = *set->rules[ci].correlation;
+        auto& st = *state[ci];
+        std::unordered_map<std::string, Group> groups = std::move(st.groups);
+        std::list<std::string> lru = std::move(st.lru);
+        st.groups.clear();
+        st.lru.clear();
+        for (const auto& key : lru) {
+          Group& g = groups[key];
+          if (c.decided_at_close()) {
+            while (!g.entries.empty()) close_window(ci, g, g.entries.front().ts + c.timespan);
+          }
+        }
+      }
+    }
+  }
+};
+
+Engine::Engine(std::shared_ptr<const RuleSet> rules, AlertSink sink, EngineOptions options)
+    : impl_(std::make_unique<Impl>(std::move(rules), std::move(sink), options, counters_)) {}
+Engine::~Engine() = default;
+void Engine::process(const Event& event) { impl_->process(event); }
+void Engine::flush() { impl_->flush(); }
+size_t Engine::groups(size_t rule_index) const {
+  const auto& st = impl_->state[rule_index];
+  return st ? st->groups.size() : 0;
+}
+
+}  // namespace soc::daemon::rules

@@ -1,0 +1,68 @@
+// The rule engine: evaluates events against a loaded RuleSet and maintains the state of Sigma
+// correlations on sliding windows over event time (@timestamp). Semantics and every choice the
+// Sigma specification leaves open are in docs/adr/0008-rule-engine.md.
+//
+// Single-threaded: one Engine is used by one thread. process() never throws; an event without a
+// usable @timestamp is still matched by plain rules but ignored by correlations (counted).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/event.h"
+#include "daemon/rules/loader.h"
+
+namespace soc::daemon::rules {
+
+// True when the plain (non-correlation) rule matches the event: logsource and condition.
+bool matches(const Rule& rule, const Event& event);
+
+struct EngineOptions {
+  // Events older than (newest event time seen - allowed_lateness) are not counted by
+  // correlations (they are still matched by plain rules); see the ADR.
+  std::chrono::microseconds allowed_lateness = std::chrono::seconds(60);
+  // Open groups per correlation; beyond, the least recently updated group is evicted.
+  size_t max_groups_per_rule = 100000;
+  // Also pass alerts of rules that only feed correlations to the sink (rule tests).
+  bool emit_referenced = false;
+};
+
+struct EngineCounters {
+  uint64_t events = 0;
+  uint64_t matches = 0;  // plain-rule matches
+  uint64_t alerts = 0;  // passed to the sink
+  uint64_t late_events = 0;       // dropped by correlations for lateness
+  uint64_t untimed_events = 0;    // matched a correlated rule but had no @timestamp
+  uint64_t ungrouped_events = 0;  // lacked a group-by field of a correlation
+  uint64_t evicted_groups = 0;    // evicted for the cap (not for expiry)
+  uint64_t suppressed = 0;        // alerts held back by a rule's `suppress`
+};
+
+class Engine {
+ public:
+  using AlertSink = std::function<void(const Event& alert)>;
+
+  // The engine keeps `rules` (shared, immutable). Alerts go to `sink` synchronously.
+  Engine(std::shared_ptr<const RuleSet> rules, AlertSink sink, EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  void process(const Event& event);
+  // End of input: evaluates and closes every open window (conditions such as `lt` fire here).
+  void flush();
+
+  const EngineCounters& counters() const { return counters_; }
+  // Open groups of the correlation at `rule_index` (0 for plain rules).
+  size_t groups(size_t rule_index) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  EngineCounters counters_;
+};
+
+}  // namespace soc::daemon::rules

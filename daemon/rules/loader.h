@@ -1,0 +1,73 @@
+// Loads Sigma rules and Sigma correlation rules from YAML files into a RuleSet (the only place
+// of the rule engine that includes yaml-cpp). Each rule (each YAML document) is loaded on its
+// own: a broken or unsupported rule is refused with diagnostics (file:line:column, a stable
+// code, all problems of a file at once) and the others still load. Never throws.
+//
+// Diagnostic codes (stable, see docs/adr/0008-rule-engine.md):
+//   yaml.syntax, rule.missing_key, rule.bad_value, rule.unsupported, rule.bad_condition,
+//   rule.unknown_selection, rule.bad_modifier, rule.bad_regex, rule.bad_cidr,
+//   rule.unknown_reference, rule.duplicate_id, mapping.bad_value, file.unreadable
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/diagnostic.h"
+#include "daemon/rules/rule.h"
+
+namespace soc::daemon::rules {
+
+// From Sigma field names and logsources to our ECS events (rules/mappings/*.yaml).
+struct FieldMapping {
+  std::map<std::string, std::string> fields;  // Sigma name -> ECS name; unlisted names pass through
+  struct Logsource {
+    std::string product, service, category;  // empty: the rule must not have this key either
+    std::vector<std::pair<std::string, std::string>> conditions;  // ECS field -> value
+  };
+  std::vector<Logsource> logsources;
+};
+
+// A rule that was refused: where, and the first diagnostic (its code and message say why).
+struct Refusal {
+  std::string file;
+  std::string title;
+  Diagnostic reason;
+};
+
+struct RuleSet {
+  std::vector<Rule> rules;
+  std::vector<Refusal> refused;
+  std::vector<Diagnostic> diagnostics;    // every problem found, in file order
+  std::map<std::string, std::string> sources;  // file -> text, to render diagnostics with a caret
+  bool ok() const { return diagnostics.empty(); }
+  // Every diagnostic rendered with its snippet, one after the other.
+  std::string render_diagnostics() const;
+};
+
+// Parses a mapping file; problems are appended to `diags` (then the mapping is partial).
+FieldMapping load_mapping(const std::string& path, std::vector<Diagnostic>& diags);
+// Merges `more` into `into` (later files win on field names; logsources are appended).
+void merge_mapping(FieldMapping& into, const FieldMapping& more);
+
+class Loader {
+ public:
+  explicit Loader(FieldMapping mapping) : mapping_(std::move(mapping)) {}
+
+  // Loads one file (every YAML document in it) from its text.
+  void load_text(const std::string& file, const std::string& text);
+  // Loads a file, or every *.yml / *.yaml under a folder (recursively, in name order, skipping
+  // folders named `mappings`).
+  void load_path(const std::string& path);
+
+  // Resolves correlation references (by id or name, across every loaded file), refuses
+  // correlations whose references are unknown, refused, or circular, and decides which rules
+  // emit alerts on their own. Call once, after the last load.
+  RuleSet finish();
+
+ private:
+  FieldMapping mapping_;
+  RuleSet set_;
+};
+
+}  // namespace soc::daemon::rules

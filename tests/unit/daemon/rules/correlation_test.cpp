@@ -1,0 +1,347 @@
+// Semantics of Sigma correlations on sliding event-time windows (docs/adr/0008-rule-engine.md).
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/json_codec.h"
+#include "daemon/rules/engine.h"
+#include "daemon/rules/loader.h"
+
+using namespace soc::daemon::rules;
+
+namespace {
+
+// Two plain rules on `rule` values a and b, then the correlations given.
+const char* kBase = R"(title: rule a
+name: a
+detection:
+  sel: {rule: a}
+  condition: sel
+---
+title: rule b
+name: b
+detection:
+  sel: {rule: b}
+  condition: sel
+---
+)";
+
+struct Run {
+  std::vector<soc::Event> alerts;
+  EngineCounters counters;
+  std::string json(size_t i) const { return soc::encode_event(alerts.at(i)); }
+};
+
+// `events`: (seconds after 10:00:00, extra JSON members).
+Run run(const std::string& rules, const std::vector<std::pair<double, std::string>>& events,
+        EngineOptions options = {}) {
+  Loader l(FieldMapping{});
+  l.load_text("c.yml", std::string(kBase) + rules);
+  auto set = std::make_shared<RuleSet>(l.finish());
+  REQUIRE_MESSAGE(set->ok(), set->render_diagnostics());
+  Run r;
+  {
+    Engine e(set, [&](const soc::Event& a) { r.alerts.push_back(a); }, options);
+    for (const auto& [secs, members] : events) {
+      const auto ts = soc::Timestamp{} + std::chrono::hours(24 * 365 * 56) +
+                      std::chrono::microseconds(static_cast<int64_t>(secs * 1e6));
+      std::string json = "{\"@timestamp\":\"" + soc::format_rfc3339(ts) + "\"," + members + "}";
+      auto ev = soc::decode_event(json);
+      REQUIRE_MESSAGE(ev.ok(), json);
+      e.process(*ev);
+    }
+    e.flush();
+    r.counters = e.counters();
+  }
+  return r;
+}
+
+std::string a(const char* ip = "10.0.0.1") { return std::string(R"("rule":"a","source.ip":")") + ip + "\""; }
+std::string b(const char* ip = "10.0.0.1") { return std::string(R"("rule":"b","source.ip":")") + ip + "\""; }
+
+const char* kCount3In60 = R"(title: three a
+id: 33333333-3333-4333-8333-333333333333
+level: high
+tags: [attack.t1110]
+correlation:
+  type: event_count
+  rules: [a]
+  group-by: [source.ip]
+  timespan: 60s
+  condition: {gte: 3}
+)";
+
+}  // namespace
+
+TEST_CASE("event_count fires when the events span exactly the timespan") {
+  auto r = run(kCount3In60, {{0, a()}, {30, a()}, {60, a()}});
+  REQUIRE(r.alerts.size() == 1);
+  const auto& al = r.alerts[0];
+  CHECK(al.get_string("event.kind") == "alert");
+  CHECK(al.get_string("rule.id") == "33333333-3333-4333-8333-333333333333");
+  CHECK(al.get_string("rule.name") == "three a");
+  CHECK(al.get_string("rule.ruleset") == "c.yml");
+  CHECK(al.get_int("event.severity") == 4);
+  CHECK(al.get_int("soc.count") == 3);
+  CHECK(al.find("source.ip")->to_text() == "10.0.0.1");
+  CHECK(al.find("threat.technique.id")->to_text() == "T1110");
+  CHECK(*al.get_timestamp("event.end") - *al.get_timestamp("event.start") == std::chrono::seconds(60));
+  // The plain rule is referenced by the correlation, so it does not alert on its own.
+  CHECK(r.counters.matches == 3);
+}
+
+TEST_CASE("event_count does not fire when the events span one microsecond more than the timespan") {
+  auto r = run(kCount3In60, {{0, a()}, {30, a()}, {60.000001, a()}});
+  CHECK(r.alerts.empty());
+}
+
+TEST_CASE("event_count starts over after a fire and keeps groups apart") {
+  auto r = run(kCount3In60, {{0, a()}, {1, a("10.0.0.2")}, {2, a()}, {3, a()}, {4, a()}, {5, a()}, {6, a()},
+                             {7, a("10.0.0.2")}});
+  REQUIRE(r.alerts.size() == 2);  // 10.0.0.1: events 0,2,3 then 4,5,6; 10.0.0.2 has two
+  CHECK(r.alerts[0].get_int("soc.count") == 3);
+  CHECK(r.alerts[1].get_string("soc.group") == "source.ip=10.0.0.1");
+}
+
+TEST_CASE("events without the group-by field are not counted") {
+  auto r = run(kCount3In60, {{0, R"("rule":"a")"}, {1, R"("rule":"a")"}, {2, R"("rule":"a")"}});
+  CHECK(r.alerts.empty());
+  CHECK(r.counters.ungrouped_events == 3);
+}
+
+TEST_CASE("late events beyond the allowed lateness are dropped and counted, within it they count") {
+  EngineOptions o;
+  o.allowed_lateness = std::chrono::seconds(10);
+  auto late = run(kCount3In60, {{100, a()}, {101, a()}, {80, a()}}, o);
+  CHECK(late.alerts.empty());
+  CHECK(late.counters.late_events == 1);
+  auto in_time = run(kCount3In60, {{100, a()}, {101, a()}, {95, a()}}, o);
+  REQUIRE(in_time.alerts.size() == 1);
+  CHECK(*in_time.alerts[0].get_timestamp("event.end") - *in_time.alerts[0].get_timestamp("event.start") ==
+        std::chrono::seconds(6));
+}
+
+TEST_CASE("lateness is measured per sensor: a sensor that lags another still counts") {
+  EngineOptions o;
+  o.allowed_lateness = std::chrono::seconds(10);
+  auto r = run(kCount3In60, {{100, a() + R"(,"observer.name":"s1")"}, {40, a() + R"(,"observer.name":"s2")"},
+                             {45, a() + R"(,"observer.name":"s2")"}, {50, a() + R"(,"observer.name":"s2")"}},
+               o);
+  CHECK(r.counters.late_events == 0);
+  REQUIRE(r.alerts.size() == 1);  // s2's three events, 10 s apart; s1's event is in another window
+  CHECK(r.alerts[0].get_int("soc.count") == 3);
+}
+
+TEST_CASE("temporal fires in any order; temporal_ordered only in the listed order") {
+  const char* both = R"(title: any order
+correlation:
+  type: temporal
+  rules: [a, b]
+  group-by: [source.ip]
+  timespan: 10s
+---
+title: in order
+correlation:
+  type: temporal_ordered
+  rules: [a, b]
+  group-by: [source.ip]
+  timespan: 10s
+)";
+  auto ba = run(both, {{0, b()}, {5, a()}});
+  REQUIRE(ba.alerts.size() == 1);
+  CHECK(ba.alerts[0].get_string("rule.name") == "any order");
+  auto ab = run(both, {{0, a()}, {5, b()}});
+  REQUIRE(ab.alerts.size() == 2);
+  CHECK(ab.alerts[0].get_string("rule.name") == "any order");
+  CHECK(ab.alerts[1].get_string("rule.name") == "in order");
+  auto far = run(both, {{0, a()}, {10.5, b()}});
+  CHECK(far.alerts.empty());
+}
+
+TEST_CASE("group-by with aliases joins differently named fields of the referenced rules") {
+  const char* rules = R"(title: lateral
+correlation:
+  type: temporal
+  rules: [a, b]
+  group-by: [internal_ip]
+  timespan: 1m
+  aliases:
+    internal_ip:
+      a: destination.ip
+      b: source.ip
+)";
+  auto r = run(rules, {{0, R"("rule":"a","destination.ip":"192.168.1.9","source.ip":"1.2.3.4")"},
+                       {10, R"("rule":"b","source.ip":"192.168.1.9")"}});
+  REQUIRE(r.alerts.size() == 1);
+  CHECK(r.alerts[0].find("internal_ip")->to_text() == "192.168.1.9");
+  CHECK(r.alerts[0].get_int("soc.count") == 2);
+  auto other = run(rules, {{0, R"("rule":"a","destination.ip":"192.168.1.9")"},
+                           {10, R"("rule":"b","source.ip":"192.168.1.8")"}});
+  CHECK(other.alerts.empty());
+}
+
+TEST_CASE("chained correlations count the alerts of the correlation they refer to") {
+  const char* rules = R"(title: pairs
+name: pairs
+correlation:
+  type: event_count
+  rules: [a]
+  group-by: [source.ip]
+  timespan: 1m
+  condition: {gte: 2}
+---
+title: two pairs
+correlation:
+  type: event_count
+  rules: [pairs]
+  group-by: [source.ip]
+  timespan: 1h
+  condition: {gte: 2}
+)";
+  auto r = run(rules, {{0, a()}, {1, a()}, {100, a()}, {101, a()}});
+  REQUIRE(r.alerts.size() == 1);  // "pairs" is referenced: its alerts feed "two pairs" only
+  CHECK(r.alerts[0].get_string("rule.name") == "two pairs");
+  CHECK(r.alerts[0].get_int("soc.count") == 4);
+  CHECK(r.alerts[0].find("source.ip")->to_text() == "10.0.0.1");
+  // The evidence starts with the first event behind the first inner alert.
+  CHECK(*r.alerts[0].get_timestamp("event.end") - *r.alerts[0].get_timestamp("event.start") ==
+        std::chrono::seconds(101));
+}
+
+TEST_CASE("value_count counts distinct values of the field per group") {
+  const char* rules = R"(title: spraying
+correlation:
+  type: value_count
+  rules: [a]
+  group-by: [source.ip]
+  timespan: 1m
+  condition: {field: user.name, gte: 3}
+)";
+  auto r = run(rules, {{0, a() + R"(,"user.name":"x")"}, {1, a() + R"(,"user.name":"x")"},
+                       {2, a() + R"(,"user.name":"y")"}, {3, a() + R"(,"user.name":"z")"}});
+  REQUIRE(r.alerts.size() == 1);
+  CHECK(r.alerts[0].get_int("soc.count") == 4);
+}
+
+TEST_CASE("value_sum adds the field's values in the window") {
+  const char* rules = R"(title: exfil
+correlation:
+  type: value_sum
+  rules: [a]
+  group-by: [source.ip]
+  timespan: 1h
+  condition: {field: source.bytes, gt: 1000}
+)";
+  auto r = run(rules, {{0, a() + R"(,"source.bytes":600)"}, {10, a() + R"(,"source.bytes":400)"},
+                       {20, a() + R"(,"source.bytes":1)"}});
+  REQUIRE(r.alerts.size() == 1);
+  CHECK(*r.alerts[0].get_timestamp("event.end") - *r.alerts[0].get_timestamp("event.start") ==
+        std::chrono::seconds(20));
+}
+
+TEST_CASE("an lt condition is decided when the window closes, at the latest at the end of input") {
+  const char* rules = R"(title: too few
+correlation:
+  type: event_count
+  rules: [a]
+  group-by: [source.ip]
+  timespan: 10s
+  condition: {lt: 3}
+)";
+  // 10.0.0.1: two events in [0,10] -> fires when the event at 20 closes the window; then one
+  // event (20) -> fires at the end of input. 10.0.0.2: three events -> never.
+  auto r = run(rules, {{0, a()}, {5, a()}, {0, a("10.0.0.2")}, {1, a("10.0.0.2")}, {2, a("10.0.0.2")},
+                       {20, a()}});
+  REQUIRE(r.alerts.size() == 2);
+  CHECK(r.alerts[0].get_int("soc.count") == 2);
+  CHECK(r.alerts[1].get_int("soc.count") == 1);
+  CHECK(r.alerts[0].find("source.ip")->to_text() == "10.0.0.1");
+}
+
+TEST_CASE("state is bounded: beyond the cap the least recently updated group is evicted and counted") {
+  EngineOptions o;
+  o.max_groups_per_rule = 2;
+  auto r = run(kCount3In60, {{0, a("10.0.0.1")}, {1, a("10.0.0.2")}, {2, a("10.0.0.3")}, {3, a("10.0.0.1")},
+                             {4, a("10.0.0.1")}},
+               o);
+  CHECK(r.counters.evicted_groups == 2);  // .1 evicted by .3, then .2 by .1's return
+  CHECK(r.alerts.empty());                // .1 lost its first event with its group
+}
+
+TEST_CASE("a plain rule not referenced by a correlation alerts on its own with context fields") {
+  auto r = run("title: unused\ncorrelation:\n  type: event_count\n  rules: [b]\n  timespan: 1m\n"
+               "  condition: {gte: 100}\n",
+               {{0, a()}});
+  REQUIRE(r.alerts.size() == 1);
+  CHECK(r.alerts[0].get_string("rule.id") == "a");
+  CHECK(r.alerts[0].get_int("soc.count") == 1);
+  CHECK(r.alerts[0].find("source.ip")->to_text() == "10.0.0.1");
+  CHECK(soc::encode_event(r.alerts[0]).find("\"event.severity\":3") != std::string::npos);
+}
+
+TEST_CASE("absence: 'a and not b' fires when a window holds a and no b, decided when it closes") {
+  const char* rules = R"(title: a without b
+correlation:
+  type: temporal
+  rules: [a, b]
+  group-by: [source.ip]
+  timespan: 10s
+  condition: a and not b
+)";
+  // .1: a at 0, b at 5 -> no alert. .2: a at 0, nothing else -> alert when the window closes
+  // (here at the end of input). .3: a at 0, b at 11 (after the window) -> alert at 11.
+  auto r = run(rules, {{0, a("10.0.0.1")}, {0, a("10.0.0.2")}, {0, a("10.0.0.3")}, {5, b("10.0.0.1")},
+                       {11, b("10.0.0.3")}});
+  REQUIRE(r.alerts.size() == 2);
+  CHECK(r.alerts[0].find("source.ip")->to_text() == "10.0.0.3");
+  CHECK(r.alerts[0].get_int("soc.count") == 1);
+  CHECK(r.alerts[1].find("source.ip")->to_text() == "10.0.0.2");
+}
+
+TEST_CASE("an extended condition without 'not' is tested on every event") {
+  const char* rules = R"(title: a or b
+correlation:
+  type: temporal
+  rules: [a, b]
+  group-by: [source.ip]
+  timespan: 10s
+  condition: a and b
+)";
+  auto r = run(rules, {{0, b()}, {3, a()}});
+  REQUIRE(r.alerts.size() == 1);
+  CHECK(*r.alerts[0].get_timestamp("@timestamp") - *r.alerts[0].get_timestamp("event.start") == std::chrono::seconds(3));
+}
+
+TEST_CASE("suppression holds back alerts of the same rule and group and counts them in the next one") {
+  const char* rules = R"(title: pairs
+suppress: 1m
+correlation:
+  type: event_count
+  rules: [a]
+  group-by: [source.ip]
+  timespan: 1m
+  condition: {gte: 2}
+)";
+  // Pairs for .1 fire at 1, 3, 5 (held back), 61 (passes, 2 held); .2 is its own group.
+  auto r = run(rules, {{0, a()}, {1, a()}, {2, a()}, {3, a()}, {4, a()}, {5, a()}, {6, a("10.0.0.2")},
+                       {7, a("10.0.0.2")}, {60, a()}, {61, a()}});
+  REQUIRE(r.alerts.size() == 3);
+  CHECK(r.alerts[0].find("soc.suppressed") == nullptr);
+  CHECK(r.alerts[1].find("source.ip")->to_text() == "10.0.0.2");
+  CHECK(r.alerts[2].get_int("soc.suppressed") == 2);
+  CHECK(r.counters.suppressed == 2);
+}
+
+TEST_CASE("suppression of a plain rule groups by the fields it names") {
+  auto r = run("title: unused\ncorrelation:\n  type: event_count\n  rules: [b]\n  timespan: 1m\n"
+               "  condition: {gte: 100}\n---\ntitle: a again\nsuppress: {timespan: 10s, by: [source.ip]}\n"
+               "detection:\n  sel: {rule: a}\n  condition: sel\n",
+               {{0, a()}, {1, a()}, {2, a("10.0.0.2")}, {11, a()}});
+  // Rule "a" (plain, unsuppressed) alerts 4 times; "a again" 3 times (1 held back for .1).
+  size_t again = 0;
+  for (const auto& al : r.alerts) again += al.get_string("rule.name") == "a again" ? 1 : 0;
+  CHECK(again == 3);
+  CHECK(r.counters.suppressed == 1);
+}

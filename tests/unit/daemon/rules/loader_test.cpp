@@ -1,0 +1,329 @@
+#include "daemon/rules/loader.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using namespace soc::daemon::rules;
+
+namespace {
+
+FieldMapping test_mapping() {
+  FieldMapping m;
+  m.fields["CommandLine"] = "process.command_line";
+  m.fields["c-ip"] = "source.ip";
+  m.logsources.push_back({"linux", "sshd", "", {{"event.dataset", "sshd"}}});
+  return m;
+}
+
+RuleSet load(const std::string& text, const std::string& file = "r.yml") {
+  Loader l(test_mapping());
+  l.load_text(file, text);
+  return l.finish();
+}
+
+}  // namespace
+
+TEST_CASE("loader reads a rule's metadata, tags and mapped logsource") {
+  auto set = load(R"(title: SSH failure
+id: 5638f7c0-ac70-491d-8465-2a65075e0d86
+name: ssh_fail
+status: test
+level: high
+tags: [attack.credential_access, attack.t1110.001, attack.T1021]
+logsource: {product: linux, service: sshd}
+detection:
+  selection:
+    CommandLine|contains: x
+  condition: selection
+)");
+  REQUIRE(set.ok());
+  REQUIRE(set.rules.size() == 1);
+  const Rule& r = set.rules[0];
+  CHECK(r.title == "SSH failure");
+  CHECK(r.id == "5638f7c0-ac70-491d-8465-2a65075e0d86");
+  CHECK(r.name == "ssh_fail");
+  CHECK(r.level == Level::High);
+  CHECK(r.techniques == std::vector<std::string>{"T1110.001", "T1021"});
+  REQUIRE(r.logsource.size() == 1);
+  CHECK(r.logsource[0].first == "event.dataset");
+  CHECK(r.selections[0].alternatives[0][0].field == "process.command_line");
+  CHECK(r.standalone);
+}
+
+TEST_CASE("loader reports an unknown modifier with line, column and caret") {
+  auto set = load(R"(title: t
+detection:
+  sel:
+    CommandLine|contians: x
+  condition: sel
+)");
+  REQUIRE(set.rules.empty());
+  CHECK(set.render_diagnostics() ==
+        "r.yml:4:5: error[rule.bad_modifier]: unknown value modifier 'contians'\n"
+        "        CommandLine|contians: x\n"
+        "        ^\n");
+}
+
+TEST_CASE("loader reports every problem of a file at once and keeps the good rules") {
+  auto set = load(R"(title: good
+detection:
+  sel: {a: 1}
+  condition: sel
+---
+title: bad regex and bad cidr
+detection:
+  sel:
+    a|re: 'x('
+    b|cidr: 10.0.0.0/33
+  condition: sel
+---
+title: bad condition
+detection:
+  sel: {a: 1}
+  condition: sel and selx
+)");
+  CHECK(set.rules.size() == 1);
+  CHECK(set.refused.size() == 2);
+  REQUIRE(set.diagnostics.size() == 3);
+  CHECK(soc::render(set.diagnostics[0]) ==
+        "r.yml:9:11: error[rule.bad_regex]: invalid regular expression: missing closing parenthesis at offset 2");
+  CHECK(soc::render(set.diagnostics[1]) ==
+        "r.yml:10:13: error[rule.bad_cidr]: '10.0.0.0/33' is not an IPv4 or IPv6 network (address/prefix)");
+  CHECK(soc::render(set.diagnostics[2]) == "r.yml:16:22: error[rule.unknown_selection]: unknown selection 'selx'");
+}
+
+TEST_CASE("loader refuses an unsupported feature with a reason that names it") {
+  auto set = load(R"(title: wide
+detection:
+  sel:
+    CommandLine|wide|base64offset|contains: x
+  condition: sel
+---
+title: aggregation
+detection:
+  sel: {a: 1}
+  condition: sel | count() > 5
+---
+title: two of
+detection:
+  sel1: {a: 1}
+  sel2: {a: 1}
+  condition: 2 of sel*
+---
+title: percentile
+correlation:
+  type: value_percentile
+  rules: [x]
+  timespan: 1h
+  group-by: [a]
+  condition: {field: a, gte: 3}
+---
+title: unmapped
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {a: 1}
+  condition: sel
+)");
+  CHECK(set.rules.empty());
+  CHECK(set.render_diagnostics().find("rule.unsupported") != std::string::npos);
+  REQUIRE(set.diagnostics.size() == 5);
+  CHECK(soc::render(set.diagnostics[0]) == "r.yml:4:5: error[rule.unsupported]: value modifier 'wide' is not supported");
+  CHECK(soc::render(set.diagnostics[1]) ==
+        "r.yml:10:18: error[rule.unsupported]: aggregation in the condition ('| count() ...', Sigma v1) is not supported");
+  CHECK(soc::render(set.diagnostics[2]) ==
+        "r.yml:16:14: error[rule.unsupported]: '2 of' (a count above 1) is not supported");
+  CHECK(soc::render(set.diagnostics[3]) ==
+        "r.yml:20:9: error[rule.unsupported]: correlation type 'value_percentile' is not supported");
+  CHECK(soc::render(set.diagnostics[4]) ==
+        "r.yml:27:12: error[rule.unsupported]: logsource (product: windows, category: process_creation) has no field "
+        "mapping");
+}
+
+TEST_CASE("loader reports missing keys and bad values") {
+  auto set = load(R"(title: no detection
+level: severe
+---
+title: no condition
+detection:
+  sel: {a: 1}
+---
+title: no timespan
+correlation:
+  type: event_count
+  rules: [x]
+  condition: {gte: 2}
+)");
+  CHECK(set.rules.empty());
+  CHECK(set.render_diagnostics() ==
+        "r.yml:1:1: error[rule.missing_key]: a rule needs 'detection' (or 'correlation')\n"
+        "    title: no detection\n"
+        "    ^\n"
+        "r.yml:2:8: error[rule.bad_value]: 'level' must be informational, low, medium, high or critical\n"
+        "    level: severe\n"
+        "           ^\n"
+        "r.yml:6:3: error[rule.missing_key]: 'detection' needs a 'condition'\n"
+        "      sel: {a: 1}\n"
+        "      ^\n"
+        "r.yml:10:3: error[rule.missing_key]: correlation needs 'timespan'\n"
+        "      type: event_count\n"
+        "      ^\n");
+}
+
+TEST_CASE("loader turns a YAML syntax error into a diagnostic") {
+  auto set = load("title: x\ndetection: {a: [1,\n");
+  CHECK(set.rules.empty());
+  REQUIRE(set.diagnostics.size() == 1);
+  CHECK(set.diagnostics[0].code == "yaml.syntax");
+  CHECK(set.refused.size() == 1);
+}
+
+TEST_CASE("loader parses conditions with precedence, parentheses and quantifiers") {
+  auto set = load(R"(title: c
+detection:
+  sel_a: {a: 1}
+  sel_b: {b: 1}
+  filter: {c: 1}
+  condition: (1 of sel_* and not filter) or all of them
+)");
+  REQUIRE(set.ok());
+  const CondNode& c = set.rules[0].condition;
+  REQUIRE(c.kind == CondNode::Kind::Or);
+  REQUIRE(c.children.size() == 2);
+  CHECK(c.children[0].kind == CondNode::Kind::And);
+  CHECK(c.children[0].children[0].kind == CondNode::Kind::Or);
+  CHECK(c.children[0].children[0].children.size() == 2);
+  CHECK(c.children[0].children[1].kind == CondNode::Kind::Not);
+  CHECK(c.children[1].kind == CondNode::Kind::And);
+  CHECK(c.children[1].children.size() == 3);
+}
+
+TEST_CASE("loader resolves correlation references by id and name, and refuses unknown ones") {
+  auto set = load(R"(title: base
+id: 5638f7c0-ac70-491d-8465-2a65075e0d86
+name: base
+detection:
+  sel: {a: 1}
+  condition: sel
+---
+title: by id
+name: count_base
+correlation:
+  type: event_count
+  rules: [5638f7c0-ac70-491d-8465-2a65075e0d86]
+  group-by: [c-ip]
+  timespan: 5m
+  condition: {gte: 2}
+---
+title: chained
+correlation:
+  type: event_count
+  rules: [count_base]
+  timespan: 1h
+  condition: {gte: 2}
+---
+title: dangling
+correlation:
+  type: temporal
+  rules: [base, nowhere]
+  group-by: [a]
+  timespan: 1h
+)");
+  REQUIRE(set.rules.size() == 3);
+  CHECK_FALSE(set.rules[0].standalone);  // referenced, no generate
+  CHECK(set.rules[1].correlation->rules == std::vector<int>{0});
+  CHECK(set.rules[1].correlation->group_by == std::vector<std::string>{"source.ip"});
+  CHECK_FALSE(set.rules[1].standalone);
+  CHECK(set.rules[2].correlation->rules == std::vector<int>{1});
+  CHECK(set.rules[2].standalone);
+  REQUIRE(set.diagnostics.size() == 1);
+  CHECK(soc::render(set.diagnostics[0]) ==
+        "r.yml:27:17: error[rule.unknown_reference]: no rule has the id or name 'nowhere'");
+}
+
+TEST_CASE("loader refuses a list in condition.field and a string condition on temporal_ordered, naming them") {
+  auto set = load(R"(title: base
+name: base
+detection:
+  sel: {a: 1}
+  condition: sel
+---
+title: list field
+correlation:
+  type: value_count
+  rules: [base]
+  group-by: [a]
+  timespan: 1h
+  condition:
+    field: [b, c]
+    gte: 2
+---
+title: extended
+correlation:
+  type: temporal_ordered
+  rules: [base]
+  group-by: [a]
+  timespan: 1h
+  condition: base and not other
+)");
+  REQUIRE(set.diagnostics.size() == 2);
+  CHECK(soc::render(set.diagnostics[0]) ==
+        "r.yml:14:12: error[rule.unsupported]: a list in 'condition.field' is not supported");
+  CHECK(soc::render(set.diagnostics[1]) ==
+        "r.yml:23:14: error[rule.unsupported]: an extended (boolean string) correlation condition is supported on "
+        "'temporal' only");
+}
+
+TEST_CASE("loader with generate: true keeps the referenced rule's own alerts") {
+  auto set = load(R"(title: base
+name: base
+detection:
+  sel: {a: 1}
+  condition: sel
+---
+title: count
+generate: true
+correlation:
+  type: event_count
+  rules: [base]
+  timespan: 1h
+  condition: {gte: 2}
+)");
+  REQUIRE(set.ok());
+  CHECK(set.rules[0].standalone);
+  CHECK(set.rules[1].correlation->generate);
+}
+
+TEST_CASE("loader parses the extended temporal condition over rule names") {
+  auto set = load(R"(title: base
+name: base
+detection:
+  sel: {a: 1}
+  condition: sel
+---
+title: absent
+correlation:
+  type: temporal
+  rules: [base]
+  group-by: [a]
+  timespan: 1h
+  condition: base and not other
+)");
+  REQUIRE(set.diagnostics.size() == 1);
+  CHECK(soc::render(set.diagnostics[0]) == "r.yml:13:27: error[rule.unknown_selection]: unknown selection 'other'");
+}
+
+TEST_CASE("loader refuses a second rule with an id already used, pointing at the id") {
+  Loader l(FieldMapping{});
+  l.load_text("one.yml", "title: one\nid: 5638f7c0-ac70-491d-8465-2a65075e0d86\ndetection:\n  s: {a: 1}\n  condition: s\n");
+  l.load_text("two.yml", "title: two\nid: 5638f7c0-ac70-491d-8465-2a65075e0d86\ndetection:\n  s: {a: 1}\n  condition: s\n");
+  auto set = l.finish();
+  REQUIRE(set.rules.size() == 1);
+  CHECK(set.rules[0].title == "one");
+  REQUIRE(set.diagnostics.size() == 1);
+  CHECK(set.render_diagnostics() ==
+        "two.yml:2:5: error[rule.duplicate_id]: id '5638f7c0-ac70-491d-8465-2a65075e0d86' is already used by a rule "
+        "in one.yml\n"
+        "    id: 5638f7c0-ac70-491d-8465-2a65075e0d86\n"
+        "        ^\n");
+}
