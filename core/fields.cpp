@@ -67,6 +67,8 @@ constexpr FieldSpec kFields[] = {
     {"ndpi.category", T::String, false, false, "nDPI category name."},
     {"ndpi.risk", T::String, true, false, "nDPI flow risk names."},
     {"ndpi.risk_score", T::Int, false, false, "nDPI risk score of the flow."},
+    {"ndpi.ssh.client_banner", T::String, false, false, "SSH client banner (software version) nDPI saw."},
+    {"ndpi.ssh.server_banner", T::String, false, false, "SSH server banner (software version) nDPI saw."},
     // Application layer
     {"tls.version", T::String, false, false, "TLS version."},
     {"tls.client.server_name", T::String, false, false, "TLS SNI."},
