@@ -21,6 +21,26 @@ constexpr uint16_t kEtherIpv4 = 0x0800, kEtherIpv6 = 0x86DD, kEtherVlan = 0x8100
 
 DecodeOutcome drop(DropReason r) { return {false, r}; }
 
+// Per-frame decoding context.
+struct Ctx {
+  bool frame_cut = false;  // caplen < wire_len: the capture's snaplen cut the frame
+  int depth = 0;           // IP-in-IP nesting
+};
+thread_local Ctx ctx;
+
+DecodeOutcome decode_ip(const uint8_t* p, uint32_t len, DecodedPacket& out);
+
+// IP-in-IP (4) and IPv6-in-IP (41): the inner packet makes the flow. Bounded nesting.
+bool is_tunnel(uint8_t proto) { return proto == 4 || proto == 41; }
+DecodeOutcome decode_inner(const uint8_t* p, uint32_t len, DecodedPacket& out) {
+  if (++ctx.depth > 2) return drop(DropReason::BadIpHeader);
+  const bool has_vlan = out.has_vlan;
+  const uint16_t vlan = out.vlan_id;
+  out = DecodedPacket{};
+  out.has_vlan = has_vlan, out.vlan_id = vlan, out.tunnelled = true;
+  return decode_ip(p, len, out);
+}
+
 // Transport header: ports and flags. `l4`/`l4_len` are the captured bytes after the IP headers;
 // `l4_claimed` what the IP header says is there (the packet may be snapped shorter).
 DecodeOutcome decode_transport(const uint8_t* l4, uint32_t l4_len, uint32_t l4_claimed, DecodedPacket& out) {
@@ -63,9 +83,11 @@ DecodeOutcome decode_ipv4(const uint8_t* p, uint32_t len, DecodedPacket& out) {
   out.protocol = p[9];
   // Ethernet pads short frames: the IP length, not the frame, says where the packet ends.
   out.snapped = len < total;
+  if (out.snapped && !ctx.frame_cut) return drop(DropReason::TruncatedIp);
   out.ip = p;
   out.ip_len = out.snapped ? len : total;
   if ((be16(p + 6) & 0x1FFF) != 0) return drop(DropReason::Fragment);
+  if (is_tunnel(out.protocol)) return decode_inner(p + ihl, out.ip_len - ihl, out);
   return decode_transport(p + ihl, out.ip_len - ihl, total - ihl, out);
 }
 
@@ -79,6 +101,7 @@ DecodeOutcome decode_ipv6(const uint8_t* p, uint32_t len, DecodedPacket& out) {
   std::memcpy(out.src.data(), p + 8, 16);
   std::memcpy(out.dst.data(), p + 24, 16);
   out.snapped = len < total;
+  if (out.snapped && !ctx.frame_cut) return drop(DropReason::TruncatedIp);
   out.ip = p;
   out.ip_len = out.snapped ? len : total;
   uint8_t next = p[6];
@@ -106,6 +129,7 @@ DecodeOutcome decode_ipv6(const uint8_t* p, uint32_t len, DecodedPacket& out) {
       continue;
     }
     out.protocol = next;
+    if (is_tunnel(next)) return decode_inner(p + off, out.ip_len - off, out);
     return decode_transport(p + off, out.ip_len - off, total > off ? total - off : 0, out);
   }
   return drop(DropReason::BadIpv6Extension);
@@ -205,8 +229,9 @@ std::string_view to_string(DropReason r) {
 
 bool is_malformed(DropReason r) { return r != DropReason::NotIp && r != DropReason::Fragment; }
 
-DecodeOutcome decode(int link_type, const uint8_t* f, uint32_t caplen, DecodedPacket& out) {
+DecodeOutcome decode(int link_type, const uint8_t* f, uint32_t caplen, uint32_t wire_len, DecodedPacket& out) {
   out = DecodedPacket{};
+  ctx = Ctx{caplen < wire_len, 0};
   switch (link_type) {
     case static_cast<int>(LinkType::Ethernet):
       if (caplen < 14) return drop(DropReason::TruncatedLink);

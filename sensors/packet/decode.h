@@ -31,7 +31,8 @@ enum class DropReason : uint8_t {
   NotIp,             // ARP, LLDP, STP, ... or an address family other than IP
   Fragment,          // a non-first IP fragment (no transport header)
   TruncatedLink,     // the frame ends inside the link-layer header (or a VLAN/MPLS/PPPoE header)
-  TruncatedIp,       // the frame ends inside the IP header, or before the IP length it claims
+  TruncatedIp,       // the frame ends inside the IP header, or (not cut by the capture's
+                     // snaplen) before the IP length it claims
   BadIpHeader,       // wrong version, header length below the minimum or past the total length
   BadIpv6Extension,  // an IPv6 extension header runs past the packet
   TruncatedTransport,// the packet ends inside the TCP/UDP header
@@ -56,6 +57,7 @@ struct DecodedPacket {
   bool has_vlan = false;
   uint8_t tcp_flags = 0;
   bool snapped = false;                // the capture cut the packet short (snaplen), headers intact
+  bool tunnelled = false;              // the addresses are those of an IP-in-IP / 6in4 inner packet
   const uint8_t* ip = nullptr;         // the IP header
   uint32_t ip_len = 0;                 // captured bytes from the IP header, at most the IP length
   uint32_t payload_len = 0;            // transport payload bytes seen (captured)
@@ -66,7 +68,11 @@ struct DecodeOutcome {
   DropReason reason = DropReason::NotIp;  // meaningful when !ok
 };
 
-// Decodes one frame of `link_type` (one of LinkType). `caplen` is what the capture holds.
-DecodeOutcome decode(int link_type, const uint8_t* frame, uint32_t caplen, DecodedPacket& out);
+// Decodes one frame of `link_type` (one of LinkType). `caplen` is what the capture holds,
+// `wire_len` the frame's length on the wire: when caplen < wire_len the capture cut the frame
+// (snaplen) and a packet whose headers are whole is still used (`snapped`); when the whole frame
+// was captured, an IP length beyond it means a damaged packet (TruncatedIp). IP-in-IP and
+// IPv6-in-IPv4 (6in4) are decapsulated: the flow is the inner packet's, as ndpiReader does.
+DecodeOutcome decode(int link_type, const uint8_t* frame, uint32_t caplen, uint32_t wire_len, DecodedPacket& out);
 
 }  // namespace soc::sensors::packet

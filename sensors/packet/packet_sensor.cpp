@@ -70,7 +70,7 @@ void PacketSensor::on_frame(int link_type, const uint8_t* frame, uint32_t caplen
     return;
   }
   DecodedPacket p;
-  const auto outcome = decode(link_type, frame, caplen, p);
+  const auto outcome = decode(link_type, frame, caplen, wire_len, p);
   if (!outcome.ok) {
     ++stats_.dropped[static_cast<size_t>(outcome.reason)];
     if (is_malformed(outcome.reason)) ++stats_.malformed;
