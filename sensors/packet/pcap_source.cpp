@@ -33,6 +33,71 @@ Result<std::unique_ptr<PcapSource>> PcapSource::open_file(const std::string& pat
   return s;
 }
 
+Result<std::unique_ptr<PcapSource>> PcapSource::open_live(const std::string& interface, int snaplen,
+                                                         int buffer_bytes, const std::string& filter) {
+  char errbuf[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* h = pcap_create(interface.c_str(), errbuf);
+  if (!h) return fail("capture.open", interface + ": " + errbuf);
+  std::unique_ptr<PcapSource> s(new PcapSource());
+  s->impl_ = std::make_unique<Impl>();
+  s->impl_->handle = h;
+  pcap_set_snaplen(h, snaplen);
+  pcap_set_buffer_size(h, buffer_bytes);
+  pcap_set_immediate_mode(h, 1);
+  pcap_set_promisc(h, 1);
+  const int rc = pcap_activate(h);
+  if (rc < 0) {
+    const std::string why = rc == PCAP_ERROR_PERM_DENIED ? "permission denied (needs CAP_NET_RAW)"
+                            : rc == PCAP_ERROR_NO_SUCH_DEVICE ? "no such interface"
+                                                              : pcap_geterr(h);
+    return fail("capture.open", interface + ": cannot capture: " + why);
+  }
+  if (pcap_setnonblock(h, 1, errbuf) != 0) return fail("capture.open", interface + ": " + errbuf);
+  if (!filter.empty()) {
+    bpf_program prog{};
+    if (pcap_compile(h, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+      return fail("capture.filter", "--filter '" + filter + "': " + pcap_geterr(h));
+    }
+    const int frc = pcap_setfilter(h, &prog);
+    pcap_freecode(&prog);
+    if (frc != 0) return fail("capture.filter", "--filter '" + filter + "': " + pcap_geterr(h));
+  }
+  return s;
+}
+
+namespace {
+struct DispatchCtx {
+  const std::function<void(const Frame&)>* fn;
+};
+void on_packet(u_char* user, const pcap_pkthdr* hdr, const u_char* data) {
+  auto* ctx = reinterpret_cast<DispatchCtx*>(user);
+  Frame f;
+  f.data = data;
+  f.caplen = hdr->caplen;
+  f.wire_len = hdr->len;
+  f.ts_us = static_cast<int64_t>(hdr->ts.tv_sec) * 1'000'000 + hdr->ts.tv_usec;
+  (*ctx->fn)(f);
+}
+}  // namespace
+
+int PcapSource::dispatch(int max, const std::function<void(const Frame&)>& fn) {
+  DispatchCtx ctx{&fn};
+  const int n = pcap_dispatch(impl_->handle, max, on_packet, reinterpret_cast<u_char*>(&ctx));
+  if (n < 0) error_ = pcap_geterr(impl_->handle);
+  return n;
+}
+
+PcapSource::Stats PcapSource::stats() {
+  pcap_stat st{};
+  if (pcap_stats(impl_->handle, &st) != 0) return last_;
+  auto delta = [](uint64_t prev_raw, u_int now) { return static_cast<uint32_t>(now - static_cast<uint32_t>(prev_raw)); };
+  last_.received += delta(raw_last_.received, st.ps_recv);
+  last_.dropped_kernel += delta(raw_last_.dropped_kernel, st.ps_drop);
+  last_.dropped_interface += delta(raw_last_.dropped_interface, st.ps_ifdrop);
+  raw_last_ = {st.ps_recv, st.ps_drop, st.ps_ifdrop};
+  return last_;
+}
+
 PcapSource::~PcapSource() = default;
 
 int PcapSource::link_type() const { return pcap_datalink(impl_->handle); }
