@@ -5,6 +5,19 @@
 #include <cstring>
 
 namespace soc::sensors::packet {
+namespace {
+// Microseconds since the epoch. A damaged or fuzzed file can hold any seconds value: clamp to
+// [1970, 3000) so that the arithmetic cannot overflow and the flow table's clock stays sane.
+int64_t to_us(const timeval& tv) {
+  constexpr int64_t kMaxSeconds = 32'503'680'000;  // 3000-01-01
+  int64_t sec = static_cast<int64_t>(tv.tv_sec);
+  int64_t usec = static_cast<int64_t>(tv.tv_usec);
+  if (sec < 0) sec = 0;
+  if (sec >= kMaxSeconds) sec = kMaxSeconds - 1;
+  if (usec < 0 || usec > 999'999) usec = 0;
+  return sec * 1'000'000 + usec;
+}
+}  // namespace
 
 struct PcapSource::Impl {
   pcap_t* handle = nullptr;
@@ -75,7 +88,7 @@ void on_packet(u_char* user, const pcap_pkthdr* hdr, const u_char* data) {
   f.data = data;
   f.caplen = hdr->caplen;
   f.wire_len = hdr->len;
-  f.ts_us = static_cast<int64_t>(hdr->ts.tv_sec) * 1'000'000 + hdr->ts.tv_usec;
+  f.ts_us = to_us(hdr->ts);
   (*ctx->fn)(f);
 }
 }  // namespace
@@ -115,7 +128,7 @@ NextStatus PcapSource::next(Frame& out) {
     out.data = data;
     out.caplen = hdr->caplen;
     out.wire_len = hdr->len;
-    out.ts_us = static_cast<int64_t>(hdr->ts.tv_sec) * 1'000'000 + hdr->ts.tv_usec;
+    out.ts_us = to_us(hdr->ts);
     return NextStatus::Frame;
   }
   if (rc == PCAP_ERROR_BREAK) return NextStatus::End;

@@ -115,6 +115,21 @@ for f in ndpi/badpackets.pcap ndpi/fuzz-2006-06-26-2594.pcap ndpi/fuzz-2021-06-0
   check "$f exits 0" "$(code "$SENSOR" --read "$PCAPS/$f")" 0
   check "$f: every line is a valid event" "$(valid "$WORK/out" >/dev/null && echo yes)" yes
 done
+# A pcapng record with a timestamp near 2^64 microseconds (a fuzzer found it overflowing).
+python3 - "$WORK/far-future.pcapng" <<'PY'
+import struct, sys
+def block(t, body):
+    body += b"\0" * (-len(body) % 4)
+    return struct.pack("<II", t, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+ip = bytes([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]) + struct.pack(">HHHH", 1, 2, 8, 0)
+frame = bytes(12) + b"\x08\x00" + ip
+shb = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+idb = block(1, struct.pack("<HHI", 1, 0, 65535))
+epb = block(6, struct.pack("<IIIII", 0, 0xFFFFFFFF, 0xFFFFFFFF, len(frame), len(frame)) + frame)
+open(sys.argv[1], "wb").write(shb + idb + epb)
+PY
+check "a timestamp far in the future exits 0" "$(code "$SENSOR" --read "$WORK/far-future.pcapng")" 0
+check "and gives its flow" "$(valid "$WORK/out")" 1
 code "$SENSOR" --read "$PCAPS/ndpi/badpackets.pcap" >/dev/null
 check_contains "damaged packets are counted by reason" "$WORK/err" "truncated_ip: 86"
 code "$SENSOR" --read "$PCAPS/ndpi/fuzz-2006-06-26-2594.pcap" >/dev/null
