@@ -67,6 +67,8 @@ constexpr FieldSpec kFields[] = {
     {"ndpi.category", T::String, false, false, "nDPI category name."},
     {"ndpi.risk", T::String, true, false, "nDPI flow risk names."},
     {"ndpi.risk_score", T::Int, false, false, "nDPI risk score of the flow."},
+    {"ndpi.ssh.client_banner", T::String, false, false, "SSH client banner (software version) nDPI saw."},
+    {"ndpi.ssh.server_banner", T::String, false, false, "SSH server banner (software version) nDPI saw."},
     // Application layer
     {"tls.version", T::String, false, false, "TLS version."},
     {"tls.client.server_name", T::String, false, false, "TLS SNI."},
@@ -121,6 +123,11 @@ constexpr FieldSpec kFields[] = {
     {"soc.sensor.events_dropped", T::Int, false, false, "Events the sensor dropped (invalid, or no room)."},
     {"soc.sensor.batches_resent", T::Int, false, false, "Batches sent again after a timeout or reconnect."},
     {"soc.sensor.next_sequence", T::Int, false, false, "Sequence number of the next event the sensor will send."},
+    {"soc.sensor.packets_received", T::Int, false, false, "Packet sensor: frames captured in this run."},
+    {"soc.sensor.packets_dropped_kernel", T::Int, false, false, "Packet sensor: packets the kernel dropped (buffer full)."},
+    {"soc.sensor.packets_dropped_interface", T::Int, false, false, "Packet sensor: packets the interface dropped."},
+    {"soc.sensor.packets_malformed", T::Int, false, false, "Packet sensor: frames dropped as damaged (truncated, bad headers)."},
+    {"soc.sensor.flows_active", T::Int, false, false, "Packet sensor: flows in the flow table."},
 };
 
 // An open-addressing table: the decoder looks up every key of every event. The hash takes

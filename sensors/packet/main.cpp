@@ -1,0 +1,327 @@
+// soc-packet-sensor: flows and nDPI classification from packets.
+//
+// Offline mode (--read FILE, repeatable): the files are read in order as one capture, and every
+// event is written to stdout as one JSON line; at the end of input every flow is flushed and the
+// exit code is 0. Exit codes: 1 when a file cannot be read as a capture (nothing is written),
+// 2 for a usage error (including a BPF filter that does not compile), 78 for a bad config file.
+// A file cut in the middle of a packet is read up to the cut, reported on stderr and counted.
+// A one-line summary of the counters goes to stderr at the end.
+//
+// Live mode (--interface IF --connect ... --server-pub --key --sensor-id --site): captures
+// from IF, then drops to --user (root only), and publishes events to the correlator through
+// core/transport, with the capture counters in each heartbeat. SIGINT/SIGTERM end it: every
+// flow is flushed and delivered (for up to 10 s) before it exits 0.
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "core/config/command_line.h"
+#include "core/clock.h"
+#include "core/json_codec.h"
+#include "core/transport/keys.h"
+#include "core/transport/sender.h"
+#include "sensors/packet/packet_sensor.h"
+#include "sensors/packet/pcap_source.h"
+
+namespace {
+
+using namespace soc;
+using namespace soc::sensors::packet;
+
+struct Options {
+  std::vector<std::string> read;
+  std::string filter;
+  std::string sensor_id;
+  std::string site;
+  int64_t max_flows = 100'000;
+  double idle_timeout = 120;
+  double active_timeout = 1800;
+  double tcp_close_timeout = 5;
+  // live
+  std::string interface;
+  int64_t snaplen = 65535;
+  int64_t buffer = 16 << 20;
+  std::string connect = "tcp://127.0.0.1:7700";
+  std::string server_pub;
+  std::string key;
+  bool insecure = false;
+  std::string user = "nobody";
+  int64_t heartbeat_s = 10;
+};
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop = true; }
+
+int usage(const std::string& msg) {
+  std::fprintf(stderr, "soc-packet-sensor: %s\n", msg.c_str());
+  return config::kExitUsage;
+}
+
+std::string summary(const SensorStats& s, size_t files) {
+  std::string out = "soc-packet-sensor: " + std::to_string(files) + " file(s), " + std::to_string(s.frames) +
+                    " frames, " + std::to_string(s.packets) + " flow packets, " + std::to_string(s.flow_events) +
+                    " flows, " + std::to_string(s.risk_events) + " risk events, " + std::to_string(s.malformed) +
+                    " malformed";
+  std::string reasons;
+  for (size_t i = 0; i < kDropReasonCount; ++i) {
+    if (s.dropped[i] == 0) continue;
+    if (!reasons.empty()) reasons += ", ";
+    reasons += std::string(to_string(static_cast<DropReason>(i))) + ": " + std::to_string(s.dropped[i]);
+  }
+  if (s.unsupported_link) {
+    if (!reasons.empty()) reasons += ", ";
+    reasons += "unsupported_link: " + std::to_string(s.unsupported_link);
+  }
+  if (!reasons.empty()) out += " (dropped: " + reasons + ")";
+  return out;
+}
+
+SensorConfig sensor_config(const Options& o);
+
+int run_offline(const Options& o) {
+  // Open every file first: an unusable file fails the run before anything is written.
+  std::vector<std::unique_ptr<PcapSource>> sources;
+  for (const auto& path : o.read) {
+    auto src = PcapSource::open_file(path, o.filter);
+    if (!src) {
+      std::fprintf(stderr, "soc-packet-sensor: %s\n", src.error().message.c_str());
+      return src.error().code == "capture.filter" ? config::kExitUsage : 1;
+    }
+    if (!is_supported((*src)->link_type())) {
+      std::fprintf(stderr, "soc-packet-sensor: %s: link type %s is not supported\n", path.c_str(),
+                   (*src)->link_type_name().c_str());
+      return 1;
+    }
+    sources.push_back(std::move(*src));
+  }
+
+  const SensorConfig sc = sensor_config(o);
+  std::string line;
+  bool write_failed = false;
+  auto sensor = PacketSensor::create(sc, [&](const Event& e) {
+    line.clear();
+    encode_event(e, line);
+    line.push_back('\n');
+    if (std::fwrite(line.data(), 1, line.size(), stdout) != line.size()) write_failed = true;
+  });
+  if (!sensor) {
+    std::fprintf(stderr, "soc-packet-sensor: %s\n", sensor.error().message.c_str());
+    return 1;
+  }
+  auto& s = **sensor;
+  int rc = 0;
+  for (size_t i = 0; i < sources.size() && !write_failed; ++i) {
+    auto& src = *sources[i];
+    const int link = src.link_type();
+    Frame f;
+    for (;;) {
+      const auto st = src.next(f);
+      if (st == NextStatus::Frame) {
+        s.on_frame(link, f.data, f.caplen, f.wire_len, f.ts_us);
+        continue;
+      }
+      if (st == NextStatus::Truncated) {
+        std::fprintf(stderr, "soc-packet-sensor: %s: the file ends inside a packet (%s); read up to there\n",
+                     o.read[i].c_str(), src.error().c_str());
+      } else if (st == NextStatus::Error) {
+        std::fprintf(stderr, "soc-packet-sensor: %s: read error: %s\n", o.read[i].c_str(), src.error().c_str());
+        rc = 1;
+      }
+      break;
+    }
+  }
+  s.flush();
+  std::fflush(stdout);
+  std::fprintf(stderr, "%s\n", summary(s.stats(), sources.size()).c_str());
+  if (write_failed || std::ferror(stdout)) {
+    std::fprintf(stderr, "soc-packet-sensor: writing to stdout failed\n");
+    return 1;
+  }
+  return rc;
+}
+
+SensorConfig sensor_config(const Options& o) {
+  SensorConfig sc;
+  if (!o.sensor_id.empty()) sc.observer_name = o.sensor_id;
+  if (!o.site.empty()) sc.site = o.site;
+  sc.flows.max_flows = static_cast<size_t>(o.max_flows);
+  sc.flows.idle_timeout_us = static_cast<int64_t>(o.idle_timeout * 1e6);
+  sc.flows.active_timeout_us = static_cast<int64_t>(o.active_timeout * 1e6);
+  sc.flows.tcp_close_linger_us = static_cast<int64_t>(o.tcp_close_timeout * 1e6);
+  return sc;
+}
+
+// Drops root for `user` once the capture is open: the sensor parses untrusted packets and
+// needs no privilege after pcap_activate(). Not root: nothing to drop (systemd gives the
+// unprivileged service user CAP_NET_RAW instead).
+Result<void> drop_privileges(const std::string& user) {
+  if (geteuid() != 0 || user.empty()) return {};
+  const passwd* pw = getpwnam(user.c_str());
+  if (!pw) return fail("privileges.user", "--user " + user + ": no such user");
+  if (setgroups(0, nullptr) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+    return fail("privileges.drop", "cannot drop privileges to " + user);
+  }
+  if (setuid(0) == 0) return fail("privileges.drop", "privileges could be regained after dropping to " + user);
+  return {};
+}
+
+int run_live(const Options& o) {
+  if (o.sensor_id.empty()) return usage("--sensor-id is required with --interface");
+  if (!o.insecure && (o.server_pub.empty() || o.key.empty())) {
+    return usage("--server-pub and --key are required with --interface (or --insecure)");
+  }
+  if (o.snaplen < 64 || o.snaplen > 262144 || o.buffer < 65536 || o.heartbeat_s < 1) {
+    return usage("--snaplen must be 64..262144, --buffer at least 65536, --heartbeat positive");
+  }
+  transport::SenderConfig tc;
+  tc.endpoint = o.connect;
+  tc.insecure = o.insecure;
+  tc.sensor_id = o.sensor_id;
+  tc.site = o.site;
+  tc.heartbeat_interval = std::chrono::seconds(o.heartbeat_s);
+  tc.fail_on_refusal = false;  // a daemon keeps trying
+  if (!o.insecure) {
+    auto server = transport::read_key_file(o.server_pub);
+    if (!server) {
+      std::fprintf(stderr, "soc-packet-sensor: %s\n", server.error().message.c_str());
+      return config::kExitConfig;
+    }
+    auto secret = transport::read_key_file(o.key);
+    if (!secret) {
+      std::fprintf(stderr, "soc-packet-sensor: %s\n", secret.error().message.c_str());
+      return config::kExitConfig;
+    }
+    tc.server_public_key = *server;
+    tc.secret_key = *secret;
+  }
+  auto src = PcapSource::open_live(o.interface, static_cast<int>(o.snaplen), static_cast<int>(o.buffer), o.filter);
+  if (!src) {
+    std::fprintf(stderr, "soc-packet-sensor: %s\n", src.error().message.c_str());
+    return src.error().code == "capture.filter" ? config::kExitUsage : 1;
+  }
+  auto& cap = **src;
+  const int link = cap.link_type();
+  if (!is_supported(link)) {
+    std::fprintf(stderr, "soc-packet-sensor: %s: link type %s is not supported\n", o.interface.c_str(),
+                 cap.link_type_name().c_str());
+    return 1;
+  }
+  if (auto r = drop_privileges(o.user); !r) {
+    std::fprintf(stderr, "soc-packet-sensor: %s\n", r.error().message.c_str());
+    return 1;
+  }
+  auto sender = transport::Sender::connect(tc);
+  if (!sender) {
+    std::fprintf(stderr, "soc-packet-sensor: %s\n", sender.error().message.c_str());
+    return 1;
+  }
+  auto& tx = **sender;
+  uint64_t send_failures = 0;
+  std::string line;
+  SensorConfig sc = sensor_config(o);
+  sc.observer_name = o.sensor_id;
+  sc.site = o.site;
+  auto made = PacketSensor::create(sc, [&](const Event& e) {
+    line.clear();
+    encode_event(e, line);
+    if (auto r = tx.send(line); !r && ++send_failures <= 10) {
+      std::fprintf(stderr, "soc-packet-sensor: sending an event: %s\n", r.error().message.c_str());
+    }
+  });
+  if (!made) {
+    std::fprintf(stderr, "soc-packet-sensor: %s\n", made.error().message.c_str());
+    return 1;
+  }
+  auto& s = **made;
+  PcapSource::Stats kernel{};
+  tx.on_heartbeat([&](Event& hb) {
+    const auto& st = s.stats();
+    hb.set("soc.sensor.packets_received", static_cast<int64_t>(st.frames));
+    hb.set("soc.sensor.packets_dropped_kernel", static_cast<int64_t>(kernel.dropped_kernel));
+    hb.set("soc.sensor.packets_dropped_interface", static_cast<int64_t>(kernel.dropped_interface));
+    hb.set("soc.sensor.packets_malformed", static_cast<int64_t>(st.malformed));
+    hb.set("soc.sensor.flows_active", static_cast<int64_t>(s.active_flows()));
+  });
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::fprintf(stderr, "soc-packet-sensor: capturing on %s (%s), publishing to %s as %s\n", o.interface.c_str(),
+               cap.link_type_name().c_str(), o.connect.c_str(), o.sensor_id.c_str());
+  auto last_tick = std::chrono::steady_clock::now();
+  const std::function<void(const Frame&)> on_frame = [&](const Frame& f) {
+    s.on_frame(link, f.data, f.caplen, f.wire_len, f.ts_us);
+  };
+  int rc = 0;
+  while (!g_stop) {
+    const int n = cap.dispatch(256, on_frame);
+    if (n < 0) {
+      std::fprintf(stderr, "soc-packet-sensor: %s: capture failed: %s\n", o.interface.c_str(), cap.error().c_str());
+      rc = 1;
+      break;
+    }
+    if (auto r = tx.poll(std::chrono::milliseconds(n == 0 ? 10 : 0)); !r) {
+      std::fprintf(stderr, "soc-packet-sensor: %s\n", r.error().message.c_str());
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_tick >= std::chrono::seconds(1)) {  // quiet links still end their flows
+      last_tick = now;
+      kernel = cap.stats();
+      s.expire(std::chrono::duration_cast<std::chrono::microseconds>(soc::now().time_since_epoch()).count());
+    }
+  }
+  s.flush();
+  kernel = cap.stats();
+  if (auto r = tx.drain(std::chrono::seconds(10)); !r) {
+    std::fprintf(stderr, "soc-packet-sensor: %s\n", r.error().message.c_str());
+    rc = 1;
+  }
+  std::fprintf(stderr, "%s, kernel dropped %llu, interface dropped %llu\n", summary(s.stats(), 0).c_str(),
+               static_cast<unsigned long long>(kernel.dropped_kernel),
+               static_cast<unsigned long long>(kernel.dropped_interface));
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  Options o;
+  config::CommandLine cli("soc-packet-sensor",
+                          "Packet sensor: flows and nDPI classification from capture files (JSON lines on stdout).");
+  cli.root()
+      .option("read", o.read, "Capture file (pcap or pcapng) to read; repeat for several files, read in order")
+      .option("filter", o.filter, "BPF filter applied to the capture (tcpdump syntax)")
+      .option("sensor-id", o.sensor_id, "observer.name of the events (offline default: offline)")
+      .option("site", o.site, "site.id of the events (offline default: offline)")
+      .option("max-flows", o.max_flows, "Most flows tracked at once; when full, the least recently seen is exported")
+      .option("idle-timeout", o.idle_timeout, "Seconds without packets after which a flow is exported")
+      .option("active-timeout", o.active_timeout, "Seconds after which a long flow is exported and a new one begins")
+      .option("tcp-close-timeout", o.tcp_close_timeout,
+              "Seconds a TCP flow ended by FIN/RST waits for its last packets before it is exported")
+      .option("interface", o.interface, "Live capture: the interface to capture from (needs CAP_NET_RAW)")
+      .option("snaplen", o.snaplen, "Live capture: bytes captured per packet")
+      .option("buffer", o.buffer, "Live capture: kernel buffer in bytes")
+      .option("connect", o.connect, "Live capture: the correlator's ZeroMQ endpoint")
+      .option("server-pub", o.server_pub, "Live capture: the correlator's CURVE public key file")
+      .option("key", o.key, "Live capture: this sensor's CURVE secret key file (socctl keygen)")
+      .flag("insecure", o.insecure, "Live capture: plain TCP without CURVE (the correlator must run with --insecure too)")
+      .option("user", o.user, "Live capture: the user to run as once the capture is open (when started as root)")
+      .option("heartbeat", o.heartbeat_s, "Live capture: seconds between heartbeats");
+  if (auto code = cli.parse(argc, argv)) return *code;
+  if (!o.read.empty() && !o.interface.empty()) return usage("--read and --interface exclude each other");
+  if (o.read.empty() && o.interface.empty()) return usage("--read FILE or --interface IF is required");
+  if (o.max_flows < 1) return usage("--max-flows must be at least 1");
+  if (o.idle_timeout <= 0 || o.active_timeout <= 0 || o.tcp_close_timeout < 0) {
+    return usage("--idle-timeout and --active-timeout must be positive, --tcp-close-timeout not negative");
+  }
+  if (!o.interface.empty()) return run_live(o);
+  return run_offline(o);
+}

@@ -1,0 +1,152 @@
+#include "sensors/packet/ndpi_adapter.h"
+
+#include <cctype>
+#include <cstring>
+
+extern "C" {
+#include <ndpi/ndpi_api.h>
+}
+
+namespace soc::sensors::packet {
+
+class DpiFlow {
+ public:
+  ndpi_flow_struct* flow = nullptr;
+  ndpi_protocol proto{};
+  bool completed = false;
+};
+
+void DpiFlowDeleter::operator()(DpiFlow* f) const {
+  if (!f) return;
+  if (f->flow) ndpi_free_flow(f->flow);
+  delete f;
+}
+
+struct Classifier::Impl {
+  ndpi_detection_module_struct* mod = nullptr;
+  ~Impl() {
+    if (mod) ndpi_exit_detection_module(mod);
+  }
+};
+
+namespace {
+// ndpiReader 4.2's defaults (max_num_tcp_dissected_pkts, max_num_udp_dissected_pkts).
+constexpr uint64_t kMaxTcpDissected = 80;
+constexpr uint64_t kMaxUdpDissected = 24;
+
+bool is(const ndpi_protocol& p, uint16_t id) { return p.master_protocol == id || p.app_protocol == id; }
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string bounded(const char* s, size_t cap) {
+  if (!s) return {};
+  return std::string(s, strnlen(s, cap));
+}
+}  // namespace
+
+Result<std::unique_ptr<Classifier>> Classifier::create() {
+  std::unique_ptr<Classifier> c(new Classifier());
+  c->impl_ = std::make_unique<Impl>();
+  c->impl_->mod = ndpi_init_detection_module(ndpi_no_prefs);
+  if (!c->impl_->mod) return fail("ndpi.init", "nDPI could not initialise its detection module (out of memory?)");
+  NDPI_PROTOCOL_BITMASK all;
+  NDPI_BITMASK_SET_ALL(all);
+  ndpi_set_protocol_detection_bitmask2(c->impl_->mod, &all);
+  ndpi_finalize_initialization(c->impl_->mod);
+  return c;
+}
+
+Classifier::~Classifier() = default;
+
+DpiFlowPtr Classifier::new_flow() {
+  auto* f = static_cast<ndpi_flow_struct*>(ndpi_flow_malloc(SIZEOF_FLOW_STRUCT));
+  if (!f) return nullptr;
+  std::memset(f, 0, SIZEOF_FLOW_STRUCT);
+  DpiFlowPtr d(new DpiFlow());
+  d->flow = f;
+  return d;
+}
+
+bool Classifier::process(DpiFlow& d, const uint8_t* ip, uint32_t len, uint64_t time_ms, uint8_t l4,
+                         uint64_t flow_packets, uint64_t& risk) {
+  if (d.completed || !d.flow) return d.completed;
+  const bool enough = (l4 == IPPROTO_UDP && flow_packets > kMaxUdpDissected) ||
+                      (l4 == IPPROTO_TCP && flow_packets > kMaxTcpDissected);
+  const auto plen = static_cast<unsigned short>(len > 0xFFFF ? 0xFFFF : len);
+  d.proto = ndpi_detection_process_packet(impl_->mod, d.flow, ip, plen, time_ms);
+  if (enough || d.proto.app_protocol != NDPI_PROTOCOL_UNKNOWN) {
+    if (enough || !ndpi_extra_dissection_possible(impl_->mod, d.flow)) {
+      d.completed = true;
+      if (d.proto.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
+        uint8_t guessed = 0;
+        d.proto = ndpi_detection_giveup(impl_->mod, d.flow, 1, &guessed);
+      }
+    }
+  }
+  risk = d.flow->risk;
+  return d.completed;
+}
+
+void Classifier::finish(DpiFlow& d, DpiResult& out, uint64_t& risk) {
+  auto* mod = impl_->mod;
+  auto* f = d.flow;
+  if (!f) {
+    out.protocol = "Unknown";
+    out.master_protocol = "unknown";
+    return;
+  }
+  if (!d.completed) {
+    uint8_t guessed = 0;
+    d.proto = ndpi_detection_giveup(mod, f, 1, &guessed);
+    d.completed = true;
+  }
+  const ndpi_protocol& p = d.proto;
+  char buf[64];
+  out.protocol = ndpi_protocol2name(mod, p, buf, sizeof(buf));
+  const uint16_t master = p.master_protocol != NDPI_PROTOCOL_UNKNOWN ? p.master_protocol : p.app_protocol;
+  out.master_protocol = lower(ndpi_get_proto_name(mod, master));
+  out.category = ndpi_category_get_name(mod, p.category);
+  risk = f->risk;
+
+  const std::string host = bounded(f->host_server_name, sizeof(f->host_server_name));
+  if (is(p, NDPI_PROTOCOL_DNS)) {
+    out.dns_query = host;
+  } else if (is(p, NDPI_PROTOCOL_TLS) || is(p, NDPI_PROTOCOL_QUIC) || is(p, NDPI_PROTOCOL_DTLS) ||
+             is(p, NDPI_PROTOCOL_MAIL_IMAPS) || is(p, NDPI_PROTOCOL_MAIL_POPS) || is(p, NDPI_PROTOCOL_MAIL_SMTPS)) {
+    out.tls_server_name = host;
+    out.ja3_client = bounded(f->protos.tls_quic.ja3_client, sizeof(f->protos.tls_quic.ja3_client));
+    out.ja3_server = bounded(f->protos.tls_quic.ja3_server, sizeof(f->protos.tls_quic.ja3_server));
+    if (f->protos.tls_quic.ssl_version != 0) {
+      char vbuf[32];
+      uint8_t unknown = 0;
+      out.tls_version = ndpi_ssl_version2str(vbuf, sizeof(vbuf), f->protos.tls_quic.ssl_version, &unknown);
+    }
+  } else if (is(p, NDPI_PROTOCOL_SSH)) {
+    out.ssh_client = bounded(f->protos.ssh.client_signature, sizeof(f->protos.ssh.client_signature));
+    out.ssh_server = bounded(f->protos.ssh.server_signature, sizeof(f->protos.ssh.server_signature));
+  } else if (is(p, NDPI_PROTOCOL_HTTP)) {
+    out.http_host = host;
+  }
+  if (f->http.method != NDPI_HTTP_METHOD_UNKNOWN) out.http_method = ndpi_http_method2str(f->http.method);
+  if (f->http.user_agent) out.user_agent = bounded(f->http.user_agent, 1024);
+  if (f->http.url) out.http_url = bounded(f->http.url, 4096);
+  out.http_status = f->http.response_status_code;
+
+  // What we need is copied: nDPI's state (about 1 KiB per flow plus its buffers) goes now.
+  ndpi_free_flow(f);
+  d.flow = nullptr;
+}
+
+std::string_view Classifier::risk_name(unsigned bit) {
+  if (bit >= NDPI_MAX_RISK) return "Unknown risk";
+  const char* s = ndpi_risk2str(static_cast<ndpi_risk_enum>(bit));
+  return s ? std::string_view(s) : std::string_view("Unknown risk");
+}
+
+size_t Classifier::flow_state_bytes() { return SIZEOF_FLOW_STRUCT; }
+
+}  // namespace soc::sensors::packet

@@ -1,0 +1,188 @@
+#include "sensors/packet/packet_sensor.h"
+
+#include <chrono>
+
+#include "core/ip_address.h"
+
+namespace soc::sensors::packet {
+namespace {
+
+Timestamp ts(int64_t us) { return Timestamp{std::chrono::microseconds{us}}; }
+
+IpAddress ip(const std::array<uint8_t, 16>& bytes, uint8_t version) {
+  if (version == 4) {
+    return IpAddress::v4(static_cast<uint32_t>(bytes[0]) << 24 | static_cast<uint32_t>(bytes[1]) << 16 |
+                         static_cast<uint32_t>(bytes[2]) << 8 | bytes[3]);
+  }
+  return IpAddress::v6(bytes.data());
+}
+
+std::string_view transport_name(uint8_t proto) {
+  switch (proto) {
+    case 1: return "icmp";
+    case 2: return "igmp";
+    case 6: return "tcp";
+    case 17: return "udp";
+    case 47: return "gre";
+    case 50: return "esp";
+    case 51: return "ah";
+    case 58: return "ipv6-icmp";
+    case 89: return "ospf";
+    case 132: return "sctp";
+    default: return {};
+  }
+}
+
+List risk_list(uint64_t bits) {
+  List out;
+  for (unsigned i = 0; i < Classifier::kMaxRisk; ++i) {
+    if (bits & (uint64_t{1} << i)) out.emplace_back(Classifier::risk_name(i));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PacketSensor>> PacketSensor::create(SensorConfig config, EventSink sink) {
+  auto classifier = Classifier::create();
+  if (!classifier) return fail(classifier.error());
+  std::unique_ptr<PacketSensor> s(new PacketSensor());
+  s->config_ = std::move(config);
+  s->sink_ = std::move(sink);
+  s->classifier_ = std::move(*classifier);
+  PacketSensor* self = s.get();
+  s->table_ = std::make_unique<FlowTable>(s->config_.flows,
+                                          [self](Flow& f, ExportReason r) { self->on_export(f, r); });
+  return s;
+}
+
+PacketSensor::~PacketSensor() {
+  // The table's flows hold nDPI state: free them before the classifier goes.
+  table_.reset();
+}
+
+size_t PacketSensor::active_flows() const { return table_->size(); }
+
+void PacketSensor::on_frame(int link_type, const uint8_t* frame, uint32_t caplen, uint32_t wire_len, int64_t ts_us) {
+  ++stats_.frames;
+  if (!is_supported(link_type)) {
+    ++stats_.unsupported_link;
+    return;
+  }
+  DecodedPacket p;
+  const auto outcome = decode(link_type, frame, caplen, wire_len, p);
+  if (!outcome.ok) {
+    ++stats_.dropped[static_cast<size_t>(outcome.reason)];
+    if (is_malformed(outcome.reason)) ++stats_.malformed;
+    return;
+  }
+  ++stats_.packets;
+  bool from_source = false, created = false;
+  Flow& f = table_->on_packet(p, ts_us, wire_len, from_source, created);
+  if (created) f.dpi = classifier_->new_flow();
+  if (f.dpi) {
+    uint64_t risk = 0;
+    const bool done = classifier_->process(*f.dpi, p.ip, p.ip_len, static_cast<uint64_t>(ts_us / 1000), p.protocol,
+                                           f.packets(), risk);
+    f.risk = risk;
+    if (done) {
+      f.result = std::make_unique<DpiResult>();
+      classifier_->finish(*f.dpi, *f.result, f.risk);
+      f.dpi.reset();
+    }
+    announce_new_risks(f, ts_us);
+  }
+}
+
+void PacketSensor::expire(int64_t now_us) { table_->expire(now_us); }
+
+void PacketSensor::flush() { table_->flush(ExportReason::EndOfInput); }
+
+void PacketSensor::add_common(const Flow& f) {
+  event_.set("event.category", List{Value("network")});
+  event_.set("observer.name", config_.observer_name);
+  event_.set("observer.type", "packet");
+  event_.set("site.id", config_.site);
+  event_.set("source.ip", ip(f.src_ip, f.ip_version));
+  event_.set("destination.ip", ip(f.dst_ip, f.ip_version));
+  if (f.protocol == 6 || f.protocol == 17 || f.protocol == 132) {
+    event_.set("source.port", static_cast<int64_t>(f.src_port));
+    event_.set("destination.port", static_cast<int64_t>(f.dst_port));
+  }
+  const auto transport = transport_name(f.protocol);
+  if (!transport.empty()) event_.set("network.transport", transport);
+  else event_.set("network.transport", std::to_string(f.protocol));
+  event_.set("network.type", f.ip_version == 4 ? "ipv4" : "ipv6");
+  if (f.has_vlan) event_.set("network.vlan.id", static_cast<int64_t>(f.vlan));
+}
+
+void PacketSensor::announce_new_risks(Flow& f, int64_t ts_us) {
+  const uint64_t fresh = f.risk & ~f.risk_reported;
+  if (fresh == 0) return;
+  f.risk_reported |= fresh;
+  event_.clear();
+  event_.set("@timestamp", ts(ts_us));
+  event_.set("event.kind", "event");
+  event_.set("event.dataset", "ndpi.risk");
+  add_common(f);
+  event_.set("event.start", ts(f.first_us));
+  if (f.result) {
+    event_.set("ndpi.protocol", f.result->protocol);
+    event_.set("network.protocol", f.result->master_protocol);
+  }
+  event_.set("ndpi.risk", risk_list(fresh));
+  ++stats_.risk_events;
+  sink_(event_);
+}
+
+void PacketSensor::on_export(Flow& f, ExportReason reason) {
+  ++stats_.flows_exported[static_cast<size_t>(reason)];
+  if (!f.result) {
+    f.result = std::make_unique<DpiResult>();
+    if (f.dpi) {
+      classifier_->finish(*f.dpi, *f.result, f.risk);
+      f.dpi.reset();
+    } else {  // nDPI had no memory for this flow
+      f.result->protocol = "Unknown";
+      f.result->master_protocol = "unknown";
+    }
+    announce_new_risks(f, f.last_us);  // the give-up can raise risks too
+  }
+  const DpiResult& r = *f.result;
+  event_.clear();
+  event_.set("@timestamp", ts(f.last_us));
+  event_.set("event.kind", "event");
+  event_.set("event.dataset", "flow");
+  add_common(f);
+  event_.set("event.type", List{Value("connection"), Value("end")});
+  event_.set("event.start", ts(f.first_us));
+  event_.set("event.end", ts(f.last_us));
+  event_.set("event.duration", (f.last_us - f.first_us) * 1000);
+  event_.set("event.reason", to_string(reason));
+  event_.set("network.protocol", r.master_protocol);
+  event_.set("ndpi.protocol", r.protocol);
+  if (!r.category.empty()) event_.set("ndpi.category", r.category);
+  event_.set("ndpi.risk", risk_list(f.risk));
+  event_.set("source.packets", static_cast<int64_t>(f.src_packets));
+  event_.set("source.bytes", static_cast<int64_t>(f.src_bytes));
+  event_.set("destination.packets", static_cast<int64_t>(f.dst_packets));
+  event_.set("destination.bytes", static_cast<int64_t>(f.dst_bytes));
+  event_.set("network.packets", static_cast<int64_t>(f.packets()));
+  event_.set("network.bytes", static_cast<int64_t>(f.src_bytes + f.dst_bytes));
+  if (!r.tls_server_name.empty()) event_.set("tls.client.server_name", r.tls_server_name);
+  if (!r.tls_version.empty()) event_.set("tls.version", r.tls_version);
+  if (!r.ja3_client.empty()) event_.set("tls.client.ja3", r.ja3_client);
+  if (!r.ja3_server.empty()) event_.set("tls.server.ja3s", r.ja3_server);
+  if (!r.dns_query.empty()) event_.set("dns.question.name", r.dns_query);
+  if (!r.http_host.empty()) event_.set("url.domain", r.http_host);
+  if (!r.http_method.empty()) event_.set("http.request.method", r.http_method);
+  if (!r.http_url.empty()) event_.set("url.original", r.http_url);
+  if (r.http_status > 0) event_.set("http.response.status_code", static_cast<int64_t>(r.http_status));
+  if (!r.user_agent.empty()) event_.set("user_agent.original", r.user_agent);
+  if (!r.ssh_client.empty()) event_.set("ndpi.ssh.client_banner", r.ssh_client);
+  if (!r.ssh_server.empty()) event_.set("ndpi.ssh.server_banner", r.ssh_server);
+  ++stats_.flow_events;
+  sink_(event_);
+}
+
+}  // namespace soc::sensors::packet
