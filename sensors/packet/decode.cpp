@@ -26,19 +26,18 @@ struct Ctx {
   bool frame_cut = false;  // caplen < wire_len: the capture's snaplen cut the frame
   int depth = 0;           // IP-in-IP nesting
 };
-thread_local Ctx ctx;
 
-DecodeOutcome decode_ip(const uint8_t* p, uint32_t len, DecodedPacket& out);
+DecodeOutcome decode_ip(const uint8_t* p, uint32_t len, DecodedPacket& out, Ctx& ctx);
 
 // IP-in-IP (4) and IPv6-in-IP (41): the inner packet makes the flow. Bounded nesting.
 bool is_tunnel(uint8_t proto) { return proto == 4 || proto == 41; }
-DecodeOutcome decode_inner(const uint8_t* p, uint32_t len, DecodedPacket& out) {
+DecodeOutcome decode_inner(const uint8_t* p, uint32_t len, DecodedPacket& out, Ctx& ctx) {
   if (++ctx.depth > 2) return drop(DropReason::BadIpHeader);
   const bool has_vlan = out.has_vlan;
   const uint16_t vlan = out.vlan_id;
   out = DecodedPacket{};
   out.has_vlan = has_vlan, out.vlan_id = vlan, out.tunnelled = true;
-  return decode_ip(p, len, out);
+  return decode_ip(p, len, out, ctx);
 }
 
 // Transport header: ports and flags. `l4`/`l4_len` are the captured bytes after the IP headers;
@@ -68,7 +67,7 @@ DecodeOutcome decode_transport(const uint8_t* l4, uint32_t l4_len, uint32_t l4_c
   }
 }
 
-DecodeOutcome decode_ipv4(const uint8_t* p, uint32_t len, DecodedPacket& out) {
+DecodeOutcome decode_ipv4(const uint8_t* p, uint32_t len, DecodedPacket& out, Ctx& ctx) {
   if (len < 20) return drop(DropReason::TruncatedIp);
   if ((p[0] >> 4) != 4) return drop(DropReason::BadIpHeader);
   const uint32_t ihl = (p[0] & 0x0F) * 4u;
@@ -87,11 +86,11 @@ DecodeOutcome decode_ipv4(const uint8_t* p, uint32_t len, DecodedPacket& out) {
   out.ip = p;
   out.ip_len = out.snapped ? len : total;
   if ((be16(p + 6) & 0x1FFF) != 0) return drop(DropReason::Fragment);
-  if (is_tunnel(out.protocol)) return decode_inner(p + ihl, out.ip_len - ihl, out);
+  if (is_tunnel(out.protocol)) return decode_inner(p + ihl, out.ip_len - ihl, out, ctx);
   return decode_transport(p + ihl, out.ip_len - ihl, total - ihl, out);
 }
 
-DecodeOutcome decode_ipv6(const uint8_t* p, uint32_t len, DecodedPacket& out) {
+DecodeOutcome decode_ipv6(const uint8_t* p, uint32_t len, DecodedPacket& out, Ctx& ctx) {
   if (len < 40) return drop(DropReason::TruncatedIp);
   if ((p[0] >> 4) != 6) return drop(DropReason::BadIpHeader);
   const uint32_t plen = be16(p + 4);
@@ -129,25 +128,25 @@ DecodeOutcome decode_ipv6(const uint8_t* p, uint32_t len, DecodedPacket& out) {
       continue;
     }
     out.protocol = next;
-    if (is_tunnel(next)) return decode_inner(p + off, out.ip_len - off, out);
+    if (is_tunnel(next)) return decode_inner(p + off, out.ip_len - off, out, ctx);
     return decode_transport(p + off, out.ip_len - off, total > off ? total - off : 0, out);
   }
   return drop(DropReason::BadIpv6Extension);
 }
 
-DecodeOutcome decode_ip(const uint8_t* p, uint32_t len, DecodedPacket& out) {
+DecodeOutcome decode_ip(const uint8_t* p, uint32_t len, DecodedPacket& out, Ctx& ctx) {
   if (len < 1) return drop(DropReason::TruncatedIp);
   switch (p[0] >> 4) {
-    case 4: return decode_ipv4(p, len, out);
-    case 6: return decode_ipv6(p, len, out);
+    case 4: return decode_ipv4(p, len, out, ctx);
+    case 6: return decode_ipv6(p, len, out, ctx);
     default: return drop(DropReason::BadIpHeader);
   }
 }
 
-DecodeOutcome decode_by_ethertype(uint16_t type, const uint8_t* p, uint32_t len, DecodedPacket& out);
+DecodeOutcome decode_by_ethertype(uint16_t type, const uint8_t* p, uint32_t len, DecodedPacket& out, Ctx& ctx);
 
 // MPLS: skip the label stack; the payload's version nibble says IPv4 or IPv6.
-DecodeOutcome decode_mpls(const uint8_t* p, uint32_t len, DecodedPacket& out) {
+DecodeOutcome decode_mpls(const uint8_t* p, uint32_t len, DecodedPacket& out, Ctx& ctx) {
   uint32_t off = 0;
   for (int i = 0; i < 16; ++i) {
     if (off + 4 > len) return drop(DropReason::TruncatedLink);
@@ -157,13 +156,13 @@ DecodeOutcome decode_mpls(const uint8_t* p, uint32_t len, DecodedPacket& out) {
       if (off >= len) return drop(DropReason::TruncatedIp);
       const uint8_t v = p[off] >> 4;
       if (v != 4 && v != 6) return drop(DropReason::NotIp);
-      return decode_ip(p + off, len - off, out);
+      return decode_ip(p + off, len - off, out, ctx);
     }
   }
   return drop(DropReason::TruncatedLink);
 }
 
-DecodeOutcome decode_by_ethertype(uint16_t type, const uint8_t* p, uint32_t len, DecodedPacket& out) {
+DecodeOutcome decode_by_ethertype(uint16_t type, const uint8_t* p, uint32_t len, DecodedPacket& out, Ctx& ctx) {
   // VLAN tags, possibly stacked (802.1ad): the outermost id names the flow's VLAN.
   for (int i = 0; i < 8 && (type == kEtherVlan || type == kEtherQinQ || type == kEtherQinQOld); ++i) {
     if (len < 4) return drop(DropReason::TruncatedLink);
@@ -177,23 +176,23 @@ DecodeOutcome decode_by_ethertype(uint16_t type, const uint8_t* p, uint32_t len,
   }
   switch (type) {
     case kEtherIpv4:
-    case kEtherIpv6: return decode_ip(p, len, out);
+    case kEtherIpv6: return decode_ip(p, len, out, ctx);
     case kEtherMplsUni:
-    case kEtherMplsMulti: return decode_mpls(p, len, out);
+    case kEtherMplsMulti: return decode_mpls(p, len, out, ctx);
     case kEtherPppoe: {  // PPPoE session: 6-byte header, then the 2-byte PPP protocol
       if (len < 8) return drop(DropReason::TruncatedLink);
       const uint16_t ppp = be16(p + 6);
-      if (ppp == 0x0021 || ppp == 0x0057) return decode_ip(p + 8, len - 8, out);
+      if (ppp == 0x0021 || ppp == 0x0057) return decode_ip(p + 8, len - 8, out, ctx);
       return drop(DropReason::NotIp);
     }
     default: return drop(DropReason::NotIp);
   }
 }
 
-DecodeOutcome decode_bsd_family(uint32_t family, const uint8_t* p, uint32_t len, DecodedPacket& out) {
+DecodeOutcome decode_bsd_family(uint32_t family, const uint8_t* p, uint32_t len, DecodedPacket& out, Ctx& ctx) {
   // AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD/OpenBSD), 28 (FreeBSD), 30 (macOS), 10 (Linux).
-  if (family == 2) return decode_ipv4(p, len, out);
-  if (family == 24 || family == 28 || family == 30 || family == 10) return decode_ipv6(p, len, out);
+  if (family == 2) return decode_ipv4(p, len, out, ctx);
+  if (family == 24 || family == 28 || family == 30 || family == 10) return decode_ipv6(p, len, out, ctx);
   return drop(DropReason::NotIp);
 }
 
@@ -231,29 +230,29 @@ bool is_malformed(DropReason r) { return r != DropReason::NotIp && r != DropReas
 
 DecodeOutcome decode(int link_type, const uint8_t* f, uint32_t caplen, uint32_t wire_len, DecodedPacket& out) {
   out = DecodedPacket{};
-  ctx = Ctx{caplen < wire_len, 0};
+  Ctx ctx{caplen < wire_len, 0};
   switch (link_type) {
     case static_cast<int>(LinkType::Ethernet):
       if (caplen < 14) return drop(DropReason::TruncatedLink);
-      return decode_by_ethertype(be16(f + 12), f + 14, caplen - 14, out);
+      return decode_by_ethertype(be16(f + 12), f + 14, caplen - 14, out, ctx);
     case static_cast<int>(LinkType::LinuxSll):  // 16-byte header, protocol last
       if (caplen < 16) return drop(DropReason::TruncatedLink);
-      return decode_by_ethertype(be16(f + 14), f + 16, caplen - 16, out);
+      return decode_by_ethertype(be16(f + 14), f + 16, caplen - 16, out, ctx);
     case static_cast<int>(LinkType::LinuxSll2):  // 20-byte header, protocol first
       if (caplen < 20) return drop(DropReason::TruncatedLink);
-      return decode_by_ethertype(be16(f), f + 20, caplen - 20, out);
+      return decode_by_ethertype(be16(f), f + 20, caplen - 20, out, ctx);
     case static_cast<int>(LinkType::Null):
       if (caplen < 4) return drop(DropReason::TruncatedLink);
       // Host byte order of the machine that wrote the file: try both.
-      return decode_bsd_family(le32(f) <= 0xFFFF ? le32(f) : be32(f), f + 4, caplen - 4, out);
+      return decode_bsd_family(le32(f) <= 0xFFFF ? le32(f) : be32(f), f + 4, caplen - 4, out, ctx);
     case static_cast<int>(LinkType::Loop):
       if (caplen < 4) return drop(DropReason::TruncatedLink);
-      return decode_bsd_family(be32(f), f + 4, caplen - 4, out);
+      return decode_bsd_family(be32(f), f + 4, caplen - 4, out, ctx);
     case static_cast<int>(LinkType::Raw):
     case 101:
-      return decode_ip(f, caplen, out);
-    case static_cast<int>(LinkType::Ipv4): return decode_ipv4(f, caplen, out);
-    case static_cast<int>(LinkType::Ipv6): return decode_ipv6(f, caplen, out);
+      return decode_ip(f, caplen, out, ctx);
+    case static_cast<int>(LinkType::Ipv4): return decode_ipv4(f, caplen, out, ctx);
+    case static_cast<int>(LinkType::Ipv6): return decode_ipv6(f, caplen, out, ctx);
     default: return drop(DropReason::NotIp);
   }
 }
