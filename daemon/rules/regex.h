@@ -1,7 +1,8 @@
-// The one adapter for PCRE2 (Sigma's `re` modifier). Nothing else includes pcre2.h.
+// Sigma's `re` modifier over the project's PCRE2 adapter (core/regex/regex.h).
 //
-// A Regex is immutable after compile() and may be shared between rules; search() allocates its
-// match data per thread (thread_local), so one compiled pattern can be used from several threads.
+// A Regex is immutable after compile() and may be shared between rules (copies share the
+// compiled pattern); search() keeps its match data per thread, so one compiled pattern can be
+// used from several threads.
 #pragma once
 
 #include <memory>

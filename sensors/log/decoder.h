@@ -16,10 +16,12 @@
 
 #include "core/diagnostic.h"
 #include "core/event.h"
-#include "sensors/log/regex.h"
+#include "core/regex/regex.h"
 #include "sensors/log/syslog_header.h"
 
 namespace soc::sensors::log {
+
+using regex::Regex;
 
 // How a capture's text becomes a field value (from the field's type in core/fields.cpp).
 enum class CaptureKind : uint8_t { String, Int, Ip, Time };

@@ -1,10 +1,10 @@
-#include "sensors/log/regex.h"
+#include "core/regex/regex.h"
 
 #include <doctest/doctest.h>
 
 #include <string>
 
-using soc::sensors::log::Regex;
+using soc::regex::Regex;
 
 TEST_CASE("named groups are listed with their numbers") {
   auto r = Regex::compile(R"(^(?<user>\S+) from (?<ip>\S+)(?: port (\d+))?)");

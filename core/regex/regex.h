@@ -1,6 +1,7 @@
-// The one adapter for PCRE2 (docs/adr/0007-log-sensor.md): patterns are compiled once, JIT'ed
-// when the platform allows it, and matched against untrusted log lines without throwing.
-// Nothing outside this file includes pcre2.h.
+// The one adapter for PCRE2, used by the log sensor's decoders (docs/adr/0007-log-sensor.md) and
+// the rule engine's `re` modifier (docs/adr/0008-rule-engine.md): patterns are compiled once,
+// JIT'ed when the platform allows it, and matched against untrusted input without throwing.
+// Nothing outside core/regex/regex.cpp includes pcre2.h.
 #pragma once
 
 #include <cstddef>
@@ -11,15 +12,24 @@
 
 #include "core/result.h"
 
-namespace soc::sensors::log {
+namespace soc::regex {
+
+struct Options {
+  bool ignore_case = false;
+  bool multiline = false;
+  bool dot_all = false;
+  // UTF-8 mode: characters, not bytes (invalid sequences in a subject simply do not match).
+  // Off by default: log lines are bytes.
+  bool utf = false;
+};
 
 // A compiled pattern. Movable, not copyable; immutable after compile(), so it may be shared by
 // threads as long as each thread matches with its own Captures.
 class Regex {
  public:
-  // Compiles `pattern` (PCRE2 syntax, UTF mode off: log lines are bytes). On a syntax error
-  // returns code "regex.syntax" with the offset of the problem in the message.
-  static Result<Regex> compile(std::string_view pattern);
+  // Compiles `pattern` (PCRE2 syntax). On a syntax error returns code "regex.syntax" with the
+  // offset of the problem in the message.
+  static Result<Regex> compile(std::string_view pattern, Options options = {});
 
   Regex(Regex&&) noexcept;
   Regex& operator=(Regex&&) noexcept;
@@ -62,4 +72,4 @@ class Regex {
   int capture_count_ = 0;
 };
 
-}  // namespace soc::sensors::log
+}  // namespace soc::regex

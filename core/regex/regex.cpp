@@ -1,12 +1,12 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "sensors/log/regex.h"
+#include "core/regex/regex.h"
 
 #include <fmt/core.h>
 #include <pcre2.h>
 
 #include <utility>
 
-namespace soc::sensors::log {
+namespace soc::regex {
 
 struct Regex::Code {
   pcre2_code* code = nullptr;
@@ -40,10 +40,15 @@ std::string_view Regex::Captures::group(int n) const {
   return std::string_view(impl_->subject + ov[2 * n], ov[2 * n + 1] - ov[2 * n]);
 }
 
-Result<Regex> Regex::compile(std::string_view pattern) {
+Result<Regex> Regex::compile(std::string_view pattern, Options options) {
+  uint32_t flags = PCRE2_DUPNAMES;
+  if (options.utf) flags |= PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+  if (options.ignore_case) flags |= PCRE2_CASELESS;
+  if (options.multiline) flags |= PCRE2_MULTILINE;
+  if (options.dot_all) flags |= PCRE2_DOTALL;
   int err = 0;
   PCRE2_SIZE err_offset = 0;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), PCRE2_DUPNAMES, &err,
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), flags, &err,
                                    &err_offset, nullptr);
   if (!code) {
     PCRE2_UCHAR buf[256];
@@ -101,4 +106,4 @@ bool Regex::search(std::string_view subject, Captures& caps) const {
   return rc > 0;
 }
 
-}  // namespace soc::sensors::log
+}  // namespace soc::regex
