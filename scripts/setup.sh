@@ -21,8 +21,8 @@ SOC_PACKAGES=(
   prometheus-cpp-dev doctest-dev libcli11-dev libpcre2-dev
   # tools the scripts and the end-to-end tests use
   curl ca-certificates python3 procps iproute2 libndpi-bin
-  # the log sensor: PCRE2 (regex adapter), logger (syslog listener tests)
-  libpcre2-dev bsdutils
+  # logger (the log sensor's syslog listener tests)
+  bsdutils
   # the peer of the log sensor benchmark (bench/log_bench.sh)
   fail2ban
 )
