@@ -13,7 +13,6 @@
 #include "core/json_codec.h"
 #include "core/line_reader.h"
 #include "core/log.h"
-#include "core/transport/keys.h"
 #include "core/transport/sender.h"
 #include "socctl/commands.h"
 
@@ -68,19 +67,9 @@ int run_send(const SendOptions& o) {
   sc.stall_timeout = std::chrono::seconds(o.timeout_s);
   sc.heartbeat_interval = std::chrono::seconds(o.heartbeat_s);
   sc.fail_on_refusal = true;
-  if (!c.insecure) {
-    auto server = transport::read_key_file(c.server_pub);
-    if (!server) {
-      std::fprintf(stderr, "socctl send: %s\n", server.error().message.c_str());
-      return config::kExitConfig;
-    }
-    auto secret = transport::read_key_file(c.key);
-    if (!secret) {
-      std::fprintf(stderr, "socctl send: %s\n", secret.error().message.c_str());
-      return config::kExitConfig;
-    }
-    sc.server_public_key = *server;
-    sc.secret_key = *secret;
+  if (auto r = transport::load_keys(sc, c.server_pub, c.key); !r) {
+    std::fprintf(stderr, "socctl send: %s\n", r.error().message.c_str());
+    return config::kExitConfig;
   }
   tune_allocator_for_messages();
   auto sender = transport::Sender::connect(sc);

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/json_codec.h"
 #include "core/log.h"
+#include "core/transport/keys.h"
 #include "core/transport/wire.h"
 #include "soc_build_config.h"
 
@@ -400,6 +401,17 @@ class ZmqSender final : public Sender {
 };
 
 }  // namespace
+
+Result<void> load_keys(SenderConfig& config, const std::string& server_pub_path, const std::string& secret_key_path) {
+  if (config.insecure) return {};
+  auto server = read_key_file(server_pub_path);
+  if (!server) return fail(server.error());
+  auto secret = read_key_file(secret_key_path);
+  if (!secret) return fail(secret.error());
+  config.server_public_key = *server;
+  config.secret_key = *secret;
+  return {};
+}
 
 Result<std::unique_ptr<Sender>> Sender::connect(const SenderConfig& config) {
   if (!valid_id(config.sensor_id)) {

@@ -40,6 +40,10 @@ struct SenderConfig {
   std::chrono::milliseconds stall_timeout{0};
 };
 
+// Reads the correlator's public key and the sensor's secret key (key files as socctl keygen
+// writes them) into `config`. Does nothing when config.insecure. The error names the file.
+Result<void> load_keys(SenderConfig& config, const std::string& server_pub_path, const std::string& secret_key_path);
+
 struct SenderStats {
   uint64_t events_queued = 0;  // handed to send()
   uint64_t events_acked = 0;

@@ -17,7 +17,6 @@
 #include "core/event.h"
 #include "core/json_codec.h"
 #include "core/line_reader.h"
-#include "core/transport/keys.h"
 #include "core/transport/sender.h"
 #include "sensors/log/decoder.h"
 #include "sensors/log/file_tailer.h"
@@ -68,14 +67,7 @@ class Sink {
     sc.sensor_id = c.sensor_id;
     sc.site = c.site;
     sc.fail_on_refusal = false;  // a daemon keeps trying; refusals are logged by the sender
-    if (!c.insecure) {
-      auto server = transport::read_key_file(c.server_pub);
-      if (!server) return fail("config", server.error().message);
-      auto secret = transport::read_key_file(c.key);
-      if (!secret) return fail("config", secret.error().message);
-      sc.server_public_key = *server;
-      sc.secret_key = *secret;
-    }
+    if (auto r = transport::load_keys(sc, c.server_pub, c.key); !r) return fail("config", r.error().message);
     auto sender = transport::Sender::connect(sc);
     if (!sender) return fail("config", sender.error().message);
     sender_ = std::move(*sender);

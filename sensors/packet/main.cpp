@@ -25,7 +25,6 @@
 #include "core/config/command_line.h"
 #include "core/clock.h"
 #include "core/json_codec.h"
-#include "core/transport/keys.h"
 #include "core/transport/sender.h"
 #include "sensors/packet/packet_sensor.h"
 #include "sensors/packet/pcap_source.h"
@@ -187,19 +186,9 @@ int run_live(const Options& o) {
   tc.site = o.site;
   tc.heartbeat_interval = std::chrono::seconds(o.heartbeat_s);
   tc.fail_on_refusal = false;  // a daemon keeps trying
-  if (!o.insecure) {
-    auto server = transport::read_key_file(o.server_pub);
-    if (!server) {
-      std::fprintf(stderr, "soc-packet-sensor: %s\n", server.error().message.c_str());
-      return config::kExitConfig;
-    }
-    auto secret = transport::read_key_file(o.key);
-    if (!secret) {
-      std::fprintf(stderr, "soc-packet-sensor: %s\n", secret.error().message.c_str());
-      return config::kExitConfig;
-    }
-    tc.server_public_key = *server;
-    tc.secret_key = *secret;
+  if (auto r = transport::load_keys(tc, o.server_pub, o.key); !r) {
+    std::fprintf(stderr, "soc-packet-sensor: %s\n", r.error().message.c_str());
+    return config::kExitConfig;
   }
   auto src = PcapSource::open_live(o.interface, static_cast<int>(o.snaplen), static_cast<int>(o.buffer), o.filter);
   if (!src) {
