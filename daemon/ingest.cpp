@@ -170,6 +170,7 @@ void Ingest::handle_batch(transport::Receiver& rx, const transport::Delivery& d,
     }
     ++run_count;
     ++events_accepted_;
+    for (Stage* stage : stages_) stage->on_event(event_);
     if (to_file || to_feed) {
       line_.clear();
       encode_event(event_, line_);
@@ -208,6 +209,7 @@ void Ingest::handle_heartbeat(const transport::Delivery& d, SensorState& s) {
     }
     it->second.set(f.value.is_int() ? static_cast<double>(f.value.as_int()) : f.value.as_float());
   }
+  for (Stage* stage : stages_) stage->on_heartbeat(s.id, s.site, event_);
   const bool to_file = events_out_ && events_out_->is_open();
   const bool to_feed = feed_ && feed_->wanted("heartbeat");
   if (to_file || to_feed) {

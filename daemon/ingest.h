@@ -22,6 +22,20 @@
 
 namespace soc::daemon {
 
+// A stage of the correlator's pipeline after ingest: enrichment (the inventory), detection (the
+// rules), observation (what the baseline needs to know: which sensor and log source reported).
+// Stages run in the order they were added, on the correlator's main thread, for every accepted
+// event, after it was stamped with the sensor's identity and before it is written to
+// --events-out and the live feed, so what a stage adds (site.level, asset.kind) is recorded.
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  // May add fields; must not remove the identity stamped by ingest.
+  virtual void on_event(Event& event) = 0;
+  // A heartbeat from an accepted sensor (already counted by ingest).
+  virtual void on_heartbeat(std::string_view /*sensor*/, std::string_view /*site*/, const Event& /*heartbeat*/) {}
+};
+
 struct IngestLimits {
   size_t max_datasets_per_sensor = 64;  // beyond: counted under dataset="other"
   size_t max_sensors = 4096;            // only reachable in --insecure mode
@@ -37,6 +51,8 @@ class Ingest {
   void handle(transport::Receiver& rx, const transport::Delivery& d);
   // Counts a refusal reported by the transport (soc_messages_rejected_total{reason}).
   void count_rejected(std::string_view reason);
+  // Adds a stage; it must outlive the Ingest.
+  void add_stage(Stage* stage) { stages_.push_back(stage); }
 
   uint64_t events_accepted() const { return events_accepted_; }
 
@@ -69,6 +85,7 @@ class Ingest {
   IngestLimits limits_;
   std::unordered_map<std::string, std::unique_ptr<SensorState>> sensors_;
   std::unordered_map<std::string, telemetry::Counter> rejected_messages_;
+  std::vector<Stage*> stages_;
   Event event_;        // reused for every event: its fields keep their capacity
   std::string line_;   // reused encoding buffer
   uint64_t events_accepted_ = 0;

@@ -1,5 +1,7 @@
 // soc-correlator: receives events from the sensors, accounts for them, exports metrics, writes
-// them for replay and publishes a live feed. Later issues add enrichment, rules and alerts.
+// them for replay and publishes a live feed. Accepted events pass through the pipeline's stages
+// (daemon/ingest.h: enrichment, rules, baseline); their alerts leave by one path
+// (daemon/alert_output.h).
 #include <signal.h>
 
 #include <atomic>
@@ -12,6 +14,7 @@
 #include "core/transport/keys.h"
 #include "core/transport/publisher.h"
 #include "core/transport/receiver.h"
+#include "daemon/alert_output.h"
 #include "daemon/event_log.h"
 #include "daemon/ingest.h"
 #include "daemon/telemetry/metrics.h"
@@ -53,6 +56,7 @@ int main(int argc, char** argv) {
   bool insecure = false;
   std::string metrics_address = "127.0.0.1:9750";
   std::string events_out;
+  std::string alerts_out;
   std::string publish = "tcp://127.0.0.1:7701";
   std::string log_level = "info";
   int64_t max_message_bytes = 64 << 20;
@@ -68,6 +72,7 @@ int main(int argc, char** argv) {
       .flag("insecure", insecure, "Accept plain TCP without CURVE or allowlist (lab use only)")
       .option("metrics", metrics_address, "ADDR:PORT for Prometheus /metrics")
       .option("events-out", events_out, "Append every accepted event to this JSON-lines file")
+      .option("alerts-out", alerts_out, "Append every alert to this JSON-lines file")
       .option("publish", publish, "ZeroMQ endpoint of the live feed (socctl tail); empty disables it")
       .option("max-message-bytes", max_message_bytes, "Largest message a sensor may send")
       .option("log-level", log_level, "debug, info, warn or error");
@@ -107,6 +112,10 @@ int main(int argc, char** argv) {
   if (!events_out.empty()) {
     if (auto r = events_log.open(events_out); !r) return config_error(r.error().message);
   }
+  daemon::EventLog alerts_log;
+  if (!alerts_out.empty()) {
+    if (auto r = alerts_log.open(alerts_out); !r) return config_error(r.error().message);
+  }
   std::unique_ptr<transport::Publisher> feed;
   if (!publish.empty()) {
     auto p = transport::Publisher::bind(publish);
@@ -117,6 +126,7 @@ int main(int argc, char** argv) {
     feed = std::move(*p);
   }
   daemon::Ingest ingest(metrics, events_out.empty() ? nullptr : &events_log, feed.get());
+  daemon::AlertOutput alerts(metrics, alerts_out.empty() ? nullptr : &alerts_log, feed.get());
   auto rx = transport::Receiver::bind(rc, [&](std::string_view reason, std::string_view) { ingest.count_rejected(reason); });
   if (!rx) {
     log::error("correlator", "{}", rx.error().message);
@@ -133,13 +143,18 @@ int main(int argc, char** argv) {
 
   transport::Delivery d;
   while (!g_stop) {
-    if (g_reopen.exchange(false) && events_log.is_open()) {
-      if (auto r = events_log.reopen(); !r) log::error("correlator", "{}", r.error().message);
+    if (g_reopen.exchange(false)) {
+      for (daemon::EventLog* out : {&events_log, &alerts_log}) {
+        if (!out->is_open()) continue;
+        if (auto r = out->reopen(); !r) log::error("correlator", "{}", r.error().message);
+      }
     }
     if (feed) feed->update_subscriptions();
     if ((*rx)->next(d, std::chrono::milliseconds(200))) ingest.handle(**rx, d);
   }
   events_log.flush();
-  log::info("correlator", "stopping after {} accepted events", ingest.events_accepted());
+  alerts_log.flush();
+  log::info("correlator", "stopping after {} accepted events and {} alerts", ingest.events_accepted(),
+            alerts.emitted());
   return 0;
 }
