@@ -38,6 +38,38 @@ kill -TERM "$SENSOR_PID"
 set +e; wait "$SENSOR_PID"; rc=$?; set -e
 check "SIGTERM stops it with exit 0" "$rc" 0
 
+echo "== --read of a file larger than the sender's window (64 batches of 512)"
+awk 'BEGIN { for (i = 0; i < 50000; i++) printf "Feb 25 14:%02d:%02d belka sshd[%d]: Failed password for root from 10.%d.%d.%d port %d ssh2\n", (i / 60) % 60, i % 60, 1000 + i % 5000, (i / 65536) % 256, (i / 256) % 256, i % 256, 1024 + i % 60000 }' >"$WORK/big.log"
+set +e; "$LOG_SENSOR" --read "$WORK/big.log" "${CONNECT[@]}" >/dev/null 2>"$WORK/err4"; rc=$?; set -e
+check "every event is acknowledged (exit 0)" "$rc" 0
+big_events() { grep -c '"source.ip":"10\.' "$WORK/accepted.jsonl" || true; }
+for _ in $(seq 1 100); do [ "$(big_events)" -ge 50000 ] && break; sleep 0.1; done
+check "the correlator accepted all 50000 lines, once each" "$(big_events)" 50000
+check "the last line is there" "$(grep -c '"source.ip":"10.0.195.79"' "$WORK/accepted.jsonl")" 1
+
+echo "== --file GLOB --connect: a file that grows is followed and published"
+mkdir -p "$WORK/logs"
+printf 'Feb 25 14:40:00 belka sshd[7]: Failed password for root from 203.0.113.1 port 1 ssh2\n' >"$WORK/logs/app.log"
+"$LOG_SENSOR" --file "$WORK/logs/*.log" --file-start beginning --checkpoint "$WORK/checkpoint" "${CONNECT[@]}" \
+  >"$WORK/out5" 2>"$WORK/err5" &
+SENSOR_PID=$!
+PIDS+=("$SENSOR_PID")
+tail_events() { grep -c '"source.ip":"203\.0\.113\.' "$WORK/accepted.jsonl" || true; }
+for _ in $(seq 1 100); do [ "$(tail_events)" -ge 1 ] && break; sleep 0.05; done
+check "the existing line arrived" "$(tail_events)" 1
+for i in 2 3 4 5; do
+  printf 'Feb 25 14:40:0%s belka sshd[7]: Failed password for root from 203.0.113.%s port 1 ssh2\n' "$i" "$i" >>"$WORK/logs/app.log"
+  sleep 0.3
+done
+for _ in $(seq 1 100); do [ "$(tail_events)" -ge 5 ] && break; sleep 0.05; done
+check "each appended line arrived once" "$(tail_events)" 5
+check_contains "with the file's path" "$WORK/accepted.jsonl" "\"log.file.path\":\"$WORK/logs/app.log\""
+kill -TERM "$SENSOR_PID"
+set +e; wait "$SENSOR_PID"; rc=$?; set -e
+check "SIGTERM stops it with exit 0" "$rc" 0
+check "the checkpoint holds the end of the file (everything acknowledged)" \
+  "$(awk '{ print $3 }' "$WORK/checkpoint")" "$(stat -c %s "$WORK/logs/app.log")"
+
 echo "== usage"
 set +e; "$LOG_SENSOR" --read "$WORK/auth.log" --connect "tcp://127.0.0.1:$LISTEN_PORT" >/dev/null 2>"$WORK/err3"; rc=$?; set -e
 check "--connect without --sensor-id exits 2" "$rc" 2
