@@ -249,10 +249,12 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
       last_checkpoint = now;
     }
   }
+  const auto stop_counters = [&] { sink.on_heartbeat({}); };  // they refer to this function's locals
   if (auto r = sink.finish(std::chrono::seconds(5)); !r)
     std::fprintf(stderr, "soc-log-sensor: not every event was acknowledged before exit: %s\n", r.error().message.c_str());
   else if (checkpointing)
     checkpoint();
+  stop_counters();
   if (stats) {
     print_stats(decoder.stats());
     const auto& ts = tailer.stats();
@@ -376,12 +378,15 @@ int main(int argc, char** argv) {
   while (reader.next(line, truncated)) {
     if (!decoder.decode(line, truncated, event)) continue;
     if (auto r = sink.put(event); !r) {
+      sink.on_heartbeat({});
       std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
       return 1;
     }
   }
-  if (auto r = sink.finish(std::chrono::seconds(30)); !r) {
-    std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+  const auto delivered = sink.finish(std::chrono::seconds(30));
+  sink.on_heartbeat({});  // the counters refer to the decoder, gone before the sink
+  if (!delivered) {
+    std::fprintf(stderr, "soc-log-sensor: %s\n", delivered.error().message.c_str());
     return 1;
   }
   if (stats) print_stats(decoder.stats());
