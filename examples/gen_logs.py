@@ -210,7 +210,7 @@ def log_dc_hatinh(rng: random.Random) -> dict[str, Log]:
 
     # The FortiGate: traffic to the portal accepted, internet noise denied, a port scan at
     # 08:21:10 (SYNs to 140 ports of the portal in 40 s), a refused administrator login.
-    for t in times(rng, 200):
+    for t in times(rng, 120):
         fortigate(fw, t, rng.choice(CITIZENS), rng.randint(32768, 60999), "10.10.1.10", 443, "accept", "HTTPS",
                   policy=12, sent=rng.randint(1500, 9000), rcvd=rng.randint(8000, 240000))
     for t in times(rng, 120):
