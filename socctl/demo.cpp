@@ -744,12 +744,14 @@ int run_demo(const DemoOptions& o, const char*) {
   // Alerts per rule: from the correlator's alert log when it writes one, else from the feed.
   if (fs::exists(tmp + "/alerts.jsonl")) {
     alerts_by_rule.clear();
+    alerts_by_site.clear();
     alerts_total = 0;
     for_each_line(tmp + "/alerts.jsonl", [&](std::string_view line) {
       ++alerts_total;
       if (auto a = decode_event(line)) {
         std::string rule(a->get_string("rule.name"));
         ++alerts_by_rule[rule.empty() ? std::string(a->get_string("rule.id")) : rule];
+        ++alerts_by_site[std::string(a->get_string("site.id"))];
       }
     });
   }
