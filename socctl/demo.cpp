@@ -25,10 +25,12 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "core/clock.h"
 #include "core/json_codec.h"
 #include "core/line_reader.h"
 #include "core/transport/keys.h"
@@ -60,7 +62,7 @@ void on_signal(int) { g_stop = true; }
 // timestamps carry no zone, so the log sensors are told.
 constexpr const char* kSampleTimezone = "+07:00";
 // In the live view a capture is read again this long after its sensor finished it.
-constexpr auto kPacketRerun = std::chrono::seconds(20);
+constexpr auto kPacketRerun = std::chrono::seconds(5);
 
 enum class Kind { Log, Packet, Events };
 
@@ -71,6 +73,7 @@ struct SampleSensor {
   std::vector<std::string> sources;  // log files, the capture, or the events file
   std::string send_file;             // what `socctl send` sends (events, or the decoded capture)
   bool packet_fallback = false;      // the capture goes through `socctl send`
+  double span_s = 0;                 // a capture's duration, from its first to its last flow
   std::string how;                   // the process that feeds it, for the view
   uint64_t expected = 0;             // events the correlator must count (--once)
   uint64_t seen = 0;                 // events seen on the live feed
@@ -351,7 +354,20 @@ int run_demo(const DemoOptions& o, const char*) {
         return fail(fmt::format("{} --read {} failed: {}", packet_sensor_bin, s.sources[0],
                                 read_all(tmp + "/" + s.id + ".decode.log")));
       }
-      s.expected = for_each_line(s.send_file, [](std::string_view) {});
+      std::optional<Timestamp> first, last;
+      s.expected = for_each_line(s.send_file, [&](std::string_view line) {
+        auto ev = decode_event(line);
+        if (!ev) return;
+        auto time_of = [&](std::string_view key) -> std::optional<Timestamp> {
+          const Value* v = ev->find(key);
+          return v ? parse_rfc3339(v->to_text()) : std::nullopt;
+        };
+        auto t0 = time_of("event.start");
+        auto t1 = time_of("@timestamp");
+        if (t0 && (!first || *t0 < *first)) first = t0;
+        if (t1 && (!last || *t1 > *last)) last = t1;
+      });
+      if (first && last && *last > *first) s.span_s = std::chrono::duration<double>(*last - *first).count();
       s.how = "soc-packet-sensor --read " + fs::path(s.sources[0]).filename().string();
     } else {
       const std::string dir = tmp + "/logs/" + s.id;
@@ -481,8 +497,19 @@ int run_demo(const DemoOptions& o, const char*) {
     s.started = true;
     return true;
   };
+  // Live, a capture plays at the pace of its packets, sped up so that it lasts as long as
+  // its events take at --rate (the sensor's --replay-speed, when it has one).
+  bool packet_paces = false;
+  if (!o.once) {
+    auto help = Child::spawn({packet_sensor_bin, "--help"}, tmp + "/packet-help.txt");
+    packet_paces = help && help->wait() == 0 && read_all(tmp + "/packet-help.txt").find("--replay-speed") != std::string::npos;
+  }
   auto start_packet_sensor = [&](SampleSensor& s) -> bool {
     std::vector<std::string> args{packet_sensor_bin, "--read", s.sources[0], "--heartbeat", "2"};
+    if (packet_paces && o.rate > 0 && s.span_s > 0 && s.expected > 0) {
+      const double speed = std::max(1.0, s.span_s * o.rate / static_cast<double>(s.expected));
+      args.insert(args.end(), {"--replay-speed", fmt::format("{:.1f}", speed)});
+    }
     auto k = key_args(s);
     args.insert(args.end(), k.begin(), k.end());
     // Its stdout separately: a sensor that cannot send with --read prints the events there.

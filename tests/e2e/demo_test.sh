@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: `socctl demo --once` runs the real sensors on the project's sample province
-# (examples/logs/ through soc-log-sensor, examples/pcap/ through soc-packet-sensor) into a real
+# (examples/logs/ through soc-log-sensor --file, examples/pcap/ through soc-packet-sensor --read
+# --connect) into a real
 # correlator, and exits 0 only when every event was counted. The expected counts are computed
 # here, independently of the demo: one event per non-blank log line, and the flows
 # `soc-packet-sensor --read` makes of each capture.
@@ -30,10 +31,7 @@ for f in "$SRC"/examples/pcap/*.pcap; do
   flows=$("$PACKET_SENSOR" --read "$f" 2>/dev/null | grep -c .)
   check_ge "$id's capture makes flows" "$flows" 100
   check "the correlator counted every flow event of $id" "$(column "$id" 4)" "$flows"
-  # The real sensor sends with --read once the packet branch is merged; until then the demo
-  # sends what the same sensor decoded (and says so).
-  check "$id is fed by the packet sensor (or its decoded output)" \
-    "$(awk -v id="$id" '$1 == id && /soc-packet-sensor/ { print "yes" }' "$WORK/demo.out")" "yes"
+  check "$id is fed by the real packet sensor (soc-packet-sensor --read --connect)" "$(column "$id" 7)" "soc-packet-sensor"
 done
 check "every sensor of the summary was counted" \
   "$(awk '/^Summary/ { on = 1; getline; next } /^Sites:/ { on = 0 } on && $3 != $4 { bad++ } END { print bad + 0 }' "$WORK/demo.out")" 0
