@@ -2,7 +2,7 @@
 # The sample province's data (examples/): the generators rewrite the committed files byte for
 # byte, and the real sensors find in them the story examples/README.md tells.
 source "$(dirname "$0")/lib.sh"
-need python3
+need python3 ndpiReader
 LOG_SENSOR="$BUILD/sensors/log/soc-log-sensor"
 PACKET_SENSOR="$BUILD/sensors/packet/soc-packet-sensor"
 
@@ -12,6 +12,14 @@ python3 "$SRC/examples/gen_pcap.py" --out "$WORK/pcap" >/dev/null
 check "gen_logs.py rewrites examples/logs/" "$(diff -r "$WORK/logs" "$SRC/examples/logs" >/dev/null && echo same)" same
 check "gen_pcap.py rewrites examples/pcap/" "$(diff -r "$WORK/pcap" "$SRC/examples/pcap" >/dev/null && echo same)" same
 check "the samples stay small (< 1 MB)" "$(du -cb "$SRC"/examples/logs/*/*.log "$SRC"/examples/pcap/*.pcap | awk 'END { print ($1 < 1048576) }')" 1
+
+echo "== the captures: soc-packet-sensor and ndpiReader agree on every flow and protocol"
+: >"$WORK/no-known-differences.tsv"
+set +e
+python3 "$SRC/tests/e2e/ndpi_agreement.py" "$PACKET_SENSOR" "$SRC/examples/pcap" "$WORK/no-known-differences.tsv" 1 1
+agreement=$?
+set -e
+check "100% flow and protocol agreement with ndpiReader on examples/pcap/" "$agreement" 0
 
 echo "== the captures, as soc-packet-sensor --read sees them"
 "$PACKET_SENSOR" --read "$SRC/examples/pcap/pkt-dc-hatinh.pcap" >"$WORK/dc.jsonl" 2>/dev/null
