@@ -685,6 +685,7 @@ int run_demo(const DemoOptions& o, const char*) {
   const auto live_start = Clock::now();
   const auto interval = std::chrono::seconds(tty ? 1 : 5);
   bool stalled = false;
+  int failed = start_failed ? 1 : 0;
   while (!g_stop) {
     if ((*feed)->next(topic, json, std::chrono::milliseconds(50))) on_message(true);
     const auto now = Clock::now();
@@ -693,8 +694,15 @@ int run_demo(const DemoOptions& o, const char*) {
                    read_all(tmp + "/correlator.log").c_str());
       break;
     }
+    bool sensor_died = false;
     for (auto& s : sensors) {
       if (!s.started || s.proc.running()) continue;
+      if (s.kind == Kind::Log) {  // a log sensor follows its files until stopped
+        std::fprintf(stderr, "socctl demo: the log sensor %s stopped (exit %d); its log:\n%s", s.id.c_str(),
+                     s.proc.exit_code(), read_all(tmp + "/" + s.id + ".log").c_str());
+        sensor_died = true;
+        break;
+      }
       if (s.finished_at == Clock::time_point{}) s.finished_at = now;
       if (s.kind != Kind::Packet || s.packet_fallback) continue;
       // A packet sensor that printed events instead of sending them cannot send with --read:
@@ -710,6 +718,10 @@ int run_demo(const DemoOptions& o, const char*) {
         s.finished_at = {};
         if (!start_packet_sensor(s)) g_stop = true;
       }
+    }
+    if (sensor_died) {
+      ++failed;
+      break;
     }
     if (!o.once) {
       for (auto& s : sensors) {
@@ -752,7 +764,6 @@ int run_demo(const DemoOptions& o, const char*) {
   }
 
   // Stop the feeders first (they flush what they sent), then read the counts, then the correlator.
-  int failed = start_failed ? 1 : 0;
   for (auto& s : sensors) {
     if (!s.started) continue;
     const bool runs_forever = s.kind == Kind::Log || !o.once;
