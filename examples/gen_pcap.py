@@ -8,8 +8,8 @@ sees real protocol payloads. One hour, 2026-11-20 08:00-09:00 UTC, the story of
 examples/generate.py:
 
   * pkt-dc-hatinh (the data center uplink): citizens on the portal over TLS (client hello with
-    SNI dichvucong.hatinh.gov.vn), DNS lookups, an HTTP request with Basic credentials and an FTP
-    login (USER/PASS in clear: nDPI's "Clear-Text Credentials" risk), a port scan of the portal
+    SNI dichvucong.hatinh.gov.vn), DNS lookups, HTTP requests with Basic credentials and an FTP
+    login (USER/PASS): both raise nDPI's "Clear-Text Credentials" risk, a port scan of the portal
     from 203.0.113.45 (SYNs to 141 ports), and 30 short SSH connections from 203.0.113.12 to the
     jump host (banners exchanged, then closed: the shape of password guessing).
   * pkt-xa-thachha (a commune office): DNS, TLS to the province's applications and the

@@ -36,7 +36,8 @@ print(n)' "$1" "$2"
 check_ge "TLS to the portal with its SNI" \
   "$(count "$WORK/dc.jsonl" 'e.get("tls.client.server_name") == "dichvucong.hatinh.gov.vn"')" 30
 check_ge "DNS lookups" "$(count "$WORK/dc.jsonl" 'e.get("network.protocol") == "dns"')" 30
-check_ge "HTTP with its Host" "$(count "$WORK/dc.jsonl" 'e.get("ndpi.protocol") == "HTTP" and e.get("url.domain") == "intranet.hatinh.gov.vn"')" 2
+check_ge "HTTP with its Host and Basic credentials (Clear-Text Credentials)" \
+  "$(count "$WORK/dc.jsonl" 'e.get("event.dataset") == "flow" and e.get("ndpi.protocol") == "HTTP" and e.get("url.domain") == "intranet.hatinh.gov.vn" and "Clear-Text Credentials" in e.get("ndpi.risk", [])')" 2
 check_ge "the FTP login raises Clear-Text Credentials" \
   "$(count "$WORK/dc.jsonl" 'e.get("ndpi.protocol") == "FTP_CONTROL" and "Clear-Text Credentials" in e.get("ndpi.risk", [])')" 1
 check_ge "short SSH connections from one outside address" \
