@@ -36,9 +36,9 @@
 #include "core/transport/keys.h"
 #include "core/transport/publisher.h"
 #include "daemon/inventory/loader.h"
+#include "soc_build_config.h"
 #include "socctl/commands.h"
 #include "socctl/process.h"
-#include "soc_build_config.h"
 
 namespace soc::ctl {
 
@@ -93,10 +93,6 @@ struct SampleSensor {
   double appended = 0;
 };
 
-struct AlertLine {
-  std::string text;
-};
-
 std::string find_binary(const std::string& name, const std::string& build_subdir) {
   const std::string dir = self_dir();
   for (const std::string& candidate : {dir + "/../" + build_subdir + "/" + name, dir + "/" + name}) {
@@ -115,8 +111,8 @@ std::string find_examples(const std::string& given) {
 }
 
 std::string find_rules(const std::string& examples) {
-  for (const std::string& candidate : {examples + "/../rules", std::string(SOC_SOURCE_DIR) + "/rules",
-                                       std::string("/usr/share/soc/rules")}) {
+  for (const std::string& candidate :
+       {examples + "/../rules", std::string(SOC_SOURCE_DIR) + "/rules", std::string("/usr/share/soc/rules")}) {
     if (fs::is_directory(candidate)) return fs::canonical(candidate).string();
   }
   return "";
@@ -152,11 +148,15 @@ std::string summarize(const Event& e) {
   };
   const std::string ds = s("event.dataset");
   if (ds == "flow" || ds == "ndpi.risk") {
-    std::string out = fmt::format("{}:{} -> {}:{} {} {}", text("source.ip"), text("source.port"), text("destination.ip"),
-                                  text("destination.port"), s("network.transport"), s("ndpi.protocol"));
-    if (auto* sni = e.find("tls.client.server_name")) out += " " + sni->to_text();
-    else if (auto* q = e.find("dns.question.name")) out += " " + q->to_text();
-    else if (auto* d = e.find("url.domain")) out += " " + d->to_text();
+    std::string out =
+        fmt::format("{}:{} -> {}:{} {} {}", text("source.ip"), text("source.port"), text("destination.ip"),
+                    text("destination.port"), s("network.transport"), s("ndpi.protocol"));
+    if (auto* sni = e.find("tls.client.server_name"))
+      out += " " + sni->to_text();
+    else if (auto* q = e.find("dns.question.name"))
+      out += " " + q->to_text();
+    else if (auto* d = e.find("url.domain"))
+      out += " " + d->to_text();
     const std::string risks = text("ndpi.risk");
     if (!risks.empty()) out += " [" + risks + "]";
     return out;
@@ -165,8 +165,10 @@ std::string summarize(const Event& e) {
   if (!s("event.outcome").empty()) out += " " + s("event.outcome");
   if (e.contains("user.name")) out += " user=" + text("user.name");
   if (e.contains("source.ip")) out += " from " + text("source.ip");
-  if (e.contains("url.original")) out += " " + text("url.original");
-  else if (e.contains("destination.port")) out += " to port " + text("destination.port");
+  if (e.contains("url.original"))
+    out += " " + text("url.original");
+  else if (e.contains("destination.port"))
+    out += " to port " + text("destination.port");
   if (out.find_first_not_of(' ') == std::string::npos) out = s("message");
   return out;
 }
@@ -260,7 +262,8 @@ void plan_log_lines(SampleSensor& s, const std::string& dest_dir) {
 // Appends up to `n` planned lines to the followed files; with `loop`, starts over at the end.
 void append_lines(SampleSensor& s, size_t n, bool loop) {
   if (s.dest.empty()) {
-    for (const auto& f : s.dest_files) s.dest.push_back(std::make_shared<std::ofstream>(f, std::ios::app | std::ios::binary));
+    for (const auto& f : s.dest_files)
+      s.dest.push_back(std::make_shared<std::ofstream>(f, std::ios::app | std::ios::binary));
   }
   std::set<size_t> touched;
   for (size_t k = 0; k < n; ++k) {
@@ -287,9 +290,10 @@ int run_demo(const DemoOptions& o, const char*) {
   const std::string examples = find_examples(o.examples);
   std::vector<SampleSensor> sensors = discover(examples);
   if (sensors.empty()) {
-    std::fprintf(stderr,
-                 "socctl demo: no sample data in %s (logs/, pcap/ or events/; see examples/README.md), or give --examples\n",
-                 examples.c_str());
+    std::fprintf(
+        stderr,
+        "socctl demo: no sample data in %s (logs/, pcap/ or events/; see examples/README.md), or give --examples\n",
+        examples.c_str());
     return 1;
   }
 
@@ -429,9 +433,18 @@ int run_demo(const DemoOptions& o, const char*) {
 
   // What this correlator can do: the rule engine and the inventory arrive on other branches;
   // the demo passes their flags as soon as --help lists them.
-  std::vector<std::string> correlator_args{correlator_bin,  "--listen",     listen,  "--server-key",
-                                           tmp + "/correlator.key", "--allow", tmp + "/allow.yaml", "--metrics",
-                                           metrics,         "--publish",    publish, "--events-out",
+  std::vector<std::string> correlator_args{correlator_bin,
+                                           "--listen",
+                                           listen,
+                                           "--server-key",
+                                           tmp + "/correlator.key",
+                                           "--allow",
+                                           tmp + "/allow.yaml",
+                                           "--metrics",
+                                           metrics,
+                                           "--publish",
+                                           publish,
+                                           "--events-out",
                                            tmp + "/events.jsonl"};
   std::vector<std::string> features, missing;
   {
@@ -481,8 +494,11 @@ int run_demo(const DemoOptions& o, const char*) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the subscription reach the correlator
 
   auto key_args = [&](const SampleSensor& s) {
-    return std::vector<std::string>{"--connect", listen, "--server-pub", tmp + "/correlator.pub", "--key",
-                                    tmp + "/" + s.id + ".key", "--sensor-id", s.id, "--site", s.site};
+    return std::vector<std::string>{"--connect",    listen,
+                                    "--server-pub", tmp + "/correlator.pub",
+                                    "--key",        tmp + "/" + s.id + ".key",
+                                    "--sensor-id",  s.id,
+                                    "--site",       s.site};
   };
   auto start_sender = [&](SampleSensor& s) -> bool {
     std::vector<std::string> args{socctl, "send"};
@@ -502,7 +518,8 @@ int run_demo(const DemoOptions& o, const char*) {
   bool packet_paces = false;
   if (!o.once) {
     auto help = Child::spawn({packet_sensor_bin, "--help"}, tmp + "/packet-help.txt");
-    packet_paces = help && help->wait() == 0 && read_all(tmp + "/packet-help.txt").find("--replay-speed") != std::string::npos;
+    packet_paces =
+        help && help->wait() == 0 && read_all(tmp + "/packet-help.txt").find("--replay-speed") != std::string::npos;
   }
   auto start_packet_sensor = [&](SampleSensor& s) -> bool {
     std::vector<std::string> args{packet_sensor_bin, "--read", s.sources[0], "--heartbeat", "2"};
@@ -522,8 +539,14 @@ int run_demo(const DemoOptions& o, const char*) {
     return true;
   };
   auto start_log_sensor = [&](SampleSensor& s) -> bool {
-    std::vector<std::string> args{log_sensor_bin,  "--file",       tmp + "/logs/" + s.id + "/*.log", "--checkpoint",
-                                  tmp + "/" + s.id + ".checkpoint", "--file-start", "beginning",     "--timezone",
+    std::vector<std::string> args{log_sensor_bin,
+                                  "--file",
+                                  tmp + "/logs/" + s.id + "/*.log",
+                                  "--checkpoint",
+                                  tmp + "/" + s.id + ".checkpoint",
+                                  "--file-start",
+                                  "beginning",
+                                  "--timezone",
                                   kSampleTimezone};
     auto k = key_args(s);
     args.insert(args.end(), k.begin(), k.end());
@@ -541,9 +564,12 @@ int run_demo(const DemoOptions& o, const char*) {
   bool start_failed = false;
   for (auto& s : sensors) {
     bool ok = true;
-    if (s.kind == Kind::Events) ok = start_sender(s);
-    else if (s.kind == Kind::Log) ok = start_log_sensor(s);
-    else ok = start_packet_sensor(s);
+    if (s.kind == Kind::Events)
+      ok = start_sender(s);
+    else if (s.kind == Kind::Log)
+      ok = start_log_sensor(s);
+    else
+      ok = start_packet_sensor(s);
     if (!ok) {
       std::fprintf(stderr, "socctl demo: cannot start the process of %s\n", s.id.c_str());
       start_failed = true;
@@ -589,13 +615,18 @@ int run_demo(const DemoOptions& o, const char*) {
       for (const auto& id : ids) {
         auto it = last_heard.find(id);
         const bool fresh = it != last_heard.end() && (final || now - it->second < std::chrono::seconds(30));
-        if (fresh) ++reporting;
-        else silent.push_back(id);
+        if (fresh)
+          ++reporting;
+        else
+          silent.push_back(id);
       }
       std::string status;
-      if (ids.empty()) status = "NO SENSOR";
-      else if (!silent.empty()) status = "SILENT: " + join(silent, ", ");
-      else status = "ok";
+      if (ids.empty())
+        status = "NO SENSOR";
+      else if (!silent.empty())
+        status = "SILENT: " + join(silent, ", ");
+      else
+        status = "ok";
       const auto alerts = alerts_by_site.count(site) ? alerts_by_site.at(site) : 0;
       out += fmt::format("  {:<14} sensors {}/{} reporting  events {:>7}  alerts {:>4}  {}\n", site, reporting,
                          ids.size(), events, alerts, status);
@@ -726,8 +757,8 @@ int run_demo(const DemoOptions& o, const char*) {
     if (!o.once) {
       for (auto& s : sensors) {
         if (s.kind != Kind::Log) continue;
-        const double due = o.rate > 0 ? o.rate * std::chrono::duration<double>(now - live_start).count()
-                                      : s.appended + 5000;
+        const double due =
+            o.rate > 0 ? o.rate * std::chrono::duration<double>(now - live_start).count() : s.appended + 5000;
         const auto n = static_cast<size_t>(std::max(0.0, due - s.appended));
         if (n == 0) continue;
         append_lines(s, n, true);
