@@ -205,3 +205,51 @@ TEST_CASE("a key written twice in one entry is reported, not silently shadowed")
   CHECK_FALSE(l.ok);
   CHECK(l.rendered == l.path + ":5:5: error[inventory.repeated_key]: key 'kind' appears twice in a site\n");
 }
+
+TEST_CASE("the streaming loader: anchors and aliases across entries, a repeated section, an empty file") {
+  soc::test::TempDir dir;
+  const auto aliased = load(dir,
+                            "sites: [{id: a, name: A, kind: ward}]\n"
+                            "assets:\n"
+                            "  - {id: fw-1, site: a, kind: firewall, licenses: [&support {kind: support, expires: 2027-01-31}]}\n"
+                            "  - {id: fw-2, site: a, kind: firewall, licenses: [*support]}\n");
+  CAPTURE(aliased.rendered);
+  REQUIRE(aliased.ok);
+  REQUIRE(aliased.inventory.assets.size() == 2);
+  REQUIRE(aliased.inventory.assets[1].licenses.size() == 1);
+  CHECK(inv::format_date(aliased.inventory.assets[1].licenses[0].expires) == "2027-01-31");
+
+  // The second 'sites:' is reported and, as yaml-cpp's lookups did, not read: its entries raise
+  // no duplicate ids and define nothing.
+  const auto repeated = load(dir,
+                             "sites: [{id: a, name: A, kind: ward}]\n"
+                             "sites: [{id: a, name: A, kind: ward}, {id: b, name: B, kind: ward}]\n"
+                             "assets: [{id: fw-1, site: b, kind: firewall}]\n");
+  CHECK_FALSE(repeated.ok);
+  CHECK(repeated.rendered ==
+        repeated.path + ":2:1: error[inventory.repeated_key]: key 'sites' appears twice in the inventory\n" +
+        repeated.path + ":3:27: error[inventory.unknown_reference]: unknown site 'b' (not in 'sites')\n");
+  CHECK(repeated.inventory.sites.size() == 1);
+
+  const auto empty = load(dir, "# nothing yet\n");
+  CHECK_FALSE(empty.ok);
+  CHECK(empty.rendered == empty.path +
+                              ": error[inventory.not_a_map]: expected a map with the sections sites, systems, assets, "
+                              "sensors, waivers\n");
+  const auto list = load(dir, "- {id: a, name: A, kind: ward}\n");
+  CHECK_FALSE(list.ok);
+  CHECK(list.rendered.find(list.path + ":1:1: error[inventory.not_a_map]") == 0);
+}
+
+TEST_CASE("a syntax error after valid entries is the only diagnostic, located") {
+  soc::test::TempDir dir;
+  const auto l = load(dir,
+                      "sites:\n"
+                      "  - {id: a, name: A, kind: town}\n"
+                      "  - {id: b, name: B, kind: ward\n"
+                      "assets: []\n");
+  CHECK_FALSE(l.ok);
+  REQUIRE(l.diags.size() == 1);
+  CHECK(l.diags[0].code == "yaml.syntax");
+  CHECK(l.diags[0].line >= 3);
+}
