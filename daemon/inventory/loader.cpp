@@ -110,7 +110,16 @@ bool load_inventory(const std::string& path, Inventory& out, std::vector<Diagnos
     }
     for (const auto* list : {&sites, &assets}) {
       if (!*list) continue;
+      // A site named twice would evaluate twice under one finding key, and the tracker would see
+      // a new finding on every tick.
+      std::unordered_map<std::string_view, int> seen;
       for (const auto& [ref, mark] : **list) {
+        if (auto [it, fresh] = seen.emplace(ref, mark.line + 1); !fresh) {
+          r.error(mark, "duplicate_reference",
+                  fmt::format("'{}' is already listed at line {}", ref, it->second));
+          ok = false;
+          continue;
+        }
         refs.push_back({list == &sites ? "sites" : "assets", ref, mark});
         (list == &sites ? s.sites : s.assets).push_back(ref);
       }
@@ -255,7 +264,14 @@ bool load_inventory(const std::string& path, Inventory& out, std::vector<Diagnos
       is_map = false;
       return;
     }
-    r.check_keys(root, "the inventory", {"sites", "systems", "assets", "sensors", "waivers"});
+    r.check_keys(root, "the inventory", {"sites", "systems", "assets", "sensors", "waivers", "timezone"});
+    if (auto tz = root["timezone"] ? r.string(root, "the inventory", "timezone", false) : std::nullopt) {
+      if (auto offset = parse_utc_offset(*tz))
+        out.utc_offset = *offset;
+      else
+        r.error(root["timezone"], "bad_value",
+                fmt::format("timezone '{}' must be UTC or a fixed offset such as +07:00", *tz));
+    }
     section(r, root, "sites", true);
     for (const char* key : {"systems", "assets", "sensors", "waivers"}) section(r, root, key, false);
   };

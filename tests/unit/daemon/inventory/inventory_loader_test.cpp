@@ -191,7 +191,7 @@ TEST_CASE("inventory loader reports every mistake of a file at once with line, c
         p + ":26:5: error[inventory.missing_key]: a waiver without 'approved_by'\n" +
         p + ":26:5: error[inventory.missing_key]: a waiver without 'expires'\n" +
         p + ":27:5: error[inventory.not_a_map]: each waiver must be a map\n" +
-        p + ":28:1: error[inventory.unknown_key]: unknown key 'extras' in the inventory (known keys: sites, systems, assets, sensors, waivers)\n");
+        p + ":28:1: error[inventory.unknown_key]: unknown key 'extras' in the inventory (known keys: sites, systems, assets, sensors, waivers, timezone)\n");
 }
 
 TEST_CASE("a key written twice in one entry is reported, not silently shadowed") {
