@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/config/yaml_util.h"
 #include "daemon/inventory/field_reader.h"
@@ -112,11 +113,11 @@ bool load_inventory(const std::string& path, Inventory& out, std::vector<Diagnos
       if (!*list) continue;
       // A site named twice would evaluate twice under one finding key, and the tracker would see
       // a new finding on every tick.
-      std::unordered_map<std::string_view, int> seen;
+      std::unordered_set<std::string_view> seen;
       for (const auto& [ref, mark] : **list) {
-        if (auto [it, fresh] = seen.emplace(ref, mark.line + 1); !fresh) {
+        if (!seen.insert(ref).second) {
           r.error(mark, "duplicate_reference",
-                  fmt::format("'{}' is already listed at line {}", ref, it->second));
+                  fmt::format("'{}' is listed twice in '{}'", ref, list == &sites ? "sites" : "assets"));
           ok = false;
           continue;
         }

@@ -253,3 +253,19 @@ TEST_CASE("a syntax error after valid entries is the only diagnostic, located") 
   CHECK(l.diags[0].code == "yaml.syntax");
   CHECK(l.diags[0].line >= 3);
 }
+
+TEST_CASE("a site listed twice in a system, and a timezone that is not an offset, are reported") {
+  soc::test::TempDir dir;
+  const auto l = load(dir,
+                      "timezone: Asia/Ho_Chi_Minh\n"
+                      "sites: [{id: a, name: A, kind: ward}]\n"
+                      "systems: [{id: s, name: S, level: 1, sites: [a, a]}]\n");
+  CHECK_FALSE(l.ok);
+  CHECK(l.rendered ==
+        l.path + ":1:11: error[inventory.bad_value]: timezone 'Asia/Ho_Chi_Minh' must be UTC or a fixed offset such as +07:00\n" +
+        l.path + ":3:49: error[inventory.duplicate_reference]: 'a' is listed twice in 'sites'\n");
+  const auto tz = load(dir, "timezone: \"+07:00\"\nsites: [{id: a, name: A, kind: ward}]\n");
+  CAPTURE(tz.rendered);
+  CHECK(tz.ok);
+  CHECK(tz.inventory.utc_offset == std::chrono::hours(7));
+}
