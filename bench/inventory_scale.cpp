@@ -5,8 +5,12 @@
 // then loads it and the baseline given, and evaluates with every sensor heard. The floor beside
 // the load is yaml-cpp's event parser reading the same file into nothing.
 //
-//   build/bench/inventory_scale [SITES [ASSETS_PER_SITE]] [--baseline examples/baseline.yaml] [--runs 3]
+//   build/bench/inventory_scale [SITES [ASSETS_PER_SITE]] [--baseline examples/baseline.yaml] [--runs 3] [--tree]
+//
+// --tree also measures, once, yaml-cpp's node tree of the same file (what the loader built
+// before it streamed) in a child process.
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,6 +96,32 @@ std::string median(std::vector<double> v) {
   return fmt::format("{:.2f} s ({:.2f}-{:.2f})", v[v.size() / 2], v.front(), v.back());
 }
 
+// The former loader's cost, for comparison: yaml-cpp's node tree of the same file (YAML::Load,
+// no validation), in a child process so that its memory does not count in ours. Wall and CPU
+// seconds and the child's peak RSS in MiB.
+struct TreeCost {
+  double wall = 0, cpu = 0;
+  long rss_mib = 0;
+};
+TreeCost tree_cost(const std::filesystem::path& path) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const pid_t child = fork();
+  if (child == 0) {
+    std::ifstream in(path, std::ios::binary);
+    const YAML::Node root = YAML::Load(in);
+    _exit(root.IsMap() ? 0 : 1);
+  }
+  int status = 0;
+  rusage ru{};
+  wait4(child, &status, 0, &ru);
+  TreeCost c;
+  c.wall = seconds_since(t0);
+  c.cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  c.rss_mib = ru.ru_maxrss / 1024;
+  return c;
+}
+
 long peak_rss_mib() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -102,11 +132,14 @@ long peak_rss_mib() {
 
 int main(int argc, char** argv) {
   int sites = 5000, per_site = 20, runs = 3;
+  bool tree = false;
   std::string baseline_path = SOC_SOURCE_DIR "/examples/baseline.yaml";
   std::vector<std::string> positional;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--baseline" && i + 1 < argc)
       baseline_path = argv[++i];
+    else if (std::string(argv[i]) == "--tree")
+      tree = true;
     else if (std::string(argv[i]) == "--runs" && i + 1 < argc)
       runs = std::max(1, std::atoi(argv[++i]));
     else
@@ -205,6 +238,7 @@ int main(int argc, char** argv) {
     tick_phase.stop(tick_s, tick_c);
     findings = current.size();
   }
+  const TreeCost c = tree ? tree_cost(path) : TreeCost{};
   std::filesystem::remove(path);
   std::printf(
       "inventory: %d sites, %zu assets, %zu sensors, %zu systems, %zu waivers, %.1f MiB of YAML; %d rounds\n"
@@ -218,5 +252,8 @@ int main(int argc, char** argv) {
       median(floor_c).c_str(), median(load_s).c_str(), median(load_c).c_str(), median(eval_s).c_str(),
       median(eval_c).c_str(), findings, statuses, changes, median(tick_s).c_str(), median(tick_c).c_str(), loaded_rss,
       peak_rss_mib());
+  if (tree)
+    std::printf("node tree (YAML::Load of the same file, once, in a child): %.2f s, CPU %.2f s, peak RSS %ld MiB\n",
+                c.wall, c.cpu, c.rss_mib);
   return 0;
 }
