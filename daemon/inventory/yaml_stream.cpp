@@ -4,6 +4,7 @@
 #include <yaml-cpp/parser.h>
 
 #include <istream>
+#include <memory>
 #include <streambuf>
 #include <unordered_set>
 #include <utility>
@@ -21,7 +22,7 @@ Node Node::operator[](std::string_view key) const {
   if (!IsMap()) return {};
   const auto& c = v_->children;
   for (size_t i = 0; i + 1 < c.size(); i += 2)
-    if (c[i].type == Value::Type::Scalar && c[i].scalar == key) return Node(&c[i + 1]);
+    if (const Node k(&c[i]); k.IsScalar() && k.Scalar() == key) return Node(&c[i + 1]);
   return {};
 }
 
@@ -58,17 +59,14 @@ class StreamHandler final : public YAML::EventHandler {
     complete(std::move(v), anchor);
   }
 
-  // yaml-cpp's tree shares the anchored node, marks included; a copy reads the same. An alias of
-  // an anchor whose node was streamed away (a whole top-level list) reads as null.
+  // yaml-cpp's tree shares the anchored node, marks included; so does an alias here. An alias
+  // of an anchor whose node was streamed away (a whole top-level list) reads as null.
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    Value v;
+    v.mark = mark;
     auto it = anchors_.find(anchor);
-    if (it != anchors_.end()) {
-      complete(Value(it->second), 0);
-    } else {
-      Value v;
-      v.mark = mark;
-      complete(std::move(v), 0);
-    }
+    if (it != anchors_.end()) v.target = it->second.get();
+    complete(std::move(v), 0);
   }
 
   void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string& value) override {
@@ -142,13 +140,22 @@ class StreamHandler final : public YAML::EventHandler {
     }
     Frame& top = stack_.back();
     if (top.mode == Mode::Skip) return;
-    if (anchor != 0) anchors_[anchor] = v;
+    if (anchor != 0) {
+      // The anchored value moves to the anchors (stable address, alive for the whole parse);
+      // its place holds an alias to it.
+      auto& slot = anchors_[anchor];
+      slot = std::make_unique<Value>(std::move(v));
+      v = Value();
+      v.mark = slot->mark;
+      v.target = slot.get();
+    }
     if (top.mode == Mode::Stream) {
       on_item_(top.section, Node(&v));
       return;
     }
     if (stack_.size() == 1 && top.value.type == Value::Type::Map && top.value.children.size() % 2 == 0) {
-      root_key_ = v.type == Value::Type::Scalar ? v.scalar : std::string();
+      const Value& key = v.target ? *v.target : v;
+      root_key_ = key.type == Value::Type::Scalar ? key.scalar : std::string();
       repeated_root_key_ = !root_keys_.insert(root_key_).second;
     }
     top.value.children.push_back(std::move(v));
@@ -158,7 +165,7 @@ class StreamHandler final : public YAML::EventHandler {
   std::vector<Frame> stack_;
   Value root_;
   bool has_root_ = false;
-  std::unordered_map<YAML::anchor_t, Value> anchors_;
+  std::unordered_map<YAML::anchor_t, std::unique_ptr<Value>> anchors_;
   std::unordered_set<std::string> root_keys_;
   std::string root_key_;
   bool repeated_root_key_ = false;

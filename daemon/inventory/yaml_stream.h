@@ -22,13 +22,16 @@
 
 namespace soc::daemon::inventory::detail {
 
-// One YAML node as the parser reported it. A map's children alternate key, value.
+// One YAML node as the parser reported it. A map's children alternate key, value. An alias
+// (`*a`) is a Value whose `target` is the anchored value, shared as in yaml-cpp's tree: never
+// copied, so that nested aliases (a "billion laughs" file) cost one Value each.
 struct Value {
   enum class Type : uint8_t { Null, Scalar, Sequence, Map };
   Type type = Type::Null;
   YAML::Mark mark = YAML::Mark::null_mark();
   std::string scalar;
   std::vector<Value> children;
+  const Value* target = nullptr;
 };
 
 // A read-only handle with the part of YAML::Node's interface the loaders use. A default (or
@@ -36,7 +39,7 @@ struct Value {
 class Node {
  public:
   Node() = default;
-  explicit Node(const Value* v) : v_(v) {}
+  explicit Node(const Value* v) : v_(v && v->target ? v->target : v) {}
 
   explicit operator bool() const { return v_ != nullptr; }
   bool IsNull() const { return v_ && v_->type == Value::Type::Null; }

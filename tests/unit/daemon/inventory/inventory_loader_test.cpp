@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/core.h>
 
 #include <string>
 #include <vector>
@@ -268,4 +269,19 @@ TEST_CASE("a site listed twice in a system, and a timezone that is not an offset
   CAPTURE(tz.rendered);
   CHECK(tz.ok);
   CHECK(tz.inventory.utc_offset == std::chrono::hours(7));
+}
+
+TEST_CASE("nested aliases are shared, not copied: a 'billion laughs' inventory is refused, not expanded") {
+  soc::test::TempDir dir;
+  // 40 levels of doubling: 2^40 elements if aliases were copied.
+  std::string text = "sites:\n  - id: a\n    name: A\n    kind: ward\n    x0: &l0 [lol, lol]\n";
+  for (int i = 1; i <= 40; ++i) text += fmt::format("    x{}: &l{} [*l{}, *l{}]\n", i, i, i - 1, i - 1);
+  text += "    &k kind2: *l40\nassets: [{id: *k, site: a, kind: *k}]\n";
+  const auto l = load(dir, text);
+  CHECK_FALSE(l.ok);
+  CHECK(l.diags.size() == 43);  // x0..x40 and kind2 unknown in the site; the asset's kind
+  // An alias reads the anchored node, position included, as in yaml-cpp's tree.
+  CHECK(l.rendered.find(l.path + ":46:5: error[inventory.bad_value]: asset kind 'kind2' is not one of") !=
+        std::string::npos);
+  REQUIRE(l.inventory.assets.empty());
 }
