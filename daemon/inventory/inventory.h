@@ -5,7 +5,8 @@
 // Plain data, no YAML: the loader (loader.h) is the only code that reads inventory.yaml. An
 // Inventory returned by a successful load satisfies: ids are unique per section, every reference
 // (system -> site/asset, asset -> site, sensor -> site, waiver -> system) names an existing
-// entry, every kind is in its vocabulary below, levels are 1-5.
+// entry, no system lists a site or an asset twice, every kind is in its vocabulary below,
+// levels are 1-5.
 #pragma once
 
 #include <array>
