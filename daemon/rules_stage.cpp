@@ -161,10 +161,13 @@ void RulesStage::sync_metrics() {
 void RulesStage::on_event(Event& event) {
   if (const auto ts = event.timestamp()) {
     const std::string_view sensor = event.get_string("observer.name");
-    auto it = sensors_.find(std::string(sensor));
-    if (it == sensors_.end()) it = sensors_.emplace(std::string(sensor), SensorClock{*ts, {}}).first;
-    if (*ts > it->second.newest) it->second.newest = *ts;
-    it->second.arrival = Clock::now();
+    if (last_sensor_ == nullptr || sensor != last_sensor_name_) {
+      last_sensor_name_ = sensor;
+      auto it = sensors_.try_emplace(last_sensor_name_, SensorClock{*ts, {}}).first;
+      last_sensor_ = &it->second;  // stable: elements of an unordered_map do not move
+    }
+    if (*ts > last_sensor_->newest) last_sensor_->newest = *ts;
+    last_sensor_->arrival = Clock::now();
   }
   if (eval_count_++ % options_.eval_sample != 0) {
     engine_->process(event);
@@ -215,24 +218,28 @@ bool RulesStage::reload(std::string_view why) {
   // A problem in a file that changed since the running set was loaded fails the reload: the file
   // was edited and is broken now. Problems of unchanged files were reported when they were
   // loaded and are tolerated (a pack with an unsupported rule can still be reloaded).
+  auto unchanged = [&](const std::string& file) {
+    auto before = accepted_sources_.find(file);
+    auto now = l.set.sources.find(file);
+    return before != accepted_sources_.end() && now != l.set.sources.end() && before->second == now->second;
+  };
   for (const auto& d : l.set.diagnostics) {
-    auto before = accepted_sources_.find(d.file);
+    if (unchanged(d.file)) continue;
     auto now = l.set.sources.find(d.file);
-    if (before != accepted_sources_.end() && now != l.set.sources.end() && before->second == now->second) continue;
     reasons.push_back(render(d, now != l.set.sources.end() ? std::string_view(now->second) : std::string_view()));
   }
   // A running rule that the new set refuses (a correlation whose reference was removed) too.
   std::set<std::pair<std::string, std::string>> running;
   for (const auto& r : engine_->rules().rules) running.emplace(r.file, r.title);
   for (const auto& r : l.set.refused) {
-    if (running.count({r.file, r.title}) && !r.title.empty())
+    if (running.count({r.file, r.title}) && !r.title.empty() && unchanged(r.file))
       reasons.push_back(fmt::format("{}: the running rule '{}' would be dropped", render(r.reason), r.title));
   }
   failed_.set(static_cast<double>(l.set.refused.size()));
   if (!reasons.empty()) {
     reload_failure_.inc();
     failed_fingerprint_ = l.fingerprint;
-    log::error("rules", "reload ({}) failed, the {} running rules stay: {}", why, engine_->rules().rules.size(),
+    log::error("rules", "reload ({}) failed, the {} running rules stay:\n{}", why, engine_->rules().rules.size(),
                fmt::join(reasons, "\n"));
     return false;
   }

@@ -93,6 +93,8 @@ class RulesStage : public Stage {
 
   // Event time per sensor and when its last event arrived: the idle watermark.
   std::unordered_map<std::string, SensorClock> sensors_;
+  std::string last_sensor_name_;
+  SensorClock* last_sensor_ = nullptr;
 
   // Metrics, per rule of the running set (index as in engine_->rules()).
   struct RuleMetrics {
