@@ -200,8 +200,13 @@ correlation:
   timespan: 2s
   condition: {lt: 5}
 YAML
+# A broken rule at startup is reported and skipped; the others run.
+printf 'title: broken at start\ndetection:\n  sel: {x|nope: 1}\n  condition: sel\n' >"$WORK/timer/broken.yml"
 start_correlator --server-key "$WORK/server.key" --allow "$WORK/allow.yaml" --rules "$WORK/timer" \
   --alerts-out "$WORK/timer.jsonl"
+check "the broken rule is counted" "$(metric soc_rules_failed '')" 1
+check "the others run" "$(metric soc_rules_loaded '')" 2
+check_contains "the log names it with file:line:column" "$WORK/correlator.log" "broken.yml:3:9: error[rule.bad_modifier]"
 failures "$WORK/few.jsonl" 203.0.113.90 0 1
 send ssh1 dc-hatinh "$WORK/few.jsonl"
 # The window (2 s) plus the allowed lateness (60 s) must pass on the wall clock.
@@ -211,5 +216,14 @@ check "the lt condition fired with no further event" \
   "$(lines "$WORK/timer.jsonl" '"rule.id":"22222222-0000-4000-8000-000000000002"')" 1
 check "its group is closed" "$(metric soc_rule_state_groups 'rule="22222222-0000-4000-8000-000000000002"')" 0
 stop_correlator
+
+echo "== a rule folder that cannot be read is a configuration error"
+set +e
+"$CORRELATOR" --insecure --listen "tcp://127.0.0.1:$(free_port)" --metrics "127.0.0.1:$(free_port)" --publish "" \
+  --rules "$WORK/no-such-folder" >"$WORK/missing.out" 2>&1
+rc=$?
+set -e
+check "exit 78" "$rc" 78
+check_contains "naming the folder" "$WORK/missing.out" "no-such-folder"
 
 finish
