@@ -252,7 +252,7 @@ struct CorrState {
 
 struct Engine::Impl {
   std::shared_ptr<const RuleSet> set;
-  std::vector<Engine::RuleStats> stats = std::vector<Engine::RuleStats>(set->rules.size());
+  std::vector<Engine::RuleStats> stats = std::vector<Engine::RuleStats>(set->rules.size());  // after `set`
   AlertSink sink;
   EngineOptions options;
   EngineCounters& counters;
