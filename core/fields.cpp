@@ -93,6 +93,9 @@ constexpr FieldSpec kFields[] = {
     // Logs
     {"user.name", T::String, false, false, "User name."},
     {"user.target.name", T::String, false, false, "Target user (sudo, su, account creation)."},
+    {"user.id", T::String, false, false, "User id (UID) of the account (account management)."},
+    {"group.name", T::String, false, false, "Group name (account management: the group created, joined or left)."},
+    {"group.id", T::String, false, false, "Group id (GID) (account management)."},
     {"host.hostname", T::String, false, false, "Host name of the machine that logged the event."},
     {"host.ip", T::Ip, true, false, "Addresses of the host."},
     {"process.name", T::String, false, false, "Program name."},

@@ -150,7 +150,7 @@ struct Loader {
       return nullptr;
     }
     check_keys(n, {"name", "dataset", "programs", "input", "formats", "time_format", "remember_source", "set",
-                   "fields", "prefix", "rules", "when_field", "when_value"});
+                   "fields", "prefix", "rules", "when_field", "when_value", "paths"});
     auto d = std::make_unique<Decoder>();
     d->file = path;
     if (!n["name"]) error(n, "decoder.missing_key", "a decoder needs 'name'");
@@ -167,6 +167,11 @@ struct Loader {
     if (!d->line_input && !d->json_input && d->programs.empty())
       error(n, "decoder.missing_key", "a syslog decoder needs 'programs' (or input: line)");
     if (n["formats"]) d->formats = string_list(n["formats"], "formats");
+    if (n["paths"]) {
+      d->paths = string_list(n["paths"], "paths");
+      for (const auto& p : d->paths)
+        if (p.empty()) error(n["paths"], "decoder.bad_value", "paths must not hold an empty string");
+    }
     if (n["time_format"]) {
       auto f = time_format_from_name(n["time_format"].Scalar());
       if (!f) error(n["time_format"], "decoder.bad_value", "time_format must be bsd, rfc3339, clf, ymd_slash, ctime or epoch");
@@ -320,6 +325,7 @@ LineDecoder::LineDecoder(const DecoderSet& set, DecodeOptions options) : set_(se
       continue;
     }
     if (!all && !named) continue;
+    if (!d->paths.empty() && !named) path_gated_.push_back(d.get());
     if (d->line_input) {
       line_decoders_.push_back(d.get());
     } else if (d->any_program) {
@@ -329,9 +335,29 @@ LineDecoder::LineDecoder(const DecoderSet& set, DecodeOptions options) : set_(se
     }
   }
   if (opt_.format == "syslog") line_decoders_.clear();
+  select_by_path();
+}
+
+void LineDecoder::set_file_path(std::string_view path) {
+  if (path == opt_.file_path) return;
+  opt_.file_path.assign(path);
+  select_by_path();
+}
+
+void LineDecoder::select_by_path() {
+  path_open_.clear();
+  for (const Decoder* d : path_gated_)
+    for (const auto& p : d->paths)
+      if (opt_.file_path.find(p) != std::string::npos) {
+        path_open_.push_back(d);
+        break;
+      }
 }
 
 bool LineDecoder::try_decoder(const Decoder& d, std::string_view text, Event& out) {
+  if (!d.paths.empty() && std::find(path_gated_.begin(), path_gated_.end(), &d) != path_gated_.end() &&
+      std::find(path_open_.begin(), path_open_.end(), &d) == path_open_.end())
+    return false;
   for (const Rule& r : d.rules) {
     if (!r.prefilter.empty() && text.find(r.prefilter) == std::string_view::npos) continue;
     if (!r.regex.search(text, caps_)) continue;

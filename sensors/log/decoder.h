@@ -56,6 +56,9 @@ struct Decoder {
   bool any_program = false;           // programs: ["*"]
   std::vector<std::string> programs;  // syslog program names that select it
   std::vector<std::string> formats;   // names usable with --format
+  // With --format auto: tried only on lines of a file whose path contains one of these
+  // (nginx-access: "nginx"); ignored when --format names the decoder.
+  std::vector<std::string> paths;
   TimeFormat time_format = TimeFormat::Bsd;
   bool remember_source = false;  // fill source.ip from earlier lines of the same process
   std::vector<StaticField> set;  // applied before the rule's own
@@ -115,6 +118,10 @@ class LineDecoder {
 
   const DecodeStats& stats() const;
 
+  // The file the next lines come from ("" for syslog and journal input): sets log.file.path
+  // and selects the decoders that have `paths:` (--file follows many files with one decoder).
+  void set_file_path(std::string_view path);
+
  private:
   bool try_decoder(const Decoder& d, std::string_view text, Event& out);
   bool decode_message(Event& out);
@@ -123,6 +130,7 @@ class LineDecoder {
   void remember(const Decoder& d, Event& out);
   bool decode_json(std::string_view line, Event& out);
   void apply_json_decoder(const Decoder& d, Event& out);
+  void select_by_path();
 
   const DecoderSet& set_;
   DecodeOptions opt_;
@@ -137,6 +145,8 @@ class LineDecoder {
   std::vector<const Decoder*> any_program_;
   std::vector<const Decoder*> line_decoders_;
   std::vector<const Decoder*> json_decoders_;
+  std::vector<const Decoder*> path_gated_;  // decoders with paths: that --format does not name
+  std::vector<const Decoder*> path_open_;   // those of them whose paths match the current file
   SyslogHeader header_;
   bool have_header_ = false;
   bool time_set_ = false;  // a decoder or the JSON object gave @timestamp

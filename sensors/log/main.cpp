@@ -196,14 +196,15 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
   Event event;
   uint64_t send_errors = 0;
   auto handle = [&](std::string_view msg, std::string_view peer, bool truncated) {
+    decoder.set_file_path({});
     if (!decoder.decode(msg, truncated, event)) return;
     event.set("log.source.address", peer);
     if (auto r = sink.put(event); !r && ++send_errors <= 5)
       std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
   };
   auto handle_file = [&](std::string_view line, const std::string& path, bool truncated) {
+    decoder.set_file_path(path);  // selects the decoders meant for this file (nginx by its path)
     if (!decoder.decode(line, truncated, event)) return;
-    event.set("log.file.path", path);
     if (auto r = sink.put(event); !r && ++send_errors <= 5)
       std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
   };
@@ -217,6 +218,7 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
     record.program = e.identifier;
     record.pid = e.pid;
     record.message = e.message;
+    decoder.set_file_path({});
     if (!decoder.decode_record(record, e.truncated, event)) return;
     if (auto r = sink.put(event); !r && ++send_errors <= 5)
       std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());

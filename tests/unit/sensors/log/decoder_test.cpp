@@ -73,7 +73,7 @@ TEST_CASE("loader reports line and column of an unknown key, an unknown field an
       "      - match: '(?<u>\\S+'\n");
   REQUIRE(d.size() == 3);
   CHECK(render(d[0]) == "d.yaml:5:5: error[decoder.unknown_key]: unknown key 'colour' (expected one of: name, dataset, "
-                        "programs, input, formats, time_format, remember_source, set, fields, prefix, rules, when_field, when_value)");
+                        "programs, input, formats, time_format, remember_source, set, fields, prefix, rules, when_field, when_value, paths)");
   CHECK(render(d[1]) == "d.yaml:4:17: error[decoder.unknown_field]: 'user.nmae' is not a documented field (docs/fields.md)");
   CHECK(d[2].code == "regex.syntax");
   CHECK(d[2].line == 7);
@@ -208,6 +208,93 @@ TEST_CASE("iptables LOG lines") {
   CHECK(text(e, "network.transport") == "tcp");
   CHECK(text(e, "observer.ingress.interface.name") == "enp1s0");
   CHECK(text(e, "event.reason") == "[UFW BLOCK]");
+  CHECK(text(e, "event.action") == "deny");
+  CHECK(text(e, "event.type") == "connection,denied");
+  CHECK(text(e, "event.outcome") == "failure");
+}
+
+TEST_CASE("iptables: the log prefix gives the verdict when it names one") {
+  auto action = [](std::string prefix) {
+    Event e = decode("Nov 20 15:00:32 fw kernel: [873444.360925] " + prefix +
+                     "IN=ppp0 OUT= MAC= SRC=203.0.113.199 DST=10.20.0.2 LEN=60 TOS=0x00 PROTO=UDP SPT=33839 DPT=1900 LEN=32");
+    CHECK(text(e, "event.dataset") == "iptables");
+    CHECK(text(e, "source.ip") == "203.0.113.199");
+    CHECK(text(e, "destination.port") == "1900");
+    return text(e, "event.action") + " " + text(e, "event.type") + " " + text(e, "event.reason");
+  };
+  CHECK(action("INPUT-DROP: ") == "drop connection,denied INPUT-DROP:");
+  CHECK(action("IPTABLES_DROPPED ") == "drop connection,denied IPTABLES_DROPPED");
+  CHECK(action("nft drop in: ") == "drop connection,denied nft drop in:");
+  CHECK(action("REJECT ") == "reject connection,denied REJECT");
+  CHECK(action("[UFW LIMIT BLOCK] ") == "deny connection,denied [UFW LIMIT BLOCK]");
+  CHECK(action("DENIED-IN ") == "deny connection,denied DENIED-IN");
+  CHECK(action("[UFW ALLOW] ") == "accept connection,allowed [UFW ALLOW]");
+  CHECK(action("FW-ACCEPT: ") == "accept connection,allowed FW-ACCEPT:");
+  // No verdict in the prefix: a plain LOG line; words inside other words do not count.
+  CHECK(action("[UFW AUDIT] ") == "firewall_log connection [UFW AUDIT]");
+  CHECK(action("backdrop-in ") == "firewall_log connection backdrop-in");
+  CHECK(action("") == "firewall_log connection <absent>");
+  // Only the prefix is read: a packet field after IN= never sets the verdict.
+  Event e = decode("Nov 20 15:00:32 fw kernel: fw-in IN=ppp0 OUT= SRC=203.0.113.1 DST=10.20.0.2 LEN=60 PROTO=TCP SPT=1 DPT=2 DROP=1");
+  CHECK(text(e, "event.action") == "firewall_log");
+}
+
+TEST_CASE("shadow-utils account management and password changes") {
+  Event e = decode("Nov 20 15:40:05 srv useradd[1053]: new user: name=backup2, UID=1003, GID=1003, home=/home/backup2, shell=/bin/bash, from=/dev/pts/1");
+  CHECK(text(e, "event.dataset") == "shadow-utils");
+  CHECK(text(e, "event.category") == "iam");
+  CHECK(text(e, "event.type") == "user,creation");
+  CHECK(text(e, "event.action") == "user-created");
+  CHECK(text(e, "event.outcome") == "success");
+  CHECK(text(e, "user.name") == "backup2");
+  CHECK(text(e, "user.id") == "1003");
+  CHECK(text(e, "group.id") == "1003");
+  CHECK(text(e, "process.name") == "useradd");
+  e = decode("Nov 20 15:40:05 srv useradd[1053]: new group: name=backup2, GID=1003");
+  CHECK(text(e, "event.action") == "group-created");
+  CHECK(text(e, "event.type") == "group,creation");
+  CHECK(text(e, "group.name") == "backup2");
+  CHECK(text(e, "user.name") == "<absent>");
+  e = decode("Nov 20 15:40:22 srv usermod[1492]: add 'backup2' to group 'sudo'");
+  CHECK(text(e, "event.action") == "added-to-group");
+  CHECK(text(e, "event.type") == "group,change");
+  CHECK(text(e, "user.name") == "backup2");
+  CHECK(text(e, "group.name") == "sudo");
+  CHECK(text(e, "event.reason") == "<absent>");
+  e = decode("Nov 20 15:40:22 srv usermod[1492]: add 'backup2' to shadow group 'sudo'");
+  CHECK(text(e, "event.action") == "added-to-group");
+  CHECK(text(e, "group.name") == "sudo");
+  CHECK(text(e, "event.reason") == "shadow");
+  e = decode("Nov 20 15:44:00 srv gpasswd[1800]: user eve added by root to group wheel");
+  CHECK(text(e, "event.action") == "added-to-group");
+  CHECK(text(e, "user.name") == "eve");
+  CHECK(text(e, "group.name") == "wheel");
+  e = decode("Nov 20 15:44:00 srv usermod[1801]: delete 'eve' from group 'wheel'");
+  CHECK(text(e, "event.action") == "removed-from-group");
+  CHECK(text(e, "group.name") == "wheel");
+  e = decode("Nov 20 15:42:00 srv userdel[1600]: delete user 'bob'");
+  CHECK(text(e, "event.action") == "user-deleted");
+  CHECK(text(e, "event.type") == "user,deletion");
+  CHECK(text(e, "user.name") == "bob");
+  e = decode("Nov 20 15:42:00 srv groupadd[1601]: group added to /etc/group: name=devs, GID=1004");
+  CHECK(text(e, "event.action") == "group-created");
+  CHECK(text(e, "group.name") == "devs");
+  CHECK(text(e, "group.id") == "1004");
+  e = decode("Nov 20 15:45:00 srv usermod[1900]: change user 'eve' UID from '1005' to '0'");
+  CHECK(text(e, "event.action") == "user-changed");
+  CHECK(text(e, "user.id") == "0");
+  e = decode("Nov 20 15:43:00 srv passwd[1700]: pam_unix(passwd:chauthtok): password changed for bob");
+  CHECK(text(e, "event.dataset") == "passwd");
+  CHECK(text(e, "event.action") == "password-changed");
+  CHECK(text(e, "event.type") == "user,change");
+  CHECK(text(e, "user.name") == "bob");
+  CHECK(text(decode("Nov 20 15:43:00 srv chpasswd[1701]: pam_unix(chpasswd:chauthtok): password changed for eve"), "user.name") == "eve");
+  // A refused change is no password change (left to the other decoders).
+  e = decode("Nov 20 15:43:09 srv passwd[1702]: pam_unix(passwd:chauthtok): authentication failure; logname=bob uid=1000 euid=0 tty=pts/0 ruser= rhost=  user=bob");
+  CHECK(text(e, "event.dataset") != "passwd");
+  CHECK(text(e, "event.action") != "password-changed");
+  // A line of these programs that no rule knows falls to the generic fallback, as before.
+  CHECK(text(decode("Nov 20 15:46:00 srv useradd[1950]: something else entirely"), "event.dataset") == "syslog");
 }
 
 TEST_CASE("access logs: combined, with and without --format") {
@@ -225,6 +312,49 @@ TEST_CASE("access logs: combined, with and without --format") {
   CHECK(text(e, "user_agent.original") == "Mozilla/5.0");
   CHECK(text(e, "event.outcome") == "failure");
   CHECK(text(decode(line, "nginx"), "event.dataset") == "nginx.access");
+}
+
+TEST_CASE("access logs with --format auto: a file whose path names nginx is nginx.access") {
+  const char* line = R"(83.149.9.216 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 203 "-" "curl/8")";
+  auto dataset = [&](std::string format, std::string path) {
+    DecodeOptions o = options(std::move(format));
+    o.file_path = std::move(path);
+    LineDecoder d(builtin(), o);
+    Event e;
+    REQUIRE(d.decode(line, false, e));
+    return text(e, "event.dataset");
+  };
+  CHECK(dataset("auto", "/var/log/nginx/access.log") == "nginx.access");
+  CHECK(dataset("auto", "/srv/logs/nginx-access.log") == "nginx.access");
+  CHECK(dataset("auto", "/var/log/apache2/access.log") == "apache.access");
+  CHECK(dataset("auto", "") == "apache.access");
+  CHECK(dataset("apache", "/var/log/nginx/access.log") == "apache.access");
+  CHECK(dataset("nginx", "/var/log/apache2/access.log") == "nginx.access");
+
+  // One decoder following many files (--file): the path of each line chooses.
+  LineDecoder d(builtin(), options());
+  Event e;
+  d.set_file_path("/var/log/nginx/access.log");
+  REQUIRE(d.decode(line, false, e));
+  CHECK(text(e, "event.dataset") == "nginx.access");
+  CHECK(text(e, "log.file.path") == "/var/log/nginx/access.log");
+  d.set_file_path("/var/log/apache2/access.log");
+  REQUIRE(d.decode(line, false, e));
+  CHECK(text(e, "event.dataset") == "apache.access");
+  CHECK(text(e, "log.file.path") == "/var/log/apache2/access.log");
+  d.set_file_path({});
+  REQUIRE(d.decode(line, false, e));
+  CHECK(text(e, "event.dataset") == "apache.access");
+  CHECK(text(e, "log.file.path") == "<absent>");
+  d.set_file_path("/var/log/nginx/access.log");
+  REQUIRE(d.decode(line, false, e));
+  CHECK(text(e, "event.dataset") == "nginx.access");
+}
+
+TEST_CASE("loader refuses an empty string in paths") {
+  auto diags = load_errors("decoders:\n  - name: x\n    input: line\n    paths: ['']\n    rules:\n      - match: a\n");
+  REQUIRE(diags.size() == 1);
+  CHECK(diags[0].code == "decoder.bad_value");
 }
 
 TEST_CASE("web server authentication failures") {
