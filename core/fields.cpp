@@ -76,6 +76,17 @@ constexpr FieldSpec kFields[] = {
     {"tls.server.ja3s", T::String, false, false, "JA3S fingerprint of the server hello."},
     {"tls.server.not_after", T::Timestamp, false, false, "Expiry of the server certificate."},
     {"tls.server.x509.subject.common_name", T::String, true, false, "Common name of the server certificate."},
+    // Collectors (event.kind: state; docs/collector.md)
+    {"tls.server.not_before", T::Timestamp, false, false, "Start of validity of the server certificate."},
+    {"tls.server.x509.issuer.common_name", T::String, true, false, "Common name of the issuer of the server certificate."},
+    {"tls.server.verified", T::Bool, false, false, "Collector: the certificate verified against the system's CAs and the server name."},
+    {"destination.address", T::String, false, false, "Collector: the probed host as configured (name or address)."},
+    {"error.message", T::String, false, false, "Why a probe failed (event.outcome: failure)."},
+    {"observer.vendor", T::String, false, false, "Vendor of the probed appliance (Fortinet)."},
+    {"observer.serial_number", T::String, false, false, "Serial number of the probed appliance."},
+    {"asset.license.name", T::String, false, false, "License entry as the vendor names it (forticare.support.hardware, antivirus, ...)."},
+    {"asset.license.status", T::String, false, false, "License status as the vendor says it (licensed, expired, ...)."},
+    {"asset.license.expires", T::Timestamp, false, false, "When the license entry expires."},
     {"dns.question.name", T::String, false, false, "DNS query name."},
     {"dns.question.type", T::String, false, false, "DNS query type."},
     {"dns.response_code", T::String, false, false, "DNS response code."},
@@ -128,6 +139,8 @@ constexpr FieldSpec kFields[] = {
     {"soc.sensor.packets_dropped_interface", T::Int, false, false, "Packet sensor: packets the interface dropped."},
     {"soc.sensor.packets_malformed", T::Int, false, false, "Packet sensor: frames dropped as damaged (truncated, bad headers)."},
     {"soc.sensor.flows_active", T::Int, false, false, "Packet sensor: flows in the flow table."},
+    {"soc.collector.probes", T::Int, false, false, "Collector heartbeat: probe results produced in this run."},
+    {"soc.collector.probe_failures", T::Int, false, false, "Collector heartbeat: probe results with event.outcome failure."},
 };
 
 // An open-addressing table: the decoder looks up every key of every event. The hash takes
