@@ -100,10 +100,14 @@ Result<CertificateInfo> read_server_certificate(Socket& socket, const std::strin
     const int err = SSL_get_error(ssl.get(), rc);
     std::string why = openssl_errors();
     if (why.empty()) {
-      why = err == SSL_ERROR_SYSCALL ? (errno == EAGAIN || errno == EWOULDBLOCK
-                                            ? fmt::format("no answer within {} ms", timeout.count())
-                                            : "the peer closed the connection")
-                                     : fmt::format("SSL error {}", err);
+      // A socket timeout shows as WANT_READ/WANT_WRITE (blocking socket, SO_RCVTIMEO) or as a
+      // SYSCALL error with EAGAIN.
+      const bool timed_out = err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ||
+                             (err == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK));
+      why = timed_out                     ? fmt::format("no answer within {} ms", timeout.count())
+            : err == SSL_ERROR_SYSCALL    ? std::string("the peer closed the connection")
+            : err == SSL_ERROR_ZERO_RETURN ? std::string("the peer closed the connection")
+                                           : fmt::format("SSL error {}", err);
     }
     return fail("tls", "TLS handshake failed: " + why);
   }
