@@ -50,7 +50,7 @@ struct ConnectOptions {
 // Where events go: JSON lines on stdout, or the correlator (at least once, with heartbeats).
 class Sink {
  public:
-  Result<void> open(const ConnectOptions& c, uint64_t* probes, uint64_t* failures) {
+  Result<void> open(const ConnectOptions& c, std::chrono::seconds heartbeat, uint64_t* probes, uint64_t* failures) {
     if (c.connect.empty()) return {};
     transport::SenderConfig sc;
     sc.endpoint = c.connect;
@@ -58,14 +58,15 @@ class Sink {
     sc.sensor_id = c.sensor_id;
     sc.site = c.site;
     sc.fail_on_refusal = false;
+    sc.heartbeat_interval = heartbeat;
     if (auto r = transport::load_keys(sc, c.server_pub, c.key); !r) return fail("config", r.error().message);
     auto sender = transport::Sender::connect(sc);
     if (!sender) return fail("config", sender.error().message);
     sender_ = std::move(*sender);
     sender_->on_heartbeat([probes, failures](Event& hb) {
       hb.set("observer.type", "collector");
-      hb.set("soc.collector.probes", static_cast<int64_t>(*probes));
-      hb.set("soc.collector.probe_failures", static_cast<int64_t>(*failures));
+      hb.set("soc.sensor.probes", static_cast<int64_t>(*probes));
+      hb.set("soc.sensor.probe_failures", static_cast<int64_t>(*failures));
     });
     return {};
   }
@@ -106,6 +107,7 @@ int main(int argc, char** argv) {
   int64_t interval = 300;
   double jitter = 0.1;
   double timeout = 10;
+  int64_t heartbeat = 10;
   ConnectOptions conn;
 
   config::CommandLine cli("soc-collector",
@@ -128,6 +130,7 @@ int main(int argc, char** argv) {
       .option("sensor-id", conn.sensor_id, "This collector's id, as bound to its key in the correlator's allowlist")
       .option("site", conn.site, "This collector's site, as bound to its key")
       .flag("insecure", conn.insecure, "Plain TCP without CURVE (the correlator must run with --insecure too)")
+      .option("heartbeat", heartbeat, "With --connect: seconds between heartbeats")
       .config_section("targets");
   if (auto code = cli.parse(argc, argv)) return *code;
 
@@ -166,6 +169,7 @@ int main(int argc, char** argv) {
   if (interval < 1 || interval > 7 * 86400) return usage_error("--interval must be 1 .. 604800 seconds");
   if (!(jitter >= 0 && jitter <= 0.5)) return usage_error("--jitter must be 0 .. 0.5");
   if (!(timeout > 0 && timeout <= 600)) return usage_error("--timeout must be more than 0 and at most 600 seconds");
+  if (heartbeat < 1 || heartbeat > 3600) return usage_error("--heartbeat must be 1 .. 3600 seconds");
   if (to_stdout == !conn.connect.empty()) return usage_error("give exactly one of --stdout and --connect");
   if (!conn.connect.empty()) {
     if (conn.sensor_id.empty()) return usage_error("--sensor-id is required with --connect");
@@ -184,7 +188,7 @@ int main(int argc, char** argv) {
 
   uint64_t probes = 0, failures = 0;
   Sink sink;
-  if (auto r = sink.open(conn, &probes, &failures); !r) return config_error(r.error().message);
+  if (auto r = sink.open(conn, std::chrono::seconds(heartbeat), &probes, &failures); !r) return config_error(r.error().message);
   signal(SIGPIPE, SIG_IGN);
   struct sigaction sa {};
   sa.sa_handler = on_signal;

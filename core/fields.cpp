@@ -139,8 +139,8 @@ constexpr FieldSpec kFields[] = {
     {"soc.sensor.packets_dropped_interface", T::Int, false, false, "Packet sensor: packets the interface dropped."},
     {"soc.sensor.packets_malformed", T::Int, false, false, "Packet sensor: frames dropped as damaged (truncated, bad headers)."},
     {"soc.sensor.flows_active", T::Int, false, false, "Packet sensor: flows in the flow table."},
-    {"soc.collector.probes", T::Int, false, false, "Collector heartbeat: probe results produced in this run."},
-    {"soc.collector.probe_failures", T::Int, false, false, "Collector heartbeat: probe results with event.outcome failure."},
+    {"soc.sensor.probes", T::Int, false, false, "Collector: probe results produced in this run."},
+    {"soc.sensor.probe_failures", T::Int, false, false, "Collector: probe results with event.outcome failure."},
 };
 
 // An open-addressing table: the decoder looks up every key of every event. The hash takes

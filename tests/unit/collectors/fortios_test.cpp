@@ -76,3 +76,23 @@ TEST_CASE("the FortiOS license URL is appended to a device URL unless it names t
   CHECK(fortios_license_url("http://127.0.0.1:1/api/v2/monitor/license/status?vdom=root") ==
         "http://127.0.0.1:1/api/v2/monitor/license/status?vdom=root");
 }
+
+TEST_CASE("FortiOS answers cut or with bytes changed anywhere never crash the parser") {
+  const std::string good = kAnswer;
+  uint64_t seed = 0x9E3779B97F4A7C15ull;
+  auto next = [&] {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return seed;
+  };
+  size_t refused = 0;
+  for (size_t cut = 0; cut < good.size(); cut += 7) refused += parse_fortios_license_status(good.substr(0, cut)).ok() ? 0 : 1;
+  CHECK(refused == (good.size() + 6) / 7);  // every strict prefix is refused
+  for (int i = 0; i < 3000; ++i) {
+    std::string s = good;
+    for (int k = 0; k < 1 + static_cast<int>(next() % 4); ++k) s[next() % s.size()] = static_cast<char>(next() & 0xff);
+    auto r = parse_fortios_license_status(s);
+    if (r.ok()) CHECK(r->entries.size() <= 16);
+  }
+}
