@@ -76,6 +76,17 @@ constexpr FieldSpec kFields[] = {
     {"tls.server.ja3s", T::String, false, false, "JA3S fingerprint of the server hello."},
     {"tls.server.not_after", T::Timestamp, false, false, "Expiry of the server certificate."},
     {"tls.server.x509.subject.common_name", T::String, true, false, "Common name of the server certificate."},
+    // Collectors (event.kind: state; docs/collector.md)
+    {"tls.server.not_before", T::Timestamp, false, false, "Start of validity of the server certificate."},
+    {"tls.server.x509.issuer.common_name", T::String, true, false, "Common name of the issuer of the server certificate."},
+    {"tls.server.verified", T::Bool, false, false, "Collector: the certificate verified against the system's CAs and the server name."},
+    {"destination.address", T::String, false, false, "Collector: the probed host as configured (name or address)."},
+    {"error.message", T::String, false, false, "Why a probe failed (event.outcome: failure)."},
+    {"observer.vendor", T::String, false, false, "Vendor of the probed appliance (Fortinet)."},
+    {"observer.serial_number", T::String, false, false, "Serial number of the probed appliance."},
+    {"asset.license.name", T::String, false, false, "License entry as the vendor names it (forticare.support.hardware, antivirus, ...)."},
+    {"asset.license.status", T::String, false, false, "License status as the vendor says it (licensed, expired, ...)."},
+    {"asset.license.expires", T::Timestamp, false, false, "When the license entry expires."},
     {"dns.question.name", T::String, false, false, "DNS query name."},
     {"dns.question.type", T::String, false, false, "DNS query type."},
     {"dns.response_code", T::String, false, false, "DNS response code."},
@@ -140,6 +151,8 @@ constexpr FieldSpec kFields[] = {
     {"soc.sensor.syslog_udp_messages", T::Int, false, false, "Log sensor: syslog messages received over UDP."},
     {"soc.sensor.syslog_tcp_messages", T::Int, false, false, "Log sensor: syslog messages received over TCP."},
     {"soc.sensor.journal_entries", T::Int, false, false, "Log sensor: systemd journal entries read (--journal)."},
+    {"soc.sensor.probes", T::Int, false, false, "Collector: probe results produced in this run."},
+    {"soc.sensor.probe_failures", T::Int, false, false, "Collector: probe results with event.outcome failure."},
 };
 
 // An open-addressing table: the decoder looks up every key of every event. The hash takes

@@ -20,8 +20,12 @@ SOC_PACKAGES=(
   libpcap-dev libndpi-dev libyaml-cpp-dev libzmq3-dev cppzmq-dev libfmt-dev
   prometheus-cpp-dev doctest-dev libcli11-dev libpcre2-dev
   libsystemd-dev
+  # soc-collector: TLS probe and HTTP(S) client (docs/adr/0013-collector.md)
+  libssl-dev libcurl4-openssl-dev
   # tools the scripts and the end-to-end tests use
   curl ca-certificates python3 procps iproute2 libndpi-bin
+  # openssl: the collector's end-to-end test makes and serves certificates
+  openssl
   # logger (the log sensor's syslog listener tests)
   bsdutils
   # the peer of the log sensor benchmark (bench/log_bench.sh)

@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/diagnostic.h"
@@ -28,6 +29,7 @@ struct Command::Impl {
   std::vector<Entry> entries;
   std::vector<std::unique_ptr<Command>> subcommands;
   std::string config_path;
+  std::vector<std::string> sections;  // config keys read by the command's owner
 
   void add_entry(const std::string& name, Kind kind, void* target, CLI::Option* opt) {
     entries.push_back({name, kind, target, opt});
@@ -81,6 +83,13 @@ Command& Command::positionals(const std::string& name, std::vector<std::string>&
   return *this;
 }
 
+Command& Command::config_section(const std::string& name) {
+  impl_->sections.push_back(name);
+  return *this;
+}
+
+const std::string& Command::config_path() const { return impl_->config_path; }
+
 Command& Command::subcommand(const std::string& name, const std::string& description) {
   auto impl = std::make_unique<Impl>();
   impl->app = impl_->app->add_subcommand(name, description);
@@ -123,10 +132,12 @@ void apply_config(Command::Impl& cmd, std::vector<Diagnostic>& diags, std::strin
   }
   std::string known;
   for (const auto& e : cmd.entries) known += (known.empty() ? "" : ", ") + e.name;
+  for (const auto& s : cmd.sections) known += (known.empty() ? "" : ", ") + s;
   for (auto it = root.begin(); it != root.end(); ++it) {
     const YAML::Node key = it->first;
     const YAML::Node value = it->second;
     const std::string name = key.IsScalar() ? key.Scalar() : "";
+    if (std::find(cmd.sections.begin(), cmd.sections.end(), name) != cmd.sections.end()) continue;
     const Entry* entry = nullptr;
     for (const auto& e : cmd.entries) {
       if (e.name == name) entry = &e;

@@ -41,6 +41,13 @@ class Command {
   Command& positionals(const std::string& name, std::vector<std::string>& target, const std::string& help,
                        bool required);
 
+  // A key the config file may hold that is no flag: a structured section (e.g. a list of maps)
+  // that the command's owner reads itself from config_path() after parse(). The command line
+  // adapter only stops reporting it as an unknown key.
+  Command& config_section(const std::string& name);
+  // The --config FILE given (empty when none).
+  const std::string& config_path() const;
+
   Command& subcommand(const std::string& name, const std::string& description);
   // True when this (sub)command was named on the command line.
   bool selected() const;

@@ -1,0 +1,110 @@
+#include "collectors/http_client.h"
+
+#include <curl/curl.h>
+#include <fmt/core.h>
+
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+
+namespace soc::collectors {
+
+namespace {
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct Body {
+  std::string* out;
+  size_t limit;
+  bool too_large = false;
+};
+
+size_t on_data(char* data, size_t size, size_t n, void* user) {
+  auto* b = static_cast<Body*>(user);
+  const size_t len = size * n;
+  if (b->out->size() + len > b->limit) {
+    b->too_large = true;
+    return 0;  // makes curl fail with CURLE_WRITE_ERROR
+  }
+  b->out->append(data, len);
+  return len;
+}
+
+struct CurlFree {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+struct SlistFree {
+  void operator()(curl_slist* s) const { curl_slist_free_all(s); }
+};
+struct UrlFree {
+  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+};
+
+}  // namespace
+
+Result<HttpResponse> http_get(const HttpRequest& request) {
+  global_init();
+  std::unique_ptr<CURL, CurlFree> curl(curl_easy_init());
+  if (!curl) return fail("http", "cannot create a curl handle");
+  HttpResponse resp;
+  Body body{&resp.body, request.max_body_bytes};
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  std::unique_ptr<curl_slist, SlistFree> headers;
+  for (const auto& h : request.headers) {
+    curl_slist* next = curl_slist_append(headers.get(), h.c_str());
+    if (!next) return fail("http", "cannot build the request headers");
+    headers.release();
+    headers.reset(next);
+  }
+  CURL* c = curl.get();
+  curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // a device that redirects is reported, not followed
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "soc-collector");
+  const CURLcode rc = curl_easy_perform(c);
+  if (body.too_large)
+    return fail("http", fmt::format("GET {}: the answer is larger than {} bytes", request.url, request.max_body_bytes));
+  if (rc != CURLE_OK)
+    return fail("http", fmt::format("GET {}: {}", request.url, errbuf[0] ? errbuf : curl_easy_strerror(rc)));
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
+  return resp;
+}
+
+Result<UrlParts> parse_url(const std::string& url) {
+  global_init();
+  std::unique_ptr<CURLU, UrlFree> u(curl_url());
+  if (!u) return fail("url", "out of memory");
+  if (curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
+    return fail("url", fmt::format("'{}' is not a URL", url));
+  UrlParts parts;
+  auto get = [&](CURLUPart part, std::string& out, unsigned flags) {
+    char* v = nullptr;
+    if (curl_url_get(u.get(), part, &v, flags) != CURLUE_OK) return false;
+    out = v;
+    curl_free(v);
+    return true;
+  };
+  std::string port;
+  if (!get(CURLUPART_SCHEME, parts.scheme, 0) || (parts.scheme != "http" && parts.scheme != "https"))
+    return fail("url", fmt::format("'{}': only http:// and https:// URLs are supported", url));
+  if (!get(CURLUPART_HOST, parts.host, 0) || parts.host.empty())
+    return fail("url", fmt::format("'{}' names no host", url));
+  if (parts.host.size() > 2 && parts.host.front() == '[') parts.host = parts.host.substr(1, parts.host.size() - 2);
+  get(CURLUPART_PORT, port, CURLU_DEFAULT_PORT);
+  parts.port = static_cast<uint16_t>(std::strtoul(port.c_str(), nullptr, 10));
+  get(CURLUPART_PATH, parts.path, 0);
+  return parts;
+}
+
+}  // namespace soc::collectors

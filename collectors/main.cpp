@@ -1,0 +1,266 @@
+// soc-collector: probes equipment that runs no sensor (TLS certificate expiry of portals, TCP
+// reachability, firewall license status over the vendor's HTTP API) and publishes the findings
+// as asset events (event.kind: state). --once probes every target one time and exits; otherwise
+// each target is probed every --interval seconds (or its own interval), with jitter, until
+// SIGINT/SIGTERM. --stdout prints JSON lines; --connect sends to the correlator through the
+// transport, with heartbeats (docs/adr/0013-collector.md, docs/collector.md).
+#include <fmt/core.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "collectors/probe.h"
+#include "collectors/target.h"
+#include "core/config/command_line.h"
+#include "core/config/yaml_util.h"
+#include "core/event.h"
+#include "core/json_codec.h"
+#include "core/transport/sender.h"
+
+namespace {
+
+using namespace soc;
+using namespace soc::collectors;
+using Clock = std::chrono::steady_clock;
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop = true; }
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "soc-collector: %s\n", message.c_str());
+  return config::kExitUsage;
+}
+int config_error(const std::string& message) {
+  std::fprintf(stderr, "soc-collector: %s\n", message.c_str());
+  return config::kExitConfig;
+}
+
+struct ConnectOptions {
+  std::string connect, server_pub, key, sensor_id, site;
+  bool insecure = false;
+};
+
+// Where events go: JSON lines on stdout, or the correlator (at least once, with heartbeats).
+class Sink {
+ public:
+  Result<void> open(const ConnectOptions& c, std::chrono::seconds heartbeat, uint64_t* probes, uint64_t* failures) {
+    if (c.connect.empty()) return {};
+    transport::SenderConfig sc;
+    sc.endpoint = c.connect;
+    sc.insecure = c.insecure;
+    sc.sensor_id = c.sensor_id;
+    sc.site = c.site;
+    sc.fail_on_refusal = false;
+    sc.heartbeat_interval = heartbeat;
+    if (auto r = transport::load_keys(sc, c.server_pub, c.key); !r) return fail("config", r.error().message);
+    auto sender = transport::Sender::connect(sc);
+    if (!sender) return fail("config", sender.error().message);
+    sender_ = std::move(*sender);
+    sender_->on_heartbeat([probes, failures](Event& hb) {
+      hb.set("observer.type", "collector");
+      hb.set("soc.sensor.probes", static_cast<int64_t>(*probes));
+      hb.set("soc.sensor.probe_failures", static_cast<int64_t>(*failures));
+    });
+    return {};
+  }
+  bool to_correlator() const { return sender_ != nullptr; }
+
+  Result<void> put(const Event& e) {
+    line_.clear();
+    encode_event(e, line_);
+    if (sender_) return sender_->send(line_);
+    line_.push_back('\n');
+    std::fwrite(line_.data(), 1, line_.size(), stdout);
+    return {};
+  }
+  Result<void> service(std::chrono::milliseconds timeout) {
+    std::fflush(stdout);
+    if (!sender_) return {};
+    if (auto r = sender_->flush(); !r) return r;
+    return sender_->poll(timeout);
+  }
+  Result<void> finish(std::chrono::milliseconds timeout) {
+    std::fflush(stdout);
+    if (!sender_) return {};
+    return sender_->drain(timeout);
+  }
+
+ private:
+  std::unique_ptr<transport::Sender> sender_;
+  std::string line_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool once = false, to_stdout = false;
+  std::vector<std::string> tls, tcp, fortios;
+  std::string token_file;
+  bool fortios_insecure = false;
+  int64_t interval = 300;
+  double jitter = 0.1;
+  double timeout = 10;
+  int64_t heartbeat = 10;
+  ConnectOptions conn;
+
+  config::CommandLine cli("soc-collector",
+                          "Probes equipment that runs no sensor (TLS certificate expiry, TCP reachability, firewall "
+                          "license status) and publishes asset events.");
+  cli.root()
+      .flag("once", once, "Probe every target once, then exit")
+      .flag("stdout", to_stdout, "Print the events as JSON lines instead of sending them (--connect)")
+      .option("tls", tls, "TLS endpoint HOST:PORT[/SNI] whose certificate to read (repeatable)")
+      .option("tcp", tcp, "TCP endpoint HOST:PORT whose reachability to check (repeatable)")
+      .option("fortios", fortios, "FortiGate REST API URL (https://HOST[:PORT]) whose license status to read (repeatable)")
+      .option("fortios-token-file", token_file, "File holding the FortiOS REST API token (sent as Authorization: Bearer)")
+      .flag("fortios-insecure", fortios_insecure, "Accept a FortiOS API certificate that does not verify (self-signed)")
+      .option("interval", interval, "Seconds between two probes of a target (daemon mode), unless the target sets its own")
+      .option("jitter", jitter, "Each interval is stretched or shortened by up to this fraction, at random (0 .. 0.5)")
+      .option("timeout", timeout, "Seconds each network step of a probe may take (connect, handshake, HTTP request)")
+      .option("connect", conn.connect, "Send events to the correlator at this ZeroMQ endpoint")
+      .option("server-pub", conn.server_pub, "The correlator's CURVE public key file")
+      .option("key", conn.key, "This collector's CURVE secret key file (socctl keygen)")
+      .option("sensor-id", conn.sensor_id, "This collector's id, as bound to its key in the correlator's allowlist")
+      .option("site", conn.site, "This collector's site, as bound to its key")
+      .flag("insecure", conn.insecure, "Plain TCP without CURVE (the correlator must run with --insecure too)")
+      .option("heartbeat", heartbeat, "With --connect: seconds between heartbeats")
+      .config_section("targets");
+  if (auto code = cli.parse(argc, argv)) return *code;
+
+  // Targets: the command line's, then the config file's `targets:` section.
+  std::vector<Target> targets;
+  std::vector<std::string> errors;
+  auto add = [&](TargetKind kind, const std::vector<std::string>& specs) {
+    for (const auto& s : specs) {
+      auto t = parse_endpoint(kind, s);
+      if (!t) errors.push_back(t.error().message);
+      else targets.push_back(std::move(*t));
+    }
+  };
+  add(TargetKind::Tls, tls);
+  add(TargetKind::Tcp, tcp);
+  for (const auto& url : fortios) {
+    Target t;
+    t.kind = TargetKind::License;
+    t.vendor = "fortios";
+    t.url = t.spec = url;
+    targets.push_back(std::move(t));
+  }
+  if (!errors.empty()) {
+    for (const auto& e : errors) std::fprintf(stderr, "soc-collector: %s\n", e.c_str());
+    return config::kExitUsage;
+  }
+  if (const auto& path = cli.root().config_path(); !path.empty()) {
+    std::vector<Diagnostic> diags;
+    std::string source;
+    if (!load_targets(path, targets, diags, source)) {
+      std::fputs(render_all(diags, source).c_str(), stderr);
+      return config::kExitConfig;
+    }
+  }
+  if (targets.empty()) return usage_error("nothing to probe: give --tls, --tcp, --fortios or a config with targets");
+  if (interval < 1 || interval > 7 * 86400) return usage_error("--interval must be 1 .. 604800 seconds");
+  if (!(jitter >= 0 && jitter <= 0.5)) return usage_error("--jitter must be 0 .. 0.5");
+  if (!(timeout > 0 && timeout <= 600)) return usage_error("--timeout must be more than 0 and at most 600 seconds");
+  if (heartbeat < 1 || heartbeat > 3600) return usage_error("--heartbeat must be 1 .. 3600 seconds");
+  if (to_stdout == !conn.connect.empty()) return usage_error("give exactly one of --stdout and --connect");
+  if (!conn.connect.empty()) {
+    if (conn.sensor_id.empty()) return usage_error("--sensor-id is required with --connect");
+    if (!conn.insecure && (conn.server_pub.empty() || conn.key.empty()))
+      return usage_error("--server-pub and --key are required with --connect (or --insecure)");
+  }
+
+  ProbeOptions po;
+  po.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000));
+  po.fortios_insecure = fortios_insecure;
+  if (!token_file.empty()) {
+    if (!config::read_file(token_file, po.fortios_token)) return config_error("cannot read --fortios-token-file " + token_file);
+    while (!po.fortios_token.empty() && std::isspace(static_cast<unsigned char>(po.fortios_token.back())))
+      po.fortios_token.pop_back();
+  }
+
+  uint64_t probes = 0, failures = 0;
+  Sink sink;
+  if (auto r = sink.open(conn, std::chrono::seconds(heartbeat), &probes, &failures); !r) return config_error(r.error().message);
+  signal(SIGPIPE, SIG_IGN);
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  uint64_t send_errors = 0;
+  auto run = [&](const Target& t) {
+    for (const Event& e : probe(t, po)) {
+      ++probes;
+      if (e.get_string("event.outcome") == "failure") {
+        ++failures;
+        std::fprintf(stderr, "soc-collector: %s: %s\n", t.spec.c_str(), std::string(e.get_string("error.message")).c_str());
+      }
+      if (auto r = sink.put(e); !r && ++send_errors <= 5)
+        std::fprintf(stderr, "soc-collector: %s\n", r.error().message.c_str());
+    }
+  };
+
+  if (once) {
+    for (const auto& t : targets) {
+      if (g_stop) break;
+      run(t);
+      (void)sink.service(std::chrono::milliseconds(0));
+    }
+    if (auto r = sink.finish(std::chrono::seconds(30)); !r) {
+      std::fprintf(stderr, "soc-collector: not every event was acknowledged: %s\n", r.error().message.c_str());
+      return 1;
+    }
+    return 0;
+  }
+
+  // Daemon: each target has its own due time. The first probe of each is spread over the first
+  // jitter fraction of its interval, so that a restart does not hit every device at once.
+  std::mt19937_64 rng(std::random_device{}());
+  auto spread = [&](std::chrono::seconds every, double lo, double hi) {
+    std::uniform_real_distribution<double> d(lo, hi);
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(every.count() * d(rng)));
+  };
+  std::vector<Clock::time_point> due(targets.size());
+  const auto start = Clock::now();
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const auto every = targets[i].interval.count() > 0 ? targets[i].interval : std::chrono::seconds(interval);
+    due[i] = start + spread(every, 0, jitter);
+  }
+  std::fprintf(stderr, "soc-collector: %zu targets, every %lld s (jitter %.0f%%)\n", targets.size(),
+               static_cast<long long>(interval), jitter * 100);
+  while (!g_stop) {
+    auto now = Clock::now();
+    for (size_t i = 0; i < targets.size() && !g_stop; ++i) {
+      if (due[i] > now) continue;
+      run(targets[i]);
+      const auto every = targets[i].interval.count() > 0 ? targets[i].interval : std::chrono::seconds(interval);
+      now = Clock::now();
+      due[i] = now + spread(every, 1 - jitter, 1 + jitter);
+      if (auto r = sink.service(std::chrono::milliseconds(0)); !r && ++send_errors <= 5)
+        std::fprintf(stderr, "soc-collector: %s\n", r.error().message.c_str());
+    }
+    const auto next = *std::min_element(due.begin(), due.end());
+    const auto wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()),
+                                 std::chrono::milliseconds(1), std::chrono::milliseconds(200));
+    if (auto r = sink.service(wait); !r && ++send_errors <= 5)
+      std::fprintf(stderr, "soc-collector: %s\n", r.error().message.c_str());
+    if (!sink.to_correlator()) {
+      // stdout: nothing to service; sleep in short steps to notice signals.
+      struct timespec ts {0, static_cast<long>(std::chrono::nanoseconds(wait).count())};
+      nanosleep(&ts, nullptr);
+    }
+  }
+  if (auto r = sink.finish(std::chrono::seconds(5)); !r)
+    std::fprintf(stderr, "soc-collector: not every event was acknowledged before exit: %s\n", r.error().message.c_str());
+  return 0;
+}
