@@ -1,5 +1,7 @@
 #include "daemon/rules/engine.h"
 
+#include "daemon/rules/plan.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -201,7 +203,13 @@ bool Correlation::decided_at_close() const {
   return expression ? has_not(*expression) : condition.at_close();
 }
 
+bool match_pattern_value(const Pattern& p, const Value* v, const Event& event) { return match_pattern(p, v, event); }
+
 bool matches(const Rule& rule, const Event& event) {
+  return logsource_matches(rule, event) && eval(rule.condition, rule, event);
+}
+
+bool logsource_matches(const Rule& rule, const Event& event) {
   for (const auto& [field, want] : rule.logsource) {
     const Value* v = event.find(field);
     if (v == nullptr) return false;
@@ -213,7 +221,7 @@ bool matches(const Rule& rule, const Event& event) {
     }
     if (!ok) return false;
   }
-  return eval(rule.condition, rule, event);
+  return true;
 }
 
 // --- correlations --------------------------------------------------------------------------
@@ -256,12 +264,10 @@ struct Engine::Impl {
   EngineOptions options;
   EngineCounters& counters;
   std::vector<std::vector<int>> consumers;  // rule -> correlations that refer to it
-  // Plain rules indexed by the event.dataset their logsource requires (lower case), so an event
-  // is tested only against rules that can match it; `any_dataset` holds the others. Both lists
-  // are in rule order; process() merges them so alerts come out in rule order.
-  std::unordered_map<std::string, std::vector<int>> by_dataset;
-  std::vector<int> any_dataset;
-  std::string dataset_key;  // scratch
+  // The plain rules' evaluation plan (plan.h, ADR 0011): the rules an event can match, in rule
+  // order, with their string tests matched by one automaton per dataset and field.
+  Plan plan;
+  std::vector<int> candidates;  // scratch
   std::vector<std::unique_ptr<CorrState>> state;
   // Newest event time per sensor (observer.name): each sensor's stream is in time order, but
   // sensors lag each other (a spool flushed after an outage, files replayed one after the
@@ -290,22 +296,10 @@ struct Engine::Impl {
   }
 
   Impl(std::shared_ptr<const RuleSet> s, AlertSink k, EngineOptions o, EngineCounters& c)
-      : set(std::move(s)), sink(std::move(k)), options(o), counters(c) {
+      : set(std::move(s)), sink(std::move(k)), options(o), counters(c), plan(*set) {
     const auto& rules = set->rules;
     consumers.resize(rules.size());
     state.resize(rules.size());
-    for (size_t i = 0; i < rules.size(); ++i) {
-      if (rules[i].correlation) continue;
-      const auto ds = std::find_if(rules[i].logsource.begin(), rules[i].logsource.end(),
-                                   [](const auto& kv) { return kv.first == "event.dataset"; });
-      if (ds == rules[i].logsource.end()) {
-        any_dataset.push_back(static_cast<int>(i));
-      } else {
-        std::string key = ds->second;
-        for (auto& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        by_dataset[key].push_back(static_cast<int>(i));
-      }
-    }
     for (size_t i = 0; i < rules.size(); ++i) {
       if (!rules[i].correlation) continue;
       state[i] = std::make_unique<CorrState>();
@@ -388,16 +382,11 @@ struct Engine::Impl {
     std::optional<Timestamp> watermark;
     if (ts) watermark = advance(event.get_string("observer.name"), *ts);
     const auto& rules = set->rules;
-    dataset_key = event.get_string("event.dataset");
-    for (auto& ch : dataset_key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    static const std::vector<int> kNone;
-    auto found = by_dataset.find(dataset_key);
-    const std::vector<int>& indexed = found != by_dataset.end() ? found->second : kNone;
-    for (size_t x = 0, y = 0; x < indexed.size() || y < any_dataset.size();) {
-      const bool from_indexed = y >= any_dataset.size() || (x < indexed.size() && indexed[x] < any_dataset[y]);
-      const auto i = static_cast<size_t>(from_indexed ? indexed[x++] : any_dataset[y++]);
+    plan.candidates(event, candidates);
+    for (const int ci : candidates) {
+      const auto i = static_cast<size_t>(ci);
       const Rule& r = rules[i];
-      if (!matches(r, event)) continue;
+      if (!plan.matches(ci, event)) continue;
       ++counters.matches;
       if (r.standalone || options.emit_referenced) {
         const Timestamp t = ts.value_or(Timestamp{});
