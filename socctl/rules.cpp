@@ -123,12 +123,18 @@ int run_replay(const ReplayOptions& o) {
     }
     std::string_view line;
     bool truncated = false;
+    int64_t line_no = 0;
     while (reader.next(line, truncated)) {
+      ++line_no;
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
       if (truncated || decode_event_into(line, event)) {
         ++bad;
         continue;
       }
+      // As the correlator numbers what it receives, an event without an id or a sequence number
+      // gets its line number in the file, so that alerts name their evidence (soc.evidence).
+      if (event.find("event.sequence") == nullptr && event.find("event.id") == nullptr)
+        event.set("event.sequence", line_no);
       engine.process(event);
     }
     if (!reader.error().empty()) {

@@ -1,5 +1,6 @@
 #include "daemon/rules/engine.h"
 
+#include "core/json_codec.h"
 #include "daemon/rules/plan.h"
 
 #include <algorithm>
@@ -165,6 +166,38 @@ bool eval(const CondNode& n, const Rule& rule, const Event& event) {
   return false;
 }
 
+// True when one of the rule's exceptions (a selection's alternatives) holds for the event.
+bool excepted(const Rule& rule, const Event& event) {
+  for (const auto& conj : rule.exceptions.alternatives) {
+    bool all = !conj.empty();
+    for (const auto& t : conj) all = all && match_test(t, event);
+    if (all) return true;
+  }
+  return false;
+}
+
+// soc.evidence (ADR 0008, "Alerts"): at most this many entries per alert, the first in time.
+constexpr size_t kMaxEvidence = 10;
+// A sample (an event without an id) is its JSON, cut to this many bytes.
+constexpr size_t kMaxSampleBytes = 512;
+
+// The id of an event: event.id, else observer.name:event.sequence; empty when it has neither.
+std::string evidence_id(const Event& event) {
+  if (const Value* id = event.find("event.id"); id != nullptr && !id->to_text().empty()) return id->to_text();
+  if (const Value* seq = event.find("event.sequence"))
+    return std::string(event.get_string("observer.name")) + ":" + seq->to_text();
+  return {};
+}
+
+// An event's evidence: its id, or a bounded sample of it.
+std::string evidence_of(const Event& event) {
+  std::string e = evidence_id(event);
+  if (!e.empty()) return e;
+  e = encode_event(event);
+  if (e.size() > kMaxSampleBytes) e.resize(kMaxSampleBytes);
+  return e;
+}
+
 // Fields of a matching event copied into a plain rule's alert, so that analysts see who and where.
 constexpr std::string_view kContextFields[] = {"source.ip", "source.port", "destination.ip", "destination.port",
                                                "user.name", "host.hostname", "site.id", "observer.name"};
@@ -235,6 +268,7 @@ struct Entry {
   std::string value;   // value_count: the value's text
   double number = 0;   // value_sum / value_avg
   int64_t count = 1;   // events behind it (a chained correlation's alert stands for soc.count events)
+  std::vector<std::string> evidence;  // ids or samples (a chained alert's soc.evidence)
 };
 
 struct Group {
@@ -371,6 +405,10 @@ struct Engine::Impl {
   }
 
   void emit(Event& alert, size_t rule_index) {
+    if (!set->rules[rule_index].exceptions.alternatives.empty() && excepted(set->rules[rule_index], alert)) {
+      ++counters.excepted;
+      return;
+    }
     if (set->rules[rule_index].standalone || options.emit_referenced) output(alert, rule_index);
     const auto ts = alert.timestamp();
     for (int c : consumers[rule_index]) feed(static_cast<size_t>(c), rule_index, alert, ts, alert.get_int("soc.count").value_or(1));
@@ -387,6 +425,10 @@ struct Engine::Impl {
       const auto i = static_cast<size_t>(ci);
       const Rule& r = rules[i];
       if (!plan.matches(ci, event)) continue;
+      if (!r.exceptions.alternatives.empty() && excepted(r, event)) {
+        ++counters.excepted;
+        continue;
+      }
       ++counters.matches;
       if (r.standalone || options.emit_referenced) {
         const Timestamp t = ts.value_or(Timestamp{});
@@ -398,6 +440,7 @@ struct Engine::Impl {
         }
         for (auto f : kContextFields)
           if (const Value* v = event.find(f)) a.set(f, *v);
+        a.set("soc.evidence", List{Value(evidence_of(event))});
         output(a, i);
       }
       for (int c : consumers[i]) {
@@ -460,6 +503,14 @@ struct Engine::Impl {
     sweep(ci, st);
     auto [it, fresh] = st.groups.try_emplace(key);
     Group& g = it->second;
+    if (set->rules[src].correlation) {
+      if (const Value* ev = event.find("soc.evidence"); ev != nullptr && ev->is_list())
+        for (const auto& x : ev->as_list()) e.evidence.push_back(x.to_text());
+    } else if (std::string id = evidence_id(event); !id.empty()) {
+      e.evidence.push_back(std::move(id));
+    } else if (g.entries.size() < kMaxEvidence) {
+      e.evidence.push_back(evidence_of(event));  // samples only for the first events: bounded cost
+    }
     if (fresh) {
       g.values = std::move(values);
       g.per_rule.assign(c.rules.size(), 0);
@@ -561,6 +612,11 @@ struct Engine::Impl {
       group += c.group_by[i] + '=' + g.values[i].to_text();
     }
     if (!group.empty()) a.set("soc.group", group);
+    List evidence;
+    for (const auto& e : g.entries)
+      for (const auto& x : e.evidence)
+        if (evidence.size() < kMaxEvidence) evidence.emplace_back(x);
+    if (!evidence.empty()) a.set("soc.evidence", std::move(evidence));
     // After a fire the group starts over: the next alert needs new evidence (see the ADR).
     while (!g.entries.empty()) drop_front(c, g);
     emit(a, ci);

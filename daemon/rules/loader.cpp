@@ -843,6 +843,7 @@ void load_document(Doc& doc, const FieldMapping& mapping, const YAML::Node& root
       for (const auto& f : string_list(doc, sup["by"], "suppress.by")) rule.suppress_by.push_back(map_field(mapping, f.Scalar()));
     }
   }
+  if (const YAML::Node ex = root["exceptions"]) compile_selection(doc, mapping, "exceptions", ex, rule.exceptions);
   if (const YAML::Node c = root["correlation"]) {
     load_correlation(doc, mapping, c, rule);
     if (const YAML::Node g = root["generate"]) {

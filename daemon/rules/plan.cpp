@@ -370,38 +370,45 @@ void Plan::candidates(const Event& event, std::vector<int>& out) {
   }
 }
 
-bool Plan::matches(int index, const Event& event) const {
-  const Rule& rule = set_.rules[static_cast<size_t>(index)];
-  const CompiledRule& cr = rules_[static_cast<size_t>(index)];
-  if (!logsource_matches(rule, event)) return false;
-  auto bit = [this](int32_t a) { return (bits_[static_cast<size_t>(a) >> 6] >> (a & 63)) & 1; };
-  auto test = [&](const FieldTest& t, const std::vector<int32_t>& atoms) {
+namespace {
+
+// Evaluates a plain rule's condition with its string tests read from the atom bitset.
+struct Evaluation {
+  const Rule& rule;
+  const std::vector<std::vector<std::vector<std::vector<int32_t>>>>& atoms;  // CompiledRule::selections
+  const std::vector<uint64_t>& bits;
+  const Event& event;
+
+  bool pattern(const FieldTest& t, const std::vector<int32_t>& a, size_t k, const Value*& v, bool& looked) const {
+    if (a[k] >= 0) return (bits[static_cast<size_t>(a[k]) >> 6] >> (a[k] & 63)) & 1;
+    if (!looked) {
+      v = event.find(t.field);
+      looked = true;
+    }
+    return match_pattern_value(t.patterns[k], v, event);
+  }
+
+  bool test(const FieldTest& t, const std::vector<int32_t>& a) const {
     const Value* v = nullptr;
     bool looked = false;
-    auto pattern = [&](size_t k) -> bool {
-      if (atoms[k] >= 0) return bit(atoms[k]);
-      if (!looked) {
-        v = event.find(t.field);
-        looked = true;
-      }
-      return match_pattern_value(t.patterns[k], v, event);
-    };
+    const size_t n = t.patterns.size();
     if (t.neq) {
       if (event.find(t.field) == nullptr) return false;
-      for (size_t k = 0; k < t.patterns.size(); ++k)
-        if (pattern(k)) return false;
+      for (size_t k = 0; k < n; ++k)
+        if (pattern(t, a, k, v, looked)) return false;
       return true;
     }
     if (t.all) {
-      for (size_t k = 0; k < t.patterns.size(); ++k)
-        if (!pattern(k)) return false;
-      return !t.patterns.empty();
+      for (size_t k = 0; k < n; ++k)
+        if (!pattern(t, a, k, v, looked)) return false;
+      return n > 0;
     }
-    for (size_t k = 0; k < t.patterns.size(); ++k)
-      if (pattern(k)) return true;
+    for (size_t k = 0; k < n; ++k)
+      if (pattern(t, a, k, v, looked)) return true;
     return false;
-  };
-  std::function<bool(const CondNode&)> eval = [&](const CondNode& n) -> bool {
+  }
+
+  bool eval(const CondNode& n) const {
     switch (n.kind) {
       case CondNode::Kind::And:
         for (const auto& c : n.children)
@@ -418,15 +425,22 @@ bool Plan::matches(int index, const Event& event) const {
         for (size_t a = 0; a < sel.alternatives.size(); ++a) {
           bool all = true;
           for (size_t t = 0; t < sel.alternatives[a].size() && all; ++t)
-            all = test(sel.alternatives[a][t], cr.selections[s][a][t]);
+            all = test(sel.alternatives[a][t], atoms[s][a][t]);
           if (all) return true;
         }
         return false;
       }
     }
     return false;
-  };
-  return eval(rule.condition);
+  }
+};
+
+}  // namespace
+
+bool Plan::matches(int index, const Event& event) const {
+  const Rule& rule = set_.rules[static_cast<size_t>(index)];
+  if (!logsource_matches(rule, event)) return false;
+  return Evaluation{rule, rules_[static_cast<size_t>(index)].selections, bits_, event}.eval(rule.condition);
 }
 
 }  // namespace soc::daemon::rules

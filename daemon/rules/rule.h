@@ -128,6 +128,11 @@ struct Rule {
   // values of `suppress_by` are held back for `suppress`; the next alert carries the count.
   std::chrono::microseconds suppress{0};
   std::vector<std::string> suppress_by;
+  // Our extension (rules/README.md "Exceptions"): `exceptions:`, a selection (a map, or a list
+  // of maps: any of them) of field values for which the rule does not alert. Tested on the
+  // matching event for a plain rule (an excepted event does not count for correlations
+  // either), on the alert (group-by fields) for a correlation. No alternatives: none.
+  Selection exceptions;
 };
 
 }  // namespace soc::daemon::rules
