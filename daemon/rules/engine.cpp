@@ -279,7 +279,7 @@ struct Group {
   double sum = 0;
   int64_t events = 0;
   Timestamp newest{};
-  std::list<std::string>::iterator lru;
+  std::list<std::pair<std::string, Group*>>::iterator lru;
 };
 
 // Entries kept per group; beyond, the oldest are dropped (see the ADR).
@@ -287,7 +287,8 @@ constexpr size_t kMaxEntriesPerGroup = 65536;
 
 struct CorrState {
   std::unordered_map<std::string, Group> groups;
-  std::list<std::string> lru;  // least recently updated first
+  // Least recently updated first; the pointer saves a lookup (unordered_map nodes are stable).
+  std::list<std::pair<std::string, Group*>> lru;
 };
 
 }  // namespace
@@ -463,6 +464,9 @@ struct Engine::Impl {
     return g;
   }
 
+  std::string key_scratch;
+  std::vector<const Value*> values_scratch;
+
   void feed(size_t ci, size_t src, const Event& event, std::optional<Timestamp> ts, int64_t weight) {
     const Rule& rule = set->rules[ci];
     const Correlation& c = *rule.correlation;
@@ -470,17 +474,20 @@ struct Engine::Impl {
       ++counters.untimed_events;
       return;
     }
-    std::string key;
-    std::vector<Value> values;
+    std::string& key = key_scratch;
+    std::vector<const Value*>& values = values_scratch;  // copied into a new group only
+    key.clear();
+    values.clear();
     for (const auto& g : c.group_by) {
       const Value* v = event.find(group_field(c, g, src));
       if (v == nullptr) {
         ++counters.ungrouped_events;
         return;
       }
-      key += v->to_text();
+      if (v->is_string()) key += v->as_string();
+      else key += v->to_text();
       key += '\x1f';
-      values.push_back(*v);
+      values.push_back(v);
     }
     Entry e;
     e.ts = *ts;
@@ -512,12 +519,12 @@ struct Engine::Impl {
       e.evidence.push_back(evidence_of(event));  // samples only for the first events: bounded cost
     }
     if (fresh) {
-      g.values = std::move(values);
+      for (const Value* v : values) g.values.push_back(*v);
       g.per_rule.assign(c.rules.size(), 0);
-      st.lru.push_back(key);
+      st.lru.emplace_back(key, &g);
       g.lru = std::prev(st.lru.end());
       if (st.groups.size() > options.max_groups_per_rule) {
-        st.groups.erase(st.lru.front());
+        st.groups.erase(st.lru.front().first);
         st.lru.pop_front();
         ++counters.evicted_groups;
       }
@@ -640,12 +647,12 @@ struct Engine::Impl {
     if (!slowest) return;
     const Correlation& c = *set->rules[ci].correlation;
     while (!st.lru.empty()) {
-      auto it = st.groups.find(st.lru.front());
-      if (it->second.newest >= *slowest - c.timespan - options.allowed_lateness) break;
+      Group& g = *st.lru.front().second;
+      if (g.newest >= *slowest - c.timespan - options.allowed_lateness) break;
       if (c.decided_at_close()) {
-        while (!it->second.entries.empty()) close_window(ci, it->second, it->second.entries.front().ts + c.timespan);
+        while (!g.entries.empty()) close_window(ci, g, g.entries.front().ts + c.timespan);
       }
-      st.groups.erase(it);
+      st.groups.erase(st.lru.front().first);
       st.lru.pop_front();
     }
   }
@@ -661,11 +668,11 @@ struct Engine::Impl {
         const Correlation& c = *set->rules[ci].correlation;
         auto& st = *state[ci];
         std::unordered_map<std::string, Group> groups = std::move(st.groups);
-        std::list<std::string> lru = std::move(st.lru);
+        auto lru = std::move(st.lru);
         st.groups.clear();
         st.lru.clear();
-        for (const auto& key : lru) {
-          Group& g = groups[key];
+        for (const auto& [key, group] : lru) {
+          Group& g = *group;
           if (c.decided_at_close()) {
             while (!g.entries.empty()) close_window(ci, g, g.entries.front().ts + c.timespan);
           }
