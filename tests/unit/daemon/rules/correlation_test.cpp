@@ -459,3 +459,40 @@ correlation:
   CHECK(r.alerts[0].find("source.ip")->to_text() == "10.2.2.3");
   CHECK(r.counters.excepted == 1);
 }
+
+TEST_CASE("lateness boundary: an event exactly allowed_lateness behind the newest counts, 1 µs more does not") {
+  EngineOptions o;
+  o.allowed_lateness = std::chrono::seconds(10);
+  auto at = run(kCount3In60, {{100, a()}, {101, a()}, {91, a()}}, o);  // 101 - 10 = 91: in time
+  CHECK(at.counters.late_events == 0);
+  REQUIRE(at.alerts.size() == 1);
+  CHECK(*at.alerts[0].get_timestamp("event.start") - *at.alerts[0].get_timestamp("event.end") == std::chrono::seconds(-10));
+  auto past = run(kCount3In60, {{100, a()}, {101, a()}, {90.999999, a()}}, o);
+  CHECK(past.counters.late_events == 1);
+  CHECK(past.alerts.empty());
+}
+
+TEST_CASE("a late event within the lateness takes its place in time: ordered and window boundary") {
+  EngineOptions o;
+  o.allowed_lateness = std::chrono::seconds(30);
+  const char* ordered = R"(title: a then b
+correlation:
+  type: temporal_ordered
+  rules: [a, b]
+  group-by: [source.ip]
+  timespan: 60s
+)";
+  // b arrives first (t=20), a arrives late but happened before it (t=10): a then b in time.
+  auto r = run(ordered, {{20, b()}, {10, a()}}, o);
+  REQUIRE(r.alerts.size() == 1);
+  // a arrives first (t=30), b arrives late but happened before it (t=25): in time b comes
+  // first, so the order is not met although the arrival order is a, b.
+  auto n = run(ordered, {{30, a()}, {25, b()}}, o);
+  CHECK(n.alerts.empty());
+  // A late event that lands exactly one timespan before the newest is inside the window.
+  auto edge = run(kCount3In60, {{60, a()}, {70, a()}, {10, a()}}, EngineOptions{std::chrono::seconds(60)});
+  REQUIRE(edge.alerts.size() == 1);
+  CHECK(*edge.alerts[0].get_timestamp("event.end") - *edge.alerts[0].get_timestamp("event.start") == std::chrono::seconds(60));
+  auto beyond = run(kCount3In60, {{60, a()}, {70, a()}, {9.999999, a()}}, EngineOptions{std::chrono::seconds(61)});
+  CHECK(beyond.alerts.empty());
+}
