@@ -147,11 +147,11 @@ int run_replay(const ReplayOptions& o) {
   const auto& c = engine.counters();
   std::fprintf(stderr,
                "socctl replay: %zu rules (%zu refused), %llu events (%llu undecodable), %llu matches, %llu alerts, "
-               "%llu late, %llu evicted groups\n",
+               "%llu late, %llu evicted groups, %llu excepted\n",
                set->rules.size(), set->refused.size(), static_cast<unsigned long long>(c.events),
                static_cast<unsigned long long>(bad), static_cast<unsigned long long>(c.matches),
                static_cast<unsigned long long>(c.alerts), static_cast<unsigned long long>(c.late_events),
-               static_cast<unsigned long long>(c.evicted_groups));
+               static_cast<unsigned long long>(c.evicted_groups), static_cast<unsigned long long>(c.excepted));
   return rc;
 }
 
