@@ -183,6 +183,17 @@ constexpr size_t kMaxSampleBytes = 512;
 
 // The id of an event: event.id, else observer.name:event.sequence; empty when it has neither.
 std::string evidence_id(const Event& event) {
+  if (const Value* seq = event.find("event.sequence"); seq != nullptr && seq->is_int() && !event.find("event.id")) {
+    const std::string_view name = event.get_string("observer.name");
+    std::string out;
+    out.reserve(name.size() + 21);
+    out += name;
+    out += ':';
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq->as_int());
+    out.append(digits, end);
+    return out;
+  }
   if (const Value* id = event.find("event.id"); id != nullptr && !id->to_text().empty()) return id->to_text();
   if (const Value* seq = event.find("event.sequence"))
     return std::string(event.get_string("observer.name")) + ":" + seq->to_text();
@@ -268,12 +279,46 @@ struct Entry {
   std::string value;   // value_count: the value's text
   double number = 0;   // value_sum / value_avg
   int64_t count = 1;   // events behind it (a chained correlation's alert stands for soc.count events)
-  std::vector<std::string> evidence;  // ids or samples (a chained alert's soc.evidence)
+  std::string evidence;                // its id or a sample (empty: none kept)
+  std::vector<std::string> chained;    // a chained alert's soc.evidence
+};
+
+// A group's entries: a vector consumed from the front. Most groups hold a few entries and many
+// are created and dropped per second (one per flow pair for a scan rule); std::deque allocates
+// a map and a 512-byte block even when empty.
+class EntryQueue {
+ public:
+  using iterator = std::vector<Entry>::iterator;
+  using const_iterator = std::vector<Entry>::const_iterator;
+  iterator begin() { return v_.begin() + static_cast<ptrdiff_t>(head_); }
+  iterator end() { return v_.end(); }
+  const_iterator begin() const { return v_.begin() + static_cast<ptrdiff_t>(head_); }
+  const_iterator end() const { return v_.end(); }
+  bool empty() const { return head_ == v_.size(); }
+  size_t size() const { return v_.size() - head_; }
+  Entry& front() { return v_[head_]; }
+  const Entry& front() const { return v_[head_]; }
+  const Entry& back() const { return v_.back(); }
+  iterator insert(iterator pos, Entry e) { return v_.insert(pos, std::move(e)); }
+  void pop_front() {
+    v_[head_] = Entry{};
+    if (++head_ == v_.size()) {
+      v_.clear();
+      head_ = 0;
+    } else if (head_ >= 64 && head_ * 2 >= v_.size()) {
+      v_.erase(v_.begin(), v_.begin() + static_cast<ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  }
+
+ private:
+  std::vector<Entry> v_;
+  size_t head_ = 0;
 };
 
 struct Group {
   std::vector<Value> values;  // of the group-by fields, in order
-  std::deque<Entry> entries;  // sorted by ts, then arrival
+  EntryQueue entries;  // sorted by ts, then arrival
   std::unordered_map<std::string, int> distinct;  // value_count
   std::vector<int> per_rule;                      // temporal: entries per referenced rule
   double sum = 0;
@@ -512,11 +557,11 @@ struct Engine::Impl {
     Group& g = it->second;
     if (set->rules[src].correlation) {
       if (const Value* ev = event.find("soc.evidence"); ev != nullptr && ev->is_list())
-        for (const auto& x : ev->as_list()) e.evidence.push_back(x.to_text());
+        for (const auto& x : ev->as_list()) e.chained.push_back(x.to_text());
     } else if (std::string id = evidence_id(event); !id.empty()) {
-      e.evidence.push_back(std::move(id));
+      e.evidence = std::move(id);
     } else if (g.entries.size() < kMaxEvidence) {
-      e.evidence.push_back(evidence_of(event));  // samples only for the first events: bounded cost
+      e.evidence = evidence_of(event);  // samples only for the first events: bounded cost
     }
     if (fresh) {
       for (const Value* v : values) g.values.push_back(*v);
@@ -620,9 +665,11 @@ struct Engine::Impl {
     }
     if (!group.empty()) a.set("soc.group", group);
     List evidence;
-    for (const auto& e : g.entries)
-      for (const auto& x : e.evidence)
+    for (const auto& e : g.entries) {
+      if (!e.evidence.empty() && evidence.size() < kMaxEvidence) evidence.emplace_back(e.evidence);
+      for (const auto& x : e.chained)
         if (evidence.size() < kMaxEvidence) evidence.emplace_back(x);
+    }
     if (!evidence.empty()) a.set("soc.evidence", std::move(evidence));
     // After a fire the group starts over: the next alert needs new evidence (see the ADR).
     while (!g.entries.empty()) drop_front(c, g);
