@@ -345,8 +345,9 @@ struct Engine::Impl {
   EngineCounters& counters;
   std::vector<std::vector<int>> consumers;  // rule -> correlations that refer to it
   // The plain rules' evaluation plan (plan.h, ADR 0011): the rules an event can match, in rule
-  // order, with their string tests matched by one automaton per dataset and field.
-  Plan plan;
+  // order, with their string tests matched by one automaton per dataset and field. It refers to
+  // *set: a swap of the rule set must build a new plan for the new set.
+  std::unique_ptr<Plan> plan;
   std::vector<int> candidates;  // scratch
   std::vector<std::unique_ptr<CorrState>> state;
   // Newest event time per sensor (observer.name): each sensor's stream is in time order, but
@@ -376,7 +377,7 @@ struct Engine::Impl {
   }
 
   Impl(std::shared_ptr<const RuleSet> s, AlertSink k, EngineOptions o, EngineCounters& c)
-      : set(std::move(s)), sink(std::move(k)), options(o), counters(c), plan(*set) {
+      : set(std::move(s)), sink(std::move(k)), options(o), counters(c), plan(std::make_unique<Plan>(*set)) {
     const auto& rules = set->rules;
     consumers.resize(rules.size());
     state.resize(rules.size());
@@ -466,11 +467,11 @@ struct Engine::Impl {
     std::optional<Timestamp> watermark;
     if (ts) watermark = advance(event.get_string("observer.name"), *ts);
     const auto& rules = set->rules;
-    plan.candidates(event, candidates);
+    plan->candidates(event, candidates);
     for (const int ci : candidates) {
       const auto i = static_cast<size_t>(ci);
       const Rule& r = rules[i];
-      if (!plan.matches(ci, event)) continue;
+      if (!plan->matches(ci, event)) continue;
       if (!r.exceptions.alternatives.empty() && excepted(r, event)) {
         ++counters.excepted;
         continue;
