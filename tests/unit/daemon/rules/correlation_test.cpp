@@ -496,3 +496,31 @@ correlation:
   auto beyond = run(kCount3In60, {{60, a()}, {70, a()}, {9.999999, a()}}, EngineOptions{std::chrono::seconds(61)});
   CHECK(beyond.alerts.empty());
 }
+
+TEST_CASE("exceptions: a shared allowlist document applies to the rules it names, across files") {
+  const char* rules = R"(title: our scanners
+allowlist:
+  rules: [a]
+  exceptions:
+    source.ip|cidr: 10.9.0.0/16
+)";
+  auto r = run(rules, {{0, a("10.9.0.1")}, {1, a("10.0.0.1")}, {2, b("10.9.0.1")}});
+  REQUIRE(r.alerts.size() == 2);  // a from the allowlisted network is dropped; b is not named
+  CHECK(r.alerts[0].find("source.ip")->to_text() == "10.0.0.1");
+  CHECK(r.alerts[1].get_string("rule.name") == "rule b");
+  CHECK(r.counters.excepted == 1);
+  // Without `rules` it applies to every rule; an unknown reference is reported with its place.
+  Loader l(FieldMapping{});
+  l.load_text("c.yml", kBase);
+  l.load_text("allow.yml", "title: x\nallowlist:\n  rules: [nope]\n  exceptions: {source.ip: 1.2.3.4}\n");
+  RuleSet set = l.finish();
+  REQUIRE(set.diagnostics.size() == 1);
+  CHECK(set.diagnostics[0].code == "rule.unknown_reference");
+  CHECK(set.diagnostics[0].line == 3);
+  Loader all(FieldMapping{});
+  all.load_text("c.yml", kBase);
+  all.load_text("allow.yml", "title: x\nallowlist:\n  exceptions: {source.ip: 1.2.3.4}\n");
+  RuleSet every = all.finish();
+  REQUIRE(every.ok());
+  for (const auto& rule : every.rules) CHECK(rule.exceptions.alternatives.size() == 1);
+}
