@@ -4,6 +4,9 @@
 # reading and decoding the same file with no rules, in one run:
 #   floor (0 rules), the default pack (rules/), 100 rules and 1,000 rules (variants of the pack's
 #   plain rules with other values, generated into a scratch folder).
+# Each figure is the median of RUNS runs (default 3), the configurations interleaved, measured
+# in CPU time (user + sys) of socctl: on a shared machine wall-clock time measures the others'
+# load as much as ours.
 # usage: bench/rules_bench.sh [N] [BUILD]     (default N=1000000, BUILD=build)
 set -euo pipefail
 N=${1:-1000000}
@@ -54,15 +57,30 @@ for total, d in ((100, "r100"), (1000, "r1000")):
             f.write(tmpl.format(i=i, ls=ls, field=field))
 PY
 
-run() {  # run NAME ARGS...: prints events/s
-  local start end
-  start=$(date +%s.%N)
-  "$SOCCTL" replay "$@" "$WORK/events.jsonl" >/dev/null 2>"$WORK/err"
-  end=$(date +%s.%N)
-  python3 -c "import sys; print(f'{int(sys.argv[1]) / (float(sys.argv[3]) - float(sys.argv[2])):,.0f}')" "$N" "$start" "$end"
+once() {  # once ARGS...: CPU seconds (user + sys) of one socctl replay run
+  python3 - "$WORK/err" "$SOCCTL" replay "$@" "$WORK/events.jsonl" <<'PY'
+import os, subprocess, sys
+p = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=open(sys.argv[1], "w"))
+_, status, ru = os.wait4(p.pid, 0)
+assert status == 0, status
+print(ru.ru_utime + ru.ru_stime)
+PY
 }
-printf '%-28s %14s\n' "rules" "events/s"
-printf '%-28s %14s\n' "none (floor: read + decode)" "$(run --rules "$WORK/none")"
-printf '%-28s %14s\n' "default pack (rules/)" "$(run --rules "$ROOT/rules")"
-printf '%-28s %14s\n' "100 generated" "$(run --rules "$WORK/r100")"
-printf '%-28s %14s\n' "1,000 generated" "$(run --rules "$WORK/r1000")"
+# Each configuration runs RUNS times, the configurations interleaved (so that a burst of load
+# on the machine hits them alike); the figure is the median run.
+RUNS=${RUNS:-3}
+names=("none (floor: read + decode)" "default pack (rules/)" "100 generated" "1,000 generated")
+dirs=("$WORK/none" "$ROOT/rules" "$WORK/r100" "$WORK/r1000")
+declare -a times
+for ((r = 0; r < RUNS; r++)); do
+  for i in 0 1 2 3; do times[$i]+="$(once --rules "${dirs[$i]}") "; done
+done
+printf '%-28s %14s %10s\n' "rules" "events/s" "x floor"
+python3 - "$N" "${names[@]}" "${times[@]}" <<'PY'
+import statistics, sys
+n = int(sys.argv[1]); names = sys.argv[2:6]; runs = [list(map(float, t.split())) for t in sys.argv[6:10]]
+med = [statistics.median(r) for r in runs]
+for name, m in zip(names, med):
+    print(f"{name:<28} {n / m:>14,.0f} {m / med[0]:>10.2f}")
+print(f"1,000 rules / 100 rules (time): {med[3] / med[2]:.2f}")
+PY

@@ -123,12 +123,18 @@ int run_replay(const ReplayOptions& o) {
     }
     std::string_view line;
     bool truncated = false;
+    int64_t line_no = 0;
     while (reader.next(line, truncated)) {
+      ++line_no;
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
       if (truncated || decode_event_into(line, event)) {
         ++bad;
         continue;
       }
+      // As the correlator numbers what it receives, an event without an id or a sequence number
+      // gets its line number in the file, so that alerts name their evidence (soc.evidence).
+      if (event.find("event.sequence") == nullptr && event.find("event.id") == nullptr)
+        event.set("event.sequence", line_no);
       engine.process(event);
     }
     if (!reader.error().empty()) {
@@ -141,11 +147,11 @@ int run_replay(const ReplayOptions& o) {
   const auto& c = engine.counters();
   std::fprintf(stderr,
                "socctl replay: %zu rules (%zu refused), %llu events (%llu undecodable), %llu matches, %llu alerts, "
-               "%llu late, %llu evicted groups\n",
+               "%llu late, %llu evicted groups, %llu excepted\n",
                set->rules.size(), set->refused.size(), static_cast<unsigned long long>(c.events),
                static_cast<unsigned long long>(bad), static_cast<unsigned long long>(c.matches),
                static_cast<unsigned long long>(c.alerts), static_cast<unsigned long long>(c.late_events),
-               static_cast<unsigned long long>(c.evicted_groups));
+               static_cast<unsigned long long>(c.evicted_groups), static_cast<unsigned long long>(c.excepted));
   return rc;
 }
 

@@ -3,7 +3,10 @@
 // refused, by reason. Fails when a refusal is not an unsupported feature or an unresolved
 // reference (anything else is a loader bug), or when a SigmaHQ rule is refused.
 //
-// usage: rules_testdata RULES_DIR MAPPING.yaml   (exit 77 when RULES_DIR is absent)
+// With EVENTS (JSON-lines files), also loads every SigmaHQ rule into one set and checks that
+// the evaluation plan (daemon/rules/plan.h) agrees with the reference matches() on each event.
+//
+// usage: rules_testdata RULES_DIR MAPPING.yaml [EVENTS.jsonl...]   (exit 77 when RULES_DIR is absent)
 #include <cstdio>
 #include <filesystem>
 #include <algorithm>
@@ -11,13 +14,18 @@
 #include <string>
 #include <vector>
 
+#include <fstream>
+
+#include "core/json_codec.h"
+#include "daemon/rules/engine.h"
 #include "daemon/rules/loader.h"
+#include "daemon/rules/plan.h"
 
 int main(int argc, char** argv) {
   using namespace soc::daemon::rules;
   namespace fs = std::filesystem;
-  if (argc != 3) {
-    std::fputs("usage: rules_testdata RULES_DIR MAPPING.yaml\n", stderr);
+  if (argc < 3) {
+    std::fputs("usage: rules_testdata RULES_DIR MAPPING.yaml [EVENTS.jsonl...]\n", stderr);
     return 2;
   }
   const std::string root = argv[1];
@@ -101,6 +109,35 @@ int main(int argc, char** argv) {
       std::printf("FAIL: every SigmaHQ rule of the test data should load\n");
       ++failures;
     }
+  }
+  if (argc > 3) {
+    Loader loader(mapping);
+    loader.load_path(root + "/sigma");
+    const RuleSet set = loader.finish();
+    Plan plan(set);
+    size_t events = 0, matched = 0, disagreements = 0;
+    std::vector<int> cand;
+    for (int i = 3; i < argc; ++i) {
+      std::ifstream in(argv[i]);
+      for (std::string line; std::getline(in, line);) {
+        auto ev = soc::decode_event(line);
+        if (!ev.ok()) continue;
+        ++events;
+        plan.candidates(*ev, cand);
+        for (size_t r = 0; r < set.rules.size(); ++r) {
+          if (set.rules[r].correlation) continue;
+          const bool want = matches(set.rules[r], *ev);
+          const bool got = std::find(cand.begin(), cand.end(), static_cast<int>(r)) != cand.end() &&
+                           plan.matches(static_cast<int>(r), *ev);
+          matched += want ? 1 : 0;
+          if (want != got && disagreements++ < 10)
+            std::printf("  FAIL: plan and matches() disagree on %s for %s\n", set.rules[r].title.c_str(), line.c_str());
+        }
+      }
+    }
+    std::printf("plan: %zu SigmaHQ rules (%zu atoms, %zu automata) on %zu events: %zu matches, %zu disagreements\n",
+                set.rules.size(), plan.atoms(), plan.automata(), events, matched, disagreements);
+    if (disagreements > 0 || events == 0) ++failures;
   }
   return failures == 0 ? 0 : 1;
 }

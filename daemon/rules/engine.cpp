@@ -1,5 +1,8 @@
 #include "daemon/rules/engine.h"
 
+#include "core/json_codec.h"
+#include "daemon/rules/plan.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -163,6 +166,49 @@ bool eval(const CondNode& n, const Rule& rule, const Event& event) {
   return false;
 }
 
+// True when one of the rule's exceptions (a selection's alternatives) holds for the event.
+bool excepted(const Rule& rule, const Event& event) {
+  for (const auto& conj : rule.exceptions.alternatives) {
+    bool all = !conj.empty();
+    for (const auto& t : conj) all = all && match_test(t, event);
+    if (all) return true;
+  }
+  return false;
+}
+
+// soc.evidence (ADR 0008, "Alerts"): at most this many entries per alert, the first in time.
+constexpr size_t kMaxEvidence = 10;
+// A sample (an event without an id) is its JSON, cut to this many bytes.
+constexpr size_t kMaxSampleBytes = 512;
+
+// The id of an event: event.id, else observer.name:event.sequence; empty when it has neither.
+std::string evidence_id(const Event& event) {
+  if (const Value* seq = event.find("event.sequence"); seq != nullptr && seq->is_int() && !event.find("event.id")) {
+    const std::string_view name = event.get_string("observer.name");
+    std::string out;
+    out.reserve(name.size() + 21);
+    out += name;
+    out += ':';
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq->as_int());
+    out.append(digits, end);
+    return out;
+  }
+  if (const Value* id = event.find("event.id"); id != nullptr && !id->to_text().empty()) return id->to_text();
+  if (const Value* seq = event.find("event.sequence"))
+    return std::string(event.get_string("observer.name")) + ":" + seq->to_text();
+  return {};
+}
+
+// An event's evidence: its id, or a bounded sample of it.
+std::string evidence_of(const Event& event) {
+  std::string e = evidence_id(event);
+  if (!e.empty()) return e;
+  e = encode_event(event);
+  if (e.size() > kMaxSampleBytes) e.resize(kMaxSampleBytes);
+  return e;
+}
+
 // Fields of a matching event copied into a plain rule's alert, so that analysts see who and where.
 constexpr std::string_view kContextFields[] = {"source.ip", "source.port", "destination.ip", "destination.port",
                                                "user.name", "host.hostname", "site.id", "observer.name"};
@@ -201,7 +247,13 @@ bool Correlation::decided_at_close() const {
   return expression ? has_not(*expression) : condition.at_close();
 }
 
+bool match_pattern_value(const Pattern& p, const Value* v, const Event& event) { return match_pattern(p, v, event); }
+
 bool matches(const Rule& rule, const Event& event) {
+  return logsource_matches(rule, event) && eval(rule.condition, rule, event);
+}
+
+bool logsource_matches(const Rule& rule, const Event& event) {
   for (const auto& [field, want] : rule.logsource) {
     const Value* v = event.find(field);
     if (v == nullptr) return false;
@@ -213,7 +265,7 @@ bool matches(const Rule& rule, const Event& event) {
     }
     if (!ok) return false;
   }
-  return eval(rule.condition, rule, event);
+  return true;
 }
 
 // --- correlations --------------------------------------------------------------------------
@@ -227,17 +279,52 @@ struct Entry {
   std::string value;   // value_count: the value's text
   double number = 0;   // value_sum / value_avg
   int64_t count = 1;   // events behind it (a chained correlation's alert stands for soc.count events)
+  std::string evidence;                // its id or a sample (empty: none kept)
+  std::vector<std::string> chained;    // a chained alert's soc.evidence
+};
+
+// A group's entries: a vector consumed from the front. Most groups hold a few entries and many
+// are created and dropped per second (one per flow pair for a scan rule); std::deque allocates
+// a map and a 512-byte block even when empty.
+class EntryQueue {
+ public:
+  using iterator = std::vector<Entry>::iterator;
+  using const_iterator = std::vector<Entry>::const_iterator;
+  iterator begin() { return v_.begin() + static_cast<ptrdiff_t>(head_); }
+  iterator end() { return v_.end(); }
+  const_iterator begin() const { return v_.begin() + static_cast<ptrdiff_t>(head_); }
+  const_iterator end() const { return v_.end(); }
+  bool empty() const { return head_ == v_.size(); }
+  size_t size() const { return v_.size() - head_; }
+  Entry& front() { return v_[head_]; }
+  const Entry& front() const { return v_[head_]; }
+  const Entry& back() const { return v_.back(); }
+  iterator insert(iterator pos, Entry e) { return v_.insert(pos, std::move(e)); }
+  void pop_front() {
+    v_[head_] = Entry{};
+    if (++head_ == v_.size()) {
+      v_.clear();
+      head_ = 0;
+    } else if (head_ >= 64 && head_ * 2 >= v_.size()) {
+      v_.erase(v_.begin(), v_.begin() + static_cast<ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  }
+
+ private:
+  std::vector<Entry> v_;
+  size_t head_ = 0;
 };
 
 struct Group {
   std::vector<Value> values;  // of the group-by fields, in order
-  std::deque<Entry> entries;  // sorted by ts, then arrival
+  EntryQueue entries;  // sorted by ts, then arrival
   std::unordered_map<std::string, int> distinct;  // value_count
   std::vector<int> per_rule;                      // temporal: entries per referenced rule
   double sum = 0;
   int64_t events = 0;
   Timestamp newest{};
-  std::list<std::string>::iterator lru;
+  std::list<std::pair<std::string, Group*>>::iterator lru;
 };
 
 // Entries kept per group; beyond, the oldest are dropped (see the ADR).
@@ -245,7 +332,8 @@ constexpr size_t kMaxEntriesPerGroup = 65536;
 
 struct CorrState {
   std::unordered_map<std::string, Group> groups;
-  std::list<std::string> lru;  // least recently updated first
+  // Least recently updated first; the pointer saves a lookup (unordered_map nodes are stable).
+  std::list<std::pair<std::string, Group*>> lru;
 };
 
 }  // namespace
@@ -257,12 +345,11 @@ struct Engine::Impl {
   EngineOptions options;
   EngineCounters& counters;
   std::vector<std::vector<int>> consumers;  // rule -> correlations that refer to it
-  // Plain rules indexed by the event.dataset their logsource requires (lower case), so an event
-  // is tested only against rules that can match it; `any_dataset` holds the others. Both lists
-  // are in rule order; process() merges them so alerts come out in rule order.
-  std::unordered_map<std::string, std::vector<int>> by_dataset;
-  std::vector<int> any_dataset;
-  std::string dataset_key;  // scratch
+  // The plain rules' evaluation plan (plan.h, ADR 0011): the rules an event can match, in rule
+  // order, with their string tests matched by one automaton per dataset and field. It refers to
+  // *set: a swap of the rule set must build a new plan for the new set.
+  std::unique_ptr<Plan> plan;
+  std::vector<int> candidates;  // scratch
   std::vector<std::unique_ptr<CorrState>> state;
   // Newest event time per sensor (observer.name): each sensor's stream is in time order, but
   // sensors lag each other (a spool flushed after an outage, files replayed one after the
@@ -291,22 +378,10 @@ struct Engine::Impl {
   }
 
   Impl(std::shared_ptr<const RuleSet> s, AlertSink k, EngineOptions o, EngineCounters& c)
-      : set(std::move(s)), sink(std::move(k)), options(o), counters(c) {
+      : set(std::move(s)), sink(std::move(k)), options(o), counters(c), plan(std::make_unique<Plan>(*set)) {
     const auto& rules = set->rules;
     consumers.resize(rules.size());
     state.resize(rules.size());
-    for (size_t i = 0; i < rules.size(); ++i) {
-      if (rules[i].correlation) continue;
-      const auto ds = std::find_if(rules[i].logsource.begin(), rules[i].logsource.end(),
-                                   [](const auto& kv) { return kv.first == "event.dataset"; });
-      if (ds == rules[i].logsource.end()) {
-        any_dataset.push_back(static_cast<int>(i));
-      } else {
-        std::string key = ds->second;
-        for (auto& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        by_dataset[key].push_back(static_cast<int>(i));
-      }
-    }
     for (size_t i = 0; i < rules.size(); ++i) {
       if (!rules[i].correlation) continue;
       state[i] = std::make_unique<CorrState>();
@@ -379,6 +454,10 @@ struct Engine::Impl {
   }
 
   void emit(Event& alert, size_t rule_index) {
+    if (!set->rules[rule_index].exceptions.alternatives.empty() && excepted(set->rules[rule_index], alert)) {
+      ++counters.excepted;
+      return;
+    }
     if (set->rules[rule_index].standalone || options.emit_referenced) output(alert, rule_index);
     const auto ts = alert.timestamp();
     for (int c : consumers[rule_index]) feed(static_cast<size_t>(c), rule_index, alert, ts, alert.get_int("soc.count").value_or(1));
@@ -390,16 +469,15 @@ struct Engine::Impl {
     std::optional<Timestamp> watermark;
     if (ts) watermark = advance(event.get_string("observer.name"), *ts);
     const auto& rules = set->rules;
-    dataset_key = event.get_string("event.dataset");
-    for (auto& ch : dataset_key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    static const std::vector<int> kNone;
-    auto found = by_dataset.find(dataset_key);
-    const std::vector<int>& indexed = found != by_dataset.end() ? found->second : kNone;
-    for (size_t x = 0, y = 0; x < indexed.size() || y < any_dataset.size();) {
-      const bool from_indexed = y >= any_dataset.size() || (x < indexed.size() && indexed[x] < any_dataset[y]);
-      const auto i = static_cast<size_t>(from_indexed ? indexed[x++] : any_dataset[y++]);
+    plan->candidates(event, candidates);
+    for (const int ci : candidates) {
+      const auto i = static_cast<size_t>(ci);
       const Rule& r = rules[i];
-      if (!matches(r, event)) continue;
+      if (!plan->matches(ci, event)) continue;
+      if (!r.exceptions.alternatives.empty() && excepted(r, event)) {
+        ++counters.excepted;
+        continue;
+      }
       ++counters.matches;
       ++stats[i].matches;
       if (r.standalone || options.emit_referenced) {
@@ -412,6 +490,7 @@ struct Engine::Impl {
         }
         for (auto f : kContextFields)
           if (const Value* v = event.find(f)) a.set(f, *v);
+        a.set("soc.evidence", List{Value(evidence_of(event))});
         output(a, i);
       }
       for (int c : consumers[i]) {
@@ -434,6 +513,9 @@ struct Engine::Impl {
     return g;
   }
 
+  std::string key_scratch;
+  std::vector<const Value*> values_scratch;
+
   void feed(size_t ci, size_t src, const Event& event, std::optional<Timestamp> ts, int64_t weight) {
     const Rule& rule = set->rules[ci];
     const Correlation& c = *rule.correlation;
@@ -441,17 +523,20 @@ struct Engine::Impl {
       ++counters.untimed_events;
       return;
     }
-    std::string key;
-    std::vector<Value> values;
+    std::string& key = key_scratch;
+    std::vector<const Value*>& values = values_scratch;  // copied into a new group only
+    key.clear();
+    values.clear();
     for (const auto& g : c.group_by) {
       const Value* v = event.find(group_field(c, g, src));
       if (v == nullptr) {
         ++counters.ungrouped_events;
         return;
       }
-      key += v->to_text();
+      if (v->is_string()) key += v->as_string();
+      else key += v->to_text();
       key += '\x1f';
-      values.push_back(*v);
+      values.push_back(v);
     }
     Entry e;
     e.ts = *ts;
@@ -474,13 +559,21 @@ struct Engine::Impl {
     sweep(ci, st);
     auto [it, fresh] = st.groups.try_emplace(key);
     Group& g = it->second;
+    if (set->rules[src].correlation) {
+      if (const Value* ev = event.find("soc.evidence"); ev != nullptr && ev->is_list())
+        for (const auto& x : ev->as_list()) e.chained.push_back(x.to_text());
+    } else if (std::string id = evidence_id(event); !id.empty()) {
+      e.evidence = std::move(id);
+    } else if (g.entries.size() < kMaxEvidence) {
+      e.evidence = evidence_of(event);  // samples only for the first events: bounded cost
+    }
     if (fresh) {
-      g.values = std::move(values);
+      for (const Value* v : values) g.values.push_back(*v);
       g.per_rule.assign(c.rules.size(), 0);
-      st.lru.push_back(key);
+      st.lru.emplace_back(key, &g);
       g.lru = std::prev(st.lru.end());
       if (st.groups.size() > options.max_groups_per_rule) {
-        st.groups.erase(st.lru.front());
+        st.groups.erase(st.lru.front().first);
         st.lru.pop_front();
         ++counters.evicted_groups;
       }
@@ -576,6 +669,13 @@ struct Engine::Impl {
       group += c.group_by[i] + '=' + g.values[i].to_text();
     }
     if (!group.empty()) a.set("soc.group", group);
+    List evidence;
+    for (const auto& e : g.entries) {
+      if (!e.evidence.empty() && evidence.size() < kMaxEvidence) evidence.emplace_back(e.evidence);
+      for (const auto& x : e.chained)
+        if (evidence.size() < kMaxEvidence) evidence.emplace_back(x);
+    }
+    if (!evidence.empty()) a.set("soc.evidence", std::move(evidence));
     // After a fire the group starts over: the next alert needs new evidence (see the ADR).
     while (!g.entries.empty()) drop_front(c, g);
     emit(a, ci);
@@ -599,12 +699,12 @@ struct Engine::Impl {
     if (!slowest) return;
     const Correlation& c = *set->rules[ci].correlation;
     while (!st.lru.empty()) {
-      auto it = st.groups.find(st.lru.front());
-      if (it->second.newest >= *slowest - c.timespan - options.allowed_lateness) break;
+      Group& g = *st.lru.front().second;
+      if (g.newest >= *slowest - c.timespan - options.allowed_lateness) break;
       if (c.decided_at_close()) {
-        while (!it->second.entries.empty()) close_window(ci, it->second, it->second.entries.front().ts + c.timespan);
+        while (!g.entries.empty()) close_window(ci, g, g.entries.front().ts + c.timespan);
       }
-      st.groups.erase(it);
+      st.groups.erase(st.lru.front().first);
       st.lru.pop_front();
     }
   }
@@ -617,12 +717,12 @@ struct Engine::Impl {
       const Correlation& c = *set->rules[ci].correlation;
       auto& st = *state[ci];
       while (!st.lru.empty()) {
-        auto it = st.groups.find(st.lru.front());
-        if (it->second.newest >= watermark - c.timespan - options.allowed_lateness) break;
+        Group& g = *st.lru.front().second;
+        if (g.newest >= watermark - c.timespan - options.allowed_lateness) break;
         if (c.decided_at_close()) {
-          while (!it->second.entries.empty()) close_window(ci, it->second, it->second.entries.front().ts + c.timespan);
+          while (!g.entries.empty()) close_window(ci, g, g.entries.front().ts + c.timespan);
         }
-        st.groups.erase(it);
+        st.groups.erase(st.lru.front().first);
         st.lru.pop_front();
       }
     }
@@ -639,11 +739,11 @@ struct Engine::Impl {
         const Correlation& c = *set->rules[ci].correlation;
         auto& st = *state[ci];
         std::unordered_map<std::string, Group> groups = std::move(st.groups);
-        std::list<std::string> lru = std::move(st.lru);
+        auto lru = std::move(st.lru);
         st.groups.clear();
         st.lru.clear();
-        for (const auto& key : lru) {
-          Group& g = groups[key];
+        for (const auto& [key, group] : lru) {
+          Group& g = *group;
           if (c.decided_at_close()) {
             while (!g.entries.empty()) close_window(ci, g, g.entries.front().ts + c.timespan);
           }

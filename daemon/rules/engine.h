@@ -39,6 +39,7 @@ struct EngineCounters {
   uint64_t ungrouped_events = 0;  // lacked a group-by field of a correlation
   uint64_t evicted_groups = 0;    // evicted for the cap (not for expiry)
   uint64_t suppressed = 0;        // alerts held back by a rule's `suppress`
+  uint64_t excepted = 0;          // matches or alerts dropped by a rule's `exceptions`
 };
 
 class Engine {

@@ -843,6 +843,7 @@ void load_document(Doc& doc, const FieldMapping& mapping, const YAML::Node& root
       for (const auto& f : string_list(doc, sup["by"], "suppress.by")) rule.suppress_by.push_back(map_field(mapping, f.Scalar()));
     }
   }
+  if (const YAML::Node ex = root["exceptions"]) compile_selection(doc, mapping, "exceptions", ex, rule.exceptions);
   if (const YAML::Node c = root["correlation"]) {
     load_correlation(doc, mapping, c, rule);
     if (const YAML::Node g = root["generate"]) {
@@ -964,6 +965,13 @@ void merge_mapping(FieldMapping& into, const FieldMapping& more) {
   into.logsources.insert(into.logsources.end(), more.logsources.begin(), more.logsources.end());
 }
 
+namespace {
+std::string get_title(const YAML::Node& root) {
+  const YAML::Node t = root["title"];
+  return t && t.IsScalar() ? t.Scalar() : std::string();
+}
+}  // namespace
+
 void Loader::load_text(const std::string& file, const std::string& text) {
   set_.sources[file] = text;
   std::vector<YAML::Node> docs;
@@ -974,6 +982,31 @@ void Loader::load_text(const std::string& file, const std::string& text) {
   for (const auto& root : docs) {
     if (!root || root.IsNull()) continue;
     Doc doc{file, {}};
+    if (root.IsMap() && root["allowlist"]) {
+      // A shared allowlist: {rules: [ids or names], exceptions: selection}; not a rule.
+      Allowlist al;
+      al.file = file;
+      try {
+        const YAML::Node a = root["allowlist"];
+        if (!a.IsMap() || !a["exceptions"]) {
+          doc.add(a, "rule.bad_value", "'allowlist' must be a map with 'exceptions' (and optionally 'rules')");
+        } else {
+          if (a["rules"])
+            for (const auto& r : string_list(doc, a["rules"], "allowlist.rules"))
+              al.rules.push_back({r.Scalar(), {r.Mark().line + 1, r.Mark().column + 1}});
+          compile_selection(doc, mapping_, "exceptions", a["exceptions"], al.exceptions);
+        }
+      } catch (const YAML::Exception& e) {
+        doc.add(e.mark, "rule.bad_value", e.msg);
+      }
+      if (doc.diags.empty()) {
+        allowlists_.push_back(std::move(al));
+      } else {
+        set_.refused.push_back(Refusal{file, get_title(root), doc.diags.front()});
+        for (auto& d : doc.diags) set_.diagnostics.push_back(std::move(d));
+      }
+      continue;
+    }
     Rule rule;
     rule.file = file;
     rule.digest = std::hash<std::string>{}(YAML::Dump(root));
@@ -1022,6 +1055,24 @@ void Loader::load_path(const std::string& path) {
 
 RuleSet Loader::finish() {
   auto& rules = set_.rules;
+  for (const auto& al : allowlists_) {
+    std::vector<bool> target(rules.size(), al.rules.empty());
+    for (const auto& [ref, pos] : al.rules) {
+      bool found = false;
+      for (size_t i = 0; i < rules.size(); ++i) {
+        if (rules[i].id == ref || rules[i].name == ref) {
+          target[i] = true;
+          found = true;
+        }
+      }
+      if (!found)
+        set_.diagnostics.push_back(Diagnostic{al.file, pos.first, pos.second, "rule.unknown_reference",
+                                              fmt::format("allowlist: no rule has the id or name '{}'", ref)});
+    }
+    for (size_t i = 0; i < rules.size(); ++i)
+      if (target[i])
+        for (const auto& alt : al.exceptions.alternatives) rules[i].exceptions.alternatives.push_back(alt);
+  }
   std::vector<bool> alive(rules.size(), true);
   auto refuse = [&](size_t i, Diagnostic d) {
     alive[i] = false;

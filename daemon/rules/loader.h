@@ -68,6 +68,14 @@ class Loader {
  private:
   FieldMapping mapping_;
   RuleSet set_;
+  // Shared allowlists (documents with `allowlist:`, rules/README.md "Exceptions"): applied to
+  // the rules they name (all when they name none) by finish().
+  struct Allowlist {
+    std::string file;
+    std::vector<std::pair<std::string, std::pair<int, int>>> rules;  // id or name, (line, column)
+    Selection exceptions;
+  };
+  std::vector<Allowlist> allowlists_;
 };
 
 }  // namespace soc::daemon::rules

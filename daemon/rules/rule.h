@@ -131,6 +131,11 @@ struct Rule {
   // Hash of the rule's YAML document (content, not comments or layout): a live reload keeps the
   // state of a rule whose id and digest did not change (Engine::replace_rules).
   uint64_t digest = 0;
+  // Our extension (rules/README.md "Exceptions"): `exceptions:`, a selection (a map, or a list
+  // of maps: any of them) of field values for which the rule does not alert. Tested on the
+  // matching event for a plain rule (an excepted event does not count for correlations
+  // either), on the alert (group-by fields) for a correlation. No alternatives: none.
+  Selection exceptions;
 };
 
 }  // namespace soc::daemon::rules

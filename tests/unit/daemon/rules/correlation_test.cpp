@@ -345,3 +345,182 @@ TEST_CASE("suppression of a plain rule groups by the fields it names") {
   CHECK(again == 3);
   CHECK(r.counters.suppressed == 1);
 }
+
+TEST_CASE("alerts carry the evidence: ids, else observer.name:event.sequence, else a bounded sample") {
+  // Ids: event.id when present, else the sensor's name and the event's sequence number.
+  auto r = run(kCount3In60, {{0, a() + R"(,"event.id":"e-1")"},
+                             {1, a() + R"(,"observer.name":"s1","event.sequence":7)"},
+                             {2, a() + R"(,"observer.name":"s1","event.sequence":8)"}});
+  REQUIRE(r.alerts.size() == 1);
+  const auto* ev = r.alerts[0].find("soc.evidence");
+  REQUIRE(ev != nullptr);
+  CHECK(ev->to_text() == "e-1,s1:7,s1:8");
+  // The alert's technique is upper case, the group-by field is top level, start/end are the
+  // evidence's first and last event times.
+  CHECK(r.alerts[0].find("threat.technique.id")->to_text() == "T1110");
+  CHECK(r.alerts[0].find("source.ip")->to_text() == "10.0.0.1");
+  CHECK(*r.alerts[0].get_timestamp("event.end") - *r.alerts[0].get_timestamp("event.start") == std::chrono::seconds(2));
+  // Without ids: samples of the events (their JSON), at most 10 per alert.
+  std::vector<std::pair<double, std::string>> many;
+  for (int i = 0; i < 30; ++i) many.emplace_back(i, a());
+  const char* rules = R"(title: thirty
+correlation:
+  type: event_count
+  rules: [a]
+  group-by: [source.ip]
+  timespan: 1h
+  condition: {gte: 30}
+)";
+  auto s = run(rules, many);
+  REQUIRE(s.alerts.size() == 1);
+  CHECK(s.alerts[0].get_int("soc.count") == 30);
+  const auto* sample = s.alerts[0].find("soc.evidence");
+  REQUIRE(sample != nullptr);
+  REQUIRE(sample->as_list().size() == 10);
+  auto first = soc::decode_event(sample->as_list()[0].as_string());
+  REQUIRE(first.ok());
+  CHECK(first->get_string("rule") == "a");
+  // A chained correlation's alert carries the evidence of the alerts behind it.
+  const char* chained = R"(title: pairs
+name: pairs
+correlation:
+  type: event_count
+  rules: [a]
+  group-by: [source.ip]
+  timespan: 1m
+  condition: {gte: 2}
+---
+title: two pairs
+correlation:
+  type: event_count
+  rules: [pairs]
+  group-by: [source.ip]
+  timespan: 1h
+  condition: {gte: 2}
+)";
+  auto c = run(chained, {{0, a() + R"(,"event.id":"x1")"}, {1, a() + R"(,"event.id":"x2")"},
+                         {100, a() + R"(,"event.id":"x3")"}, {101, a() + R"(,"event.id":"x4")"}});
+  REQUIRE(c.alerts.size() == 1);
+  CHECK(c.alerts[0].find("soc.evidence")->to_text() == "x1,x2,x3,x4");
+  // A plain rule's alert: its one event.
+  auto p = run("", {{0, a() + R"(,"event.id":"only")"}});
+  REQUIRE(p.alerts.size() == 1);
+  CHECK(p.alerts[0].find("soc.evidence")->to_text() == "only");
+}
+
+TEST_CASE("exceptions: a plain rule's excepted events neither alert nor count for correlations") {
+  const char* rules = R"(title: rule c
+name: c
+exceptions:
+  - source.ip|cidr: 10.9.0.0/16
+  - user.name: backup
+    host.hostname|startswith: db
+detection:
+  sel: {rule: c}
+  condition: sel
+---
+title: three c
+generate: true
+correlation:
+  type: event_count
+  rules: [c]
+  group-by: [source.ip]
+  timespan: 60s
+  condition: {gte: 3}
+)";
+  auto c = [](const char* ip, const char* extra = "") {
+    return std::string(R"("rule":"c","source.ip":")") + ip + "\"" + extra;
+  };
+  auto r = run(rules, {{0, c("10.9.1.1")}, {1, c("10.9.1.1")}, {2, c("10.9.1.1")},  // allowlisted network
+                       {3, c("10.0.0.5", R"(,"user.name":"backup","host.hostname":"db01")")},
+                       {4, c("10.0.0.5", R"(,"user.name":"backup","host.hostname":"web01")")},  // not both
+                       {5, c("10.0.0.5", R"(,"user.name":"alice")")}});
+  // Only the two events of 10.0.0.5 not excepted alert; three are needed for the correlation.
+  REQUIRE(r.alerts.size() == 2);
+  CHECK(r.alerts[0].get_string("host.hostname") == "web01");
+  CHECK(r.alerts[1].get_string("user.name") == "alice");
+  CHECK(r.counters.excepted == 4);
+}
+
+TEST_CASE("exceptions: a correlation's exceptions are tested on its alert (group-by fields)") {
+  const char* rules = R"(title: three a
+exceptions:
+  source.ip|cidr: [192.168.0.0/16, 10.1.0.0/16]
+correlation:
+  type: event_count
+  rules: [a]
+  group-by: [source.ip]
+  timespan: 60s
+  condition: {gte: 3}
+)";
+  auto r = run(rules, {{0, a("10.1.2.3")}, {1, a("10.1.2.3")}, {2, a("10.1.2.3")},
+                       {3, a("10.2.2.3")}, {4, a("10.2.2.3")}, {5, a("10.2.2.3")}});
+  REQUIRE(r.alerts.size() == 1);
+  CHECK(r.alerts[0].find("source.ip")->to_text() == "10.2.2.3");
+  CHECK(r.counters.excepted == 1);
+}
+
+TEST_CASE("lateness boundary: an event exactly allowed_lateness behind the newest counts, 1 µs more does not") {
+  EngineOptions o;
+  o.allowed_lateness = std::chrono::seconds(10);
+  auto at = run(kCount3In60, {{100, a()}, {101, a()}, {91, a()}}, o);  // 101 - 10 = 91: in time
+  CHECK(at.counters.late_events == 0);
+  REQUIRE(at.alerts.size() == 1);
+  CHECK(*at.alerts[0].get_timestamp("event.start") - *at.alerts[0].get_timestamp("event.end") == std::chrono::seconds(-10));
+  auto past = run(kCount3In60, {{100, a()}, {101, a()}, {90.999999, a()}}, o);
+  CHECK(past.counters.late_events == 1);
+  CHECK(past.alerts.empty());
+}
+
+TEST_CASE("a late event within the lateness takes its place in time: ordered and window boundary") {
+  EngineOptions o;
+  o.allowed_lateness = std::chrono::seconds(30);
+  const char* ordered = R"(title: a then b
+correlation:
+  type: temporal_ordered
+  rules: [a, b]
+  group-by: [source.ip]
+  timespan: 60s
+)";
+  // b arrives first (t=20), a arrives late but happened before it (t=10): a then b in time.
+  auto r = run(ordered, {{20, b()}, {10, a()}}, o);
+  REQUIRE(r.alerts.size() == 1);
+  // a arrives first (t=30), b arrives late but happened before it (t=25): in time b comes
+  // first, so the order is not met although the arrival order is a, b.
+  auto n = run(ordered, {{30, a()}, {25, b()}}, o);
+  CHECK(n.alerts.empty());
+  // A late event that lands exactly one timespan before the newest is inside the window.
+  auto edge = run(kCount3In60, {{60, a()}, {70, a()}, {10, a()}}, EngineOptions{std::chrono::seconds(60)});
+  REQUIRE(edge.alerts.size() == 1);
+  CHECK(*edge.alerts[0].get_timestamp("event.end") - *edge.alerts[0].get_timestamp("event.start") == std::chrono::seconds(60));
+  auto beyond = run(kCount3In60, {{60, a()}, {70, a()}, {9.999999, a()}}, EngineOptions{std::chrono::seconds(61)});
+  CHECK(beyond.alerts.empty());
+}
+
+TEST_CASE("exceptions: a shared allowlist document applies to the rules it names, across files") {
+  const char* rules = R"(title: our scanners
+allowlist:
+  rules: [a]
+  exceptions:
+    source.ip|cidr: 10.9.0.0/16
+)";
+  auto r = run(rules, {{0, a("10.9.0.1")}, {1, a("10.0.0.1")}, {2, b("10.9.0.1")}});
+  REQUIRE(r.alerts.size() == 2);  // a from the allowlisted network is dropped; b is not named
+  CHECK(r.alerts[0].find("source.ip")->to_text() == "10.0.0.1");
+  CHECK(r.alerts[1].get_string("rule.name") == "rule b");
+  CHECK(r.counters.excepted == 1);
+  // Without `rules` it applies to every rule; an unknown reference is reported with its place.
+  Loader l(FieldMapping{});
+  l.load_text("c.yml", kBase);
+  l.load_text("allow.yml", "title: x\nallowlist:\n  rules: [nope]\n  exceptions: {source.ip: 1.2.3.4}\n");
+  RuleSet set = l.finish();
+  REQUIRE(set.diagnostics.size() == 1);
+  CHECK(set.diagnostics[0].code == "rule.unknown_reference");
+  CHECK(set.diagnostics[0].line == 3);
+  Loader all(FieldMapping{});
+  all.load_text("c.yml", kBase);
+  all.load_text("allow.yml", "title: x\nallowlist:\n  exceptions: {source.ip: 1.2.3.4}\n");
+  RuleSet every = all.finish();
+  REQUIRE(every.ok());
+  for (const auto& rule : every.rules) CHECK(rule.exceptions.alternatives.size() == 1);
+}
