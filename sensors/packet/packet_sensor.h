@@ -59,6 +59,7 @@ class PacketSensor {
   void on_export(Flow& f, ExportReason reason);
   void announce_new_risks(Flow& f, int64_t ts_us);
   void add_common(const Flow& f);
+  void put(std::string_view key, Value value);
 
   SensorConfig config_;
   EventSink sink_;
