@@ -5,11 +5,17 @@
   packet_mix.py interleave OUT IN...  OUT takes packet 1 of each IN, then packet 2 of each, ...
                                       (copies of one capture with different addresses)
   packet_mix.py count IN            prints the number of packets
+  packet_mix.py run CMD...          runs CMD (output to /dev/null); prints its wall time in
+                                    microseconds, peak RSS in KiB (GNU time) and CPU seconds
+                                    (user+sys, from wait4())
 A record cut at the end of a file ends that file.
 """
 import heapq
+import os
 import struct
+import subprocess
 import sys
+import time
 
 
 def records(path):
@@ -63,7 +69,21 @@ def write(out, link, recs):
 
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
-    if cmd == "count":
+    if cmd == "run":
+        # The peak RSS comes from GNU time: a child forked from this Python process would count
+        # Python's own pages as its peak (the kernel keeps the pre-exec high-water mark).
+        import tempfile
+        with tempfile.NamedTemporaryFile("r") as rss:
+            t0 = time.perf_counter()
+            proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss.name] + args,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _, status, ru = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - t0
+            if status != 0:
+                sys.exit(f"{args[0]} failed (wait status {status})")
+            peak = int(rss.read().split()[-1])
+        print(f"{int(wall * 1e6)} {peak} {ru.ru_utime + ru.ru_stime:.4f}")
+    elif cmd == "count":
         g = records(args[0])
         next(g)
         print(sum(1 for _ in g))

@@ -25,6 +25,9 @@ SOC_PACKAGES=(
   bsdutils
   # the peer of the log sensor benchmark (bench/log_bench.sh)
   fail2ban
+  # the packet sensor's live test (tcpreplay into a veth pair) and its benchmark (tcprewrite,
+  # tcpdump as the floor, GNU time for the peak RSS)
+  tcpreplay tcpdump time
 )
 
 # The function body is a subshell: `set -e` and `exit` stay inside it.

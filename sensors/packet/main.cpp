@@ -20,9 +20,15 @@
 // core/transport, with the capture counters in each heartbeat. SIGINT/SIGTERM end it: every
 // flow is flushed and delivered (for up to 10 s) before it exits 0.
 #include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <atomic>
@@ -176,17 +182,32 @@ SensorConfig sensor_config(const Options& o) {
 }
 
 // Drops root for `user` once the capture is open: the sensor parses untrusted packets and
-// needs no privilege after pcap_activate(). Not root: nothing to drop (systemd gives the
+// needs no privilege after pcap_activate(). Not root: no user to change (systemd gives the
 // unprivileged service user CAP_NET_RAW instead).
+//
+// Either way, every capability left is dropped, ambient ones included: a service user given
+// CAP_NET_RAW by systemd (AmbientCapabilities) keeps none once the socket is open.
+Result<void> drop_capabilities() {
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
+    return fail("privileges.drop", std::string("cannot clear the ambient capabilities: ") + std::strerror(errno));
+  }
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capset, &header, data) != 0) {
+    return fail("privileges.drop", std::string("cannot drop the capabilities: ") + std::strerror(errno));
+  }
+  return {};
+}
+
 Result<void> drop_privileges(const std::string& user) {
-  if (geteuid() != 0 || user.empty()) return {};
+  if (geteuid() != 0 || user.empty()) return drop_capabilities();
   const passwd* pw = getpwnam(user.c_str());
   if (!pw) return fail("privileges.user", "--user " + user + ": no such user");
   if (setgroups(0, nullptr) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
     return fail("privileges.drop", "cannot drop privileges to " + user);
   }
   if (setuid(0) == 0) return fail("privileges.drop", "privileges could be regained after dropping to " + user);
-  return {};
+  return drop_capabilities();
 }
 
 // The sender's configuration from the command line; a usage error has code "usage", an
