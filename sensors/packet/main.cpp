@@ -167,6 +167,11 @@ int run_offline(const Options& o) {
     std::fprintf(stderr, "soc-packet-sensor: writing to stdout failed\n");
     return 1;
   }
+  // Every flow is exported and written: the process ends here, so nDPI's detection module (its
+  // automata and IP trees, tens of thousands of allocations, a twentieth of a short run's
+  // instructions) is not freed piece by piece; the OS reclaims it at exit. Live mode and
+  // --connect still shut down cleanly.
+  (void)sensor->release();
   return rc;
 }
 
