@@ -125,7 +125,8 @@ int run_offline(const Options& o) {
   }
   if (!o.connect.empty()) return run_offline_connect(o, std::move(sources));
 
-  const SensorConfig sc = sensor_config(o);
+  SensorConfig sc = sensor_config(o);
+  sc.until_exit = true;  // released, not destroyed, at the end (below)
   // One write(2) per MiB of events rather than per 4 KiB; stdout is this thread's alone.
   static char out_buffer[1 << 20];
   std::setvbuf(stdout, out_buffer, _IOFBF, sizeof(out_buffer));

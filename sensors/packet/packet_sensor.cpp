@@ -47,7 +47,7 @@ List risk_list(uint64_t bits) {
 void PacketSensor::put(std::string_view key, Value value) { event_.append_unchecked(key) = std::move(value); }
 
 Result<std::unique_ptr<PacketSensor>> PacketSensor::create(SensorConfig config, EventSink sink) {
-  auto classifier = Classifier::create();
+  auto classifier = Classifier::create(config.until_exit);
   if (!classifier) return fail(classifier.error());
   std::unique_ptr<PacketSensor> s(new PacketSensor());
   s->config_ = std::move(config);

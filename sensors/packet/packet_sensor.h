@@ -23,6 +23,9 @@ struct SensorConfig {
   std::string observer_name = "offline";  // observer.name
   std::string site = "offline";           // site.id
   FlowTableConfig flows;
+  // The process ends with this sensor and never destroys it (offline reading to stdout): nDPI's
+  // start-up allocations then come from an arena (Classifier::create).
+  bool until_exit = false;
 };
 
 struct SensorStats {
