@@ -32,6 +32,9 @@ SOC_PACKAGES=(
   fail2ban
   # systemd-journal-remote writes journal files from export format (e2e-log_journal)
   systemd-journal-remote
+  # the packet sensor's live test (tcpreplay into a veth pair) and its benchmark (tcprewrite,
+  # tcpdump as the floor, GNU time for the peak RSS)
+  tcpreplay tcpdump time
 )
 
 # The function body is a subshell: `set -e` and `exit` stay inside it.

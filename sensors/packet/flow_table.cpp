@@ -34,13 +34,38 @@ size_t FlowKeyHash::operator()(const FlowKey& k) const {
   return static_cast<size_t>(h);
 }
 
+namespace {
+uint64_t word(const void* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+bool same16(const std::array<uint8_t, 16>& a, const std::array<uint8_t, 16>& b) {
+  return ((word(a.data()) ^ word(b.data())) | (word(a.data() + 8) ^ word(b.data() + 8))) == 0;
+}
+// memcmp(a, b, 16) < 0, in two big-endian word comparisons.
+bool less16(const std::array<uint8_t, 16>& a, const std::array<uint8_t, 16>& b) {
+  const uint64_t a0 = __builtin_bswap64(word(a.data())), b0 = __builtin_bswap64(word(b.data()));
+  if (a0 != b0) return a0 < b0;
+  return __builtin_bswap64(word(a.data() + 8)) < __builtin_bswap64(word(b.data() + 8));
+}
+}  // namespace
+
+bool operator==(const FlowKey& a, const FlowKey& b) {
+  const auto* x = reinterpret_cast<const unsigned char*>(&a);
+  const auto* y = reinterpret_cast<const unsigned char*>(&b);
+  uint64_t d = 0;
+  for (size_t i = 0; i < sizeof(FlowKey); i += 8) d |= word(x + i) ^ word(y + i);
+  return d == 0;
+}
+
 FlowKey make_key(const DecodedPacket& p) {
   FlowKey k;
   k.protocol = p.protocol;
   k.ip_version = p.ip_version;
   k.vlan = p.has_vlan ? p.vlan_id : 0;
-  const int c = std::memcmp(p.src.data(), p.dst.data(), 16);
-  if (c < 0 || (c == 0 && p.src_port <= p.dst_port)) {
+  const bool src_lower = less16(p.src, p.dst);
+  if (src_lower || (same16(p.src, p.dst) && p.src_port <= p.dst_port)) {
     k.lo_ip = p.src, k.hi_ip = p.dst, k.lo_port = p.src_port, k.hi_port = p.dst_port;
   } else {
     k.lo_ip = p.dst, k.hi_ip = p.src, k.lo_port = p.dst_port, k.hi_port = p.src_port;
@@ -137,7 +162,7 @@ Flow& FlowTable::on_packet(const DecodedPacket& p, int64_t ts_us, uint32_t wire_
     push_back(f);
     if (ts_us > f->last_us) f->last_us = ts_us;
   }
-  from_source = p.src == f->src_ip && p.src_port == f->src_port;
+  from_source = same16(p.src, f->src_ip) && p.src_port == f->src_port;
   if (from_source) {
     ++f->src_packets;
     f->src_bytes += wire_bytes;

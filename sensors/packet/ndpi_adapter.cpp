@@ -1,6 +1,9 @@
 #include "sensors/packet/ndpi_adapter.h"
 
+#include <sys/mman.h>
+
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 
 extern "C" {
@@ -48,15 +51,61 @@ std::string bounded(const char* s, size_t cap) {
 }
 }  // namespace
 
-Result<std::unique_ptr<Classifier>> Classifier::create() {
+namespace {
+// The start-up arena: nDPI's allocations are bumped from one reserved mapping (pages are only
+// committed when touched) while `g_arena_on`; afterwards, and when the arena is full, malloc.
+// nDPI frees through ndpi_free, which ignores arena blocks (a block freed during start-up, such
+// as a buffer ndpi_realloc grew, is simply not reused). Installed once per process, only by
+// create(until_exit = true); blocks are 16-byte aligned like malloc's.
+constexpr size_t kArenaBytes = size_t{1} << 30;
+char* g_arena_base = nullptr;
+char* g_arena_next = nullptr;
+char* g_arena_end = nullptr;
+bool g_arena_on = false;
+
+void* arena_malloc(size_t n) {
+  if (g_arena_on) {
+    const size_t rounded = (n + 15) & ~size_t{15};
+    if (rounded >= n && rounded <= static_cast<size_t>(g_arena_end - g_arena_next)) {
+      void* p = g_arena_next;
+      g_arena_next += rounded;
+      return p;
+    }
+  }
+  return std::malloc(n);
+}
+
+void arena_free(void* p) {
+  const auto* c = static_cast<const char*>(p);
+  if (c >= g_arena_base && c < g_arena_end) return;
+  std::free(p);
+}
+
+bool install_arena() {
+  if (g_arena_base) return true;
+  void* m = mmap(nullptr, kArenaBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) return false;
+  g_arena_base = g_arena_next = static_cast<char*>(m);
+  g_arena_end = g_arena_base + kArenaBytes;
+  set_ndpi_malloc(arena_malloc);
+  set_ndpi_free(arena_free);
+  return true;
+}
+}  // namespace
+
+Result<std::unique_ptr<Classifier>> Classifier::create(bool until_exit) {
   std::unique_ptr<Classifier> c(new Classifier());
   c->impl_ = std::make_unique<Impl>();
+  g_arena_on = until_exit && install_arena();
   c->impl_->mod = ndpi_init_detection_module(ndpi_no_prefs);
+  if (c->impl_->mod) {
+    NDPI_PROTOCOL_BITMASK all;
+    NDPI_BITMASK_SET_ALL(all);
+    ndpi_set_protocol_detection_bitmask2(c->impl_->mod, &all);
+    ndpi_finalize_initialization(c->impl_->mod);
+  }
+  g_arena_on = false;  // per-flow state is malloc'd and freed as usual
   if (!c->impl_->mod) return fail("ndpi.init", "nDPI could not initialise its detection module (out of memory?)");
-  NDPI_PROTOCOL_BITMASK all;
-  NDPI_BITMASK_SET_ALL(all);
-  ndpi_set_protocol_detection_bitmask2(c->impl_->mod, &all);
-  ndpi_finalize_initialization(c->impl_->mod);
   return c;
 }
 

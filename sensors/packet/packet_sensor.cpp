@@ -43,8 +43,11 @@ List risk_list(uint64_t bits) {
 
 }  // namespace
 
+// Every key of an event is written once, so no lookup is needed (Event::set scans the fields).
+void PacketSensor::put(std::string_view key, Value value) { event_.append_unchecked(key) = std::move(value); }
+
 Result<std::unique_ptr<PacketSensor>> PacketSensor::create(SensorConfig config, EventSink sink) {
-  auto classifier = Classifier::create();
+  auto classifier = Classifier::create(config.until_exit);
   if (!classifier) return fail(classifier.error());
   std::unique_ptr<PacketSensor> s(new PacketSensor());
   s->config_ = std::move(config);
@@ -99,21 +102,21 @@ void PacketSensor::expire(int64_t now_us) { table_->expire(now_us); }
 void PacketSensor::flush() { table_->flush(ExportReason::EndOfInput); }
 
 void PacketSensor::add_common(const Flow& f) {
-  event_.set("event.category", List{Value("network")});
-  event_.set("observer.name", config_.observer_name);
-  event_.set("observer.type", "packet");
-  event_.set("site.id", config_.site);
-  event_.set("source.ip", ip(f.src_ip, f.ip_version));
-  event_.set("destination.ip", ip(f.dst_ip, f.ip_version));
+  put("event.category", List{Value("network")});
+  put("observer.name", config_.observer_name);
+  put("observer.type", "packet");
+  put("site.id", config_.site);
+  put("source.ip", ip(f.src_ip, f.ip_version));
+  put("destination.ip", ip(f.dst_ip, f.ip_version));
   if (f.protocol == 6 || f.protocol == 17 || f.protocol == 132) {
-    event_.set("source.port", static_cast<int64_t>(f.src_port));
-    event_.set("destination.port", static_cast<int64_t>(f.dst_port));
+    put("source.port", static_cast<int64_t>(f.src_port));
+    put("destination.port", static_cast<int64_t>(f.dst_port));
   }
   const auto transport = transport_name(f.protocol);
-  if (!transport.empty()) event_.set("network.transport", transport);
-  else event_.set("network.transport", std::to_string(f.protocol));
-  event_.set("network.type", f.ip_version == 4 ? "ipv4" : "ipv6");
-  if (f.has_vlan) event_.set("network.vlan.id", static_cast<int64_t>(f.vlan));
+  if (!transport.empty()) put("network.transport", transport);
+  else put("network.transport", std::to_string(f.protocol));
+  put("network.type", f.ip_version == 4 ? "ipv4" : "ipv6");
+  if (f.has_vlan) put("network.vlan.id", static_cast<int64_t>(f.vlan));
 }
 
 void PacketSensor::announce_new_risks(Flow& f, int64_t ts_us) {
@@ -121,16 +124,16 @@ void PacketSensor::announce_new_risks(Flow& f, int64_t ts_us) {
   if (fresh == 0) return;
   f.risk_reported |= fresh;
   event_.clear();
-  event_.set("@timestamp", ts(ts_us));
-  event_.set("event.kind", "event");
-  event_.set("event.dataset", "ndpi.risk");
+  put("@timestamp", ts(ts_us));
+  put("event.kind", "event");
+  put("event.dataset", "ndpi.risk");
   add_common(f);
-  event_.set("event.start", ts(f.first_us));
+  put("event.start", ts(f.first_us));
   if (f.result) {
-    event_.set("ndpi.protocol", f.result->protocol);
-    event_.set("network.protocol", f.result->master_protocol);
+    put("ndpi.protocol", f.result->protocol);
+    put("network.protocol", f.result->master_protocol);
   }
-  event_.set("ndpi.risk", risk_list(fresh));
+  put("ndpi.risk", risk_list(fresh));
   ++stats_.risk_events;
   sink_(event_);
 }
@@ -150,37 +153,37 @@ void PacketSensor::on_export(Flow& f, ExportReason reason) {
   }
   const DpiResult& r = *f.result;
   event_.clear();
-  event_.set("@timestamp", ts(f.last_us));
-  event_.set("event.kind", "event");
-  event_.set("event.dataset", "flow");
+  put("@timestamp", ts(f.last_us));
+  put("event.kind", "event");
+  put("event.dataset", "flow");
   add_common(f);
-  event_.set("event.type", List{Value("connection"), Value("end")});
-  event_.set("event.start", ts(f.first_us));
-  event_.set("event.end", ts(f.last_us));
-  event_.set("event.duration", (f.last_us - f.first_us) * 1000);
-  event_.set("event.reason", to_string(reason));
-  event_.set("network.protocol", r.master_protocol);
-  event_.set("ndpi.protocol", r.protocol);
-  if (!r.category.empty()) event_.set("ndpi.category", r.category);
-  event_.set("ndpi.risk", risk_list(f.risk));
-  event_.set("source.packets", static_cast<int64_t>(f.src_packets));
-  event_.set("source.bytes", static_cast<int64_t>(f.src_bytes));
-  event_.set("destination.packets", static_cast<int64_t>(f.dst_packets));
-  event_.set("destination.bytes", static_cast<int64_t>(f.dst_bytes));
-  event_.set("network.packets", static_cast<int64_t>(f.packets()));
-  event_.set("network.bytes", static_cast<int64_t>(f.src_bytes + f.dst_bytes));
-  if (!r.tls_server_name.empty()) event_.set("tls.client.server_name", r.tls_server_name);
-  if (!r.tls_version.empty()) event_.set("tls.version", r.tls_version);
-  if (!r.ja3_client.empty()) event_.set("tls.client.ja3", r.ja3_client);
-  if (!r.ja3_server.empty()) event_.set("tls.server.ja3s", r.ja3_server);
-  if (!r.dns_query.empty()) event_.set("dns.question.name", r.dns_query);
-  if (!r.http_host.empty()) event_.set("url.domain", r.http_host);
-  if (!r.http_method.empty()) event_.set("http.request.method", r.http_method);
-  if (!r.http_url.empty()) event_.set("url.original", r.http_url);
-  if (r.http_status > 0) event_.set("http.response.status_code", static_cast<int64_t>(r.http_status));
-  if (!r.user_agent.empty()) event_.set("user_agent.original", r.user_agent);
-  if (!r.ssh_client.empty()) event_.set("ndpi.ssh.client_banner", r.ssh_client);
-  if (!r.ssh_server.empty()) event_.set("ndpi.ssh.server_banner", r.ssh_server);
+  put("event.type", List{Value("connection"), Value("end")});
+  put("event.start", ts(f.first_us));
+  put("event.end", ts(f.last_us));
+  put("event.duration", (f.last_us - f.first_us) * 1000);
+  put("event.reason", to_string(reason));
+  put("network.protocol", r.master_protocol);
+  put("ndpi.protocol", r.protocol);
+  if (!r.category.empty()) put("ndpi.category", r.category);
+  put("ndpi.risk", risk_list(f.risk));
+  put("source.packets", static_cast<int64_t>(f.src_packets));
+  put("source.bytes", static_cast<int64_t>(f.src_bytes));
+  put("destination.packets", static_cast<int64_t>(f.dst_packets));
+  put("destination.bytes", static_cast<int64_t>(f.dst_bytes));
+  put("network.packets", static_cast<int64_t>(f.packets()));
+  put("network.bytes", static_cast<int64_t>(f.src_bytes + f.dst_bytes));
+  if (!r.tls_server_name.empty()) put("tls.client.server_name", r.tls_server_name);
+  if (!r.tls_version.empty()) put("tls.version", r.tls_version);
+  if (!r.ja3_client.empty()) put("tls.client.ja3", r.ja3_client);
+  if (!r.ja3_server.empty()) put("tls.server.ja3s", r.ja3_server);
+  if (!r.dns_query.empty()) put("dns.question.name", r.dns_query);
+  if (!r.http_host.empty()) put("url.domain", r.http_host);
+  if (!r.http_method.empty()) put("http.request.method", r.http_method);
+  if (!r.http_url.empty()) put("url.original", r.http_url);
+  if (r.http_status > 0) put("http.response.status_code", static_cast<int64_t>(r.http_status));
+  if (!r.user_agent.empty()) put("user_agent.original", r.user_agent);
+  if (!r.ssh_client.empty()) put("ndpi.ssh.client_banner", r.ssh_client);
+  if (!r.ssh_server.empty()) put("ndpi.ssh.server_banner", r.ssh_server);
   ++stats_.flow_events;
   sink_(event_);
 }

@@ -23,6 +23,9 @@ struct SensorConfig {
   std::string observer_name = "offline";  // observer.name
   std::string site = "offline";           // site.id
   FlowTableConfig flows;
+  // The process ends with this sensor and never destroys it (offline reading to stdout): nDPI's
+  // start-up allocations then come from an arena (Classifier::create).
+  bool until_exit = false;
 };
 
 struct SensorStats {
@@ -59,6 +62,7 @@ class PacketSensor {
   void on_export(Flow& f, ExportReason reason);
   void announce_new_risks(Flow& f, int64_t ts_us);
   void add_common(const Flow& f);
+  void put(std::string_view key, Value value);
 
   SensorConfig config_;
   EventSink sink_;

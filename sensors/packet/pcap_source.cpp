@@ -2,6 +2,7 @@
 
 #include <pcap/pcap.h>
 
+#include <cstdio>
 #include <cstring>
 
 namespace soc::sensors::packet {
@@ -21,18 +22,36 @@ int64_t to_us(const timeval& tv) {
 
 struct PcapSource::Impl {
   pcap_t* handle = nullptr;
+  std::unique_ptr<char[]> file_buffer;  // the FILE's stdio buffer (offline); outlives the handle
   ~Impl() {
-    if (handle) pcap_close(handle);
+    if (handle) pcap_close(handle);  // closes the FILE too
   }
 };
 
+namespace {
+// libpcap reads a file through stdio, with its default 4 KiB buffer: one read(2) per 4 KiB
+// (1,700 for a 7 MB capture). The file is opened here with a 1 MiB buffer instead, exactly as
+// pcap_open_offline would (fopen "rb", then pcap_fopen_offline), so errors read the same; "-"
+// (standard input) and a file fopen refuses are left to pcap_open_offline and its messages.
+constexpr size_t kFileBufferBytes = size_t{1} << 20;
+}  // namespace
+
 Result<std::unique_ptr<PcapSource>> PcapSource::open_file(const std::string& path, const std::string& filter) {
   char errbuf[PCAP_ERRBUF_SIZE] = {};
-  // Microsecond timestamps whatever the file stores (pcapng may hold nanoseconds).
-  pcap_t* h = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, errbuf);
-  if (!h) return fail("capture.open", path + ": cannot read as a capture file: " + errbuf);
   std::unique_ptr<PcapSource> s(new PcapSource());
   s->impl_ = std::make_unique<Impl>();
+  // Microsecond timestamps whatever the file stores (pcapng may hold nanoseconds).
+  pcap_t* h = nullptr;
+  FILE* fp = path == "-" ? nullptr : std::fopen(path.c_str(), "rb");
+  if (fp) {
+    s->impl_->file_buffer.reset(new char[kFileBufferBytes]);
+    std::setvbuf(fp, s->impl_->file_buffer.get(), _IOFBF, kFileBufferBytes);
+    h = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+    if (!h) std::fclose(fp);
+  } else {
+    h = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+  }
+  if (!h) return fail("capture.open", path + ": cannot read as a capture file: " + errbuf);
   s->impl_->handle = h;
   if (!filter.empty()) {
     bpf_program prog{};
