@@ -52,6 +52,9 @@ class Registry {
   // Families are created on first use of a name; the same name returns the same family.
   Counter counter(const std::string& name, const std::string& help, const Labels& labels);
   Gauge gauge(const std::string& name, const std::string& help, const Labels& labels);
+  // Removes one series of the gauge family `name` (a label set that no longer exists, e.g. an
+  // asset removed from the inventory by a reload). The handle must not be used afterwards.
+  void remove(const std::string& name, Gauge gauge);
 
   // Serves GET /metrics on "ADDR:PORT" from a background thread. Fails when the port is taken.
   Result<void> serve(const std::string& address);
