@@ -303,6 +303,7 @@ void BaselineMonitor::observe_certificate(const Event& e, Timestamp now) {
   std::string target = host.empty() ? sni : host;
   if (port && !host.empty()) target += fmt::format(":{}", *port);
   if (!sni.empty() && !host.empty() && lower(sni) != lower(host)) target += "/" + sni;
+  if (target.size() > 300) return;  // a label value: no host:port/SNI is that long
 
   const inv::Asset* asset = match_asset(e, {sni, host}, port);
   const std::string site = asset ? asset->site : std::string(e.get_string("site.id"));

@@ -4,6 +4,15 @@
 
 namespace soc::daemon::inventory {
 
+namespace {
+// Sets a string field reusing the storage the event already has for it: the correlator decodes
+// every event into one Event, so after the first events this allocates nothing.
+void put(Event& e, std::string_view key, std::string_view value) {
+  if (Value* v = e.find(key)) v->set_string(value);
+  else e.append_unchecked(key).set_string(value);
+}
+}  // namespace
+
 size_t Enricher::IpHash::operator()(const IpAddress& ip) const noexcept {
   uint64_t a, b;
   std::memcpy(&a, ip.bytes().data(), 8);
@@ -41,7 +50,7 @@ Enricher::Enricher(const Inventory& inv) {
 }
 
 int Enricher::site_level(std::string_view site) const {
-  auto it = sites_.find(std::string(site));
+  auto it = sites_.find(site);
   return it == sites_.end() ? 0 : it->second.level;
 }
 
@@ -69,10 +78,10 @@ void Enricher::apply(Event& e) const {
   if (!sites_.empty()) {
     const std::string_view site = e.get_string("site.id");
     if (!site.empty()) {
-      auto it = sites_.find(std::string(site));
+      auto it = sites_.find(site);
       if (it != sites_.end()) {
-        e.set("site.name", it->second.name);
-        e.set("site.kind", it->second.kind);
+        put(e, "site.name", it->second.name);
+        put(e, "site.kind", it->second.kind);
         if (it->second.level > 0) e.set("site.level", static_cast<int64_t>(it->second.level));
       }
     }
@@ -81,7 +90,7 @@ void Enricher::apply(Event& e) const {
   if (const Value* given = e.find("asset.id"); given && given->is_string()) {
     auto it = assets_.find(given->as_string());
     if (it != assets_.end()) {
-      e.set("asset.kind", it->second.kind);
+      put(e, "asset.kind", it->second.kind);
       return;
     }
   }
@@ -90,8 +99,8 @@ void Enricher::apply(Event& e) const {
     const Value* v = e.find(key);
     if (!v) continue;
     if (const AssetInfo* a = asset_by_ip(*v)) {
-      e.set("asset.id", a->id);
-      e.set("asset.kind", a->kind);
+      put(e, "asset.id", a->id);
+      put(e, "asset.kind", a->kind);
       return;
     }
   }

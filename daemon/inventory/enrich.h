@@ -48,10 +48,14 @@ class Enricher {
   struct IpHash {
     size_t operator()(const IpAddress& ip) const noexcept;
   };
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
   const AssetInfo* asset_by_ip(const Value& v) const;
 
-  std::unordered_map<std::string, SiteInfo> sites_;
-  std::unordered_map<std::string, AssetInfo> assets_;  // by id
+  std::unordered_map<std::string, SiteInfo, StringHash, std::equal_to<>> sites_;
+  std::unordered_map<std::string, AssetInfo, StringHash, std::equal_to<>> assets_;  // by id
   std::unordered_map<IpAddress, AssetInfo, IpHash> by_ip_;
 };
 
