@@ -315,6 +315,26 @@ TEST_CASE("events are enriched by the stage before anything else sees them") {
   CHECK(e.get_string("asset.id") == "fw-dc");
 }
 
+TEST_CASE("collector events with missing or mistyped fields are ignored, never trusted or fatal") {
+  Fixture f;
+  f.monitor->evaluate();
+  const size_t before = f.alert_lines().size();
+  for (const char* json : {
+           R"({"event.dataset":"collector.tls","destination.address":"portal.example.vn","destination.port":443})",
+           R"({"event.dataset":"collector.tls","tls.server.not_after":"2026-11-28T00:00:00Z"})",
+           R"({"event.dataset":"collector.tls","destination.address":["a","b"],"tls.server.not_after":"2026-11-28T00:00:00Z"})",
+           R"({"event.dataset":"collector.tls","destination.address":"[::1","destination.port":443,"tls.server.not_after":"2026-11-28T00:00:00Z","tls.client.server_name":"x"})",
+           R"({"event.dataset":"collector.license","destination.address":"10.0.0.1"})",
+           R"({"event.dataset":"collector.license","destination.address":"10.0.0.1:99999999999999999999","asset.license.name":"IPS","asset.license.expires":"soon"})",
+           R"({"event.dataset":"collector.license","asset.id":"fw-dc","asset.license.name":7,"asset.license.expires":12})",
+           R"({"event.dataset":"collector.license","asset.id":"fw-dc","asset.license.name":"IPS","asset.license.status":"licensed"})",
+       })
+    f.send(json);
+  f.monitor->evaluate();
+  CHECK(f.alert_lines().size() == before);
+  CHECK(series(f.metrics, R"(soc_license_expiry_timestamp_seconds{asset="fw-dc",license="signatures",site="dc"})") == "absent");
+}
+
 TEST_CASE("a broken file at start is refused with every diagnostic located") {
   test::TempDir dir;
   telemetry::Registry metrics;
