@@ -268,6 +268,7 @@ void BaselineMonitor::on_event(Event& e) {
     evidence_.dataset_last_seen[{std::string(e.get_string("site.id")), std::string(dataset)}] = now;
   if (dataset == "collector.tls") observe_certificate(e, now);
   else if (dataset == "collector.license") observe_license(e, now);
+  else if (dataset == "collector.tcp") observe_reachability(e);
 }
 
 void BaselineMonitor::on_heartbeat(std::string_view sensor, std::string_view, const Event&) {
@@ -355,6 +356,28 @@ void BaselineMonitor::observe_license(const Event& e, Timestamp now) {
   auto& slot = per_asset[name];
   if (slot.expires != d.expires || slot.status != d.status || slot.kind != d.kind) effective_dirty_ = true;
   slot = std::move(d);
+}
+
+// A TCP probe of an inventory asset: exported, not judged (no baseline check uses it yet).
+void BaselineMonitor::observe_reachability(const Event& e) {
+  const std::string_view outcome = e.get_string("event.outcome");
+  if (outcome != "success" && outcome != "failure") return;
+  const auto port = e.get_int("destination.port");
+  const inv::Asset* asset =
+      match_asset(e, {split_address(string_of(e, "destination.address")).first, string_of(e, "destination.ip")}, port);
+  if (!asset) return;
+  auto& [site, gauge] = reachable_[asset->id];
+  if (gauge && site != asset->site) {
+    metrics_.remove("soc_asset_reachable", gauge);
+    gauge = {};
+  }
+  if (!gauge) {
+    site = asset->site;
+    gauge = metrics_.gauge("soc_asset_reachable",
+                           "1 when the last TCP probe of an inventory asset by a collector connected, 0 when it failed.",
+                           {{"asset", asset->id}, {"site", asset->site}});
+  }
+  gauge.set(outcome == "success" ? 1 : 0);
 }
 
 // --- evaluation -------------------------------------------------------------------------------
@@ -530,6 +553,14 @@ bool BaselineMonitor::reload() {
   }
   state_ = std::move(*s);
   effective_dirty_ = true;
+  for (auto it = reachable_.begin(); it != reachable_.end();) {
+    if (state_->assets_by_id.count(it->first)) {
+      ++it;
+    } else {
+      metrics_.remove("soc_asset_reachable", it->second.second);
+      it = reachable_.erase(it);
+    }
+  }
   reload_ok_.inc();
   reload_last_ok_.set(1);
   log::info("baseline", "reloaded {} ({} sites, {} systems, {} assets, {} sensors){}", options_.inventory_path,

@@ -10,6 +10,7 @@
 //   soc_requirement_status{system,requirement,status}           1 for the current status, 0 for the others
 //   soc_site_equipment_gaps{site}                               equipment or sensor kinds missing at a site
 //   soc_sensor_up{sensor,site}                                  1 while an inventory sensor is heard
+//   soc_asset_reachable{asset,site}                             the last TCP probe of an asset (collector.tcp)
 //   soc_inventory_reload_total{result}, soc_inventory_last_reload_successful
 //
 // Single-threaded: owned by the correlator's main loop (events, heartbeats, ticks and reloads all
@@ -112,6 +113,7 @@ class BaselineMonitor : public Stage {
 
   void observe_certificate(const Event& e, Timestamp now);
   void observe_license(const Event& e, Timestamp now);
+  void observe_reachability(const Event& e);
   const inventory::Asset* match_asset(const Event& e, std::initializer_list<std::string_view> hosts,
                                       std::optional<int64_t> port) const;
   const inventory::Inventory& effective_inventory();
@@ -137,6 +139,7 @@ class BaselineMonitor : public Stage {
   inventory::FindingTracker tracker_;
   std::vector<inventory::Finding> findings_;
   GaugeSet license_expiry_, requirement_status_, equipment_gaps_, sensor_up_;
+  std::map<std::string, std::pair<std::string, telemetry::Gauge>> reachable_;  // asset id -> (site, gauge)
   telemetry::Counter reload_ok_, reload_failed_;
   telemetry::Gauge reload_last_ok_;
 };

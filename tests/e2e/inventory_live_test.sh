@@ -68,6 +68,7 @@ JSON
 NOT_AFTER=$(date -u -d '+5 days' +%Y-%m-%dT%H:%M:%SZ)
 cat >"$WORK/collector.jsonl" <<JSON
 {"@timestamp":"2026-11-27T08:00:00Z","event.kind":"state","event.dataset":"collector.tls","event.category":["network"],"destination.address":"127.0.0.1","destination.port":8443,"tls.server.not_after":"$NOT_AFTER","tls.server.x509.subject.common_name":["portal.example.vn"]}
+{"@timestamp":"2026-11-27T08:00:00Z","event.kind":"state","event.dataset":"collector.tcp","event.category":["network"],"event.outcome":"failure","destination.address":"10.0.0.2","destination.port":443}
 JSON
 # pkt-dc keeps sending for the rest of the test (four events a second, one per batch, for up to
 # two minutes); pkt-xa never sends.
@@ -107,6 +108,8 @@ check_contains "and the asset the flow went to" "$WORK/events.jsonl" '"asset.id"
 
 sleep 1
 check "pkt-dc is up once heard" "$(metric soc_sensor_up 'sensor="pkt-dc",site="dc"')" 1
+check "fw-dc2 did not answer the collector's TCP probe" "$(metric soc_asset_reachable 'asset="fw-dc2",site="dc"')" 0
+check "which is exported for it only" "$(curl -fsS "http://127.0.0.1:$METRICS_PORT/metrics" | grep -c '^soc_asset_reachable')" 1
 check "the certificate's expiry is exported by target" \
   "$(metric soc_certificate_expiry_timestamp_seconds 'target="127.0.0.1:8443",site="dc"')" "$(epoch "$NOT_AFTER")"
 

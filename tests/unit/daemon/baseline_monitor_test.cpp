@@ -240,6 +240,18 @@ TEST_CASE("a certificate read by the collector is exported by target and judged 
   CHECK(series(f.metrics, R"(soc_requirement_status{requirement="CRT-01",status="fail",system="sys"})") == "1");
 }
 
+TEST_CASE("a TCP probe of an inventory asset is exported as reachable or not; others are not exported") {
+  Fixture f;
+  f.send(R"({"event.dataset":"collector.tcp","event.outcome":"failure","destination.address":"10.0.0.1","destination.port":443})");
+  CHECK(series(f.metrics, R"(soc_asset_reachable{asset="fw-dc",site="dc"})") == "0");
+  f.send(R"({"event.dataset":"collector.tcp","event.outcome":"success","asset.id":"fw-dc","destination.address":"10.0.0.1","destination.port":443})");
+  CHECK(series(f.metrics, R"(soc_asset_reachable{asset="fw-dc",site="dc"})") == "1");
+  f.send(R"({"event.dataset":"collector.tcp","event.outcome":"failure","destination.address":"192.0.2.1","destination.port":443})");
+  f.send(R"({"event.dataset":"collector.tcp","event.outcome":"maybe","destination.address":"10.0.0.1"})");
+  CHECK(series(f.metrics, R"(soc_asset_reachable{asset="fw-dc",site="dc"})") == "1");
+  CHECK(f.metrics.serialize().find("192.0.2.1") == std::string::npos);
+}
+
 TEST_CASE("a log source is recorded per site, only for the datasets the baseline checks") {
   Fixture f;
   f.monitor->on_heartbeat("pkt-dc", "dc", Event{});
