@@ -42,9 +42,10 @@ std::string inventory_yaml(int sites) {
   for (int s = 0; s < sites; ++s) y += fmt::format("{}xa-{}", s ? ", " : "", s);
   y += "]}\nassets:\n";
   for (int s = 0; s < sites; ++s) {
-    y += fmt::format("  - {{id: fw-{0}, site: xa-{0}, kind: firewall, address: 10.{1}.{2}.1, "
-                     "licenses: [{{kind: support, expires: 2027-06-30}}]}}\n",
-                     s, s / 256, s % 256);
+    y += fmt::format(
+        "  - {{id: fw-{0}, site: xa-{0}, kind: firewall, address: 10.{1}.{2}.1, "
+        "licenses: [{{kind: support, expires: 2027-06-30}}]}}\n",
+        s, s / 256, s % 256);
     y += fmt::format("  - {{id: sw-{0}, site: xa-{0}, kind: switch, address: 10.{1}.{2}.2}}\n", s, s / 256, s % 256);
     for (int a = 0; a < 18; ++a)
       y += fmt::format("  - {{id: srv-{0}-{3}, site: xa-{0}, kind: server, address: 10.{1}.{2}.{4}}}\n", s, s / 256,
@@ -101,8 +102,8 @@ int main(int argc, char** argv) {
 
   soc::daemon::telemetry::Registry metrics;
   soc::daemon::AlertOutput alerts(metrics, nullptr, nullptr);
-  auto monitor = soc::daemon::BaselineMonitor::load(
-      {inv_path, std::string(SOC_SOURCE_DIR) + "/examples/baseline.yaml"}, metrics, alerts);
+  auto monitor = soc::daemon::BaselineMonitor::load({inv_path, std::string(SOC_SOURCE_DIR) + "/examples/baseline.yaml"},
+                                                    metrics, alerts);
   std::filesystem::remove_all(dir);
   if (!monitor) {
     std::fputs(monitor.error().message.c_str(), stderr);

@@ -19,11 +19,16 @@ namespace {
 // The same order as inventory::requirement_status(): the worst finding decides.
 int badness(inv::Status s) {
   switch (s) {
-    case inv::Status::Pass: return 0;
-    case inv::Status::Waived: return 1;
-    case inv::Status::Partial: return 2;
-    case inv::Status::NotAssessable: return 3;
-    case inv::Status::Fail: return 4;
+    case inv::Status::Pass:
+      return 0;
+    case inv::Status::Waived:
+      return 1;
+    case inv::Status::Partial:
+      return 2;
+    case inv::Status::NotAssessable:
+      return 3;
+    case inv::Status::Fail:
+      return 4;
   }
   return 4;
 }
@@ -83,7 +88,8 @@ std::pair<std::string, std::optional<int64_t>> split_address(std::string_view a)
     port = a.substr(colon + 1);
   }
   std::optional<int64_t> p;
-  if (!port.empty() && port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (!port.empty() && port.size() <= 5 &&
+      std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
     p = std::stoll(std::string(port));
   return {normal_host(host), p};
 }
@@ -205,8 +211,7 @@ Result<std::unique_ptr<BaselineMonitor>> BaselineMonitor::load(BaselineMonitorOp
                                                                telemetry::Registry& metrics, AlertOutput& alerts) {
   auto state = load_state(options);
   if (!state) return fail(state.error());
-  return std::unique_ptr<BaselineMonitor>(
-      new BaselineMonitor(std::move(options), metrics, alerts, std::move(*state)));
+  return std::unique_ptr<BaselineMonitor>(new BaselineMonitor(std::move(options), metrics, alerts, std::move(*state)));
 }
 
 BaselineMonitor::BaselineMonitor(BaselineMonitorOptions options, telemetry::Registry& metrics, AlertOutput& alerts,
@@ -244,8 +249,7 @@ const inv::Baseline& BaselineMonitor::baseline() const { return state_->baseline
 
 std::vector<config::SensorBinding> BaselineMonitor::allowlist() const {
   std::vector<config::SensorBinding> out;
-  for (const auto& s : state_->inventory.sensors)
-    out.push_back({s.id, s.site, s.kind, s.public_key_z85, s.public_key});
+  for (const auto& s : state_->inventory.sensors) out.push_back({s.id, s.site, s.kind, s.public_key_z85, s.public_key});
   return out;
 }
 
@@ -266,9 +270,12 @@ void BaselineMonitor::on_event(Event& e) {
   const std::string_view dataset = e.get_string("event.dataset");
   if (state_->datasets.find(dataset) != state_->datasets.end())
     evidence_.dataset_last_seen[{std::string(e.get_string("site.id")), std::string(dataset)}] = now;
-  if (dataset == "collector.tls") observe_certificate(e, now);
-  else if (dataset == "collector.license") observe_license(e, now);
-  else if (dataset == "collector.tcp") observe_reachability(e);
+  if (dataset == "collector.tls")
+    observe_certificate(e, now);
+  else if (dataset == "collector.license")
+    observe_license(e, now);
+  else if (dataset == "collector.tcp")
+    observe_reachability(e);
 }
 
 void BaselineMonitor::on_heartbeat(std::string_view sensor, std::string_view, const Event&) {
@@ -276,7 +283,7 @@ void BaselineMonitor::on_heartbeat(std::string_view sensor, std::string_view, co
 }
 
 const inv::Asset* BaselineMonitor::match_asset(const Event& e, std::initializer_list<std::string_view> hosts,
-                                                std::optional<int64_t> port) const {
+                                               std::optional<int64_t> port) const {
   if (const std::string_view id = e.get_string("asset.id"); !id.empty()) {
     auto it = state_->assets_by_id.find(std::string(id));
     if (it != state_->assets_by_id.end()) return it->second;
@@ -340,7 +347,8 @@ void BaselineMonitor::observe_license(const Event& e, Timestamp now) {
   const inv::Asset* asset = match_asset(e, {split_address(address).first, ip}, std::nullopt);
   if (!asset) {
     if (unmatched_logged_++ < 10)
-      log::warn("baseline", "a collector.license event names no inventory asset (asset.id '{}', destination.address '{}')",
+      log::warn("baseline",
+                "a collector.license event names no inventory asset (asset.id '{}', destination.address '{}')",
                 e.get_string("asset.id"), address);
     return;
   }
@@ -373,9 +381,10 @@ void BaselineMonitor::observe_reachability(const Event& e) {
   }
   if (!gauge) {
     site = asset->site;
-    gauge = metrics_.gauge("soc_asset_reachable",
-                           "1 when the last TCP probe of an inventory asset by a collector connected, 0 when it failed.",
-                           {{"asset", asset->id}, {"site", asset->site}});
+    gauge =
+        metrics_.gauge("soc_asset_reachable",
+                       "1 when the last TCP probe of an inventory asset by a collector connected, 0 when it failed.",
+                       {{"asset", asset->id}, {"site", asset->site}});
   }
   gauge.set(outcome == "success" ? 1 : 0);
 }
@@ -517,12 +526,14 @@ void BaselineMonitor::raise(const inv::Change& change, Timestamp now) {
   a.set("rule.name", std::string(rule.name));
   if (!state_->baseline.id.empty()) a.set("rule.ruleset", state_->baseline.id);
   if (!f.site.empty()) a.set("site.id", f.site);
-  const bool about_asset = q && q->check &&
-                           (q->check->kind == inv::CheckKind::LicenseValid ||
-                            q->check->kind == inv::CheckKind::CertificateValid) &&
-                           state_->assets_by_id.count(f.subject);
-  if (about_asset) a.set("asset.id", f.subject);
-  else if (q && q->check && q->check->kind == inv::CheckKind::AssetPresent) a.set("asset.kind", f.subject);
+  const bool about_asset =
+      q && q->check &&
+      (q->check->kind == inv::CheckKind::LicenseValid || q->check->kind == inv::CheckKind::CertificateValid) &&
+      state_->assets_by_id.count(f.subject);
+  if (about_asset)
+    a.set("asset.id", f.subject);
+  else if (q && q->check && q->check->kind == inv::CheckKind::AssetPresent)
+    a.set("asset.kind", f.subject);
   state_->enricher.apply(a);  // site.name, site.kind, site.level, asset.kind
   if (!f.subject.empty()) a.set("soc.subject", f.subject);
   a.set("soc.system.id", f.system);
@@ -566,9 +577,9 @@ bool BaselineMonitor::reload() {
   log::info("baseline", "reloaded {} ({} sites, {} systems, {} assets, {} sensors){}", options_.inventory_path,
             state_->inventory.sites.size(), state_->inventory.systems.size(), state_->inventory.assets.size(),
             state_->inventory.sensors.size(),
-            options_.baseline_path.empty()
-                ? ""
-                : fmt::format(" and {} ({} requirements)", options_.baseline_path, state_->baseline.requirements.size()));
+            options_.baseline_path.empty() ? ""
+                                           : fmt::format(" and {} ({} requirements)", options_.baseline_path,
+                                                         state_->baseline.requirements.size()));
   evaluate();
   return true;
 }

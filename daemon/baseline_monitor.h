@@ -93,7 +93,8 @@ class BaselineMonitor : public Stage {
   // sweep() removes the series not set since the previous sweep.
   class GaugeSet {
    public:
-    GaugeSet(telemetry::Registry& r, std::string name, std::string help) : r_(r), name_(std::move(name)), help_(std::move(help)) {}
+    GaugeSet(telemetry::Registry& r, std::string name, std::string help)
+        : r_(r), name_(std::move(name)), help_(std::move(help)) {}
     void set(const telemetry::Labels& labels, double value);
     void sweep();
 
@@ -130,7 +131,7 @@ class BaselineMonitor : public Stage {
   std::string last_sensor_;  // the sensor of the previous event, and its evidence slot
   Timestamp* last_sensor_seen_ = nullptr;
   std::map<std::string, std::map<std::string, DeviceLicense>> device_licenses_;  // asset id -> name ->
-  std::map<std::string, Certificate> certificates_;                               // by target
+  std::map<std::string, Certificate> certificates_;                              // by target
   std::optional<inventory::Inventory> effective_;  // the inventory with device licenses applied
   bool effective_dirty_ = true;
   uint64_t unmatched_logged_ = 0;

@@ -8,8 +8,10 @@ namespace {
 // Sets a string field reusing the storage the event already has for it: the correlator decodes
 // every event into one Event, so after the first events this allocates nothing.
 void put(Event& e, std::string_view key, std::string_view value) {
-  if (Value* v = e.find(key)) v->set_string(value);
-  else e.append_unchecked(key).set_string(value);
+  if (Value* v = e.find(key))
+    v->set_string(value);
+  else
+    e.append_unchecked(key).set_string(value);
 }
 }  // namespace
 

@@ -42,20 +42,28 @@ const std::string kBaseline =
     "requirements:\n"
     "  - {id: AST-02, title: {vi: \"Bản quyền tường lửa\", en: Firewall license}, reference: r, levels: [3],\n"
     "     check: {kind: license_valid, asset_kind: firewall, warn_days: 30}}\n"
-    "  - {id: AST-03, title: {vi: v, en: Firewall present}, reference: r, levels: [3], check: {kind: asset_present, asset_kind: firewall}}\n"
-    "  - {id: MON-02, title: {vi: v, en: Packet sensor}, reference: r, levels: [3], check: {kind: sensor_reporting, sensor_kind: packet, window: 5m}}\n"
-    "  - {id: LOG-01, title: {vi: v, en: Auth logs}, reference: r, levels: [3], check: {kind: log_source, dataset: sshd, window: 1h}}\n"
-    "  - {id: CRT-01, title: {vi: v, en: Certificate}, reference: r, levels: [3], check: {kind: certificate_valid, asset_kind: portal, min_days: 30}}\n";
+    "  - {id: AST-03, title: {vi: v, en: Firewall present}, reference: r, levels: [3], check: {kind: asset_present, "
+    "asset_kind: firewall}}\n"
+    "  - {id: MON-02, title: {vi: v, en: Packet sensor}, reference: r, levels: [3], check: {kind: sensor_reporting, "
+    "sensor_kind: packet, window: 5m}}\n"
+    "  - {id: LOG-01, title: {vi: v, en: Auth logs}, reference: r, levels: [3], check: {kind: log_source, dataset: "
+    "sshd, window: 1h}}\n"
+    "  - {id: CRT-01, title: {vi: v, en: Certificate}, reference: r, levels: [3], check: {kind: certificate_valid, "
+    "asset_kind: portal, min_days: 30}}\n";
 
 std::string inventory_text(const std::string& waivers = "") {
   return "sites: [{id: dc, name: DC, kind: datacenter}, {id: xa, name: XA, kind: commune}]\n"
          "systems: [{id: sys, name: S, level: 3, sites: [dc, xa]}]\n"
          "assets:\n"
-         "  - {id: fw-dc, site: dc, kind: firewall, address: 10.0.0.1, licenses: [{kind: support, expires: 2027-06-30}]}\n"
+         "  - {id: fw-dc, site: dc, kind: firewall, address: 10.0.0.1, licenses: [{kind: support, expires: "
+         "2027-06-30}]}\n"
          "  - {id: portal, site: dc, kind: portal, address: \"portal.example.vn:443\"}\n"
          "sensors:\n"
-         "  - {id: pkt-dc, site: dc, kind: packet, public_key: \"" + key_text(0) + "\"}\n"
-         "  - {id: pkt-xa, site: xa, kind: packet, public_key: \"" + key_text(32) + "\"}\n" + waivers;
+         "  - {id: pkt-dc, site: dc, kind: packet, public_key: \"" +
+         key_text(0) +
+         "\"}\n"
+         "  - {id: pkt-xa, site: xa, kind: packet, public_key: \"" +
+         key_text(32) + "\"}\n" + waivers;
 }
 
 struct Fixture {
@@ -115,7 +123,8 @@ TEST_CASE("baseline alerts are raised once per state change, not on every evalua
   f.monitor->on_heartbeat("pkt-dc", "dc", Event{});
   f.monitor->evaluate();
   f.monitor->evaluate();
-  CHECK(f.alert_lines() == std::vector<std::string>{"soc.equipment.missing firewall xa", "soc.sensor.silent pkt-xa xa"});
+  CHECK(f.alert_lines() ==
+        std::vector<std::string>{"soc.equipment.missing firewall xa", "soc.sensor.silent pkt-xa xa"});
   CHECK(series(f.metrics, R"(soc_sensor_up{sensor="pkt-dc",site="dc"})") == "1");
   CHECK(series(f.metrics, R"(soc_sensor_up{sensor="pkt-xa",site="xa"})") == "0");
   CHECK(series(f.metrics, R"(soc_requirement_status{requirement="MON-02",status="fail",system="sys"})") == "1");
@@ -211,8 +220,9 @@ TEST_CASE("a license the device reports supersedes the declared one of its kind"
   CHECK(series(f.metrics, R"(soc_license_expiry_timestamp_seconds{asset="fw-dc",license="support",site="dc"})") ==
         std::to_string(static_cast<int64_t>(to_unix_seconds(at("2028-01-01T00:00:00Z")))));
   // A signature subscription the inventory did not declare is added, and warns.
-  f.send(R"({"event.dataset":"collector.license","destination.address":"https://10.0.0.1/api","asset.license.name":"IPS",)"
-         R"("asset.license.status":"licensed","asset.license.expires":"2026-12-10T12:00:00Z"})");
+  f.send(
+      R"({"event.dataset":"collector.license","destination.address":"https://10.0.0.1/api","asset.license.name":"IPS",)"
+      R"("asset.license.status":"licensed","asset.license.expires":"2026-12-10T12:00:00Z"})");
   f.monitor->evaluate();
   CHECK(f.alert_lines().back() == "soc.license.expiring fw-dc dc");
   CHECK(series(f.metrics, R"(soc_license_expiry_timestamp_seconds{asset="fw-dc",license="signatures",site="dc"})") ==
@@ -226,8 +236,9 @@ TEST_CASE("a license the device reports supersedes the declared one of its kind"
 TEST_CASE("a certificate read by the collector is exported by target and judged against min_days") {
   Fixture f;
   f.monitor->evaluate();
-  f.send(R"({"event.dataset":"collector.tls","site.id":"dc","destination.address":"portal.example.vn","destination.port":443,)"
-         R"("tls.server.not_after":"2026-12-02T10:00:00Z","tls.server.x509.subject.common_name":"portal.example.vn"})");
+  f.send(
+      R"({"event.dataset":"collector.tls","site.id":"dc","destination.address":"portal.example.vn","destination.port":443,)"
+      R"("tls.server.not_after":"2026-12-02T10:00:00Z","tls.server.x509.subject.common_name":"portal.example.vn"})");
   f.send(R"({"event.dataset":"collector.tls","site.id":"xa","destination.address":"192.0.2.9","destination.port":8443,)"
          R"("tls.client.server_name":"other.example.vn","tls.server.not_after":"2027-12-02T10:00:00Z"})");
   f.monitor->evaluate();
@@ -235,18 +246,22 @@ TEST_CASE("a certificate read by the collector is exported by target and judged 
   CHECK(series(f.metrics, R"(soc_certificate_expiry_timestamp_seconds{site="dc",target="portal.example.vn:443"})") ==
         std::to_string(static_cast<int64_t>(to_unix_seconds(at("2026-12-02T10:00:00Z")))));
   // Not an inventory asset: exported under the collector's site, judged by nobody.
-  CHECK(series(f.metrics, R"(soc_certificate_expiry_timestamp_seconds{site="xa",target="192.0.2.9:8443/other.example.vn"})") ==
+  CHECK(series(f.metrics,
+               R"(soc_certificate_expiry_timestamp_seconds{site="xa",target="192.0.2.9:8443/other.example.vn"})") ==
         std::to_string(static_cast<int64_t>(to_unix_seconds(at("2027-12-02T10:00:00Z")))));
   CHECK(series(f.metrics, R"(soc_requirement_status{requirement="CRT-01",status="fail",system="sys"})") == "1");
 }
 
 TEST_CASE("a TCP probe of an inventory asset is exported as reachable or not; others are not exported") {
   Fixture f;
-  f.send(R"({"event.dataset":"collector.tcp","event.outcome":"failure","destination.address":"10.0.0.1","destination.port":443})");
+  f.send(
+      R"({"event.dataset":"collector.tcp","event.outcome":"failure","destination.address":"10.0.0.1","destination.port":443})");
   CHECK(series(f.metrics, R"(soc_asset_reachable{asset="fw-dc",site="dc"})") == "0");
-  f.send(R"({"event.dataset":"collector.tcp","event.outcome":"success","asset.id":"fw-dc","destination.address":"10.0.0.1","destination.port":443})");
+  f.send(
+      R"({"event.dataset":"collector.tcp","event.outcome":"success","asset.id":"fw-dc","destination.address":"10.0.0.1","destination.port":443})");
   CHECK(series(f.metrics, R"(soc_asset_reachable{asset="fw-dc",site="dc"})") == "1");
-  f.send(R"({"event.dataset":"collector.tcp","event.outcome":"failure","destination.address":"192.0.2.1","destination.port":443})");
+  f.send(
+      R"({"event.dataset":"collector.tcp","event.outcome":"failure","destination.address":"192.0.2.1","destination.port":443})");
   f.send(R"({"event.dataset":"collector.tcp","event.outcome":"maybe","destination.address":"10.0.0.1"})");
   CHECK(series(f.metrics, R"(soc_asset_reachable{asset="fw-dc",site="dc"})") == "1");
   CHECK(f.metrics.serialize().find("192.0.2.1") == std::string::npos);
@@ -305,12 +320,15 @@ TEST_CASE("a reload with a broken inventory keeps the old one; a good one replac
               "assets:\n"
               "  - {id: fw-xa, site: xa, kind: firewall, licenses: [{kind: support, expires: 2027-06-30}]}\n"
               "sensors:\n"
-              "  - {id: pkt-dc, site: dc, kind: packet, public_key: \"" + key_text(0) + "\"}\n");
+              "  - {id: pkt-dc, site: dc, kind: packet, public_key: \"" +
+                  key_text(0) + "\"}\n");
   CHECK(f.monitor->reload());
   CHECK(series(f.metrics, R"(soc_inventory_reload_total{result="success"})") == "1");
   CHECK(series(f.metrics, "soc_inventory_last_reload_successful") == "1");
-  CHECK(series(f.metrics, R"(soc_license_expiry_timestamp_seconds{asset="fw-dc",license="support",site="dc"})") == "absent");
-  CHECK(series(f.metrics, R"(soc_license_expiry_timestamp_seconds{asset="fw-xa",license="support",site="xa"})") != "absent");
+  CHECK(series(f.metrics, R"(soc_license_expiry_timestamp_seconds{asset="fw-dc",license="support",site="dc"})") ==
+        "absent");
+  CHECK(series(f.metrics, R"(soc_license_expiry_timestamp_seconds{asset="fw-xa",license="support",site="xa"})") !=
+        "absent");
   CHECK(series(f.metrics, R"(soc_sensor_up{sensor="pkt-xa",site="xa"})") == "absent");
   const auto lines = f.alert_lines();
   CHECK(std::count(lines.begin(), lines.end(), "soc.equipment.missing firewall dc") == 1);
@@ -331,20 +349,22 @@ TEST_CASE("collector events with missing or mistyped fields are ignored, never t
   Fixture f;
   f.monitor->evaluate();
   const size_t before = f.alert_lines().size();
-  for (const char* json : {
-           R"({"event.dataset":"collector.tls","destination.address":"portal.example.vn","destination.port":443})",
-           R"({"event.dataset":"collector.tls","tls.server.not_after":"2026-11-28T00:00:00Z"})",
-           R"({"event.dataset":"collector.tls","destination.address":["a","b"],"tls.server.not_after":"2026-11-28T00:00:00Z"})",
-           R"({"event.dataset":"collector.tls","destination.address":"[::1","destination.port":443,"tls.server.not_after":"2026-11-28T00:00:00Z","tls.client.server_name":"x"})",
-           R"({"event.dataset":"collector.license","destination.address":"10.0.0.1"})",
-           R"({"event.dataset":"collector.license","destination.address":"10.0.0.1:99999999999999999999","asset.license.name":"IPS","asset.license.expires":"soon"})",
-           R"({"event.dataset":"collector.license","asset.id":"fw-dc","asset.license.name":7,"asset.license.expires":12})",
-           R"({"event.dataset":"collector.license","asset.id":"fw-dc","asset.license.name":"IPS","asset.license.status":"licensed"})",
-       })
+  for (
+      const char* json : {
+          R"({"event.dataset":"collector.tls","destination.address":"portal.example.vn","destination.port":443})",
+          R"({"event.dataset":"collector.tls","tls.server.not_after":"2026-11-28T00:00:00Z"})",
+          R"({"event.dataset":"collector.tls","destination.address":["a","b"],"tls.server.not_after":"2026-11-28T00:00:00Z"})",
+          R"({"event.dataset":"collector.tls","destination.address":"[::1","destination.port":443,"tls.server.not_after":"2026-11-28T00:00:00Z","tls.client.server_name":"x"})",
+          R"({"event.dataset":"collector.license","destination.address":"10.0.0.1"})",
+          R"({"event.dataset":"collector.license","destination.address":"10.0.0.1:99999999999999999999","asset.license.name":"IPS","asset.license.expires":"soon"})",
+          R"({"event.dataset":"collector.license","asset.id":"fw-dc","asset.license.name":7,"asset.license.expires":12})",
+          R"({"event.dataset":"collector.license","asset.id":"fw-dc","asset.license.name":"IPS","asset.license.status":"licensed"})",
+      })
     f.send(json);
   f.monitor->evaluate();
   CHECK(f.alert_lines().size() == before);
-  CHECK(series(f.metrics, R"(soc_license_expiry_timestamp_seconds{asset="fw-dc",license="signatures",site="dc"})") == "absent");
+  CHECK(series(f.metrics, R"(soc_license_expiry_timestamp_seconds{asset="fw-dc",license="signatures",site="dc"})") ==
+        "absent");
 }
 
 TEST_CASE("a broken file at start is refused with every diagnostic located") {
