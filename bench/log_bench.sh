@@ -8,9 +8,11 @@
 #   bench/log_bench.sh [BUILD] [LINES] [ROUNDS]      (defaults: build 1000000 3)
 #
 # The log is generated from the sshd sample lines of ../shared/testdata/logs (fail2ban's and
-# CrowdSec's), cycled, with the client addresses varied over TEST-NET-1/2/3 so that no two
-# consecutive lines are identical. Output: a markdown table of medians (min-max) on stdout,
-# lines per second of the whole process (start-up included), and peak resident memory.
+# CrowdSec's), cycled, with the client addresses varied over TEST-NET-1/2/3, the user names
+# over a list of 50 and the timestamps increasing (a second every 20 lines from 1 November), so
+# that no two lines are identical. Output: a markdown table of medians (min-max) on stdout,
+# lines per second of the whole process (start-up included), peak resident memory, and the
+# ratio of the sensor's lines per second to fail2ban's.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -40,9 +42,18 @@ for path in (f"{data}/fail2ban/sshd", f"{data}/crowdsec/sshd-logs/sshd-logs.log"
         pass
 nets = ["192.0.2", "198.51.100", "203.0.113"]
 ipv4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+user = re.compile(r"((?:[Ii]nvalid user|password for|publickey for|user=) ?)(?!invalid )([A-Za-z0-9._-]+)")
+users = ["root", "admin", "oracle", "test", "ubuntu", "git", "postgres", "nagios", "guest", "user"] + \
+        [f"{p}{k}" for p in ("staff", "dev", "ops", "hr") for k in range(10)]
+months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+import datetime
+start = datetime.datetime(2026, 11, 1)
 with open(out, "w") as f:
     for i, l in zip(range(n), itertools.cycle(lines)):
-        f.write(ipv4.sub(f"{nets[i % 3]}.{1 + i % 254}", l) + "\n")
+        l = ipv4.sub(f"{nets[i % 3]}.{1 + i % 254}", l)
+        l = user.sub(lambda m: m.group(1) + users[(i // 7) % len(users)], l, count=1)
+        t = start + datetime.timedelta(seconds=i // 20)
+        f.write(f"{months[t.month - 1]} {t.day:2d} {t:%H:%M:%S}" + l[15:] + "\n")
 PY
 echo "log: $n lines, $(du -h "$log" | cut -f1), $(grep -c 'Failed password' "$log") with 'Failed password'" >&2
 
@@ -60,7 +71,7 @@ run() {  # run NAME CMD...: prints "seconds peak_kib"
   echo "$(echo "$end - $start" | bc -l) $rss"
 }
 
-declare -A secs rss
+declare -A secs rss meds
 tools=("wc -l" "grep -c" "fail2ban-regex sshd" "soc-log-sensor")
 command -v fail2ban-regex >/dev/null || { echo "log_bench: fail2ban-regex not found (apt install fail2ban): its row is skipped" >&2; tools=("wc -l" "grep -c" "soc-log-sensor"); }
 for r in $(seq 1 "$rounds"); do
@@ -75,6 +86,7 @@ for r in $(seq 1 "$rounds"); do
     echo "round $r: $t: ${res% *} s" >&2
   done
 done
+echo "machine: $(nproc) vCPU, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)], a[1], a[NR]}'; }
 echo "| tool | wall s, median (min-max) | lines/s (median) | peak RSS MiB |"
@@ -84,4 +96,8 @@ for t in "${tools[@]}"; do
   read -r mrss _ _ <<<"$(echo "${rss[$t]}" | median)"
   printf '| %s | %.3f (%.3f-%.3f) | %s | %.1f |\n' "$t" "$med" "$lo" "$hi" \
     "$(echo "$n / $med" | bc)" "$(echo "$mrss / 1024" | bc -l)"
+  meds[$t]=$med
 done
+if [ -n "${meds[fail2ban-regex sshd]:-}" ]; then
+  printf '\nsoc-log-sensor / fail2ban-regex lines per second: %.1f\n' "$(echo "${meds[fail2ban-regex sshd]} / ${meds[soc-log-sensor]}" | bc -l)"
+fi

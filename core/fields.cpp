@@ -139,6 +139,15 @@ constexpr FieldSpec kFields[] = {
     {"soc.sensor.packets_dropped_interface", T::Int, false, false, "Packet sensor: packets the interface dropped."},
     {"soc.sensor.packets_malformed", T::Int, false, false, "Packet sensor: frames dropped as damaged (truncated, bad headers)."},
     {"soc.sensor.flows_active", T::Int, false, false, "Packet sensor: flows in the flow table."},
+    {"soc.sensor.log_lines_read", T::Int, false, false, "Log sensor: lines (and journal entries) read in this run."},
+    {"soc.sensor.log_events", T::Int, false, false, "Log sensor: events made from them (blank lines and comments give none)."},
+    {"soc.sensor.log_lines_truncated", T::Int, false, false, "Log sensor: lines cut at --max-line-bytes."},
+    {"soc.sensor.log_invalid_utf8", T::Int, false, false, "Log sensor: lines with invalid UTF-8 (replaced by U+FFFD in the output)."},
+    {"soc.sensor.log_decode_fallbacks", T::Int, false, false, "Log sensor: lines no decoder knew, kept by the generic fallback."},
+    {"soc.sensor.log_files_followed", T::Int, false, false, "Log sensor: files followed now (--file)."},
+    {"soc.sensor.syslog_udp_messages", T::Int, false, false, "Log sensor: syslog messages received over UDP."},
+    {"soc.sensor.syslog_tcp_messages", T::Int, false, false, "Log sensor: syslog messages received over TCP."},
+    {"soc.sensor.journal_entries", T::Int, false, false, "Log sensor: systemd journal entries read (--journal)."},
 };
 
 // An open-addressing table: the decoder looks up every key of every event. The hash takes

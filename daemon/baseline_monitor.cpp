@@ -12,26 +12,8 @@ namespace soc::daemon {
 
 namespace inv = inventory;
 using std::chrono::days;
-using std::chrono::floor;
 
 namespace {
-
-// The same order as inventory::requirement_status(): the worst finding decides.
-int badness(inv::Status s) {
-  switch (s) {
-    case inv::Status::Pass:
-      return 0;
-    case inv::Status::Waived:
-      return 1;
-    case inv::Status::Partial:
-      return 2;
-    case inv::Status::NotAssessable:
-      return 3;
-    case inv::Status::Fail:
-      return 4;
-  }
-  return 4;
-}
 
 constexpr inv::Status kStatuses[] = {inv::Status::Pass, inv::Status::Fail, inv::Status::Partial, inv::Status::Waived,
                                      inv::Status::NotAssessable};
@@ -406,11 +388,13 @@ const inv::Inventory& BaselineMonitor::effective_inventory() {
       if (it == device_licenses_.end()) continue;
       std::vector<inv::License> read;
       for (const auto& [name, d] : it->second) {
-        const inv::Date read_day = floor<days>(d.read_at);
+        const auto offset = effective_->utc_offset;
+        const inv::Date read_day = inv::local_day(d.read_at, offset);
         const bool expired = status_is(d.status, {"expired", "invalid", "revoked"});
         if (!d.expires && !expired) continue;  // nothing to judge by
         // Valid until the instant `expires`: through the day before when it is midnight.
-        inv::Date day = d.expires ? floor<days>(*d.expires - std::chrono::microseconds(1)) : read_day - days(1);
+        inv::Date day =
+            d.expires ? inv::local_day(*d.expires - std::chrono::microseconds(1), offset) : read_day - days(1);
         if (expired) day = std::min(day, read_day - days(1));
         read.push_back({d.kind, day, d.temporary});
       }
@@ -433,10 +417,11 @@ void BaselineMonitor::export_licenses(const inv::Inventory& inventory) {
     for (const auto& l : a.licenses) {
       // The instant the license stops: the device's own reading when it gave one, else the end
       // of the declared day.
-      Timestamp until = std::chrono::time_point_cast<std::chrono::microseconds>(l.expires + days(1));
+      Timestamp until = inv::end_of_day(l.expires, inventory.utc_offset);
       if (dev != device_licenses_.end())
         for (const auto& [name, d] : dev->second)
-          if (d.kind == l.kind && d.expires && floor<days>(*d.expires - std::chrono::microseconds(1)) == l.expires)
+          if (d.kind == l.kind && d.expires &&
+              inv::local_day(*d.expires - std::chrono::microseconds(1), inventory.utc_offset) == l.expires)
             until = *d.expires;
       telemetry::Labels labels{{"asset", a.id}, {"license", l.kind}, {"site", a.site}};
       auto [it, fresh] = soonest.emplace(labels, until);
@@ -483,22 +468,12 @@ size_t BaselineMonitor::evaluate() {
     }
   }
 
-  // Findings come grouped by system, then requirement: one pass gives each requirement's status.
   std::map<std::string, std::set<std::string>> gaps;
-  for (size_t i = 0; i < findings_.size();) {
-    size_t j = i;
-    inv::Status worst = findings_[i].status;
-    for (; j < findings_.size() && findings_[j].system == findings_[i].system &&
-           findings_[j].requirement == findings_[i].requirement;
-         ++j)
-      if (badness(findings_[j].status) > badness(worst)) worst = findings_[j].status;
+  for (const auto& r : inv::requirement_statuses(findings_))
     for (auto s : kStatuses)
-      requirement_status_.set({{"requirement", findings_[i].requirement},
-                               {"status", std::string(inv::to_string(s))},
-                               {"system", findings_[i].system}},
-                              s == worst ? 1 : 0);
-    i = j;
-  }
+      requirement_status_.set(
+          {{"requirement", r.requirement}, {"status", std::string(inv::to_string(s))}, {"system", r.system}},
+          s == r.status ? 1 : 0);
   for (const auto& f : findings_)
     if (f.rule_id == "soc.equipment.missing") gaps[f.site].insert(f.subject);
   requirement_status_.sweep();

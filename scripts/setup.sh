@@ -19,12 +19,15 @@ SOC_PACKAGES=(
   # libraries (headers), each found by meson.build with dependency()
   libpcap-dev libndpi-dev libyaml-cpp-dev libzmq3-dev cppzmq-dev libfmt-dev
   prometheus-cpp-dev doctest-dev libcli11-dev libpcre2-dev
+  libsystemd-dev
   # tools the scripts and the end-to-end tests use
   curl ca-certificates python3 procps iproute2 libndpi-bin
   # logger (the log sensor's syslog listener tests)
   bsdutils
   # the peer of the log sensor benchmark (bench/log_bench.sh)
   fail2ban
+  # systemd-journal-remote writes journal files from export format (e2e-log_journal)
+  systemd-journal-remote
 )
 
 # The function body is a subshell: `set -e` and `exit` stay inside it.

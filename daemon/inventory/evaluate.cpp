@@ -39,12 +39,18 @@ int severity(Status s) {
 
 class Evaluator {
  public:
-  // Indexes assets and sensors by site once: a system may span thousands of sites, and a scan
-  // of every asset per site would be quadratic in the size of the province.
+  // Indexes assets and sensors by site and kind, and waivers by system and requirement, once: a
+  // system may span thousands of sites, and a scan of every asset per site (or of every waiver
+  // per requirement) would be quadratic in the size of the province. "Today" is the day in the
+  // inventory's time zone (inventory.h).
   Evaluator(const Inventory& inv, const Evidence& ev, Timestamp now)
-      : inv_(inv), ev_(ev), now_(now), today_(floor<days>(now)) {
-    for (const auto& a : inv.assets) assets_[a.site].push_back(&a);
-    for (const auto& s : inv.sensors) sensors_[s.site].push_back(&s);
+      : ev_(ev), now_(now), today_(local_day(now, inv.utc_offset)) {
+    for (const auto& a : inv.assets) assets_[{a.site, a.kind}].push_back(&a);
+    for (const auto& s : inv.sensors) {
+      sensors_[{s.site, s.kind}].push_back(&s);
+      site_sensors_[s.site].push_back(&s);
+    }
+    for (const auto& w : inv.waivers) waivers_[{w.system, w.requirement}].push_back(&w);
   }
 
   void run(const System& sys, const Requirement& q, std::vector<Finding>& out) {
@@ -87,8 +93,7 @@ class Evaluator {
 
   void asset_present(const System& sys, const Requirement& q, const Check& c, std::vector<Finding>& out) {
     for (const auto& site : sys.sites) {
-      int64_t n = 0;
-      for (const auto* a : assets_at(site)) n += a->kind == c.asset_kind;
+      const auto n = static_cast<int64_t>(assets_at(site, c.asset_kind).size());
       if (n >= c.min_count)
         add(out, sys, q, site, c.asset_kind, Status::Pass, "", fmt::format("{} {} at the site", n, c.asset_kind));
       else
@@ -104,9 +109,8 @@ class Evaluator {
                      std::vector<Finding>& out) {
     bool any_asset = false;
     for (const auto& site : sys.sites) {
-      for (const auto* ap : assets_at(site)) {
+      for (const auto* ap : assets_at(site, c.asset_kind)) {
         const Asset& a = *ap;
-        if (a.kind != c.asset_kind) continue;
         any_asset = true;
         Status status = Status::Pass;
         std::string rule, detail;
@@ -159,9 +163,7 @@ class Evaluator {
   void sensor_reporting(const System& sys, const Requirement& q, const Check& c, std::chrono::seconds window,
                         std::vector<Finding>& out) {
     for (const auto& site : sys.sites) {
-      std::vector<const Sensor*> sensors;
-      for (const auto* s : sensors_at(site))
-        if (s->kind == c.sensor_kind) sensors.push_back(s);
+      const auto& sensors = sensors_at(site, c.sensor_kind);
       if (sensors.empty()) {
         add(out, sys, q, site, c.sensor_kind, Status::Fail, "soc.equipment.missing",
             fmt::format("no {} sensor at the site", c.sensor_kind));
@@ -170,8 +172,11 @@ class Evaluator {
       const Sensor* up = nullptr;
       for (const auto* s : sensors)
         if (!up && heard_within(s->id, window)) up = s;
+      // The subject is always the site's first sensor of the kind, whichever is heard, so that
+      // the finding keeps its identity (tracker.h) when another sensor of the site takes over.
       if (up) {
-        add(out, sys, q, site, up->id, Status::Pass, "", fmt::format("{} heard within {}", up->id, human(window)));
+        add(out, sys, q, site, sensors[0]->id, Status::Pass, "",
+            fmt::format("{} heard within {}", up->id, human(window)));
       } else if (now_ - ev_.observing_since < window) {
         add(out, sys, q, site, sensors[0]->id, Status::NotAssessable, "",
             fmt::format("observing for less than {}", human(window)));
@@ -193,7 +198,7 @@ class Evaluator {
         continue;
       }
       bool site_heard = false;
-      for (const auto* s : sensors_at(site)) site_heard = site_heard || heard_within(s->id, window);
+      for (const auto* s : site_sensors_at(site)) site_heard = site_heard || heard_within(s->id, window);
       if (!site_heard || now_ - ev_.observing_since < window)
         add(out, sys, q, site, c.dataset, Status::NotAssessable, "",
             fmt::format("no sensor of the site heard within {}", human(window)));
@@ -222,9 +227,8 @@ class Evaluator {
                    std::vector<Finding>& out) {
     bool any_asset = false;
     for (const auto& site : sys.sites) {
-      for (const auto* ap : assets_at(site)) {
+      for (const auto* ap : assets_at(site, c.asset_kind)) {
         const Asset& a = *ap;
-        if (a.kind != c.asset_kind) continue;
         any_asset = true;
         auto it = ev_.certificate_not_after.find(a.id);
         if (it == ev_.certificate_not_after.end()) {
@@ -246,11 +250,14 @@ class Evaluator {
           fmt::format("no {} at the system's sites to check", c.asset_kind));
   }
 
-  // A waiver applies through its expires day; it turns what does not pass into "waived".
+  // A waiver applies through its expires day; it turns what does not pass into "waived". Of
+  // several in force, the one that lasts longest is named.
   void apply_waiver(const System& sys, const Requirement& q, std::vector<Finding>& out, size_t first) {
+    auto it = waivers_.find({sys.id, q.id});
+    if (it == waivers_.end()) return;
     const Waiver* waiver = nullptr;
-    for (const auto& w : inv_.waivers)
-      if (w.system == sys.id && w.requirement == q.id && today_ <= w.expires) waiver = &w;
+    for (const auto* w : it->second)
+      if (today_ <= w->expires && (!waiver || w->expires >= waiver->expires)) waiver = w;
     if (!waiver) return;
     for (size_t i = first; i < out.size(); ++i) {
       Finding& f = out[i];
@@ -261,21 +268,40 @@ class Evaluator {
     }
   }
 
-  const std::vector<const Asset*>& assets_at(const std::string& site) const {
-    auto it = assets_.find(site);
-    return it == assets_.end() ? none_a_ : it->second;
+  // Site and kind (or system and requirement): views of the inventory's strings.
+  using Key = std::pair<std::string_view, std::string_view>;
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      const size_t h = std::hash<std::string_view>()(k.first);
+      return h ^ (std::hash<std::string_view>()(k.second) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+    }
+  };
+  template <typename T>
+  using Index = std::unordered_map<Key, std::vector<const T*>, KeyHash>;
+
+  template <typename T>
+  static const std::vector<const T*>& lookup(const Index<T>& index, std::string_view a, std::string_view b) {
+    static const std::vector<const T*> none;
+    auto it = index.find({a, b});
+    return it == index.end() ? none : it->second;
   }
-  const std::vector<const Sensor*>& sensors_at(const std::string& site) const {
-    auto it = sensors_.find(site);
-    return it == sensors_.end() ? none_s_ : it->second;
+  const std::vector<const Asset*>& assets_at(const std::string& site, const std::string& kind) const {
+    return lookup(assets_, site, kind);
+  }
+  const std::vector<const Sensor*>& sensors_at(const std::string& site, const std::string& kind) const {
+    return lookup(sensors_, site, kind);
+  }
+  const std::vector<const Sensor*>& site_sensors_at(const std::string& site) const {
+    static const std::vector<const Sensor*> none;
+    auto it = site_sensors_.find(site);
+    return it == site_sensors_.end() ? none : it->second;
   }
 
-  const Inventory& inv_;
   const Evidence& ev_;
-  std::unordered_map<std::string_view, std::vector<const Asset*>> assets_;
-  std::unordered_map<std::string_view, std::vector<const Sensor*>> sensors_;
-  const std::vector<const Asset*> none_a_;
-  const std::vector<const Sensor*> none_s_;
+  Index<Asset> assets_;
+  Index<Sensor> sensors_;
+  Index<Waiver> waivers_;
+  std::unordered_map<std::string_view, std::vector<const Sensor*>> site_sensors_;
   Timestamp now_;
   Date today_;
 };
@@ -316,6 +342,31 @@ Status requirement_status(const std::vector<Finding>& findings, std::string_view
     any = true;
   }
   return any ? worst : Status::NotAssessable;
+}
+
+}  // namespace soc::daemon::inventory
+
+namespace soc::daemon::inventory {
+
+std::vector<RequirementStatus> requirement_statuses(const std::vector<Finding>& findings) {
+  std::vector<RequirementStatus> out;
+  std::unordered_map<std::string, size_t> index;  // "system\0requirement" -> position in out
+  std::string key;
+  for (const auto& f : findings) {
+    // evaluate() groups a pair's findings together: most findings extend the last entry.
+    if (!out.empty() && out.back().system == f.system && out.back().requirement == f.requirement) {
+      if (severity(f.status) > severity(out.back().status)) out.back().status = f.status;
+      continue;
+    }
+    key.assign(f.system).push_back('\0');
+    key += f.requirement;
+    auto [it, fresh] = index.emplace(key, out.size());
+    if (fresh)
+      out.push_back({f.system, f.requirement, f.status});
+    else if (severity(f.status) > severity(out[it->second].status))
+      out[it->second].status = f.status;
+  }
+  return out;
 }
 
 }  // namespace soc::daemon::inventory

@@ -62,4 +62,15 @@ std::vector<Finding> evaluate(const Inventory& inv, const Baseline& baseline, co
 // not_assessable, partial, waived, pass (in that order); not_assessable when there is none.
 Status requirement_status(const std::vector<Finding>& findings, std::string_view system, std::string_view requirement);
 
+// The status of every (system, requirement) that has findings, in order of first appearance, in
+// one pass. requirement_status() scans every finding on each call: called for every pair of a
+// country-sized inventory it would be quadratic; this is what to export soc_requirement_status
+// from.
+struct RequirementStatus {
+  std::string system;
+  std::string requirement;
+  Status status = Status::NotAssessable;
+};
+std::vector<RequirementStatus> requirement_statuses(const std::vector<Finding>& findings);
+
 }  // namespace soc::daemon::inventory

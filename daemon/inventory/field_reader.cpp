@@ -11,7 +11,7 @@ namespace soc::daemon::inventory::detail {
 
 namespace {
 
-bool is_blank(const YAML::Node& v) { return !v.IsScalar() || v.Scalar().empty(); }
+bool is_blank(const Node& v) { return !v.IsScalar() || v.Scalar().empty(); }
 
 std::optional<int64_t> parse_int(std::string_view s) {
   int64_t v = 0;
@@ -23,7 +23,7 @@ std::optional<int64_t> parse_int(std::string_view s) {
 }  // namespace
 
 Position position_of(const YAML::Mark& m) { return {m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0}; }
-Position position_of(const YAML::Node& n) { return position_of(n.Mark()); }
+Position position_of(const Node& n) { return position_of(n.Mark()); }
 
 std::string join(std::span<const std::string_view> words) {
   std::string out;
@@ -38,33 +38,34 @@ void FieldReader::error(const YAML::Mark& at, std::string_view code, std::string
   diags_.push_back(config::diag_at(path_, at, fmt::format("{}.{}", prefix_, code), std::move(message)));
 }
 
-void FieldReader::check_keys(const YAML::Node& map, std::string_view what,
+void FieldReader::check_keys(const Node& map, std::string_view what,
                              std::initializer_list<std::string_view> known) {
-  std::vector<std::string> seen;
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+  std::vector<std::string_view> seen;
+  for (size_t i = 0; i < map.size(); ++i) {
+    const Node k = map.key(i);
+    const std::string& key = k.Scalar();
     if (std::find(known.begin(), known.end(), key) != known.end()) {
       // yaml-cpp keeps both entries of a repeated key and lookups see the first: a second
       // `expires:` would be silently ignored.
       if (std::find(seen.begin(), seen.end(), key) != seen.end())
-        error(it->first, "repeated_key", fmt::format("key '{}' appears twice in {}", key, what));
+        error(k, "repeated_key", fmt::format("key '{}' appears twice in {}", key, what));
       seen.push_back(key);
       continue;
     }
     std::vector<std::string_view> words(known);
-    error(it->first, "unknown_key", fmt::format("unknown key '{}' in {} (known keys: {})", key, what, join(words)));
+    error(k, "unknown_key", fmt::format("unknown key '{}' in {} (known keys: {})", key, what, join(words)));
   }
 }
 
-YAML::Node FieldReader::get(const YAML::Node& map, std::string_view what, const char* key, bool required) {
-  const YAML::Node v = map[key];
+Node FieldReader::get(const Node& map, std::string_view what, const char* key, bool required) {
+  const Node v = map[key];
   if (!v && required) error(map, "missing_key", fmt::format("{} without '{}'", what, key));
   return v;
 }
 
-std::optional<std::string> FieldReader::string(const YAML::Node& map, std::string_view what, const char* key,
+std::optional<std::string> FieldReader::string(const Node& map, std::string_view what, const char* key,
                                                bool required) {
-  const YAML::Node v = get(map, what, key, required);
+  const Node v = get(map, what, key, required);
   if (!v) return std::nullopt;
   if (is_blank(v)) {
     error(v, "bad_type", fmt::format("'{}' must be a non-empty string", key));
@@ -73,7 +74,7 @@ std::optional<std::string> FieldReader::string(const YAML::Node& map, std::strin
   return v.Scalar();
 }
 
-std::optional<std::string> FieldReader::one_of(const YAML::Node& map, std::string_view what, const char* key,
+std::optional<std::string> FieldReader::one_of(const Node& map, std::string_view what, const char* key,
                                                bool required, std::span<const std::string_view> vocabulary,
                                                std::string_view vocabulary_name) {
   auto s = string(map, what, key, required);
@@ -85,7 +86,7 @@ std::optional<std::string> FieldReader::one_of(const YAML::Node& map, std::strin
   return s;
 }
 
-std::optional<int64_t> FieldReader::to_integer(const YAML::Node& v, const char* key, int64_t min, int64_t max) {
+std::optional<int64_t> FieldReader::to_integer(const Node& v, const char* key, int64_t min, int64_t max) {
   const auto n = v.IsScalar() ? parse_int(v.Scalar()) : std::nullopt;
   if (!n || *n < min || *n > max) {
     error(v, v.IsScalar() && n ? "bad_value" : "bad_type",
@@ -95,15 +96,15 @@ std::optional<int64_t> FieldReader::to_integer(const YAML::Node& v, const char* 
   return n;
 }
 
-std::optional<int64_t> FieldReader::integer(const YAML::Node& map, std::string_view what, const char* key,
+std::optional<int64_t> FieldReader::integer(const Node& map, std::string_view what, const char* key,
                                             bool required, int64_t min, int64_t max) {
-  const YAML::Node v = get(map, what, key, required);
+  const Node v = get(map, what, key, required);
   if (!v) return std::nullopt;
   return to_integer(v, key, min, max);
 }
 
-std::optional<bool> FieldReader::boolean(const YAML::Node& map, std::string_view what, const char* key, bool required) {
-  const YAML::Node v = get(map, what, key, required);
+std::optional<bool> FieldReader::boolean(const Node& map, std::string_view what, const char* key, bool required) {
+  const Node v = get(map, what, key, required);
   if (!v) return std::nullopt;
   // Only the two YAML 1.2 spellings: "yes"/"on" are YAML 1.1 surprises in a compliance file.
   if (v.IsScalar() && (v.Scalar() == "true" || v.Scalar() == "false")) return v.Scalar() == "true";
@@ -111,8 +112,8 @@ std::optional<bool> FieldReader::boolean(const YAML::Node& map, std::string_view
   return std::nullopt;
 }
 
-std::optional<Date> FieldReader::date(const YAML::Node& map, std::string_view what, const char* key, bool required) {
-  const YAML::Node v = get(map, what, key, required);
+std::optional<Date> FieldReader::date(const Node& map, std::string_view what, const char* key, bool required) {
+  const Node v = get(map, what, key, required);
   if (!v) return std::nullopt;
   if (v.IsScalar()) {
     if (auto d = parse_date(v.Scalar())) return d;
@@ -123,11 +124,11 @@ std::optional<Date> FieldReader::date(const YAML::Node& map, std::string_view wh
   return std::nullopt;
 }
 
-std::optional<std::vector<std::pair<std::string, YAML::Mark>>> FieldReader::string_list(const YAML::Node& map,
+std::optional<std::vector<std::pair<std::string, YAML::Mark>>> FieldReader::string_list(const Node& map,
                                                                                         std::string_view what,
                                                                                         const char* key,
                                                                                         bool required) {
-  const YAML::Node v = get(map, what, key, required);
+  const Node v = get(map, what, key, required);
   if (!v) return std::nullopt;
   if (!v.IsSequence()) {
     error(v, "bad_type", fmt::format("'{}' must be a list", key));
@@ -147,7 +148,7 @@ std::optional<std::vector<std::pair<std::string, YAML::Mark>>> FieldReader::stri
   return out;
 }
 
-std::optional<std::chrono::seconds> FieldReader::to_duration(const YAML::Node& v, const char* key) {
+std::optional<std::chrono::seconds> FieldReader::to_duration(const Node& v, const char* key) {
   if (v.IsScalar() && v.Scalar().size() >= 2) {
     const std::string& s = v.Scalar();
     const auto n = parse_int(std::string_view(s).substr(0, s.size() - 1));

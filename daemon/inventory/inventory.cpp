@@ -30,6 +30,24 @@ std::string format_date(Date d) {
                      static_cast<unsigned>(ymd.day()));
 }
 
+Date local_day(Timestamp t, std::chrono::minutes utc_offset) {
+  return std::chrono::floor<std::chrono::days>(t + utc_offset);
+}
+
+Timestamp end_of_day(Date d, std::chrono::minutes utc_offset) {
+  return Timestamp(d + std::chrono::days(1)) - utc_offset;
+}
+
+std::optional<std::chrono::minutes> parse_utc_offset(std::string_view s) {
+  if (s == "UTC" || s == "Z") return std::chrono::minutes(0);
+  if (s.size() != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':') return std::nullopt;
+  for (size_t i : {1, 2, 4, 5})
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+  const int h = (s[1] - '0') * 10 + (s[2] - '0'), m = (s[4] - '0') * 10 + (s[5] - '0');
+  if (m > 59 || h * 60 + m > 14 * 60) return std::nullopt;
+  return std::chrono::minutes((s[0] == '-' ? -1 : 1) * (h * 60 + m));
+}
+
 const Site* Inventory::find_site(std::string_view id) const {
   for (const auto& s : sites)
     if (s.id == id) return &s;

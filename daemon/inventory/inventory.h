@@ -5,7 +5,8 @@
 // Plain data, no YAML: the loader (loader.h) is the only code that reads inventory.yaml. An
 // Inventory returned by a successful load satisfies: ids are unique per section, every reference
 // (system -> site/asset, asset -> site, sensor -> site, waiver -> system) names an existing
-// entry, every kind is in its vocabulary below, levels are 1-5.
+// entry, no system lists a site or an asset twice, every kind is in its vocabulary below,
+// levels are 1-5.
 #pragma once
 
 #include <array>
@@ -15,17 +16,29 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/z85.h"
 
 namespace soc::daemon::inventory {
 
-// A calendar day (UTC). Inventory dates are whole days: a license that `expires: 2026-12-31`
-// is valid through that day and expired from 2027-01-01T00:00Z.
+// A calendar day. Inventory dates are whole days of the inventory's time zone
+// (Inventory::utc_offset, `timezone:` in the file, UTC when absent): a license that
+// `expires: 2026-12-31` is valid through the end of that day there, and expired from
+// 2027-01-01T00:00 local time; with `timezone: "+07:00"` that is 2026-12-31T17:00:00Z.
 using Date = std::chrono::sys_days;
 
 // Parses exactly "YYYY-MM-DD" (a real calendar day, year 0001-9999); nullopt otherwise.
 std::optional<Date> parse_date(std::string_view text);
 std::string format_date(Date d);
+
+// The day `t` falls on at `utc_offset` from UTC: "today" for every date comparison.
+Date local_day(Timestamp t, std::chrono::minutes utc_offset);
+// The first instant at which something valid through day `d` (at `utc_offset`) is no longer
+// valid: the instant for soc_license_expiry_timestamp_seconds.
+Timestamp end_of_day(Date d, std::chrono::minutes utc_offset);
+// Parses a `timezone:` value: "UTC", "Z" or a fixed offset "+HH:MM" / "-HH:MM" (at most 14:00).
+// Fixed offsets only: Vietnam has kept UTC+7 without daylight saving since 1975.
+std::optional<std::chrono::minutes> parse_utc_offset(std::string_view text);
 
 // Where an entry or a value was written: 1-based line and column in its file (0 when unknown).
 // Kept so that later checks (waivers against a baseline, evaluation findings) can point there.
@@ -101,6 +114,8 @@ struct Waiver {
 };
 
 struct Inventory {
+  // The time zone the inventory's dates are written in (`timezone:`); UTC when absent.
+  std::chrono::minutes utc_offset{0};
   std::vector<Site> sites;
   std::vector<System> systems;
   std::vector<Asset> assets;

@@ -1,20 +1,21 @@
 #include "daemon/inventory/loader.h"
 
 #include <fmt/core.h>
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <map>
-#include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "core/config/yaml_util.h"
 #include "daemon/inventory/field_reader.h"
+#include "daemon/inventory/yaml_stream.h"
 
 namespace soc::daemon::inventory {
 
 namespace {
 
 using detail::FieldReader;
+using detail::Node;
 using detail::position_of;
 
 // Diagnostics in file order, whatever order the checks ran in (references are resolved last).
@@ -25,19 +26,16 @@ void append_sorted(std::vector<Diagnostic>& local, std::vector<Diagnostic>& diag
   diags.insert(diags.end(), local.begin(), local.end());
 }
 
-// Parses the file into `root`; false (with a diagnostic) when it cannot be read or parsed.
-bool read_root(const std::string& path, const char* prefix, std::string& source, YAML::Node& root,
-               std::vector<Diagnostic>& diags) {
-  if (!config::read_file(path, source)) {
-    diags.push_back({path, 0, 0, fmt::format("{}.unreadable", prefix), "cannot read the file"});
-    return false;
-  }
-  return config::load_yaml(path, source, root, diags);
+// Reads the file into `source`; false (with a diagnostic) when it cannot be read.
+bool read_source(const std::string& path, const char* prefix, std::string& source, std::vector<Diagnostic>& diags) {
+  if (config::read_file(path, source)) return true;
+  diags.push_back({path, 0, 0, fmt::format("{}.unreadable", prefix), "cannot read the file"});
+  return false;
 }
 
 // A top-level list section: undefined node when absent or not a list (reported).
-YAML::Node section(FieldReader& r, const YAML::Node& root, const char* key, bool required) {
-  const YAML::Node v = r.get(root, "the file", key, required);
+Node section(FieldReader& r, const Node& root, const char* key, bool required) {
+  const Node v = r.get(root, "the file", key, required);
   if (!v || v.IsNull()) return {};
   if (!v.IsSequence()) {
     r.error(v, "bad_type", fmt::format("'{}' must be a list", key));
@@ -51,7 +49,7 @@ class IdSet {
  public:
   IdSet(FieldReader& r, const char* what) : r_(r), what_(what) {}
   // Records the id of `item` (when it has a valid one); false when absent or a duplicate.
-  bool add(const YAML::Node& item, const std::optional<std::string>& id) {
+  bool add(const Node& item, const std::optional<std::string>& id) {
     if (!id) return false;
     auto [it, fresh] = lines_.emplace(*id, item["id"].Mark().line + 1);
     if (!fresh)
@@ -64,7 +62,7 @@ class IdSet {
  private:
   FieldReader& r_;
   const char* what_;
-  std::map<std::string, int> lines_;
+  std::unordered_map<std::string, int> lines_;
 };
 
 struct Reference {
@@ -76,35 +74,28 @@ struct Reference {
 }  // namespace
 
 bool load_inventory(const std::string& path, Inventory& out, std::vector<Diagnostic>& diags, std::string& source) {
-  YAML::Node root;
-  if (!read_root(path, "inventory", source, root, diags)) return false;
+  if (!read_source(path, "inventory", source, diags)) return false;
   std::vector<Diagnostic> local;
   FieldReader r(path, "inventory", local);
-  if (!root.IsMap()) {
-    r.error(root, "not_a_map", "expected a map with the sections sites, systems, assets, sensors, waivers");
-    append_sorted(local, diags);
-    return false;
-  }
-  r.check_keys(root, "the inventory", {"sites", "systems", "assets", "sensors", "waivers"});
   IdSet site_ids(r, "site"), system_ids(r, "system"), asset_ids(r, "asset"), sensor_ids(r, "sensor");
   std::vector<Reference> refs;
-  auto not_a_map = [&](const YAML::Node& item, const char* what) {
+  auto not_a_map = [&](const Node& item, const char* what) {
     if (item.IsMap()) return false;
     r.error(item, "not_a_map", fmt::format("each {} must be a map", what));
     return true;
   };
 
-  for (const auto& item : section(r, root, "sites", true)) {
-    if (not_a_map(item, "site")) continue;
+  auto site = [&](const Node& item) {
+    if (not_a_map(item, "site")) return;
     r.check_keys(item, "a site", {"id", "name", "kind"});
     auto id = r.string(item, "a site", "id", true);
     auto name = r.string(item, "a site", "name", true);
     auto kind = r.one_of(item, "a site", "kind", true, kSiteKinds, "site kind");
     if (site_ids.add(item, id) && name && kind) out.sites.push_back({*id, *name, *kind, position_of(item)});
-  }
+  };
 
-  for (const auto& item : section(r, root, "systems", false)) {
-    if (not_a_map(item, "system")) continue;
+  auto system = [&](const Node& item) {
+    if (not_a_map(item, "system")) return;
     const char* what = "a system";
     r.check_keys(item, what, {"id", "name", "level", "sites", "assets", "owner", "approved", "last_assessment"});
     System s;
@@ -120,7 +111,16 @@ bool load_inventory(const std::string& path, Inventory& out, std::vector<Diagnos
     }
     for (const auto* list : {&sites, &assets}) {
       if (!*list) continue;
+      // A site named twice would evaluate twice under one finding key, and the tracker would see
+      // a new finding on every tick.
+      std::unordered_set<std::string_view> seen;
       for (const auto& [ref, mark] : **list) {
+        if (!seen.insert(ref).second) {
+          r.error(mark, "duplicate_reference",
+                  fmt::format("'{}' is listed twice in '{}'", ref, list == &sites ? "sites" : "assets"));
+          ok = false;
+          continue;
+        }
         refs.push_back({list == &sites ? "sites" : "assets", ref, mark});
         (list == &sites ? s.sites : s.assets).push_back(ref);
       }
@@ -142,10 +142,10 @@ bool load_inventory(const std::string& path, Inventory& out, std::vector<Diagnos
       s.at = position_of(item);
       out.systems.push_back(std::move(s));
     }
-  }
+  };
 
-  for (const auto& item : section(r, root, "assets", false)) {
-    if (not_a_map(item, "asset")) continue;
+  auto asset = [&](const Node& item) {
+    if (not_a_map(item, "asset")) return;
     const char* what = "an asset";
     r.check_keys(item, what, {"id", "site", "kind", "vendor", "model", "address", "licenses"});
     Asset a;
@@ -160,7 +160,7 @@ bool load_inventory(const std::string& path, Inventory& out, std::vector<Diagnos
       ok = ok && v;
       if (v) *target = *v;
     }
-    if (const YAML::Node licenses = item["licenses"]; licenses && !licenses.IsSequence()) {
+    if (const Node licenses = item["licenses"]; licenses && !licenses.IsSequence()) {
       r.error(licenses, "bad_type", "'licenses' must be a list");
       ok = false;
     } else if (licenses) {
@@ -186,13 +186,13 @@ bool load_inventory(const std::string& path, Inventory& out, std::vector<Diagnos
       a.at = position_of(item);
       out.assets.push_back(std::move(a));
     }
-  }
+  };
 
   // The same shape as core/config/sensor_allowlist.h reads, so that the inventory can serve as
   // the correlator's allowlist; here `kind` is required because the baseline checks need it.
-  std::map<std::string, int> key_lines;
-  for (const auto& item : section(r, root, "sensors", false)) {
-    if (not_a_map(item, "sensor")) continue;
+  std::unordered_map<std::string, int> key_lines;
+  auto sensor = [&](const Node& item) {
+    if (not_a_map(item, "sensor")) return;
     const char* what = "a sensor";
     r.check_keys(item, what, {"id", "site", "kind", "public_key", "name", "description"});
     Sensor s;
@@ -228,10 +228,10 @@ bool load_inventory(const std::string& path, Inventory& out, std::vector<Diagnos
       s.at = position_of(item);
       out.sensors.push_back(std::move(s));
     }
-  }
+  };
 
-  for (const auto& item : section(r, root, "waivers", false)) {
-    if (not_a_map(item, "waiver")) continue;
+  auto waiver = [&](const Node& item) {
+    if (not_a_map(item, "waiver")) return;
     const char* what = "a waiver";
     r.check_keys(item, what, {"requirement", "system", "reason", "approved_by", "expires"});
     auto requirement = r.string(item, what, "requirement", true);
@@ -243,6 +243,44 @@ bool load_inventory(const std::string& path, Inventory& out, std::vector<Diagnos
     if (requirement && system && reason && approved_by && expires)
       out.waivers.push_back({*requirement, *system, *reason, *approved_by, *expires, position_of(item),
                              position_of(item["requirement"])});
+  };
+
+  // Each entry is validated as soon as the parser has read it, then dropped (yaml_stream.h).
+  const auto on_item = [&](std::string_view name, const Node& item) {
+    if (name == "sites")
+      site(item);
+    else if (name == "systems")
+      system(item);
+    else if (name == "assets")
+      asset(item);
+    else if (name == "sensors")
+      sensor(item);
+    else if (name == "waivers")
+      waiver(item);
+  };
+  bool is_map = true;
+  const auto on_root = [&](const Node& root) {
+    if (!root.IsMap()) {
+      r.error(root, "not_a_map", "expected a map with the sections sites, systems, assets, sensors, waivers");
+      is_map = false;
+      return;
+    }
+    r.check_keys(root, "the inventory", {"sites", "systems", "assets", "sensors", "waivers", "timezone"});
+    if (auto tz = root["timezone"] ? r.string(root, "the inventory", "timezone", false) : std::nullopt) {
+      if (auto offset = parse_utc_offset(*tz))
+        out.utc_offset = *offset;
+      else
+        r.error(root["timezone"], "bad_value",
+                fmt::format("timezone '{}' must be UTC or a fixed offset such as +07:00", *tz));
+    }
+    section(r, root, "sites", true);
+    for (const char* key : {"systems", "assets", "sensors", "waivers"}) section(r, root, key, false);
+  };
+  // A syntax error is the only diagnostic: what was read before it may be cut short.
+  if (!detail::stream_yaml(path, source, on_item, on_root, diags)) return false;
+  if (!is_map) {
+    append_sorted(local, diags);
+    return false;
   }
 
   const std::map<std::string_view, std::pair<const IdSet*, const char*>> targets = {
@@ -263,17 +301,17 @@ namespace {
 // A parameter of a check given for every level (`60`) or per level (`{1: 730, 3: 365}`), and
 // required at every level the requirement applies to.
 template <typename T, typename Convert>
-std::optional<PerLevel<T>> per_level(FieldReader& r, const YAML::Node& check, const char* key,
+std::optional<PerLevel<T>> per_level(FieldReader& r, const Node& check, const char* key,
                                      const std::array<bool, 5>& levels, const std::string& requirement_id,
                                      Convert convert) {
-  const YAML::Node v = r.get(check, "a check", key, true);
+  const Node v = r.get(check, "a check", key, true);
   if (!v) return std::nullopt;
   PerLevel<T> out;
   bool ok = true;
   if (v.IsMap()) {
-    for (auto it = v.begin(); it != v.end(); ++it) {
-      const auto level = r.to_integer(it->first, "level", 1, 5);
-      const auto value = convert(it->second);
+    for (size_t i = 0; i < v.size(); ++i) {
+      const auto level = r.to_integer(v.key(i), "level", 1, 5);
+      const auto value = convert(v.value(i));
       if (level && value)
         out[*level - 1] = *value;
       else
@@ -296,7 +334,7 @@ std::optional<PerLevel<T>> per_level(FieldReader& r, const YAML::Node& check, co
   return out;
 }
 
-std::optional<Check> read_check(FieldReader& r, const YAML::Node& node, const std::array<bool, 5>& levels,
+std::optional<Check> read_check(FieldReader& r, const Node& node, const std::array<bool, 5>& levels,
                                 const std::string& requirement_id) {
   if (!node.IsMap()) {
     r.error(node, "not_a_map", fmt::format("'check' must be a map with a 'kind' ({})", detail::join(kCheckKinds)));
@@ -309,13 +347,13 @@ std::optional<Check> read_check(FieldReader& r, const YAML::Node& node, const st
   c.kind = static_cast<CheckKind>(std::find(kCheckKinds.begin(), kCheckKinds.end(), *kind_name) - kCheckKinds.begin());
   auto days = [&](const char* key, int64_t min) {
     auto v = per_level<int64_t>(r, node, key, levels, requirement_id,
-                                [&](const YAML::Node& n) { return r.to_integer(n, key, min, 3660); });
+                                [&](const Node& n) { return r.to_integer(n, key, min, 3660); });
     if (v) c.days = *v;
     return v.has_value();
   };
   auto window = [&]() {
     auto v = per_level<std::chrono::seconds>(r, node, "window", levels, requirement_id,
-                                             [&](const YAML::Node& n) { return r.to_duration(n, "window"); });
+                                             [&](const Node& n) { return r.to_duration(n, "window"); });
     if (v) c.window = *v;
     return v.has_value();
   };
@@ -375,38 +413,21 @@ std::optional<Check> read_check(FieldReader& r, const YAML::Node& node, const st
 }  // namespace
 
 bool load_baseline(const std::string& path, Baseline& out, std::vector<Diagnostic>& diags, std::string& source) {
-  YAML::Node root;
-  if (!read_root(path, "baseline", source, root, diags)) return false;
+  if (!read_source(path, "baseline", source, diags)) return false;
   std::vector<Diagnostic> local;
   FieldReader r(path, "baseline", local);
-  if (!root.IsMap()) {
-    r.error(root, "not_a_map", "expected a map with the sections baseline and requirements");
-    append_sorted(local, diags);
-    return false;
-  }
-  r.check_keys(root, "the baseline file", {"baseline", "requirements"});
-  if (const YAML::Node meta = r.get(root, "the file", "baseline", true); meta && !meta.IsMap()) {
-    r.error(meta, "not_a_map", "'baseline' must be a map with id and version");
-  } else if (meta) {
-    r.check_keys(meta, "'baseline'", {"id", "version", "basis", "description"});
-    if (auto v = r.string(meta, "'baseline'", "id", true)) out.id = *v;
-    if (auto v = r.string(meta, "'baseline'", "version", true)) out.version = *v;
-    if (meta["basis"]) (void)r.string_list(meta, "'baseline'", "basis", false);
-    if (meta["description"]) (void)r.string(meta, "'baseline'", "description", false);
-  }
-
   IdSet ids(r, "requirement");
-  for (const auto& item : section(r, root, "requirements", true)) {
+  auto requirement = [&](const Node& item) {
     if (!item.IsMap()) {
       r.error(item, "not_a_map", "each requirement must be a map");
-      continue;
+      return;
     }
     const char* what = "a requirement";
     r.check_keys(item, what, {"id", "title", "reference", "levels", "check", "group", "manual", "source", "legacy"});
     Requirement q;
     auto id = r.string(item, what, "id", true);
     bool ok = true;
-    if (const YAML::Node title = r.get(item, what, "title", true); title && !title.IsMap()) {
+    if (const Node title = r.get(item, what, "title", true); title && !title.IsMap()) {
       r.error(title, "bad_type", "'title' must be a map with 'vi' (Vietnamese) and 'en' (English)");
       ok = false;
     } else if (title) {
@@ -423,7 +444,7 @@ bool load_baseline(const std::string& path, Baseline& out, std::vector<Diagnosti
     }
     auto reference = r.string(item, what, "reference", true);
     ok = ok && reference;
-    if (auto levels = r.get(item, what, "levels", true); levels && !levels.IsSequence()) {
+    if (const Node levels = r.get(item, what, "levels", true); levels && !levels.IsSequence()) {
       r.error(levels, "bad_type", "'levels' must be a list of levels from 1 to 5");
       ok = false;
     } else if (levels) {
@@ -448,7 +469,7 @@ bool load_baseline(const std::string& path, Baseline& out, std::vector<Diagnosti
     }
     for (const char* key : {"source", "legacy"})
       if (item[key]) ok = r.string(item, what, key, false) && ok;
-    if (const YAML::Node check = item["check"]) {
+    if (const Node check = item["check"]) {
       q.check = read_check(r, check, q.levels, id.value_or("this requirement"));
       ok = ok && q.check;
     }
@@ -458,7 +479,28 @@ bool load_baseline(const std::string& path, Baseline& out, std::vector<Diagnosti
       q.at = position_of(item);
       out.requirements.push_back(std::move(q));
     }
-  }
+  };
+  const auto on_root = [&](const Node& root) {
+    if (!root.IsMap()) {
+      r.error(root, "not_a_map", "expected a map with the sections baseline and requirements");
+      return;
+    }
+    r.check_keys(root, "the baseline file", {"baseline", "requirements"});
+    if (const Node meta = r.get(root, "the file", "baseline", true); meta && !meta.IsMap()) {
+      r.error(meta, "not_a_map", "'baseline' must be a map with id and version");
+    } else if (meta) {
+      r.check_keys(meta, "'baseline'", {"id", "version", "basis", "description"});
+      if (auto v = r.string(meta, "'baseline'", "id", true)) out.id = *v;
+      if (auto v = r.string(meta, "'baseline'", "version", true)) out.version = *v;
+      if (meta["basis"]) (void)r.string_list(meta, "'baseline'", "basis", false);
+      if (meta["description"]) (void)r.string(meta, "'baseline'", "description", false);
+    }
+    section(r, root, "requirements", true);
+  };
+  const auto on_item = [&](std::string_view name, const Node& item) {
+    if (name == "requirements") requirement(item);
+  };
+  if (!detail::stream_yaml(path, source, on_item, on_root, diags)) return false;
   const bool ok = local.empty();
   append_sorted(local, diags);
   return ok;
@@ -467,8 +509,13 @@ bool load_baseline(const std::string& path, Baseline& out, std::vector<Diagnosti
 bool check_waivers(const std::string& inventory_path, const Inventory& inv, const Baseline& baseline,
                    std::vector<Diagnostic>& diags) {
   std::vector<Diagnostic> local;
+  std::unordered_map<std::string_view, const Requirement*> requirements;
+  for (const auto& q : baseline.requirements) requirements.emplace(q.id, &q);
+  std::unordered_map<std::string_view, const System*> systems;
+  for (const auto& s : inv.systems) systems.emplace(s.id, &s);
   for (const auto& w : inv.waivers) {
-    const Requirement* q = baseline.find(w.requirement);
+    const auto qi = requirements.find(w.requirement);
+    const Requirement* q = qi == requirements.end() ? nullptr : qi->second;
     const auto at = [&](std::string code, std::string message) {
       local.push_back(
           {inventory_path, w.requirement_at.line, w.requirement_at.column, std::move(code), std::move(message)});
@@ -478,7 +525,8 @@ bool check_waivers(const std::string& inventory_path, const Inventory& inv, cons
          fmt::format("unknown requirement '{}' (not in baseline '{}')", w.requirement, baseline.id));
       continue;
     }
-    const System* s = inv.find_system(w.system);
+    const auto si = systems.find(w.system);
+    const System* s = si == systems.end() ? nullptr : si->second;
     if (s && !q->applies_at(s->level))
       at("inventory.waiver_not_applicable",
          fmt::format("requirement '{}' does not apply to system '{}' at level {}: nothing to waive", w.requirement,

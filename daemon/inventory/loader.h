@@ -1,5 +1,6 @@
 // Loading inventory.yaml and baseline.yaml into the plain data of inventory.h and baseline.h.
-// The only code of daemon/inventory that includes yaml-cpp (loader.cpp, field_reader.*).
+// The only code of daemon/inventory that includes yaml-cpp (loader.cpp, field_reader.*, yaml_stream.*),
+// which reads the files with its event parser, one entry at a time (docs/adr/0012).
 //
 // Every loader collects every problem of its file before refusing (docs/adr/0003): unknown keys,
 // missing required keys, wrong types, values outside a vocabulary, dates that do not parse,

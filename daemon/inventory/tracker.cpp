@@ -23,6 +23,10 @@ std::vector<Change> FindingTracker::update(const std::vector<Finding>& current) 
   next.reserve(current.size());
   for (const auto& f : current) {
     std::string key = key_of(f);
+    // A key seen twice in one evaluation would otherwise be "new" again on every tick; the
+    // loader refuses what would produce one (a site listed twice in a system), and the first
+    // finding of a key is the one tracked.
+    if (next.count(key)) continue;
     auto it = last_.find(key);
     if (it == last_.end()) {
       changes.push_back({f, std::nullopt, "", false});

@@ -24,7 +24,7 @@ class FindingTracker {
   // Compares `current` with the previous call's findings, identified by (system, requirement,
   // site, subject). Returns, in the order of `current`, every finding that is new or whose
   // status or rule changed, then the findings that disappeared. The first call returns every
-  // finding.
+  // finding. Of findings with the same key in `current`, only the first is tracked.
   std::vector<Change> update(const std::vector<Finding>& current);
 
  private:

@@ -484,6 +484,16 @@ const DecodeStats& LineDecoder::stats() const {
   return stats_;
 }
 
+bool LineDecoder::decode_message(Event& out) {
+  auto it = by_program_.find(header_.program);
+  if (it != by_program_.end())
+    for (const Decoder* d : it->second)
+      if (try_decoder(*d, header_.message, out)) return true;
+  for (const Decoder* d : any_program_)
+    if (try_decoder(*d, header_.message, out)) return true;
+  return apply_line_decoders(header_.message, out);
+}
+
 bool LineDecoder::decode(std::string_view line, bool truncated, Event& out) {
   ++stats_.lines;
   size_t b = 0;
@@ -512,14 +522,7 @@ bool LineDecoder::decode(std::string_view line, bool truncated, Event& out) {
     if (opt_.format == "auto" || opt_.format == "syslog" || !line_decoders_.empty() || !by_program_.empty())
       have_header_ = parse_syslog(line, opt_.time, header_);
     if (have_header_) {
-      auto it = by_program_.find(header_.program);
-      if (it != by_program_.end())
-        for (const Decoder* d : it->second)
-          if ((decoded = try_decoder(*d, header_.message, out))) break;
-      if (!decoded)
-        for (const Decoder* d : any_program_)
-          if ((decoded = try_decoder(*d, header_.message, out))) break;
-      if (!decoded) decoded = apply_line_decoders(header_.message, out);
+      decoded = decode_message(out);
       // A line format whose start looks like a syslog header (MySQL's "2024-05-01T10:00:00Z 8
       // [Warning] ..."): the whole line, and the header was not one.
       if (!decoded && apply_line_decoders(line, out)) {
@@ -530,6 +533,34 @@ bool LineDecoder::decode(std::string_view line, bool truncated, Event& out) {
       decoded = apply_line_decoders(line, out);
     }
   }
+  complete(line, decoded, truncated, has_nul, out);
+  return true;
+}
+
+bool LineDecoder::decode_record(const SyslogHeader& header, bool truncated, Event& out) {
+  ++stats_.lines;
+  const std::string_view m = header.message;
+  if (m.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    ++stats_.skipped;
+    return false;
+  }
+  if (truncated) ++stats_.truncated;
+  const bool has_nul = std::memchr(m.data(), 0, m.size()) != nullptr;
+  if (has_nul) ++stats_.nul_bytes;
+  if (!valid_utf8(m)) ++stats_.invalid_utf8;
+  ++stats_.events;
+  header_ = header;
+  have_header_ = true;
+  time_set_ = false;
+  out.clear();
+  out.set("@timestamp", Timestamp{});
+  out.set("event.kind", "event");
+  const bool decoded = decode_message(out);
+  complete(m, decoded, truncated, has_nul, out);
+  return true;
+}
+
+void LineDecoder::complete(std::string_view line, bool decoded, bool truncated, bool has_nul, Event& out) {
   if (!decoded) {
     out.set("event.kind", "event");
     out.set("event.dataset", have_header_ ? "syslog" : "log");
@@ -549,6 +580,8 @@ bool LineDecoder::decode(std::string_view line, bool truncated, Event& out) {
       out.set("log.syslog.priority", header_.priority);
       out.set("log.syslog.facility.name", facility_name(header_.priority));
       out.set("log.syslog.severity.name", severity_name(header_.priority));
+    } else if (header_.severity >= 0) {
+      out.set("log.syslog.severity.name", severity_name(header_.severity));
     }
     if (!header_.hostname.empty()) out.set("log.syslog.hostname", header_.hostname);
     if (!header_.program.empty()) out.set("log.syslog.appname", header_.program);
@@ -563,7 +596,6 @@ bool LineDecoder::decode(std::string_view line, bool truncated, Event& out) {
     if (has_nul) tags.emplace_back("nul_bytes");
     out.set("tags", std::move(tags));
   }
-  return true;
 }
 
 }  // namespace soc::sensors::log

@@ -108,10 +108,17 @@ class LineDecoder {
   // information (blank, or a comment starting with '#'), leaving `out` unspecified.
   bool decode(std::string_view line, bool truncated, Event& out);
 
+  // Decodes a record whose header fields are already known (a journal entry): the per-program
+  // decoders run on header.message as they do on a syslog line's message. The views of
+  // `header` must stay valid during the call. False for a blank message.
+  bool decode_record(const SyslogHeader& header, bool truncated, Event& out);
+
   const DecodeStats& stats() const;
 
  private:
   bool try_decoder(const Decoder& d, std::string_view text, Event& out);
+  bool decode_message(Event& out);
+  void complete(std::string_view line, bool decoded, bool truncated, bool has_nul, Event& out);
   bool apply_line_decoders(std::string_view text, Event& out);
   void remember(const Decoder& d, Event& out);
   bool decode_json(std::string_view line, Event& out);

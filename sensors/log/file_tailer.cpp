@@ -10,10 +10,20 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <algorithm>
 #include <set>
 #include <sstream>
 
 namespace soc::sensors::log {
+
+namespace {
+// Rotated files that logrotate compressed: never read (their lines were read before).
+bool compressed(std::string_view path) {
+  for (std::string_view ext : {".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z"})
+    if (path.ends_with(ext)) return true;
+  return false;
+}
+}  // namespace
 
 FileTailer::FileTailer(std::vector<std::string> patterns, std::string checkpoint_path, size_t max_line_bytes,
                        bool start_at_end)
@@ -34,12 +44,22 @@ Result<void> FileTailer::load_checkpoint() {
     if (errno == ENOENT) return {};
     return fail("checkpoint", fmt::format("cannot read {}: {}", checkpoint_path_, std::strerror(errno)));
   }
-  // One line per file: "DEV INODE OFFSET PATH" (the path is informational).
+  // One line per file: "DEV INODE OFFSET PATH" (the path is informational); "KEY VALUE" for
+  // other inputs (a KEY does not start with a digit).
   std::string line;
   while (std::getline(in, line)) {
+    if (!line.empty() && !(line[0] >= '0' && line[0] <= '9')) {
+      const size_t sp = line.find(' ');
+      if (sp != std::string::npos && sp > 0) extra_[line.substr(0, sp)] = line.substr(sp + 1);
+      continue;
+    }
     std::istringstream ls(line);
     unsigned long long dev, ino, off;
-    if (ls >> dev >> ino >> off) checkpoint_[{static_cast<dev_t>(dev), static_cast<ino_t>(ino)}] = off;
+    std::string path;
+    if (!(ls >> dev >> ino >> off)) continue;
+    ls >> std::ws;
+    std::getline(ls, path);
+    checkpoint_[{static_cast<dev_t>(dev), static_cast<ino_t>(ino)}] = {off, path.empty() ? "-" : path};
   }
   return {};
 }
@@ -51,9 +71,11 @@ Result<void> FileTailer::save_checkpoint() const {
     text += fmt::format("{} {} {} {}\n", static_cast<unsigned long long>(f.dev), static_cast<unsigned long long>(f.ino),
                         f.offset, f.path);
   // Keep positions of files we know from the checkpoint but have not opened (yet).
-  for (const auto& [key, off] : checkpoint_)
-    text += fmt::format("{} {} {} -\n", static_cast<unsigned long long>(key.first),
-                        static_cast<unsigned long long>(key.second), off);
+  for (const auto& [key, pos] : checkpoint_)
+    text += fmt::format("{} {} {} {}\n", static_cast<unsigned long long>(key.first),
+                        static_cast<unsigned long long>(key.second), pos.offset, pos.path);
+  for (const auto& [key, value] : extra_)
+    if (!value.empty() && value.find('\n') == std::string::npos) text += fmt::format("{} {}\n", key, value);
   const std::string tmp = checkpoint_path_ + ".tmp";
   FILE* out = std::fopen(tmp.c_str(), "w");
   if (!out) return fail("checkpoint", fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
@@ -63,6 +85,12 @@ Result<void> FileTailer::save_checkpoint() const {
   if (!ok || std::rename(tmp.c_str(), checkpoint_path_.c_str()) != 0)
     return fail("checkpoint", fmt::format("cannot write {}: {}", checkpoint_path_, std::strerror(errno)));
   return {};
+}
+
+const std::string& FileTailer::extra(const std::string& key) const {
+  static const std::string kNone;
+  auto it = extra_.find(key);
+  return it == extra_.end() ? kNone : it->second;
 }
 
 void FileTailer::open_file(const std::string& path, bool from_end) {
@@ -83,7 +111,7 @@ void FileTailer::open_file(const std::string& path, bool from_end) {
   f.ino = st.st_ino;
   auto it = checkpoint_.find({st.st_dev, st.st_ino});
   if (it != checkpoint_.end()) {
-    f.offset = it->second <= static_cast<uint64_t>(st.st_size) ? it->second : 0;
+    f.offset = it->second.offset <= static_cast<uint64_t>(st.st_size) ? it->second.offset : 0;
     checkpoint_.erase(it);
   } else if (from_end) {
     f.offset = static_cast<uint64_t>(st.st_size);
@@ -97,7 +125,8 @@ void FileTailer::scan(const Handler& handler) {
   for (const auto& p : patterns_) {
     glob_t g{};
     if (::glob(p.c_str(), GLOB_NOSORT, nullptr, &g) == 0)
-      for (size_t i = 0; i < g.gl_pathc; ++i) paths.insert(g.gl_pathv[i]);
+      for (size_t i = 0; i < g.gl_pathc; ++i)
+        if (!compressed(g.gl_pathv[i])) paths.insert(g.gl_pathv[i]);
     globfree(&g);
   }
   // A followed path that now names another file (rename rotation), or none: read the old file
@@ -115,7 +144,7 @@ void FileTailer::scan(const Handler& handler) {
       // it: it resumes at its end instead of being read twice. Bounded: a long-running sensor
       // with daily rotations to unmatched names must not grow this without limit.
       if (checkpoint_.size() >= 4096) checkpoint_.clear();
-      checkpoint_[{it->dev, it->ino}] = it->offset;
+      checkpoint_[{it->dev, it->ino}] = {it->offset, it->path};
       it = files_.erase(it);
       continue;
     }
@@ -128,9 +157,54 @@ void FileTailer::scan(const Handler& handler) {
     if (known) continue;
     struct stat st {};
     if (::stat(p.c_str(), &st) != 0 || followed.count({st.st_dev, st.st_ino})) continue;
-    open_file(p, first_scan_ && start_at_end_);
+    // A path the checkpoint names with another inode was rotated while we were stopped: the new
+    // file is read from its start, like a file that appears later.
+    bool rotated = false;
+    if (first_scan_ && start_at_end_)
+      for (const auto& [key, pos] : checkpoint_) rotated = rotated || pos.path == p;
+    open_file(p, first_scan_ && start_at_end_ && !rotated);
   }
+  if (first_scan_) finish_rotated(handler);
   first_scan_ = false;
+}
+
+// A file followed before a restart that was rotated while the sensor was stopped (auth.log ->
+// auth.log.1, or auth.log-20261127 with dateext) is not matched by a glob such as "*.log", but
+// it may hold lines written after our checkpoint. Look for its inode beside its old name (names
+// that start with it), read it to the end, and keep its final position. Compressed rotations
+// are not read (their inode is new anyway: gzip writes another file).
+void FileTailer::finish_rotated(const Handler& handler) {
+  std::map<std::string, std::vector<std::pair<dev_t, ino_t>>> by_path;
+  for (const auto& [key, pos] : checkpoint_)
+    if (pos.path.size() > 1 && pos.path[0] == '/') by_path[pos.path].push_back(key);
+  for (const auto& [old_path, keys] : by_path) {
+    const size_t slash = old_path.rfind('/');
+    const std::string dir = slash == 0 ? "/" : old_path.substr(0, slash);
+    const std::string base = old_path.substr(slash + 1);
+    glob_t g{};
+    const std::string pattern = dir + "/" + base + "?*";  // glob() escapes nothing: plain names only
+    if (old_path.find_first_of("*?[\\") == std::string::npos && ::glob(pattern.c_str(), 0, nullptr, &g) == 0) {
+      for (size_t i = 0; i < g.gl_pathc; ++i) {
+        const std::string path = g.gl_pathv[i];
+        if (compressed(path)) continue;
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        const std::pair<dev_t, ino_t> key{st.st_dev, st.st_ino};
+        if (std::find(keys.begin(), keys.end(), key) == keys.end()) continue;
+        auto it = checkpoint_.find(key);
+        if (it == checkpoint_.end() || it->second.offset >= static_cast<uint64_t>(st.st_size)) continue;
+        open_file(path, false);  // takes the checkpointed offset
+        if (files_.empty() || files_.back().path != path) continue;
+        File& f = files_.back();
+        read_file(f, handler, SIZE_MAX, true);
+        ::close(f.fd);
+        checkpoint_[key] = {f.offset, f.path};
+        files_.pop_back();
+        ++stats_.rotated_finished;
+      }
+    }
+    globfree(&g);
+  }
 }
 
 void FileTailer::read_file(File& f, const Handler& handler, size_t budget, bool at_eof_flush) {

@@ -27,6 +27,7 @@ struct TailerStats {
   uint64_t truncations = 0;  // a file that became shorter than our offset (copytruncate)
   uint64_t hole_bytes_skipped = 0;
   uint64_t read_errors = 0;
+  uint64_t rotated_finished = 0;  // files rotated while stopped, found beside their old name and read to the end
 };
 
 class FileTailer {
@@ -50,6 +51,12 @@ class FileTailer {
   Result<void> save_checkpoint() const;
 
   const TailerStats& stats() const { return stats_; }
+  size_t files_followed() const { return files_.size(); }
+
+  // Other inputs' positions kept in the same checkpoint file, one "KEY VALUE" line each (the
+  // journal's cursor: "journal s=...;i=..."). KEY is a word that does not start with a digit.
+  const std::string& extra(const std::string& key) const;
+  void set_extra(const std::string& key, std::string value) { extra_[key] = std::move(value); }
 
  private:
   struct File {
@@ -72,7 +79,13 @@ class FileTailer {
   bool start_at_end_;
   bool first_scan_ = true;
   std::vector<File> files_;
-  std::map<std::pair<dev_t, ino_t>, uint64_t> checkpoint_;  // from the file, until used
+  struct Position {
+    uint64_t offset = 0;
+    std::string path;  // where the file was last seen ("-" when unknown)
+  };
+  void finish_rotated(const Handler& handler);
+  std::map<std::pair<dev_t, ino_t>, Position> checkpoint_;  // from the file, until used
+  std::map<std::string, std::string> extra_;
   TailerStats stats_;
   std::string chunk_;
 };

@@ -20,6 +20,7 @@
 #include "core/transport/sender.h"
 #include "sensors/log/decoder.h"
 #include "sensors/log/file_tailer.h"
+#include "sensors/log/journal_reader.h"
 #include "sensors/log/syslog_listener.h"
 
 namespace {
@@ -50,6 +51,7 @@ void print_stats(const DecodeStats& s) {
 struct ConnectOptions {
   std::string connect, server_pub, key, sensor_id, site;
   bool insecure = false;
+  int64_t heartbeat_s = 10;
 };
 
 // Where events go: JSON lines on stdout, or the correlator through the transport (at least once,
@@ -67,6 +69,7 @@ class Sink {
     sc.sensor_id = c.sensor_id;
     sc.site = c.site;
     sc.fail_on_refusal = false;  // a daemon keeps trying; refusals are logged by the sender
+    sc.heartbeat_interval = std::chrono::seconds(c.heartbeat_s);
     if (auto r = transport::load_keys(sc, c.server_pub, c.key); !r) return fail("config", r.error().message);
     auto sender = transport::Sender::connect(sc);
     if (!sender) return fail("config", sender.error().message);
@@ -74,6 +77,10 @@ class Sink {
     return {};
   }
   bool to_correlator() const { return sender_ != nullptr; }
+  // Adds the sensor's counters to each heartbeat (nothing without --connect).
+  void on_heartbeat(std::function<void(Event&)> fill) {
+    if (sender_) sender_->on_heartbeat(std::move(fill));
+  }
   // True when every event put so far is safe: written to stdout, or acknowledged.
   bool all_delivered() const {
     if (!sender_) return out_.empty();
@@ -118,7 +125,29 @@ struct FollowOptions {
   std::vector<std::string> files;
   std::string checkpoint;
   std::string start = "end";
+  bool journal = false;
+  std::string journal_dir;
+  std::vector<std::string> journal_matches;
+  std::string journal_start = "end";
 };
+
+// The sensor's own counters, sent in each heartbeat (the correlator exports them as
+// soc_sensor_reported{counter=...}). Absent inputs report nothing.
+void fill_counters(Event& hb, const DecodeStats& d, const FileTailer* tailer, const SyslogListener* listener,
+                   const JournalReader* journal) {
+  auto n = [](uint64_t v) { return static_cast<int64_t>(v); };
+  hb.set("soc.sensor.log_lines_read", n(d.lines));
+  hb.set("soc.sensor.log_events", n(d.events));
+  hb.set("soc.sensor.log_lines_truncated", n(d.truncated));
+  hb.set("soc.sensor.log_invalid_utf8", n(d.invalid_utf8));
+  hb.set("soc.sensor.log_decode_fallbacks", n(d.generic));
+  if (tailer) hb.set("soc.sensor.log_files_followed", static_cast<int64_t>(tailer->files_followed()));
+  if (listener) {
+    hb.set("soc.sensor.syslog_udp_messages", n(listener->stats().udp_messages));
+    hb.set("soc.sensor.syslog_tcp_messages", n(listener->stats().tcp_messages));
+  }
+  if (journal) hb.set("soc.sensor.journal_entries", n(journal->stats().entries));
+}
 
 // Follows files and receives syslog until SIGINT/SIGTERM, each line decoded like --read, to the
 // sink. The checkpoint is written when everything handed to the sink is delivered (stdout) or
@@ -130,6 +159,22 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
     std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
     return config::kExitConfig;
   }
+  std::unique_ptr<JournalReader> journal;
+  if (follow.journal) {
+    JournalOptions jo;
+    jo.directory = follow.journal_dir;
+    jo.matches = follow.journal_matches;
+    jo.cursor = tailer.extra("journal");
+    jo.start_at_end = follow.journal_start == "end";
+    jo.max_message_bytes = max_message;
+    auto j = JournalReader::open(jo);
+    if (!j) {
+      std::fprintf(stderr, "soc-log-sensor: %s\n", j.error().message.c_str());
+      return j.error().code == "usage" ? config::kExitUsage : 1;
+    }
+    journal = std::move(*j);
+  }
+  const bool checkpointing = !follow.files.empty() || journal;
   SyslogListener listener;
   listener.set_limits(max_message, 512);
   for (const auto& [addr, is_udp] : {std::pair{udp, true}, std::pair{tcp, false}}) {
@@ -140,8 +185,6 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
       return 1;
     }
   }
-  std::fprintf(stderr, "soc-log-sensor: listening (udp port %d, tcp port %d)\n", listener.udp_port(),
-               listener.tcp_port());
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
@@ -164,36 +207,72 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
     if (auto r = sink.put(event); !r && ++send_errors <= 5)
       std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
   };
+  SyslogHeader record;
+  auto handle_journal = [&](const JournalEntry& e) {
+    record = SyslogHeader{};
+    record.priority = e.priority;
+    record.severity = e.severity;
+    record.timestamp = e.timestamp;
+    record.hostname = e.hostname;
+    record.program = e.identifier;
+    record.pid = e.pid;
+    record.message = e.message;
+    if (!decoder.decode_record(record, e.truncated, event)) return;
+    if (auto r = sink.put(event); !r && ++send_errors <= 5)
+      std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+  };
+  sink.on_heartbeat([&](Event& hb) {
+    fill_counters(hb, decoder.stats(), follow.files.empty() ? nullptr : &tailer,
+                  udp.empty() && tcp.empty() ? nullptr : &listener, journal.get());
+  });
   auto last_checkpoint = std::chrono::steady_clock::now();
   auto checkpoint = [&] {
+    if (journal) tailer.set_extra("journal", journal->cursor());
     if (auto r = tailer.save_checkpoint(); !r && ++send_errors <= 5)
       std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
   };
+  // The first scan happens before "listening": files present now are those found at start.
+  if (!follow.files.empty()) tailer.poll(handle_file);
+  std::fprintf(stderr, "soc-log-sensor: listening (udp port %d, tcp port %d)\n", listener.udp_port(),
+               listener.tcp_port());
+  bool journal_backlog = false;
   while (!g_stop) {
-    if (!listener.poll_once(sink.to_correlator() ? 50 : 200, handle)) break;
+    if (!listener.poll_once(journal_backlog ? 0 : sink.to_correlator() ? 50 : 200, handle)) break;
     if (!follow.files.empty()) tailer.poll(handle_file);
+    // A bounded batch per turn, so a long backlog does not starve the other inputs.
+    if (journal) journal_backlog = journal->poll(handle_journal, 4096) == 4096;
     if (auto r = sink.service(std::chrono::milliseconds(sink.to_correlator() ? 1 : 0)); !r && ++send_errors <= 5)
       std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
     const auto now = std::chrono::steady_clock::now();
-    if (!follow.files.empty() && now - last_checkpoint >= std::chrono::seconds(1) && sink.all_delivered()) {
+    if (checkpointing && now - last_checkpoint >= std::chrono::seconds(1) && sink.all_delivered()) {
       checkpoint();
       last_checkpoint = now;
     }
   }
+  const auto stop_counters = [&] { sink.on_heartbeat({}); };  // they refer to this function's locals
   if (auto r = sink.finish(std::chrono::seconds(5)); !r)
     std::fprintf(stderr, "soc-log-sensor: not every event was acknowledged before exit: %s\n", r.error().message.c_str());
-  else if (!follow.files.empty())
+  else if (checkpointing)
     checkpoint();
+  stop_counters();
   if (stats) {
     print_stats(decoder.stats());
     const auto& ts = tailer.stats();
-    std::fprintf(stderr, "soc-log-sensor: file_lines=%llu rotations=%llu truncations=%llu hole_bytes_skipped=%llu\n",
+    std::fprintf(stderr,
+                 "soc-log-sensor: file_lines=%llu rotations=%llu truncations=%llu hole_bytes_skipped=%llu "
+                 "rotated_finished=%llu\n",
                  static_cast<unsigned long long>(ts.lines), static_cast<unsigned long long>(ts.rotations),
-                 static_cast<unsigned long long>(ts.truncations), static_cast<unsigned long long>(ts.hole_bytes_skipped));
+                 static_cast<unsigned long long>(ts.truncations), static_cast<unsigned long long>(ts.hole_bytes_skipped),
+                 static_cast<unsigned long long>(ts.rotated_finished));
     const auto& ls = listener.stats();
     std::fprintf(stderr, "soc-log-sensor: udp_messages=%llu tcp_messages=%llu tcp_connections=%llu\n",
                  static_cast<unsigned long long>(ls.udp_messages), static_cast<unsigned long long>(ls.tcp_messages),
                  static_cast<unsigned long long>(ls.tcp_connections));
+    if (journal)
+      std::fprintf(stderr, "soc-log-sensor: journal_entries=%llu journal_without_message=%llu journal_read_errors=%llu\n",
+                   static_cast<unsigned long long>(journal->stats().entries),
+                   static_cast<unsigned long long>(journal->stats().without_message),
+                   static_cast<unsigned long long>(journal->stats().read_errors));
   }
   return 0;
 }
@@ -228,6 +307,10 @@ int main(int argc, char** argv) {
       .option("file", follow.files, "Follow files matching this glob like tail -F (repeatable; rotation and truncation handled)")
       .option("checkpoint", follow.checkpoint, "File keeping the read position of each followed file across restarts")
       .option("file-start", follow.start, "Where to start in files found at the first scan that the checkpoint does not know: end or beginning")
+      .flag("journal", follow.journal, "Read the systemd journal (entries decoded like syslog lines; cursor kept in --checkpoint)")
+      .option("journal-dir", follow.journal_dir, "With --journal: read the journal files of this directory instead of the local journal")
+      .option("journal-match", follow.journal_matches, "With --journal: only entries with FIELD=VALUE (repeatable; the same field ORed, different fields ANDed)")
+      .option("journal-start", follow.journal_start, "With --journal and no checkpointed cursor: end (new entries only) or beginning")
       .option("syslog-udp", syslog_udp, "Receive syslog on UDP ADDR:PORT and print the events (until SIGINT/SIGTERM)")
       .option("syslog-tcp", syslog_tcp, "Receive syslog on TCP ADDR:PORT (RFC 6587 octet counting or newline framing)")
       .option("connect", conn.connect, "Send events to the correlator at this ZeroMQ endpoint instead of stdout")
@@ -235,6 +318,7 @@ int main(int argc, char** argv) {
       .option("key", conn.key, "This sensor's CURVE secret key file (socctl keygen)")
       .option("sensor-id", conn.sensor_id, "This sensor's id, as bound to its key in the correlator's allowlist")
       .option("site", conn.site, "This sensor's site, as bound to its key")
+      .option("heartbeat", conn.heartbeat_s, "With --connect: seconds between heartbeats (they carry the sensor's counters)")
       .flag("insecure", conn.insecure, "Plain TCP without CURVE (the correlator must run with --insecure too)")
       .option("max-line-bytes", max_line_bytes, "Longer lines are cut to this length, decoded, and counted")
       .flag("stats", stats, "Print counters (lines, events, truncated, invalid UTF-8, ...) to stderr at the end");
@@ -263,8 +347,13 @@ int main(int argc, char** argv) {
   if (format != "auto" && format != "syslog" && format != "json" && !set.knows_format(format))
     return config_error(fmt::format("unknown --format '{}'", format));
   if (follow.start != "end" && follow.start != "beginning") return config_error("--file-start must be end or beginning");
-  if (read.empty() && syslog_udp.empty() && syslog_tcp.empty() && follow.files.empty()) {
-    std::fprintf(stderr, "soc-log-sensor: nothing to do: give --read FILE, --file GLOB, --syslog-udp or --syslog-tcp\n");
+  if (follow.journal_start != "end" && follow.journal_start != "beginning")
+    return config_error("--journal-start must be end or beginning");
+  if (conn.heartbeat_s < 1 || conn.heartbeat_s > 3600) return config_error("--heartbeat must be 1 .. 3600 seconds");
+  if (!follow.journal && (!follow.journal_dir.empty() || !follow.journal_matches.empty()))
+    return config_error("--journal-dir and --journal-match need --journal");
+  if (read.empty() && syslog_udp.empty() && syslog_tcp.empty() && follow.files.empty() && !follow.journal) {
+    std::fprintf(stderr, "soc-log-sensor: nothing to do: give --read FILE, --file GLOB, --journal, --syslog-udp or --syslog-tcp\n");
     return config::kExitUsage;
   }
   Sink sink;
@@ -282,18 +371,22 @@ int main(int argc, char** argv) {
   }
   opt.file_path = read == "-" ? std::string() : read;
   LineDecoder decoder(set, opt);
+  sink.on_heartbeat([&](Event& hb) { fill_counters(hb, decoder.stats(), nullptr, nullptr, nullptr); });
   Event event;
   std::string_view line;
   bool truncated = false;
   while (reader.next(line, truncated)) {
     if (!decoder.decode(line, truncated, event)) continue;
     if (auto r = sink.put(event); !r) {
+      sink.on_heartbeat({});
       std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
       return 1;
     }
   }
-  if (auto r = sink.finish(std::chrono::seconds(30)); !r) {
-    std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
+  const auto delivered = sink.finish(std::chrono::seconds(30));
+  sink.on_heartbeat({});  // the counters refer to the decoder, gone before the sink
+  if (!delivered) {
+    std::fprintf(stderr, "soc-log-sensor: %s\n", delivered.error().message.c_str());
     return 1;
   }
   if (stats) print_stats(decoder.stats());

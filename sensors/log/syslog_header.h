@@ -40,6 +40,7 @@ std::optional<Timestamp> parse_time(TimeFormat f, std::string_view text, const T
 
 struct SyslogHeader {
   int priority = -1;  // PRI, or -1 when the line has none
+  int severity = -1;  // a severity without facility (journal PRIORITY alone), when priority is -1
   bool rfc5424 = false;
   std::optional<Timestamp> timestamp;
   std::string_view hostname;  // empty when the line has none

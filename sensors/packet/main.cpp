@@ -7,6 +7,14 @@
 // A file cut in the middle of a packet is read up to the cut, reported on stderr and counted.
 // A one-line summary of the counters goes to stderr at the end.
 //
+// Offline mode with --connect (plus --server-pub, --key, --sensor-id, --site, or --insecure):
+// the files are read the same way, but the events are published to the correlator, with
+// heartbeats, as in live mode; at the end every flow is flushed and the sensor waits (at most
+// --drain-timeout seconds) for the correlator to acknowledge every event: exit 0 when it did, 1
+// when it did not or refused the sensor. --replay-speed X paces the reading by the packets'
+// timestamps (1: real time, 2: twice as fast; 0, the default: as fast as possible), so that a
+// demonstration can replay a capture at its own pace.
+//
 // Live mode (--interface IF --connect ... --server-pub --key --sensor-id --site): captures
 // from IF, then drops to --user (root only), and publishes events to the correlator through
 // core/transport, with the capture counters in each heartbeat. SIGINT/SIGTERM end it: every
@@ -16,9 +24,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,13 +57,17 @@ struct Options {
   std::string interface;
   int64_t snaplen = 65535;
   int64_t buffer = 16 << 20;
-  std::string connect = "tcp://127.0.0.1:7700";
+  std::string connect;  // live default: kDefaultConnect; offline: stdout unless given
   std::string server_pub;
   std::string key;
   bool insecure = false;
   std::string user = "nobody";
   int64_t heartbeat_s = 10;
+  double replay_speed = 0;
+  int64_t drain_timeout_s = 30;
 };
+
+constexpr const char* kDefaultConnect = "tcp://127.0.0.1:7700";
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
@@ -83,6 +97,9 @@ std::string summary(const SensorStats& s, size_t files) {
 }
 
 SensorConfig sensor_config(const Options& o);
+Result<transport::SenderConfig> sender_config(const Options& o, const char* mode);
+void fill_heartbeat(Event& hb, const SensorStats& st, const PcapSource::Stats& kernel, size_t active_flows);
+int run_offline_connect(const Options& o, std::vector<std::unique_ptr<PcapSource>> sources);
 
 int run_offline(const Options& o) {
   // Open every file first: an unusable file fails the run before anything is written.
@@ -100,6 +117,7 @@ int run_offline(const Options& o) {
     }
     sources.push_back(std::move(*src));
   }
+  if (!o.connect.empty()) return run_offline_connect(o, std::move(sources));
 
   const SensorConfig sc = sensor_config(o);
   std::string line;
@@ -171,25 +189,148 @@ Result<void> drop_privileges(const std::string& user) {
   return {};
 }
 
-int run_live(const Options& o) {
-  if (o.sensor_id.empty()) return usage("--sensor-id is required with --interface");
+// The sender's configuration from the command line; a usage error has code "usage", an
+// unreadable key file "config".
+Result<transport::SenderConfig> sender_config(const Options& o, const char* mode) {
+  if (o.sensor_id.empty()) return fail("usage", std::string("--sensor-id is required with ") + mode);
   if (!o.insecure && (o.server_pub.empty() || o.key.empty())) {
-    return usage("--server-pub and --key are required with --interface (or --insecure)");
+    return fail("usage", std::string("--server-pub and --key are required with ") + mode + " (or --insecure)");
   }
-  if (o.snaplen < 64 || o.snaplen > 262144 || o.buffer < 65536 || o.heartbeat_s < 1) {
-    return usage("--snaplen must be 64..262144, --buffer at least 65536, --heartbeat positive");
-  }
+  if (o.heartbeat_s < 1) return fail("usage", "--heartbeat must be positive");
   transport::SenderConfig tc;
-  tc.endpoint = o.connect;
+  tc.endpoint = o.connect.empty() ? kDefaultConnect : o.connect;
   tc.insecure = o.insecure;
   tc.sensor_id = o.sensor_id;
   tc.site = o.site;
   tc.heartbeat_interval = std::chrono::seconds(o.heartbeat_s);
-  tc.fail_on_refusal = false;  // a daemon keeps trying
-  if (auto r = transport::load_keys(tc, o.server_pub, o.key); !r) {
-    std::fprintf(stderr, "soc-packet-sensor: %s\n", r.error().message.c_str());
-    return config::kExitConfig;
+  if (auto r = transport::load_keys(tc, o.server_pub, o.key); !r) return fail("config", r.error().message);
+  return tc;
+}
+
+int sender_config_error(const Error& e) {
+  std::fprintf(stderr, "soc-packet-sensor: %s\n", e.message.c_str());
+  return e.code == "usage" ? config::kExitUsage : config::kExitConfig;
+}
+
+// The capture counters each heartbeat carries (the correlator exports them as metrics).
+void fill_heartbeat(Event& hb, const SensorStats& st, const PcapSource::Stats& kernel, size_t active_flows) {
+  hb.set("soc.sensor.packets_received", static_cast<int64_t>(st.frames));
+  hb.set("soc.sensor.packets_dropped_kernel", static_cast<int64_t>(kernel.dropped_kernel));
+  hb.set("soc.sensor.packets_dropped_interface", static_cast<int64_t>(kernel.dropped_interface));
+  hb.set("soc.sensor.packets_malformed", static_cast<int64_t>(st.malformed));
+  hb.set("soc.sensor.flows_active", static_cast<int64_t>(active_flows));
+}
+
+// Offline reading published to the correlator: the same events as on stdout, delivered and
+// acknowledged before the exit.
+int run_offline_connect(const Options& o, std::vector<std::unique_ptr<PcapSource>> sources) {
+  auto tcr = sender_config(o, "--connect");
+  if (!tcr) return sender_config_error(tcr.error());
+  auto tc = std::move(*tcr);
+  tc.fail_on_refusal = true;  // one-shot: a refusal is the answer, not something to wait out
+  tc.stall_timeout = std::chrono::seconds(o.drain_timeout_s);
+  auto sender = transport::Sender::connect(tc);
+  if (!sender) {
+    std::fprintf(stderr, "soc-packet-sensor: %s\n", sender.error().message.c_str());
+    return 1;
   }
+  auto& tx = **sender;
+  std::optional<Error> send_error;
+  std::string line;
+  SensorConfig sc = sensor_config(o);
+  sc.observer_name = o.sensor_id;
+  sc.site = o.site;
+  auto made = PacketSensor::create(sc, [&](const Event& e) {
+    if (send_error) return;
+    line.clear();
+    encode_event(e, line);
+    if (auto r = tx.send(line); !r) send_error = r.error();
+  });
+  if (!made) {
+    std::fprintf(stderr, "soc-packet-sensor: %s\n", made.error().message.c_str());
+    return 1;
+  }
+  auto& s = **made;
+  tx.on_heartbeat([&](Event& hb) { fill_heartbeat(hb, s.stats(), PcapSource::Stats{}, s.active_flows()); });
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  // --replay-speed: packet time t is replayed at wall time start + (t - first) / speed.
+  using Clock = std::chrono::steady_clock;
+  const bool paced = o.replay_speed > 0;
+  Clock::time_point wall_start;
+  int64_t first_ts = 0;
+  bool have_first = false;
+  auto wait_until_due = [&](int64_t ts_us) {
+    if (!have_first) {
+      have_first = true;
+      first_ts = ts_us;
+      wall_start = Clock::now();
+      return;
+    }
+    const auto due = wall_start + std::chrono::microseconds(static_cast<int64_t>(
+                                      static_cast<double>(ts_us - first_ts) / o.replay_speed));
+    for (auto now = Clock::now(); now < due && !g_stop && !send_error; now = Clock::now()) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due - now);
+      if (auto r = tx.poll(std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(100))); !r) {
+        send_error = r.error();
+      }
+    }
+  };
+
+  int rc = 0;
+  uint64_t since_poll = 0;
+  for (size_t i = 0; i < sources.size() && !g_stop && !send_error; ++i) {
+    auto& src = *sources[i];
+    const int link = src.link_type();
+    Frame f;
+    while (!g_stop && !send_error) {
+      const auto st = src.next(f);
+      if (st == NextStatus::Frame) {
+        if (paced) wait_until_due(f.ts_us);
+        s.on_frame(link, f.data, f.caplen, f.wire_len, f.ts_us);
+        if (++since_poll >= 1024) {  // acks and heartbeats while reading a long file
+          since_poll = 0;
+          if (auto r = tx.poll(std::chrono::milliseconds(0)); !r) send_error = r.error();
+        }
+        continue;
+      }
+      if (st == NextStatus::Truncated) {
+        std::fprintf(stderr, "soc-packet-sensor: %s: the file ends inside a packet (%s); read up to there\n",
+                     o.read[i].c_str(), src.error().c_str());
+      } else if (st == NextStatus::Error) {
+        std::fprintf(stderr, "soc-packet-sensor: %s: read error: %s\n", o.read[i].c_str(), src.error().c_str());
+        rc = 1;
+      }
+      break;
+    }
+  }
+  if (g_stop) std::fprintf(stderr, "soc-packet-sensor: interrupted; delivering the flows read so far\n");
+  s.flush();
+  if (!send_error) {
+    if (auto r = tx.drain(std::chrono::seconds(o.drain_timeout_s)); !r) send_error = r.error();
+  }
+  const auto ts = tx.stats();
+  std::fprintf(stderr, "%s; %llu of %llu events acknowledged by %s\n", summary(s.stats(), sources.size()).c_str(),
+               static_cast<unsigned long long>(ts.events_acked), static_cast<unsigned long long>(ts.events_queued),
+               tc.endpoint.c_str());
+  if (send_error) {
+    std::fprintf(stderr, "soc-packet-sensor: %s\n", send_error->message.c_str());
+    return 1;
+  }
+  return rc;
+}
+
+int run_live(const Options& o) {
+  if (o.snaplen < 64 || o.snaplen > 262144 || o.buffer < 65536) {
+    return usage("--snaplen must be 64..262144, --buffer at least 65536");
+  }
+  auto tcr = sender_config(o, "--interface");
+  if (!tcr) return sender_config_error(tcr.error());
+  auto tc = std::move(*tcr);
+  tc.fail_on_refusal = false;  // a daemon keeps trying
   auto src = PcapSource::open_live(o.interface, static_cast<int>(o.snaplen), static_cast<int>(o.buffer), o.filter);
   if (!src) {
     std::fprintf(stderr, "soc-packet-sensor: %s\n", src.error().message.c_str());
@@ -230,20 +371,13 @@ int run_live(const Options& o) {
   }
   auto& s = **made;
   PcapSource::Stats kernel{};
-  tx.on_heartbeat([&](Event& hb) {
-    const auto& st = s.stats();
-    hb.set("soc.sensor.packets_received", static_cast<int64_t>(st.frames));
-    hb.set("soc.sensor.packets_dropped_kernel", static_cast<int64_t>(kernel.dropped_kernel));
-    hb.set("soc.sensor.packets_dropped_interface", static_cast<int64_t>(kernel.dropped_interface));
-    hb.set("soc.sensor.packets_malformed", static_cast<int64_t>(st.malformed));
-    hb.set("soc.sensor.flows_active", static_cast<int64_t>(s.active_flows()));
-  });
+  tx.on_heartbeat([&](Event& hb) { fill_heartbeat(hb, s.stats(), kernel, s.active_flows()); });
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   std::fprintf(stderr, "soc-packet-sensor: capturing on %s (%s), publishing to %s as %s\n", o.interface.c_str(),
-               cap.link_type_name().c_str(), o.connect.c_str(), o.sensor_id.c_str());
+               cap.link_type_name().c_str(), tc.endpoint.c_str(), o.sensor_id.c_str());
   auto last_tick = std::chrono::steady_clock::now();
   const std::function<void(const Frame&)> on_frame = [&](const Frame& f) {
     s.on_frame(link, f.data, f.caplen, f.wire_len, f.ts_us);
@@ -298,18 +432,30 @@ int main(int argc, char** argv) {
       .option("interface", o.interface, "Live capture: the interface to capture from (needs CAP_NET_RAW)")
       .option("snaplen", o.snaplen, "Live capture: bytes captured per packet")
       .option("buffer", o.buffer, "Live capture: kernel buffer in bytes")
-      .option("connect", o.connect, "Live capture: the correlator's ZeroMQ endpoint")
-      .option("server-pub", o.server_pub, "Live capture: the correlator's CURVE public key file")
-      .option("key", o.key, "Live capture: this sensor's CURVE secret key file (socctl keygen)")
-      .flag("insecure", o.insecure, "Live capture: plain TCP without CURVE (the correlator must run with --insecure too)")
+      .option("connect", o.connect,
+              "The correlator's ZeroMQ endpoint (live default: tcp://127.0.0.1:7700); with --read, publish the "
+              "events there instead of stdout")
+      .option("server-pub", o.server_pub, "With --connect or --interface: the correlator's CURVE public key file")
+      .option("key", o.key, "With --connect or --interface: this sensor's CURVE secret key file (socctl keygen)")
+      .flag("insecure", o.insecure, "Plain TCP without CURVE (the correlator must run with --insecure too)")
       .option("user", o.user, "Live capture: the user to run as once the capture is open (when started as root)")
-      .option("heartbeat", o.heartbeat_s, "Live capture: seconds between heartbeats");
+      .option("heartbeat", o.heartbeat_s, "With --connect or --interface: seconds between heartbeats")
+      .option("replay-speed", o.replay_speed,
+              "With --read and --connect: replay at the packets' pace times this (1: real time; 0: at once)")
+      .option("drain-timeout", o.drain_timeout_s,
+              "With --read and --connect: seconds to wait for the correlator's acknowledgements before failing");
   if (auto code = cli.parse(argc, argv)) return *code;
   if (!o.read.empty() && !o.interface.empty()) return usage("--read and --interface exclude each other");
   if (o.read.empty() && o.interface.empty()) return usage("--read FILE or --interface IF is required");
   if (o.max_flows < 1) return usage("--max-flows must be at least 1");
   if (o.idle_timeout <= 0 || o.active_timeout <= 0 || o.tcp_close_timeout < 0) {
     return usage("--idle-timeout and --active-timeout must be positive, --tcp-close-timeout not negative");
+  }
+  if (o.replay_speed < 0 || o.drain_timeout_s < 1) {
+    return usage("--replay-speed must not be negative, --drain-timeout must be positive");
+  }
+  if (o.replay_speed > 0 && (o.read.empty() || o.connect.empty())) {
+    return usage("--replay-speed goes with --read and --connect");
   }
   if (!o.interface.empty()) return run_live(o);
   return run_offline(o);

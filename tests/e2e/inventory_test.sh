@@ -8,7 +8,7 @@ code() { set +e; "$@" >"$WORK/out" 2>&1; echo $?; set -e; }
 
 echo "== the shipped examples are clean"
 check "inventory check of examples/inventory.yaml" "$(code "$SOCCTL" inventory check "$SRC/examples/inventory.yaml")" 0
-check_contains "it sums up what it read" "$WORK/out" "4 sites, 3 systems, 10 assets, 5 sensors, 1 waivers"
+check_contains "it sums up what it read" "$WORK/out" "5 sites, 3 systems, 11 assets, 5 sensors, 1 waivers"
 check "with examples/baseline.yaml" \
   "$(code "$SOCCTL" inventory check "$SRC/examples/inventory.yaml" --baseline "$SRC/examples/baseline.yaml")" 0
 check_contains "the baseline is summed up" "$WORK/out" "10 requirements (baseline vn-level-baseline 0.1-draft)"

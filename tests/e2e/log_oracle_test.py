@@ -31,7 +31,7 @@ GAPS = os.path.join(SRC, "tests", "e2e", "log_oracle_gaps.txt")
 # The filters the issue names (sshd, dropbear, PAM, web authentication), and the FTP servers'.
 F2B_FILTERS = ["sshd", "dropbear", "pam-generic", "nginx-http-auth", "apache-auth", "vsftpd", "proftpd", "xrdp"]
 CROWDSEC_TESTS = ["sshd-logs", "opnsense-sshd", "ssh-bf", "ssh-slow-bf", "nginx_http-logs", "apache2-logs",
-                  "iptables-logs", "syslog-logs"]
+                  "iptables-logs", "syslog-logs", "pf-logs"]
 
 
 def decode(path):
@@ -124,6 +124,16 @@ CS_MAP = {
     'Unmarshaled["iptables"]["PROTO"]': ("network.transport", lower),
     'Unmarshaled["iptables"]["IN"]': ("observer.ingress.interface.name", str),
     'Unmarshaled["iptables"]["OUT"]': ("observer.egress.interface.name", str),
+    # iptables (its s01 parser) and pfSense/OPNsense filterlog.
+    'Parsed["src_ip"]': ("source.ip", str),
+    'Parsed["dst_ip"]': ("destination.ip", str),
+    'Parsed["src_port"]': ("source.port", str),
+    'Parsed["dst_port"]': ("destination.port", str),
+    'Parsed["length"]': ("network.bytes", str),
+    'Parsed["action"]': ("event.action", str),
+    'Parsed["iface"]': ("observer.ingress.interface.name", str),
+    'Parsed["ip4_proto"]': ("network.transport", lower),
+    'Parsed["ip6_proto"]': ("network.transport", lower),
 }
 ASSERT_RE = re.compile(r'^results\["([^"]+)"\]\["([^"]+)"\]\[(\d+)\]\.(?:Evt\.)?(.*?) == (.*)$')
 

@@ -90,7 +90,44 @@ wait_for 23
 wait_for 22
 sleep 0.5
 check "each line once across the rotation" "$(count 21)$(count 22)$(count 23)" 111
+line 24 | gzip >"$WORK/rot/app.log.2.gz"
+sleep 0.5
+check "a compressed rotation the glob matches is not read" "$(grep -c '"log.file.path":"[^"]*\.gz"' "$WORK/events")" 0
 stop_sensor
+
+echo "== rotated while stopped: the old file is finished under its new name, the new one read whole"
+mkdir -p "$WORK/rot2"
+: >"$WORK/events"
+start_rot2() {
+  rm -f "$WORK/err"
+  "$LOG_SENSOR" --file "$WORK/rot2/*.log" --checkpoint "$WORK/checkpoint2" --stats >>"$WORK/events" 2>"$WORK/err" &
+  SENSOR_PID=$!
+  PIDS+=("$SENSOR_PID")
+  for _ in $(seq 1 100); do grep -q 'listening' "$WORK/err" 2>/dev/null && break; sleep 0.05; done
+}
+start_rot2
+line 31 >"$WORK/rot2/app.log"   # appears after the start: read from its start
+wait_for 31
+stop_sensor
+line 32 >>"$WORK/rot2/app.log"  # written after the checkpoint, then rotated away
+mv "$WORK/rot2/app.log" "$WORK/rot2/app.log.1"
+line 33 >"$WORK/rot2/app.log"
+line 35 | gzip >"$WORK/rot2/app.log.2.gz"
+start_rot2
+wait_for 33
+wait_for 32
+sleep 0.3
+check "the rotated file's last line is read, the new file's too" "$(count 32)$(count 33)" 11
+check "the line read before the restart is not repeated" "$(count 31)" 1
+check "a compressed rotation is not read" "$(count 35)" 0
+stop_sensor
+check_contains "the finished rotated file is counted" "$WORK/err" "rotated_finished=1"
+start_rot2   # and a second restart finds nothing more in it
+line 36 >>"$WORK/rot2/app.log"
+wait_for 36
+sleep 0.3
+stop_sensor
+check "nothing is read twice after a second restart" "$(count 31)$(count 32)$(count 33)$(count 36)" 1111
 
 echo "== --file-start end (the default) skips what existing files already hold"
 rm -f "$WORK/checkpoint"

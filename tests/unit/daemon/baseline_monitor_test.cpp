@@ -199,6 +199,27 @@ TEST_CASE("license metrics, the expiry edge and the alert's fields") {
   CHECK(series(f.metrics, R"(soc_alerts_total{rule="soc.license.expired",severity="high",site="dc"})") == "1");
 }
 
+TEST_CASE("license instants follow the inventory's time zone") {
+  Fixture f("timezone: \"+07:00\"\n" + inventory_text());
+  f.monitor->evaluate();
+  // Valid through 2027-06-30 at UTC+7: stops at 2027-06-30T17:00Z, when the status changes too.
+  CHECK(series(f.metrics, R"(soc_license_expiry_timestamp_seconds{asset="fw-dc",license="support",site="dc"})") ==
+        std::to_string(static_cast<int64_t>(to_unix_seconds(at("2027-06-30T17:00:00Z")))));
+  f.clock = at("2027-06-30T16:59:59Z");
+  f.monitor->evaluate();
+  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="AST-02",status="pass",system="sys"})") == "1");
+  f.clock = at("2027-06-30T17:00:00Z");
+  f.monitor->evaluate();
+  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="AST-02",status="fail",system="sys"})") == "1");
+  // A device reading at local midnight ends the day before, there.
+  f.send(R"({"event.dataset":"collector.license","asset.id":"fw-dc","asset.license.name":"FortiCare",)"
+         R"("asset.license.status":"licensed","asset.license.expires":"2027-12-31T17:00:00Z"})");
+  f.monitor->evaluate();
+  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="AST-02",status="pass",system="sys"})") == "1");
+  CHECK(series(f.metrics, R"(soc_license_expiry_timestamp_seconds{asset="fw-dc",license="support",site="dc"})") ==
+        std::to_string(static_cast<int64_t>(to_unix_seconds(at("2027-12-31T17:00:00Z")))));
+}
+
 TEST_CASE("a license the device reports supersedes the declared one of its kind") {
   Fixture f;
   f.monitor->evaluate();

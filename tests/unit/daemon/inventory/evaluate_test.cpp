@@ -2,10 +2,13 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "daemon/inventory/loader.h"
+#include "daemon/inventory/tracker.h"
 #include "tests/unit/test_support.h"
 
 namespace {
@@ -215,4 +218,162 @@ TEST_CASE("the sample province's findings: expired loan, missing firewall waived
   CHECK(overdue->rule_id == "soc.assessment.overdue");
   CHECK(inv::requirement_status(findings, "dvc-portal", "AST-02") == inv::Status::Partial);
   CHECK(inv::requirement_status(findings, "dvc-portal", "GOV-03") == inv::Status::NotAssessable);
+}
+
+// ---- Date logic over time. The correlator evaluates on every tick and alerts on what
+// FindingTracker returns: each state change must come out exactly once, at the right tick.
+
+namespace {
+
+// Evaluates every `step` from `from` to `to` (inclusive) and returns one line per change:
+// "<tick> <site> <subject> <previous>-><status> <rule>". `before_tick` may change the evidence.
+std::string timeline(World& w, const char* from, const char* to, std::chrono::seconds step,
+                     const std::function<void(soc::Timestamp)>& before_tick = {}) {
+  inv::FindingTracker tracker;
+  std::string out;
+  for (auto t = at(from); t <= at(to); t += step) {
+    if (before_tick) before_tick(t);
+    for (const auto& c : tracker.update(inv::evaluate(w.inventory, w.baseline, w.evidence, t)))
+      out += soc::format_rfc3339(t).substr(0, 19) + " " + c.finding.site + " " + c.finding.subject + " " +
+             (c.previous ? std::string(inv::to_string(*c.previous)) : "new") + "->" +
+             std::string(inv::to_string(c.finding.status)) + " " + c.finding.rule_id + (c.removed ? " removed" : "") +
+             "\n";
+  }
+  return out;
+}
+
+const std::string kLicenseCheck =
+    "  - {id: AST-02, title: {vi: a, en: b}, reference: r, levels: [3], check: {kind: license_valid, asset_kind: firewall, warn_days: 60}}\n";
+
+const std::string kLicenses =
+    "systems: [{id: sys, name: S, level: 3, sites: [a]}]\n"
+    "assets:\n"
+    "  - {id: fw, site: a, kind: firewall, licenses: [{kind: support, expires: 2027-01-26}]}\n"
+    "  - {id: fw-loan, site: a, kind: firewall, licenses: [{kind: support, expires: 2027-01-10, temporary: true}]}\n";
+
+}  // namespace
+
+TEST_CASE("over time, a license warns once at the warning edge and fails once, the day after it expires") {
+  World w(kSites + kLicenses, kLicenseCheck);
+  // Every 6 hours for 80 days. 2027-01-26 is 60 days after 2026-11-27: it warns from 11-28. The
+  // temporary loan is partial throughout, and already inside its warning window.
+  CHECK(timeline(w, "2026-11-17T00:00:00Z", "2027-02-05T00:00:00Z", 6h) ==
+        "2026-11-17T00:00:00 a fw new->pass \n"
+        "2026-11-17T00:00:00 a fw-loan new->partial soc.license.expiring\n"
+        "2026-11-28T00:00:00 a fw pass->pass soc.license.expiring\n"
+        "2027-01-11T00:00:00 a fw-loan partial->fail soc.license.expired\n"
+        "2027-01-27T00:00:00 a fw pass->fail soc.license.expired\n");
+}
+
+TEST_CASE("with timezone +07:00, dates end at local midnight: 17:00 UTC the same day") {
+  World w("timezone: \"+07:00\"\n" + kSites + kLicenses, kLicenseCheck);
+  CHECK(w.inventory.utc_offset == std::chrono::minutes(7 * 60));
+  CHECK(timeline(w, "2026-11-17T00:00:00Z", "2027-02-05T00:00:00Z", 1h) ==
+        "2026-11-17T00:00:00 a fw new->pass \n"
+        "2026-11-17T00:00:00 a fw-loan new->partial soc.license.expiring\n"
+        "2026-11-27T17:00:00 a fw pass->pass soc.license.expiring\n"
+        "2027-01-10T17:00:00 a fw-loan partial->fail soc.license.expired\n"
+        "2027-01-26T17:00:00 a fw pass->fail soc.license.expired\n");
+  // Expiry today, to the second: 16:59:59Z is 23:59:59 in Hà Tĩnh, the license's last second.
+  const std::string last_second = w.run("2027-01-26T16:59:59Z");
+  CHECK(last_second.find("sys AST-02 a fw pass soc.license.expiring | support license expires on 2027-01-26 (0 days left)\n") !=
+        std::string::npos);
+  CHECK(w.run("2027-01-26T17:00:00Z").find("sys AST-02 a fw fail soc.license.expired | support license expired on 2027-01-26\n") !=
+        std::string::npos);
+  // The same instant is still 2027-01-26 in UTC: an inventory without timezone is one day later.
+  World utc(kSites + kLicenses, kLicenseCheck);
+  CHECK(utc.run("2027-01-26T17:00:00Z").find("a fw pass soc.license.expiring") != std::string::npos);
+  // The instant the expiry metric exports is the same as the one the status changes at.
+  CHECK(inv::end_of_day(*inv::parse_date("2027-01-26"), w.inventory.utc_offset) == at("2027-01-26T17:00:00Z"));
+  CHECK(inv::end_of_day(*inv::parse_date("2027-01-26"), std::chrono::minutes(0)) == at("2027-01-27T00:00:00Z"));
+  CHECK(inv::local_day(at("2027-01-26T16:59:59Z"), w.inventory.utc_offset) == *inv::parse_date("2027-01-26"));
+  CHECK(inv::local_day(at("2027-01-26T17:00:00Z"), w.inventory.utc_offset) == *inv::parse_date("2027-01-27"));
+}
+
+TEST_CASE("timezone values: UTC, Z or a fixed offset") {
+  CHECK(inv::parse_utc_offset("UTC") == std::chrono::minutes(0));
+  CHECK(inv::parse_utc_offset("Z") == std::chrono::minutes(0));
+  CHECK(inv::parse_utc_offset("+07:00") == std::chrono::minutes(420));
+  CHECK(inv::parse_utc_offset("-03:30") == std::chrono::minutes(-210));
+  CHECK(inv::parse_utc_offset("+14:00") == std::chrono::minutes(840));
+  CHECK_FALSE(inv::parse_utc_offset("+14:01"));
+  CHECK_FALSE(inv::parse_utc_offset("+7"));
+  CHECK_FALSE(inv::parse_utc_offset("+07:60"));
+  CHECK_FALSE(inv::parse_utc_offset("Asia/Ho_Chi_Minh"));
+  CHECK_FALSE(inv::parse_utc_offset(""));
+}
+
+TEST_CASE("over time, a waiver holds through its expires day (local), then the finding fails again, once") {
+  World w("timezone: \"+07:00\"\n" + kSites +
+              "systems: [{id: sys, name: S, level: 2, sites: [a, b]}]\n"
+              "assets: [{id: fw-a, site: a, kind: firewall}]\n"
+              "waivers:\n"
+              "  - {requirement: AST-03, system: sys, reason: on order, approved_by: director, expires: 2026-11-30}\n"
+              "  - {requirement: AST-03, system: sys, reason: earlier, approved_by: director, expires: 2026-11-20}\n",
+          "  - {id: AST-03, title: {vi: a, en: b}, reference: r, levels: [1, 2], check: {kind: asset_present, asset_kind: firewall}}\n");
+  CHECK(timeline(w, "2026-11-19T00:00:00Z", "2026-12-03T00:00:00Z", 1h) ==
+        "2026-11-19T00:00:00 a firewall new->pass \n"
+        "2026-11-19T00:00:00 b firewall new->waived \n"
+        "2026-11-30T17:00:00 b firewall waived->fail soc.equipment.missing\n");
+  // Of the two waivers in force, the one that lasts longest is named.
+  CHECK(w.run("2026-11-19T00:00:00Z").find("(waived until 2026-11-30 by director)") != std::string::npos);
+}
+
+TEST_CASE("over time, a sensor falls silent once and comes back once; another sensor of the site keeps it up") {
+  World w(kSites +
+              "systems: [{id: sys, name: S, level: 3, sites: [a, b]}]\n"
+              "sensors:\n"
+              "  - {id: pkt-a, site: a, kind: packet, public_key: \"" + key_text(0) + "\"}\n"
+              "  - {id: pkt-b1, site: b, kind: packet, public_key: \"" + key_text(32) + "\"}\n"
+              "  - {id: pkt-b2, site: b, kind: packet, public_key: \"" + key_text(64) + "\"}\n",
+          "  - {id: MON-02, title: {vi: a, en: b}, reference: r, levels: [3], check: {kind: sensor_reporting, sensor_kind: packet, window: 5m}}\n");
+  w.evidence.observing_since = at("2026-11-27T09:00:00Z");
+  // pkt-a reports until 10:00:00 and again from 10:12:00; pkt-b1 stops at 10:00:00, pkt-b2 at 10:20:00.
+  const auto heard = [&](soc::Timestamp t) {
+    if (t <= at("2026-11-27T10:00:00Z") || t >= at("2026-11-27T10:12:00Z")) w.evidence.sensor_last_seen["pkt-a"] = t;
+    if (t <= at("2026-11-27T10:00:00Z")) w.evidence.sensor_last_seen["pkt-b1"] = t;
+    if (t <= at("2026-11-27T10:20:00Z")) w.evidence.sensor_last_seen["pkt-b2"] = t;
+  };
+  // Silent once more than the window (5m) has passed: at 10:05:00 exactly it still passes.
+  CHECK(timeline(w, "2026-11-27T09:58:00Z", "2026-11-27T10:40:00Z", 30s, heard) ==
+        "2026-11-27T09:58:00 a pkt-a new->pass \n"
+        "2026-11-27T09:58:00 b pkt-b1 new->pass \n"
+        "2026-11-27T10:05:30 a pkt-a pass->fail soc.sensor.silent\n"
+        "2026-11-27T10:12:00 a pkt-a fail->pass \n"
+        "2026-11-27T10:25:30 b pkt-b1 pass->fail soc.sensor.silent\n");
+}
+
+TEST_CASE("over time, an assessment passes through the last day of its interval and is overdue once") {
+  World w(kSites + "systems: [{id: s3, name: S, level: 3, sites: [a], last_assessment: 2025-11-27}]\n",
+          "  - {id: GOV-01, title: {vi: a, en: b}, reference: r, levels: [3], check: {kind: assessment_recent, interval_days: 365}}\n");
+  CHECK(timeline(w, "2026-11-20T00:00:00Z", "2026-12-05T00:00:00Z", 1h) ==
+        "2026-11-20T00:00:00   new->pass \n"
+        "2026-11-28T00:00:00   pass->fail soc.assessment.overdue\n");
+}
+
+TEST_CASE("requirement_statuses sums up every pair in one pass, as requirement_status does one by one") {
+  const std::string root = SOC_SOURCE_ROOT;
+  inv::Inventory inventory;
+  inv::Baseline baseline;
+  std::vector<soc::Diagnostic> diags;
+  std::string source;
+  REQUIRE(inv::load_inventory(root + "/examples/inventory.yaml", inventory, diags, source));
+  REQUIRE(inv::load_baseline(root + "/examples/baseline.yaml", baseline, diags, source));
+  inv::Evidence ev;
+  const auto now = at("2026-11-27T12:00:00Z");
+  ev.observing_since = now - 1h;
+  ev.sensor_last_seen["pkt-dc-hatinh"] = now - 10s;
+  auto findings = inv::evaluate(inventory, baseline, ev, now);
+  std::reverse(findings.begin(), findings.end());  // any order
+  const auto statuses = inv::requirement_statuses(findings);
+  size_t pairs = 0;
+  for (const auto& sys : inventory.systems)
+    for (const auto& q : baseline.requirements)
+      pairs += q.applies_at(sys.level);
+  CHECK(statuses.size() == pairs);
+  for (const auto& s : statuses) {
+    CAPTURE(s.system);
+    CAPTURE(s.requirement);
+    CHECK(s.status == inv::requirement_status(findings, s.system, s.requirement));
+  }
 }

@@ -370,3 +370,38 @@ TEST_CASE("a json decoder with rules is refused") {
   REQUIRE(d.size() == 1);
   CHECK(render(d[0]) == "d.yaml:5:12: error[decoder.bad_value]: a json decoder has no rules, only fields");
 }
+
+TEST_CASE("a record with its header known (a journal entry) goes through the same decoders") {
+  LineDecoder d(builtin(), options());
+  SyslogHeader h;
+  h.program = "sshd";
+  h.hostname = "web1";
+  h.pid = 4242;
+  h.severity = 5;  // PRIORITY without SYSLOG_FACILITY
+  h.timestamp = *parse_rfc3339("2026-11-20T08:00:00.123456Z");
+  h.message = "Failed password for invalid user bob from 203.0.113.5 port 2222 ssh2";
+  Event e;
+  REQUIRE(d.decode_record(h, false, e));
+  CHECK(auth_failure(e));
+  CHECK(text(e, "event.dataset") == "sshd");
+  CHECK(text(e, "source.ip") == "203.0.113.5");
+  CHECK(text(e, "user.name") == "bob");
+  CHECK(text(e, "process.name") == "sshd");
+  CHECK(text(e, "process.pid") == "4242");
+  CHECK(text(e, "host.hostname") == "web1");
+  CHECK(text(e, "@timestamp") == "2026-11-20T08:00:00.123456Z");
+  CHECK(text(e, "log.syslog.severity.name") == "notice");
+  CHECK(text(e, "log.syslog.priority") == "<absent>");
+  // A message starting with '#' is not a comment here; a blank one carries nothing.
+  h.program = "myapp";
+  h.message = "# not a comment";
+  REQUIRE(d.decode_record(h, true, e));
+  CHECK(text(e, "event.dataset") == "syslog");
+  CHECK(text(e, "message") == "# not a comment");
+  CHECK(text(e, "tags") == "truncated");
+  h.message = " \t";
+  CHECK_FALSE(d.decode_record(h, false, e));
+  CHECK(d.stats().lines == 3);
+  CHECK(d.stats().events == 2);
+  CHECK(d.stats().truncated == 1);
+}
