@@ -18,6 +18,7 @@
 #include "daemon/baseline_monitor.h"
 #include "daemon/event_log.h"
 #include "daemon/ingest.h"
+#include "daemon/rules_stage.h"
 #include "daemon/telemetry/metrics.h"
 #include "soc_build_config.h"
 
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   std::string metrics_address = "127.0.0.1:9750";
   std::string events_out;
   std::string alerts_out;
+  std::vector<std::string> rules_paths;
   std::string publish = "tcp://127.0.0.1:7701";
   std::string log_level = "info";
   int64_t max_message_bytes = 64 << 20;
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
       .option("metrics", metrics_address, "ADDR:PORT for Prometheus /metrics")
       .option("events-out", events_out, "Append every accepted event to this JSON-lines file")
       .option("alerts-out", alerts_out, "Append every alert to this JSON-lines file")
+      .option("rules", rules_paths, "Rule folder or file (repeatable): Sigma rules evaluated live; reloaded on SIGHUP or a change")
       .option("publish", publish, "ZeroMQ endpoint of the live feed (socctl tail); empty disables it")
       .option("max-message-bytes", max_message_bytes, "Largest message a sensor may send")
       .option("log-level", log_level, "debug, info, warn or error")
@@ -148,6 +151,14 @@ int main(int argc, char** argv) {
     ingest.add_stage(monitor.get());
     if (allow.empty()) rc.allowlist = monitor->allowlist();
   }
+  std::unique_ptr<daemon::RulesStage> rules_stage;
+  if (!rules_paths.empty()) {
+    daemon::RulesStageOptions rules_options;
+    rules_options.paths = rules_paths;
+    rules_stage = std::make_unique<daemon::RulesStage>(metrics, alerts, std::move(rules_options));
+    if (auto r = rules_stage->load(); !r) return config_error(r.error().message);
+    ingest.add_stage(rules_stage.get());
+  }
   auto rx = transport::Receiver::bind(rc, [&](std::string_view reason, std::string_view) { ingest.count_rejected(reason); });
   if (!rx) {
     log::error("correlator", "{}", rx.error().message);
@@ -167,6 +178,7 @@ int main(int argc, char** argv) {
   auto next_tick = std::chrono::steady_clock::now();
   while (!g_stop) {
     if (g_reopen.exchange(false)) {
+      if (rules_stage) rules_stage->request_reload();
       for (daemon::EventLog* out : {&events_log, &alerts_log}) {
         if (!out->is_open()) continue;
         if (auto r = out->reopen(); !r) log::error("correlator", "{}", r.error().message);
@@ -179,6 +191,7 @@ int main(int argc, char** argv) {
     }
     if (feed) feed->update_subscriptions();
     if ((*rx)->next(d, std::chrono::milliseconds(200))) ingest.handle(**rx, d);
+    if (rules_stage) rules_stage->tick(std::chrono::steady_clock::now());
   }
   events_log.flush();
   alerts_log.flush();

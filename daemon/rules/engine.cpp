@@ -252,6 +252,7 @@ struct CorrState {
 
 struct Engine::Impl {
   std::shared_ptr<const RuleSet> set;
+  std::vector<Engine::RuleStats> stats = std::vector<Engine::RuleStats>(set->rules.size());  // after `set`
   AlertSink sink;
   EngineOptions options;
   EngineCounters& counters;
@@ -368,6 +369,7 @@ struct Engine::Impl {
     if (!fresh && ts < it->second.last + rule.suppress) {
       ++it->second.held;
       ++counters.suppressed;
+      ++stats[rule_index].suppressed;
       return;
     }
     if (it->second.held > 0) alert.set("soc.suppressed", it->second.held);
@@ -399,6 +401,7 @@ struct Engine::Impl {
       const Rule& r = rules[i];
       if (!matches(r, event)) continue;
       ++counters.matches;
+      ++stats[i].matches;
       if (r.standalone || options.emit_referenced) {
         const Timestamp t = ts.value_or(Timestamp{});
         Event a = base_alert(r, t, t, 1);
@@ -562,6 +565,7 @@ struct Engine::Impl {
   void fire(size_t ci, Group& g) {
     const Rule& rule = set->rules[ci];
     const Correlation& c = *rule.correlation;
+    ++stats[ci].matches;
     Timestamp start = g.entries.front().ts;
     for (const auto& e : g.entries) start = std::min(start, e.start);
     Event a = base_alert(rule, start, g.entries.back().ts, g.events);
@@ -605,6 +609,25 @@ struct Engine::Impl {
     }
   }
 
+  // Engine::advance: sweep() of every correlation against `watermark` instead of the slowest
+  // sensor's newest event.
+  void advance(Timestamp watermark) {
+    for (size_t ci = 0; ci < state.size(); ++ci) {
+      if (!state[ci]) continue;
+      const Correlation& c = *set->rules[ci].correlation;
+      auto& st = *state[ci];
+      while (!st.lru.empty()) {
+        auto it = st.groups.find(st.lru.front());
+        if (it->second.newest >= watermark - c.timespan - options.allowed_lateness) break;
+        if (c.decided_at_close()) {
+          while (!it->second.entries.empty()) close_window(ci, it->second, it->second.entries.front().ts + c.timespan);
+        }
+        st.groups.erase(it);
+        st.lru.pop_front();
+      }
+    }
+  }
+
   void flush() {
     // Closing a window can fire and feed a chained correlation, which may then hold new groups:
     // repeat until every correlation is empty (references are acyclic, so this ends).
@@ -635,6 +658,66 @@ Engine::Engine(std::shared_ptr<const RuleSet> rules, AlertSink sink, EngineOptio
 Engine::~Engine() = default;
 void Engine::process(const Event& event) { impl_->process(event); }
 void Engine::flush() { impl_->flush(); }
+void Engine::advance(Timestamp watermark) { impl_->advance(watermark); }
+const RuleSet& Engine::rules() const { return *impl_->set; }
+const std::vector<Engine::RuleStats>& Engine::rule_stats() const { return impl_->stats; }
+
+namespace {
+// What identifies a rule across reloads.
+std::string rule_key(const Rule& r) {
+  if (!r.id.empty()) return "id:" + r.id;
+  if (!r.name.empty()) return "name:" + r.name;
+  return "file:" + r.file + '\x1f' + r.title;
+}
+// The digest of a rule and, for a correlation, of everything it refers to (acyclic: the loader
+// refuses cycles).
+uint64_t deep_digest(const RuleSet& set, size_t i, std::vector<std::optional<uint64_t>>& memo) {
+  if (memo[i]) return *memo[i];
+  const Rule& r = set.rules[i];
+  uint64_t h = r.digest;
+  if (r.correlation) {
+    for (int ref : r.correlation->rules) h = h * 1099511628211ULL ^ deep_digest(set, static_cast<size_t>(ref), memo);
+  }
+  memo[i] = h;
+  return h;
+}
+}  // namespace
+
+void Engine::replace_rules(std::shared_ptr<const RuleSet> rules) {
+  Impl& old = *impl_;
+  auto next = std::make_unique<Impl>(std::move(rules), std::move(old.sink), old.options, counters_);
+  next->sensor_watermarks = std::move(old.sensor_watermarks);
+  next->slowest = old.slowest;
+  next->slowest_sensor = std::move(old.slowest_sensor);
+  const RuleSet& os = *old.set;
+  const RuleSet& ns = *next->set;
+  std::vector<std::optional<uint64_t>> old_memo(os.rules.size()), new_memo(ns.rules.size());
+  std::unordered_map<std::string, size_t> old_by_key;
+  for (size_t j = 0; j < os.rules.size(); ++j) old_by_key.emplace(rule_key(os.rules[j]), j);
+  for (size_t i = 0; i < ns.rules.size(); ++i) {
+    auto found = old_by_key.find(rule_key(ns.rules[i]));
+    if (found == old_by_key.end()) continue;
+    const size_t j = found->second;
+    if (deep_digest(os, j, old_memo) != deep_digest(ns, i, new_memo)) continue;
+    if (!old.suppressions.empty() && !old.suppressions[j].empty()) {
+      if (next->suppressions.empty()) next->suppressions.resize(ns.rules.size());
+      next->suppressions[i] = std::move(old.suppressions[j]);
+    }
+    if (!old.state[j] || !next->state[i]) continue;
+    // Entries name the referenced rule by its index, which may have moved: map it through its
+    // position in the (identical) list of references.
+    const auto& from = os.rules[j].correlation->rules;
+    const auto& to = ns.rules[i].correlation->rules;
+    for (auto& [key, group] : old.state[j]->groups) {
+      for (auto& e : group.entries) {
+        const auto pos = static_cast<size_t>(std::find(from.begin(), from.end(), e.rule) - from.begin());
+        e.rule = pos < to.size() ? to[pos] : -1;
+      }
+    }
+    next->state[i] = std::move(old.state[j]);
+  }
+  impl_ = std::move(next);
+}
 size_t Engine::groups(size_t rule_index) const {
   const auto& st = impl_->state[rule_index];
   return st ? st->groups.size() : 0;

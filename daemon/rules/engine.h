@@ -55,6 +55,23 @@ class Engine {
   // End of input: evaluates and closes every open window (conditions such as `lt` fire here).
   void flush();
 
+  // Live mode (docs/adr/0016-live-rules.md). Closes the windows that can no longer change when
+  // event time has reached `watermark` (as if every sensor had sent an event at that time):
+  // conditions decided at window end (absence, `lt`) fire without waiting for more events.
+  void advance(Timestamp watermark);
+  // Swaps in a new rule set. The state (open groups, suppressions) of a rule whose key (id, or
+  // name, or file and title) and digest are unchanged, and whose referenced rules are unchanged
+  // too, is kept; the state of every other rule starts empty. Counters carry on.
+  void replace_rules(std::shared_ptr<const RuleSet> rules);
+  const RuleSet& rules() const;
+  // Per rule (index into rules()): plain-rule matches or correlation fires, and alerts held back
+  // by suppression. Restart at zero after replace_rules.
+  struct RuleStats {
+    uint64_t matches = 0;
+    uint64_t suppressed = 0;
+  };
+  const std::vector<RuleStats>& rule_stats() const;
+
   const EngineCounters& counters() const { return counters_; }
   // Open groups of the correlation at `rule_index` (0 for plain rules).
   size_t groups(size_t rule_index) const;

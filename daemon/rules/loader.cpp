@@ -976,6 +976,7 @@ void Loader::load_text(const std::string& file, const std::string& text) {
     Doc doc{file, {}};
     Rule rule;
     rule.file = file;
+    rule.digest = std::hash<std::string>{}(YAML::Dump(root));
     try {
       load_document(doc, mapping_, root, rule);
     } catch (const YAML::Exception& e) {

@@ -128,6 +128,9 @@ struct Rule {
   // values of `suppress_by` are held back for `suppress`; the next alert carries the count.
   std::chrono::microseconds suppress{0};
   std::vector<std::string> suppress_by;
+  // Hash of the rule's YAML document (content, not comments or layout): a live reload keeps the
+  // state of a rule whose id and digest did not change (Engine::replace_rules).
+  uint64_t digest = 0;
 };
 
 }  // namespace soc::daemon::rules

@@ -4,6 +4,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
@@ -17,6 +18,7 @@ double Counter::value() const { return static_cast<prometheus::Counter*>(impl_)-
 void Gauge::set(double v) { static_cast<prometheus::Gauge*>(impl_)->Set(v); }
 void Gauge::inc(double v) { static_cast<prometheus::Gauge*>(impl_)->Increment(v); }
 double Gauge::value() const { return static_cast<prometheus::Gauge*>(impl_)->Value(); }
+void Histogram::observe(double v) { static_cast<prometheus::Histogram*>(impl_)->Observe(v); }
 
 struct Registry::Impl {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
@@ -24,6 +26,7 @@ struct Registry::Impl {
   std::mutex mutex;  // family creation; the metric values themselves are atomic
   std::map<std::string, prometheus::Family<prometheus::Counter>*> counters;
   std::map<std::string, prometheus::Family<prometheus::Gauge>*> gauges;
+  std::map<std::string, prometheus::Family<prometheus::Histogram>*> histograms;
 };
 
 Registry::Registry() : impl_(std::make_unique<Impl>()) {}
@@ -47,6 +50,14 @@ Gauge Registry::gauge(const std::string& name, const std::string& help, const La
   auto& fam = impl_->gauges[name];
   if (!fam) fam = &prometheus::BuildGauge().Name(name).Help(help).Register(*impl_->registry);
   return Gauge(&fam->Add(to_map(labels)));
+}
+
+Histogram Registry::histogram(const std::string& name, const std::string& help, const Labels& labels,
+                              const std::vector<double>& buckets) {
+  std::lock_guard lock(impl_->mutex);
+  auto& fam = impl_->histograms[name];
+  if (!fam) fam = &prometheus::BuildHistogram().Name(name).Help(help).Register(*impl_->registry);
+  return Histogram(&fam->Add(to_map(labels), prometheus::Histogram::BucketBoundaries(buckets)));
 }
 
 void Registry::remove(const std::string& name, Gauge gauge) {

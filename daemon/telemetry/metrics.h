@@ -42,6 +42,18 @@ class Gauge {
   void* impl_ = nullptr;
 };
 
+class Histogram {
+ public:
+  Histogram() = default;
+  void observe(double v);
+  explicit operator bool() const { return impl_ != nullptr; }
+
+ private:
+  friend class Registry;
+  explicit Histogram(void* impl) : impl_(impl) {}
+  void* impl_ = nullptr;
+};
+
 class Registry {
  public:
   Registry();
@@ -52,6 +64,9 @@ class Registry {
   // Families are created on first use of a name; the same name returns the same family.
   Counter counter(const std::string& name, const std::string& help, const Labels& labels);
   Gauge gauge(const std::string& name, const std::string& help, const Labels& labels);
+  // `buckets`: the upper bounds, increasing (+Inf is implicit).
+  Histogram histogram(const std::string& name, const std::string& help, const Labels& labels,
+                      const std::vector<double>& buckets);
   // Removes one series of the gauge family `name` (a label set that no longer exists, e.g. an
   // asset removed from the inventory by a reload). The handle must not be used afterwards.
   void remove(const std::string& name, Gauge gauge);

@@ -191,6 +191,15 @@ rc=$?
 set -e
 check "a replay with an unreadable inventory exits 1" "$rc" 1
 
+echo "== live, the rules stage sees the enrichment too (the inventory stage runs first)"
+start_correlator --server-key "$WORK/server.key" --inventory "$WORK/inventory.yaml" --rules "$WORK/rules" \
+  --alerts-out "$WORK/alerts-rules.jsonl"
+"$SOCCTL" send --connect "tcp://127.0.0.1:$LISTEN_PORT" --server-pub "$WORK/server.pub" --key "$WORK/pkt-dc.key" \
+  --sensor-id pkt-dc --site dc --quiet "$WORK/flows.jsonl"
+wait_for 10 grep -q 'Inbound to a firewall' "$WORK/alerts-rules.jsonl" || true
+check "the rule on asset.kind and site.level fired live" "$(count "$WORK/alerts-rules.jsonl" 'Inbound to a firewall of a level 3 site')" 1
+stop_correlator
+
 echo "== start with a broken inventory: exit 78 with the position"
 set +e
 "$CORRELATOR" --listen "tcp://127.0.0.1:$(free_port)" --metrics "127.0.0.1:$(free_port)" --publish "" \

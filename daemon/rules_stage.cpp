@@ -1,0 +1,260 @@
+#include "daemon/rules_stage.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/log.h"
+#include "soc_build_config.h"
+
+namespace soc::daemon {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_rule_file(const fs::path& p) { return p.extension() == ".yml" || p.extension() == ".yaml"; }
+
+// The shipped mappings (rules/mappings/*.yaml of the source tree), as `socctl replay` loads them.
+std::vector<std::string> shipped_mappings() {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(std::string(SOC_SOURCE_DIR) + "/rules/mappings", ec))
+    if (is_rule_file(e.path())) files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+void stat_into(const std::string& path, std::string& out) {
+  struct stat st {};
+  out += path;
+  if (::stat(path.c_str(), &st) == 0) {
+    out += fmt::format("\x1f{}\x1f{}.{}\x1f{}\n", static_cast<long long>(st.st_size), static_cast<long long>(st.st_mtim.tv_sec),
+                       static_cast<long long>(st.st_mtim.tv_nsec), static_cast<unsigned long long>(st.st_ino));
+  } else {
+    out += "\x1fmissing\n";
+  }
+}
+
+// Prometheus buckets for per-event evaluation time: 100 ns to 10 ms.
+const std::vector<double> kEvalBuckets = {1e-7, 2.5e-7, 5e-7, 1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 1e-3, 1e-2};
+
+}  // namespace
+
+RulesStage::RulesStage(telemetry::Registry& metrics, AlertOutput& alerts, RulesStageOptions options)
+    : metrics_(metrics), alerts_(alerts), options_(std::move(options)) {
+  if (options_.mappings.empty()) options_.mappings = shipped_mappings();
+  if (options_.eval_sample == 0) options_.eval_sample = 1;
+  loaded_ = metrics_.gauge("soc_rules_loaded", "Rules running in the correlator (plain rules and correlations).", {});
+  failed_ = metrics_.gauge("soc_rules_failed", "Rules refused by the most recent load or reload attempt.", {});
+  reload_success_ = metrics_.counter("soc_rules_reload_total", "Rule reloads (SIGHUP or a change in the rule folders).",
+                                     {{"result", "success"}});
+  reload_failure_ = metrics_.counter("soc_rules_reload_total", "Rule reloads (SIGHUP or a change in the rule folders).",
+                                     {{"result", "failure"}});
+  eval_seconds_ = metrics_.histogram("soc_rule_eval_seconds",
+                                     fmt::format("Time to evaluate one event against every rule (one event in {} is timed).",
+                                                 options_.eval_sample),
+                                     {}, kEvalBuckets);
+}
+
+RulesStage::~RulesStage() = default;
+
+// What the folders hold now: every rule and mapping file with its size, mtime and inode.
+std::string RulesStage::fingerprint() const {
+  std::vector<std::string> files;
+  std::string out;
+  for (const auto& p : options_.paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::recursive_directory_iterator();
+           it.increment(ec)) {
+        if (is_rule_file(it->path())) files.push_back(it->path().string());
+      }
+      if (ec) out += p + "\x1f" + ec.message() + "\n";
+    } else {
+      files.push_back(p);
+    }
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) stat_into(f, out);
+  for (const auto& m : options_.mappings) stat_into(m, out);
+  return out;
+}
+
+RulesStage::Loaded RulesStage::load_set() const {
+  Loaded l;
+  // Before reading: a change made while the files are read shows at the next poll.
+  l.fingerprint = fingerprint();
+  rules::FieldMapping mapping;
+  for (const auto& f : options_.mappings) rules::merge_mapping(mapping, rules::load_mapping(f, l.mapping_diags));
+  rules::Loader loader(std::move(mapping));
+  for (const auto& p : options_.paths) loader.load_path(p);
+  l.set = loader.finish();
+  return l;
+}
+
+std::string RulesStage::label(const rules::Rule& r) const {
+  // As the alert's rule.id (and so soc_alerts_total{rule}) names it.
+  if (!r.id.empty()) return r.id;
+  if (!r.name.empty()) return r.name;
+  return r.title;
+}
+
+Result<void> RulesStage::load() {
+  Loaded l = load_set();
+  if (!l.mapping_diags.empty()) return fail("rules", "field mapping: " + render_all(l.mapping_diags));
+  for (const auto& d : l.set.diagnostics) {
+    if (d.code == "file.unreadable") return fail("rules", render(d));
+  }
+  if (!l.set.diagnostics.empty()) {
+    log::warn("rules", "{} rules refused, the others run:\n{}", l.set.refused.size(), l.set.render_diagnostics());
+  }
+  log::info("rules", "{} rules loaded from {} ({} refused)", l.set.rules.size(), fmt::join(options_.paths, ", "),
+            l.set.refused.size());
+  accepted_sources_ = l.set.sources;
+  accepted_fingerprint_ = last_poll_fingerprint_ = l.fingerprint;
+  failed_.set(static_cast<double>(l.set.refused.size()));
+  auto set = std::make_shared<const rules::RuleSet>(std::move(l.set));
+  engine_ = std::make_unique<rules::Engine>(set, [this](const Event& alert) { alerts_.emit(alert); }, options_.engine);
+  install();
+  return {};
+}
+
+void RulesStage::install() {
+  const auto& rules = engine_->rules().rules;
+  per_rule_.assign(rules.size(), RuleMetrics{});
+  exported_.assign(rules.size(), rules::Engine::RuleStats{});
+  for (auto& [name, g] : group_gauges_) g.set(0);  // rules gone or changed start from nothing
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const std::string l = label(rules[i]);
+    per_rule_[i].matches = metrics_.counter(
+        "soc_rule_matches_total", "Events matched by a rule; for a correlation, the times its condition held.", {{"rule", l}});
+    per_rule_[i].suppressed = metrics_.counter(
+        "soc_alerts_suppressed_total", "Alerts held back by a rule's suppression window.", {{"rule", l}});
+    if (rules[i].correlation) {
+      auto [it, fresh] = group_gauges_.try_emplace(l);
+      if (fresh)
+        it->second = metrics_.gauge("soc_rule_state_groups", "Open groups (windows) of a correlation rule.", {{"rule", l}});
+      per_rule_[i].groups = it->second;
+    }
+  }
+  loaded_.set(static_cast<double>(rules.size()));
+  sync_metrics();
+}
+
+void RulesStage::sync_metrics() {
+  const auto& stats = engine_->rule_stats();
+  for (size_t i = 0; i < stats.size() && i < per_rule_.size(); ++i) {
+    if (stats[i].matches != exported_[i].matches) per_rule_[i].matches.inc(static_cast<double>(stats[i].matches - exported_[i].matches));
+    if (stats[i].suppressed != exported_[i].suppressed)
+      per_rule_[i].suppressed.inc(static_cast<double>(stats[i].suppressed - exported_[i].suppressed));
+    exported_[i] = stats[i];
+    if (per_rule_[i].groups) per_rule_[i].groups.set(static_cast<double>(engine_->groups(i)));
+  }
+}
+
+void RulesStage::on_event(Event& event) {
+  if (const auto ts = event.timestamp()) {
+    const std::string_view sensor = event.get_string("observer.name");
+    if (last_sensor_ == nullptr || sensor != last_sensor_name_) {
+      last_sensor_name_ = sensor;
+      auto it = sensors_.try_emplace(last_sensor_name_, SensorClock{*ts, {}}).first;
+      last_sensor_ = &it->second;  // stable: elements of an unordered_map do not move
+    }
+    if (*ts > last_sensor_->newest) last_sensor_->newest = *ts;
+    last_sensor_->arrival = Clock::now();
+  }
+  if (eval_count_++ % options_.eval_sample != 0) {
+    engine_->process(event);
+    return;
+  }
+  const auto start = Clock::now();
+  engine_->process(event);
+  eval_seconds_.observe(std::chrono::duration<double>(Clock::now() - start).count());
+}
+
+// When a sensor is silent its event time is taken to run on with the wall clock: its watermark
+// is its newest event time plus the time since that event arrived. The engine closes the windows
+// that the slowest of these watermarks has passed (plus the allowed lateness).
+void RulesStage::advance_idle(Clock::time_point now) {
+  if (sensors_.empty()) return;
+  std::optional<Timestamp> wm;
+  for (const auto& [name, s] : sensors_) {
+    const Timestamp t = s.newest + std::chrono::duration_cast<std::chrono::microseconds>(now - s.arrival);
+    if (!wm || t < *wm) wm = t;
+  }
+  engine_->advance(*wm);
+}
+
+void RulesStage::tick(Clock::time_point now) {
+  if (reload_requested_) {
+    reload_requested_ = false;
+    reload("SIGHUP");
+  }
+  if (now < next_tick_) return;
+  next_tick_ = now + std::chrono::milliseconds(250);
+  advance_idle(now);
+  sync_metrics();
+  if (now >= next_poll_) {
+    next_poll_ = now + options_.poll;
+    std::string fp = fingerprint();
+    // Reload once a change has been stable for one poll period.
+    if (fp != accepted_fingerprint_ && fp != failed_fingerprint_ && fp == last_poll_fingerprint_) {
+      reload("a change in the rule folders");
+    }
+    last_poll_fingerprint_ = std::move(fp);
+  }
+}
+
+bool RulesStage::reload(std::string_view why) {
+  Loaded l = load_set();
+  std::vector<std::string> reasons;
+  for (const auto& d : l.mapping_diags) reasons.push_back(render(d));
+  // A problem in a file that changed since the running set was loaded fails the reload: the file
+  // was edited and is broken now. Problems of unchanged files were reported when they were
+  // loaded and are tolerated (a pack with an unsupported rule can still be reloaded).
+  auto unchanged = [&](const std::string& file) {
+    auto before = accepted_sources_.find(file);
+    auto now = l.set.sources.find(file);
+    return before != accepted_sources_.end() && now != l.set.sources.end() && before->second == now->second;
+  };
+  for (const auto& d : l.set.diagnostics) {
+    if (unchanged(d.file)) continue;
+    auto now = l.set.sources.find(d.file);
+    reasons.push_back(render(d, now != l.set.sources.end() ? std::string_view(now->second) : std::string_view()));
+  }
+  // A running rule that the new set refuses (a correlation whose reference was removed) too.
+  std::set<std::pair<std::string, std::string>> running;
+  for (const auto& r : engine_->rules().rules) running.emplace(r.file, r.title);
+  for (const auto& r : l.set.refused) {
+    if (running.count({r.file, r.title}) && !r.title.empty() && unchanged(r.file))
+      reasons.push_back(fmt::format("{}: the running rule '{}' would be dropped", render(r.reason), r.title));
+  }
+  failed_.set(static_cast<double>(l.set.refused.size()));
+  if (!reasons.empty()) {
+    reload_failure_.inc();
+    failed_fingerprint_ = l.fingerprint;
+    log::error("rules", "reload ({}) failed, the {} running rules stay:\n{}", why, engine_->rules().rules.size(),
+               fmt::join(reasons, "\n"));
+    return false;
+  }
+  sync_metrics();  // count what the old set did before its statistics go
+  const size_t before = engine_->rules().rules.size();
+  accepted_sources_ = l.set.sources;
+  accepted_fingerprint_ = l.fingerprint;
+  failed_fingerprint_.clear();
+  const size_t refused = l.set.refused.size();
+  engine_->replace_rules(std::make_shared<const rules::RuleSet>(std::move(l.set)));
+  install();
+  reload_success_.inc();
+  log::info("rules", "reloaded ({}): {} rules (were {}), {} refused in unchanged files; state of unchanged rules kept",
+            why, engine_->rules().rules.size(), before, refused);
+  return true;
+}
+
+}  // namespace soc::daemon

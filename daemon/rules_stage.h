@@ -1,0 +1,113 @@
+// The rule engine live in the correlator (`soc-correlator --rules DIR`): a pipeline stage that
+// evaluates every accepted event against the loaded rules and hands the alerts to the one alert
+// path (AlertOutput). It also closes windows on wall-clock time when sensors are idle (so that
+// absence and `lt` conditions fire without more events), reloads the rules on request (SIGHUP)
+// or when the rule folders change, and exports the rule metrics. Semantics and choices:
+// docs/adr/0016-live-rules.md.
+//
+// Single-threaded: owned by the correlator's main loop, like Ingest.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/diagnostic.h"
+#include "core/result.h"
+#include "daemon/alert_output.h"
+#include "daemon/ingest.h"
+#include "daemon/rules/engine.h"
+#include "daemon/rules/loader.h"
+#include "daemon/telemetry/metrics.h"
+
+namespace soc::daemon {
+
+struct RulesStageOptions {
+  std::vector<std::string> paths;  // --rules: folders or files
+  // Mapping files; empty: the shipped rules/mappings/*.yaml, as `socctl replay` uses.
+  std::vector<std::string> mappings;
+  rules::EngineOptions engine;
+  // How often the rule folders are checked for changes (file names, sizes and mtimes). A change
+  // is loaded once it has been stable for one period, so a file caught half-written is not.
+  std::chrono::milliseconds poll{1000};
+  // One event in `eval_sample` is timed for soc_rule_eval_seconds.
+  uint32_t eval_sample = 16;
+};
+
+class RulesStage : public Stage {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  RulesStage(telemetry::Registry& metrics, AlertOutput& alerts, RulesStageOptions options);
+  ~RulesStage() override;
+
+  // The first load: broken rules are reported (file:line:column) and skipped, the others run.
+  // Fails only when a rule folder or mapping cannot be read at all.
+  Result<void> load();
+
+  void on_event(Event& event) override;
+
+  // Call from the main loop, at least every few hundred milliseconds; cheap when nothing is due.
+  // Advances the idle watermark (timers), exports metrics, polls the folders, and runs a reload
+  // asked for by request_reload().
+  void tick(Clock::time_point now);
+  void request_reload() { reload_requested_ = true; }
+
+  // Loads the folders again; swaps the new set in when it is acceptable (see the ADR), keeping the
+  // state of unchanged rules. Returns whether the new set runs now.
+  bool reload(std::string_view why);
+
+  const rules::Engine& engine() const { return *engine_; }
+
+ private:
+  struct Loaded {
+    rules::RuleSet set;
+    std::vector<Diagnostic> mapping_diags;
+    std::string fingerprint;
+  };
+  struct SensorClock {
+    Timestamp newest{};
+    Clock::time_point arrival{};
+  };
+
+  Loaded load_set() const;
+  std::string fingerprint() const;
+  void install();  // metrics handles and gauges for the running set
+  void sync_metrics();
+  void advance_idle(Clock::time_point now);
+  std::string label(const rules::Rule& r) const;
+
+  telemetry::Registry& metrics_;
+  AlertOutput& alerts_;
+  RulesStageOptions options_;
+  std::unique_ptr<rules::Engine> engine_;
+  std::map<std::string, std::string> accepted_sources_;  // file -> text of the running set
+  std::string accepted_fingerprint_, failed_fingerprint_, last_poll_fingerprint_;
+  bool reload_requested_ = false;
+  Clock::time_point next_poll_{}, next_tick_{};
+
+  // Event time per sensor and when its last event arrived: the idle watermark.
+  std::unordered_map<std::string, SensorClock> sensors_;
+  std::string last_sensor_name_;
+  SensorClock* last_sensor_ = nullptr;
+
+  // Metrics, per rule of the running set (index as in engine_->rules()).
+  struct RuleMetrics {
+    telemetry::Counter matches, suppressed;
+    telemetry::Gauge groups;  // correlations only
+  };
+  std::vector<RuleMetrics> per_rule_;
+  std::vector<rules::Engine::RuleStats> exported_;  // what per_rule_ already counts
+  std::map<std::string, telemetry::Gauge> group_gauges_;  // every label ever exported
+  telemetry::Gauge loaded_, failed_;
+  telemetry::Counter reload_success_, reload_failure_;
+  telemetry::Histogram eval_seconds_;
+  uint64_t eval_count_ = 0;
+};
+
+}  // namespace soc::daemon
