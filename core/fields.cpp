@@ -39,6 +39,7 @@ constexpr FieldSpec kFields[] = {
     {"site.id", T::String, false, true, "The site of the sensor (set by the correlator from the sensor's key)."},
     {"site.name", T::String, false, false, "The site's name (inventory enrichment)."},
     {"site.level", T::Int, false, false, "The highest security level of the systems at the site (inventory enrichment)."},
+    {"site.kind", T::String, false, false, "The site's kind: datacenter, commune, ward, department (inventory enrichment)."},
     {"asset.id", T::String, false, false, "Inventory id of the asset involved."},
     {"asset.kind", T::String, false, false, "Inventory kind of the asset (firewall, switch, server, ...)."},
     // Network
@@ -129,6 +130,16 @@ constexpr FieldSpec kFields[] = {
     {"soc.count", T::Int, false, false, "Number of events behind an alert."},
     {"soc.suppressed", T::Int, false, false, "Alerts of the same rule and group held back since the previous one."},
     {"soc.evidence", T::String, true, false, "Ids or samples of the events behind an alert."},
+    // Baseline findings (event.dataset: soc.baseline)
+    {"soc.subject", T::String, false, false, "What a baseline finding is about: an asset, sensor or dataset, or a missing asset kind."},
+    {"soc.system.id", T::String, false, false, "Inventory id of the information system of a baseline finding."},
+    {"soc.system.level", T::Int, false, false, "Approved security level (1-5) of that information system."},
+    {"soc.requirement.id", T::String, false, false, "Baseline requirement id (AST-02, MON-03, ...)."},
+    {"soc.requirement.title", T::String, false, false, "The requirement's title in English."},
+    {"soc.requirement.title_vi", T::String, false, false, "The requirement's title in Vietnamese."},
+    {"soc.requirement.reference", T::String, false, false, "The requirement's legal reference."},
+    {"soc.finding.status", T::String, false, false, "pass, fail, partial, waived or not_assessable."},
+    {"soc.finding.previous_status", T::String, false, false, "The finding's status at the evaluation before."},
     // Heartbeats (event.dataset: soc.heartbeat)
     {"soc.sensor.version", T::String, false, false, "Software version of the sensor."},
     {"soc.sensor.uptime_seconds", T::Int, false, false, "Seconds since the sensor started."},

@@ -15,6 +15,7 @@
 #include "core/transport/publisher.h"
 #include "core/transport/receiver.h"
 #include "daemon/alert_output.h"
+#include "daemon/baseline_monitor.h"
 #include "daemon/event_log.h"
 #include "daemon/ingest.h"
 #include "daemon/rules_stage.h"
@@ -62,6 +63,8 @@ int main(int argc, char** argv) {
   std::string publish = "tcp://127.0.0.1:7701";
   std::string log_level = "info";
   int64_t max_message_bytes = 64 << 20;
+  std::string inventory_path, baseline_path;
+  double tick_s = 10;
 
   config::CommandLine cli("soc-correlator",
                           "The central correlator: receives events from sensors over ZeroMQ (CURVE), counts them per "
@@ -78,7 +81,10 @@ int main(int argc, char** argv) {
       .option("rules", rules_paths, "Rule folder or file (repeatable): Sigma rules evaluated live; reloaded on SIGHUP or a change")
       .option("publish", publish, "ZeroMQ endpoint of the live feed (socctl tail); empty disables it")
       .option("max-message-bytes", max_message_bytes, "Largest message a sensor may send")
-      .option("log-level", log_level, "debug, info, warn or error");
+      .option("log-level", log_level, "debug, info, warn or error")
+      .option("inventory", inventory_path, "inventory.yaml: enriches events; its sensors: are the allowlist without --allow")
+      .option("baseline", baseline_path, "baseline.yaml: evaluated against the inventory and live evidence (needs --inventory)")
+      .option("tick", tick_s, "Seconds between evaluations of the baseline");
   if (auto code = cli.parse(argc, argv)) return *code;
   tune_allocator_for_messages();
 
@@ -91,9 +97,12 @@ int main(int argc, char** argv) {
   rc.insecure = insecure;
   rc.max_message_bytes = static_cast<size_t>(max_message_bytes);
   if (max_message_bytes < 1024) return config_error("--max-message-bytes must be at least 1024");
+  if (!baseline_path.empty() && inventory_path.empty()) return config_error("--baseline needs --inventory");
+  if (!(tick_s >= 0.1 && tick_s <= 86400)) return config_error("--tick must be from 0.1 to 86400 seconds");
   if (!insecure) {
     if (server_key.empty()) return config_error("--server-key is required (or --insecure for a lab)");
-    if (allow.empty()) return config_error("--allow is required (or --insecure for a lab)");
+    if (allow.empty() && inventory_path.empty())
+      return config_error("--allow or --inventory is required (or --insecure for a lab)");
     auto key = transport::read_key_file(server_key);
     if (!key) return config_error(key.error().message);
     rc.server_secret_key = *key;
@@ -130,6 +139,18 @@ int main(int argc, char** argv) {
   }
   daemon::Ingest ingest(metrics, events_out.empty() ? nullptr : &events_log, feed.get());
   daemon::AlertOutput alerts(metrics, alerts_out.empty() ? nullptr : &alerts_log, feed.get());
+  // The inventory stage runs first: the rules see its enrichment (site.level, asset.kind).
+  std::unique_ptr<daemon::BaselineMonitor> monitor;
+  if (!inventory_path.empty()) {
+    auto m = daemon::BaselineMonitor::load({inventory_path, baseline_path}, metrics, alerts);
+    if (!m) {
+      std::fputs(m.error().message.c_str(), stderr);
+      return config::kExitConfig;
+    }
+    monitor = std::move(*m);
+    ingest.add_stage(monitor.get());
+    if (allow.empty()) rc.allowlist = monitor->allowlist();
+  }
   std::unique_ptr<daemon::RulesStage> rules_stage;
   if (!rules_paths.empty()) {
     daemon::RulesStageOptions rules_options;
@@ -153,6 +174,8 @@ int main(int argc, char** argv) {
             feed ? ", live feed on " + publish : "");
 
   transport::Delivery d;
+  const auto tick = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(tick_s));
+  auto next_tick = std::chrono::steady_clock::now();
   while (!g_stop) {
     if (g_reopen.exchange(false)) {
       if (rules_stage) rules_stage->request_reload();
@@ -160,6 +183,11 @@ int main(int argc, char** argv) {
         if (!out->is_open()) continue;
         if (auto r = out->reopen(); !r) log::error("correlator", "{}", r.error().message);
       }
+      if (monitor) monitor->reload();
+    }
+    if (monitor && std::chrono::steady_clock::now() >= next_tick) {
+      monitor->evaluate();
+      next_tick = std::chrono::steady_clock::now() + tick;
     }
     if (feed) feed->update_subscriptions();
     if ((*rx)->next(d, std::chrono::milliseconds(200))) ingest.handle(**rx, d);

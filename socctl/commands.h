@@ -87,6 +87,7 @@ struct ReplayOptions {
   double lateness_s = 60;
   int64_t max_groups = 100000;
   std::vector<std::string> files;
+  std::string inventory;  // enrich events from this inventory before the rules (as the correlator does)
 };
 void add_replay(config::Command& root, ReplayOptions& o, config::Command*& cmd);
 int run_replay(const ReplayOptions& o);

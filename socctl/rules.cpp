@@ -6,6 +6,8 @@
 
 #include "core/json_codec.h"
 #include "core/line_reader.h"
+#include "daemon/inventory/enrich.h"
+#include "daemon/inventory/loader.h"
 #include "daemon/rules/engine.h"
 #include "daemon/rules/loader.h"
 #include "daemon/rules/rule_tests.h"
@@ -88,6 +90,7 @@ void add_replay(config::Command& root, ReplayOptions& o, config::Command*& cmd) 
       .option("mapping", o.mappings, "Field mapping file (repeatable; default: the shipped rules/mappings/*.yaml)")
       .option("lateness", o.lateness_s, "Seconds an event may arrive behind the newest one and still count")
       .option("max-groups", o.max_groups, "Open groups per correlation rule before the oldest is evicted")
+      .option("inventory", o.inventory, "inventory.yaml: add site.name/kind/level and asset.id/kind before the rules")
       .positionals("files", o.files, "JSON-lines files of events, evaluated in order (- for standard input)", true);
 }
 
@@ -98,6 +101,17 @@ int run_replay(const ReplayOptions& o) {
   }
   rules::FieldMapping mapping;
   if (!load_mappings(o.mappings, mapping)) return 1;
+  std::optional<daemon::inventory::Enricher> enricher;
+  if (!o.inventory.empty()) {
+    daemon::inventory::Inventory inv;
+    std::vector<Diagnostic> diags;
+    std::string source;
+    if (!daemon::inventory::load_inventory(o.inventory, inv, diags, source)) {
+      std::fputs(render_all(diags, source).c_str(), stderr);
+      return 1;
+    }
+    enricher.emplace(inv);
+  }
   auto set = std::make_shared<rules::RuleSet>(load(o.rules, mapping));
   // Refused rules are reported; the others run (one bad rule never stops the others).
   std::fputs(set->render_diagnostics().c_str(), stderr);
@@ -135,6 +149,7 @@ int run_replay(const ReplayOptions& o) {
       // gets its line number in the file, so that alerts name their evidence (soc.evidence).
       if (event.find("event.sequence") == nullptr && event.find("event.id") == nullptr)
         event.set("event.sequence", line_no);
+      if (enricher) enricher->apply(event);
       engine.process(event);
     }
     if (!reader.error().empty()) {

@@ -60,6 +60,13 @@ Histogram Registry::histogram(const std::string& name, const std::string& help, 
   return Histogram(&fam->Add(to_map(labels), prometheus::Histogram::BucketBoundaries(buckets)));
 }
 
+void Registry::remove(const std::string& name, Gauge gauge) {
+  std::lock_guard lock(impl_->mutex);
+  auto it = impl_->gauges.find(name);
+  if (it == impl_->gauges.end() || !gauge) return;
+  it->second->Remove(static_cast<prometheus::Gauge*>(gauge.impl_));
+}
+
 Result<void> Registry::serve(const std::string& address) {
   try {
     impl_->exposer = std::make_unique<prometheus::Exposer>(address, 2);

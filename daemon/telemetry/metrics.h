@@ -67,6 +67,9 @@ class Registry {
   // `buckets`: the upper bounds, increasing (+Inf is implicit).
   Histogram histogram(const std::string& name, const std::string& help, const Labels& labels,
                       const std::vector<double>& buckets);
+  // Removes one series of the gauge family `name` (a label set that no longer exists, e.g. an
+  // asset removed from the inventory by a reload). The handle must not be used afterwards.
+  void remove(const std::string& name, Gauge gauge);
 
   // Serves GET /metrics on "ADDR:PORT" from a background thread. Fails when the port is taken.
   Result<void> serve(const std::string& address);
