@@ -61,6 +61,8 @@ check_contains "and the technique" "$WORK/alerts.jsonl" '"threat.technique.id":[
 wait "$tail_pid" || true
 check "socctl tail --alerts showed it as it fired" "$(lines "$WORK/tail.out" "\"rule.id\":\"$BRUTE\"")" 1
 check "soc_alerts_total counts it" "$(metric soc_alerts_total "rule=\"$BRUTE\",severity=\"high\",site=\"\"")" 1
+# The rule statistics reach /metrics on the stage's next tick (every 250 ms), not with the alert.
+wait_for "the rule metrics" metric_is soc_rule_state_groups "rule=\"$BRUTE\"" 1
 check "soc_rule_matches_total counts the failed logins" "$(metric soc_rule_matches_total "rule=\"$FAILURE\"")" 12
 check "and the correlation's fire" "$(metric soc_rule_matches_total "rule=\"$BRUTE\"")" 1
 check "the brute force keeps one open group" "$(metric soc_rule_state_groups "rule=\"$BRUTE\"")" 1
