@@ -2,7 +2,8 @@
 # soc-collector against real servers on loopback: openssl s_server with a certificate that
 # expires in 5 days, a closed port, a python3 HTTP(S) server answering like FortiOS
 # /api/v2/monitor/license/status; bad input (TLS to a plain port, a silent server, HTTP 401 and
-# 500, malformed JSON) gives failure events, never a crash; the events reach a real correlator.
+# 500, malformed JSON) gives failure events, never a crash; the events reach a real correlator,
+# and with --inventory --baseline its findings become metrics and baseline alerts there.
 source "$(dirname "$0")/lib.sh"
 need openssl python3 ss curl
 : "${COLLECTOR:=$BUILD/collectors/soc-collector}"
@@ -252,6 +253,52 @@ check_ge "and the failures (the closed port)" "$(metric soc_sensor_reported 'sen
 kill -TERM "$DAEMON"
 set +e; wait "$DAEMON"; rc=$?; set -e
 check "SIGTERM stops it with exit 0" "$rc" 0
+
+echo "== its findings reach the correlator's baseline and metrics"
+stop_correlator
+# The collector is an inventory sensor; the portal's certificate expires in 5 days (CRT-01 wants
+# 30) and the device says its antivirus subscription ended 2 days ago.
+cat >"$WORK/inventory.yaml" <<YAML
+sites:
+  - {id: dc-hatinh, name: "Trung tâm dữ liệu", kind: datacenter}
+systems:
+  - {id: portal, name: "Cổng dịch vụ công", level: 3, sites: [dc-hatinh], last_assessment: $(date -u +%F)}
+assets:
+  - {id: fw-dc-1, site: dc-hatinh, kind: firewall, address: 127.0.0.1, licenses: [{kind: signatures, expires: $(date -u -d '+300 days' +%F)}]}
+  - {id: portal-1, site: dc-hatinh, kind: portal, address: "127.0.0.1:$TLS_PORT"}
+sensors:
+  - {id: col1, site: dc-hatinh, kind: collector, public_key: "$(cat "$WORK/col1.pub")"}
+YAML
+cat >"$WORK/baseline.yaml" <<'YAML'
+baseline: {id: e2e-collector, version: '1'}
+requirements:
+  - {id: AST-02, title: {vi: "Tường lửa có bản quyền", en: Firewall licensed}, reference: r, levels: [3],
+     check: {kind: license_valid, asset_kind: firewall, warn_days: 30}}
+  - {id: CRT-01, title: {vi: "Chứng thư số còn hạn", en: Certificate valid}, reference: r, levels: [3],
+     check: {kind: certificate_valid, asset_kind: portal, min_days: 30}}
+YAML
+start_correlator --server-key "$WORK/server.key" --inventory "$WORK/inventory.yaml" --baseline "$WORK/baseline.yaml" \
+  --tick 0.5 --alerts-out "$WORK/inv-alerts.jsonl"
+CONNECT=(--connect "tcp://127.0.0.1:$LISTEN_PORT" --server-pub "$WORK/server.pub" --key "$WORK/col1.key"
+         --sensor-id col1 --site dc-hatinh)
+set +e
+"$COLLECTOR" --once "${CONNECT[@]}" --config "$WORK/collector.yaml" >/dev/null 2>"$WORK/c2.err"; rc=$?
+set -e
+check "delivered to the correlator with the baseline (exit 0)" "$rc" 0
+cert_end=$(date -u -d "$(openssl x509 -in "$WORK/cert.pem" -noout -enddate | sed 's/notAfter=//')" +%s)
+cert_metric() { metric soc_certificate_expiry_timestamp_seconds "target=\"127.0.0.1:$TLS_PORT/portal.test\",site=\"dc-hatinh\""; }
+for _ in $(seq 1 100); do [ "$(cert_metric)" != 0 ] && break; sleep 0.1; done
+check "soc_certificate_expiry_timestamp_seconds is the probed certificate's expiry" "$(cert_metric)" "$cert_end"
+av_metric() { metric soc_license_expiry_timestamp_seconds 'asset="fw-dc-1",license="signatures",site="dc-hatinh"'; }
+for _ in $(seq 1 100); do [ "$(av_metric)" == "$EXP_AV" ] && break; sleep 0.1; done
+check "the device's antivirus expiry replaced the inventory's signatures licence" "$(av_metric)" "$EXP_AV"
+for _ in $(seq 1 100); do grep -q soc.certificate.expiring "$WORK/inv-alerts.jsonl" 2>/dev/null && grep -q soc.license.expired "$WORK/inv-alerts.jsonl" && break; sleep 0.1; done
+check "soc.certificate.expiring for the portal" "$(grep '"rule.id":"soc.certificate.expiring"' "$WORK/inv-alerts.jsonl" | grep -c '"asset.id":"portal-1"')" 1
+check "soc.license.expired for the firewall, from what the device said" \
+  "$(grep '"rule.id":"soc.license.expired"' "$WORK/inv-alerts.jsonl" | grep -c '"asset.id":"fw-dc-1"')" 1
+check "CRT-01 fails" "$(metric soc_requirement_status 'system="portal",requirement="CRT-01",status="fail"')" 1
+check "AST-02 fails" "$(metric soc_requirement_status 'system="portal",requirement="AST-02",status="fail"')" 1
+check "the collector is up" "$(metric soc_sensor_up 'sensor="col1",site="dc-hatinh"')" 1
 
 finish
 
