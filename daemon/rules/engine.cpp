@@ -325,6 +325,16 @@ struct Group {
   int64_t events = 0;
   Timestamp newest{};
   std::list<std::pair<std::string, Group*>>::iterator lru;
+  // The site.id of the group's events while they all came from one site: the alert carries it
+  // (soc_alerts_total{site}, the analyst's "where") unless the events came from several.
+  std::string site;
+  bool mixed_sites = false;
+
+  void note_site(std::string_view s) {
+    if (s.empty() || mixed_sites || s == site) return;
+    if (site.empty()) site.assign(s);
+    else mixed_sites = true;
+  }
 };
 
 // Entries kept per group; beyond, the oldest are dropped (see the ADR).
@@ -580,6 +590,7 @@ struct Engine::Impl {
     } else {
       st.lru.splice(st.lru.end(), st.lru, g.lru);
     }
+    g.note_site(event.get_string("site.id"));
     // Windows anchored at the first event (at_close conditions) close before the new event.
     if (c.decided_at_close() && !g.entries.empty() && *ts > g.entries.front().ts + c.timespan) {
       close_window(ci, g, g.entries.front().ts + c.timespan);
@@ -668,6 +679,7 @@ struct Engine::Impl {
       if (!group.empty()) group += ',';
       group += c.group_by[i] + '=' + g.values[i].to_text();
     }
+    if (!g.mixed_sites && !g.site.empty() && !a.contains("site.id")) a.set("site.id", g.site);
     if (!group.empty()) a.set("soc.group", group);
     List evidence;
     for (const auto& e : g.entries) {
@@ -686,6 +698,8 @@ struct Engine::Impl {
     const Correlation& c = *set->rules[ci].correlation;
     Group closed;
     closed.values = g.values;
+    closed.site = g.site;
+    closed.mixed_sites = g.mixed_sites;
     closed.per_rule.assign(c.rules.size(), 0);
     while (!g.entries.empty() && g.entries.front().ts <= end) {
       insert(c, closed, g.entries.front());

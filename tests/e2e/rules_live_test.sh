@@ -60,7 +60,7 @@ check_contains "with the attacker's address" "$WORK/alerts.jsonl" '"source.ip":"
 check_contains "and the technique" "$WORK/alerts.jsonl" '"threat.technique.id":["T1110.001"]'
 wait "$tail_pid" || true
 check "socctl tail --alerts showed it as it fired" "$(lines "$WORK/tail.out" "\"rule.id\":\"$BRUTE\"")" 1
-check "soc_alerts_total counts it" "$(metric soc_alerts_total "rule=\"$BRUTE\",severity=\"high\",site=\"\"")" 1
+check "soc_alerts_total counts it, at the site of its evidence" "$(metric soc_alerts_total "rule=\"$BRUTE\",severity=\"high\",site=\"dc-hatinh\"")" 1
 # The rule statistics reach /metrics on the stage's next tick (every 250 ms), not with the alert.
 wait_for "the rule metrics" metric_is soc_rule_state_groups "rule=\"$BRUTE\"" 1
 check "soc_rule_matches_total counts the failed logins" "$(metric soc_rule_matches_total "rule=\"$FAILURE\"")" 12

@@ -105,6 +105,22 @@ TEST_CASE("event_count starts over after a fire and keeps groups apart") {
   CHECK(r.alerts[1].get_string("soc.group") == "source.ip=10.0.0.1");
 }
 
+TEST_CASE("a correlation's alert carries the site of its evidence when it is one site") {
+  const std::string at_dc = a() + R"(,"site.id":"dc-hatinh")";
+  const std::string at_xa = a() + R"(,"site.id":"xa-camxuyen")";
+  auto one = run(kCount3In60, {{0, at_dc}, {1, at_dc}, {2, at_dc}});
+  REQUIRE(one.alerts.size() == 1);
+  CHECK(one.alerts[0].get_string("site.id") == "dc-hatinh");
+  // One address seen at two sites: the alert names neither.
+  auto two = run(kCount3In60, {{0, at_dc}, {1, at_xa}, {2, at_dc}});
+  REQUIRE(two.alerts.size() == 1);
+  CHECK(two.alerts[0].find("site.id") == nullptr);
+  // Events without a site (a replayed raw file) leave it out.
+  auto none = run(kCount3In60, {{0, a()}, {1, a()}, {2, a()}});
+  REQUIRE(none.alerts.size() == 1);
+  CHECK(none.alerts[0].find("site.id") == nullptr);
+}
+
 TEST_CASE("events without the group-by field are not counted") {
   auto r = run(kCount3In60, {{0, R"("rule":"a")"}, {1, R"("rule":"a")"}, {2, R"("rule":"a")"}});
   CHECK(r.alerts.empty());
