@@ -237,24 +237,63 @@ std::vector<SampleSensor> discover(const std::string& examples) {
   return out;
 }
 
-// Interleaves the files' lines evenly (each file keeps its order), so that at any rate every
-// file of a log sensor advances through the same hour.
+// The local wall-clock time a sample line was logged at, as seconds since an arbitrary origin
+// (month, day and time only: the samples of one sensor span hours of one year, in one zone).
+// Knows the formats of the samples: syslog (RFC 3164 "Nov 20 15:02:54"), nginx/Apache access
+// ("[20/Nov/2026:15:02:54 +0700]") and FortiGate ("date=2026-11-20 time=15:02:54").
+std::optional<int64_t> sample_time(std::string_view line) {
+  static constexpr std::string_view kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  auto month = [](std::string_view m) -> int {
+    const auto at = kMonths.find(m);
+    return m.size() == 3 && at != std::string_view::npos && at % 3 == 0 ? static_cast<int>(at / 3) + 1 : 0;
+  };
+  auto num = [](std::string_view t, size_t at, size_t n) -> int {
+    if (at + n > t.size()) return -1;
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (t[i] < '0' || t[i] > '9') return -1;
+      v = v * 10 + (t[i] - '0');
+    }
+    return v;
+  };
+  auto key = [](int mon, int day, int h, int m, int sec) -> std::optional<int64_t> {
+    if (mon < 1 || day < 1 || h < 0 || m < 0 || sec < 0) return std::nullopt;
+    return ((static_cast<int64_t>(mon) * 32 + day) * 24 + h) * 3600 + m * 60 + sec;
+  };
+  if (line.size() >= 15 && month(line.substr(0, 3)) && line[3] == ' ') {  // "Nov 20 15:02:54"
+    const int day = line[4] == ' ' ? num(line, 5, 1) : num(line, 4, 2);
+    return key(month(line.substr(0, 3)), day, num(line, 7, 2), num(line, 10, 2), num(line, 13, 2));
+  }
+  if (auto at = line.find(" ["); at != std::string_view::npos && at + 22 <= line.size()) {  // access log
+    const std::string_view t = line.substr(at + 2);
+    return key(month(t.substr(3, 3)), num(t, 0, 2), num(t, 12, 2), num(t, 15, 2), num(t, 18, 2));
+  }
+  if (line.rfind("date=", 0) == 0 && line.size() >= 35 && line.substr(15, 6) == " time=") {  // FortiGate
+    return key(num(line, 10, 2), num(line, 13, 2), num(line, 21, 2), num(line, 24, 2), num(line, 27, 2));
+  }
+  return std::nullopt;
+}
+
+// Merges the files' lines in the order they were logged (each file keeps its own order; a line
+// without a time it knows takes its predecessor's), so that at any rate every file of a log
+// sensor advances through the same minutes: the correlator's windows and lateness run per
+// sensor, and a file appended an hour behind its neighbour would be late for them.
 void plan_log_lines(SampleSensor& s, const std::string& dest_dir) {
   struct Tagged {
-    double pos;
+    int64_t time;
     size_t file;
     std::string line;
   };
   std::vector<Tagged> all;
   for (size_t i = 0; i < s.sources.size(); ++i) {
-    std::vector<std::string> lines;
-    for_each_line(s.sources[i], [&](std::string_view l) { lines.emplace_back(l); });
-    for (size_t j = 0; j < lines.size(); ++j) {
-      all.push_back({static_cast<double>(j) / static_cast<double>(lines.size()), i, std::move(lines[j])});
-    }
+    int64_t last = 0;
+    for_each_line(s.sources[i], [&](std::string_view l) {
+      if (auto t = sample_time(l)) last = std::max(last, *t);
+      all.push_back({last, i, std::string(l)});
+    });
     s.dest_files.push_back(dest_dir + "/" + fs::path(s.sources[i]).filename().string());
   }
-  std::stable_sort(all.begin(), all.end(), [](const Tagged& a, const Tagged& b) { return a.pos < b.pos; });
+  std::stable_sort(all.begin(), all.end(), [](const Tagged& a, const Tagged& b) { return a.time < b.time; });
   for (auto& t : all) s.lines.emplace_back(t.file, std::move(t.line));
   s.expected = s.lines.size();
 }

@@ -361,12 +361,16 @@ struct Engine::Impl {
   std::unique_ptr<Plan> plan;
   std::vector<int> candidates;  // scratch
   std::vector<std::unique_ptr<CorrState>> state;
-  // Newest event time per sensor (observer.name): each sensor's stream is in time order, but
-  // sensors lag each other (a spool flushed after an outage, files replayed one after the
-  // other), so lateness is measured per sensor. Idle groups are swept against the slowest one.
+  // Newest event time per stream: each stream is in time order, but streams lag each other (a
+  // spool flushed after an outage, files replayed one after the other), so lateness is measured
+  // per stream. A stream is a sensor (observer.name), or for a log sensor one of its files
+  // (observer.name + log.file.path): a sensor catching up on two files after a restart reads
+  // one to its end before the other, and the second is not late. Idle groups are swept against
+  // the slowest stream.
   std::unordered_map<std::string, Timestamp> sensor_watermarks;
   std::optional<Timestamp> slowest;  // min over sensor_watermarks
   std::string slowest_sensor;
+  std::string stream_scratch;
 
   // Returns the sensor's watermark after `ts`.
   Timestamp advance(std::string_view sensor, Timestamp ts) {
@@ -477,7 +481,14 @@ struct Engine::Impl {
     ++counters.events;
     const auto ts = event.timestamp();
     std::optional<Timestamp> watermark;
-    if (ts) watermark = advance(event.get_string("observer.name"), *ts);
+    if (ts) {
+      stream_scratch.assign(event.get_string("observer.name"));
+      if (const std::string_view file = event.get_string("log.file.path"); !file.empty()) {
+        stream_scratch += '\x1f';
+        stream_scratch += file;
+      }
+      watermark = advance(stream_scratch, *ts);
+    }
     const auto& rules = set->rules;
     plan->candidates(event, candidates);
     for (const int ci : candidates) {

@@ -150,6 +150,23 @@ TEST_CASE("lateness is measured per sensor: a sensor that lags another still cou
   CHECK(r.alerts[0].get_int("soc.count") == 3);
 }
 
+TEST_CASE("lateness is measured per file of a log sensor: a file read after another is not late") {
+  EngineOptions o;
+  o.allowed_lateness = std::chrono::seconds(10);
+  const std::string auth = R"(,"observer.name":"log1","log.file.path":"/var/log/auth.log")";
+  const std::string kern = R"(,"observer.name":"log1","log.file.path":"/var/log/kern.log")";
+  // After a restart the sensor reads auth.log to its end, then kern.log from an hour before.
+  auto r = run(kCount3In60, {{3600, a("10.0.0.9") + auth}, {3601, a("10.0.0.9") + auth}, {0, a() + kern},
+                             {10, a() + kern}, {20, a() + kern}},
+               o);
+  CHECK(r.counters.late_events == 0);
+  REQUIRE(r.alerts.size() == 1);
+  CHECK(r.alerts[0].find("source.ip")->to_text() == "10.0.0.1");
+  // Within one file, time order still holds: an event older than the lateness is late.
+  auto same = run(kCount3In60, {{100, a() + kern}, {101, a() + kern}, {80, a() + kern}}, o);
+  CHECK(same.counters.late_events == 1);
+}
+
 TEST_CASE("temporal fires in any order; temporal_ordered only in the listed order") {
   const char* both = R"(title: any order
 correlation:
