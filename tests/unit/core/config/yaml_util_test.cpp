@@ -39,6 +39,25 @@ TEST_CASE("load_yaml_all reads every document of a stream") {
   CHECK(diags[0].code == "yaml.syntax");
 }
 
+TEST_CASE("load_yaml_all refuses a stream on which yaml-cpp's LoadAll would never end") {
+  // A stray ',' opening a top-level line: yaml-cpp 0.7 returns empty documents for it without
+  // end, and LoadAll kept them until memory ran out (found by the rule loader's fuzz test).
+  for (const char* text : {"# c\n, su/PAM)\ntitle: x\n", ",\n", "a: 1\n---\n, x\n"}) {
+    std::vector<YAML::Node> docs;
+    std::vector<soc::Diagnostic> diags;
+    CHECK_FALSE(soc::config::load_yaml_all("r.yml", text, docs, diags));
+    REQUIRE(diags.size() == 1);
+    CHECK(diags[0].code == "yaml.syntax");
+    CHECK(diags[0].column == 1);
+  }
+  // Empty documents between separators are documents, not a loop.
+  std::vector<YAML::Node> docs;
+  std::vector<soc::Diagnostic> diags;
+  REQUIRE(soc::config::load_yaml_all("r.yml", "---\n---\na: 1\n---\n", docs, diags));
+  CHECK(diags.empty());
+  CHECK(docs.size() >= 2);
+}
+
 TEST_CASE("diag_at converts yaml-cpp's 0-based marks to 1-based line and column") {
   YAML::Node root;
   std::vector<soc::Diagnostic> diags;
