@@ -12,11 +12,11 @@ start_sensor() {
   "$LOG_SENSOR" --file "$WORK/logs/*.log" --checkpoint "$WORK/checkpoint" "$@" --stats >>"$WORK/events" 2>"$WORK/err" &
   SENSOR_PID=$!
   PIDS+=("$SENSOR_PID")
-  for _ in $(seq 1 100); do grep -q 'listening' "$WORK/err" 2>/dev/null && break; sleep 0.05; done
+  for _ in $(seq 1 300); do grep -q 'listening' "$WORK/err" 2>/dev/null && break; sleep 0.05; done
 }
 stop_sensor() { kill -TERM "$SENSOR_PID"; wait "$SENSOR_PID" || true; }
-# wait_for IP: until an event from 192.0.2.IP is out (5 s)
-wait_for() { for _ in $(seq 1 100); do grep -q "\"source.ip\":\"192.0.2.$1\"" "$WORK/events" && return; sleep 0.05; done; }
+# wait_for IP: until an event from 192.0.2.IP is out (15 s: a loaded 2-core CI machine is slow)
+wait_for() { for _ in $(seq 1 300); do grep -q "\"source.ip\":\"192.0.2.$1\"" "$WORK/events" && return; sleep 0.05; done; }
 count() { grep -c "\"source.ip\":\"192.0.2.$1\"" "$WORK/events" || true; }
 
 line 1 >"$WORK/logs/auth.log"
