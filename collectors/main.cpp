@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "core/config/yaml_util.h"
 #include "core/event.h"
 #include "core/json_codec.h"
+#include "core/transport/connect_options.h"
 #include "core/transport/sender.h"
 
 namespace {
@@ -43,24 +45,16 @@ int config_error(const std::string& message) {
   return config::kExitConfig;
 }
 
-struct ConnectOptions {
-  std::string connect, server_pub, key, sensor_id, site;
-  bool insecure = false;
-};
-
 // Where events go: JSON lines on stdout, or the correlator (at least once, with heartbeats).
 class Sink {
  public:
-  Result<void> open(const ConnectOptions& c, std::chrono::seconds heartbeat, uint64_t* probes, uint64_t* failures) {
-    if (c.connect.empty()) return {};
-    transport::SenderConfig sc;
-    sc.endpoint = c.connect;
-    sc.insecure = c.insecure;
-    sc.sensor_id = c.sensor_id;
-    sc.site = c.site;
+  // `config` null: stdout.
+  Result<void> open(const transport::SenderConfig* config, std::chrono::seconds heartbeat, uint64_t* probes,
+                    uint64_t* failures) {
+    if (config == nullptr) return {};
+    transport::SenderConfig sc = *config;
     sc.fail_on_refusal = false;
     sc.heartbeat_interval = heartbeat;
-    if (auto r = transport::load_keys(sc, c.server_pub, c.key); !r) return fail("config", r.error().message);
     auto sender = transport::Sender::connect(sc);
     if (!sender) return fail("config", sender.error().message);
     sender_ = std::move(*sender);
@@ -109,7 +103,7 @@ int main(int argc, char** argv) {
   double jitter = 0.1;
   double timeout = 10;
   int64_t heartbeat = 10;
-  ConnectOptions conn;
+  transport::ConnectOptions conn;
 
   config::CommandLine cli("soc-collector",
                           "Probes equipment that runs no sensor (TLS certificate expiry, TCP reachability, firewall "
@@ -125,14 +119,9 @@ int main(int argc, char** argv) {
       .option("interval", interval, "Seconds between two probes of a target (daemon mode), unless the target sets its own")
       .option("jitter", jitter, "Each interval is stretched or shortened by up to this fraction, at random (0 .. 0.5)")
       .option("timeout", timeout, "Seconds each network step of a probe may take (connect, handshake, HTTP request)")
-      .option("connect", conn.connect, "Send events to the correlator at this ZeroMQ endpoint")
-      .option("server-pub", conn.server_pub, "The correlator's CURVE public key file")
-      .option("key", conn.key, "This collector's CURVE secret key file (socctl keygen)")
-      .option("sensor-id", conn.sensor_id, "This collector's id, as bound to its key in the correlator's allowlist")
-      .option("site", conn.site, "This collector's site, as bound to its key")
-      .flag("insecure", conn.insecure, "Plain TCP without CURVE (the correlator must run with --insecure too)")
       .option("heartbeat", heartbeat, "With --connect: seconds between heartbeats")
       .config_section("targets");
+  transport::add_connect_options(cli.root(), conn, "Send events to the correlator at this ZeroMQ endpoint", "collector");
   if (auto code = cli.parse(argc, argv)) return *code;
 
   // Targets: the command line's, then the config file's `targets:` section.
@@ -172,10 +161,11 @@ int main(int argc, char** argv) {
   if (!(timeout > 0 && timeout <= 600)) return usage_error("--timeout must be more than 0 and at most 600 seconds");
   if (heartbeat < 1 || heartbeat > 3600) return usage_error("--heartbeat must be 1 .. 3600 seconds");
   if (to_stdout == !conn.connect.empty()) return usage_error("give exactly one of --stdout and --connect");
+  std::optional<transport::SenderConfig> sender_config;
   if (!conn.connect.empty()) {
-    if (conn.sensor_id.empty()) return usage_error("--sensor-id is required with --connect");
-    if (!conn.insecure && (conn.server_pub.empty() || conn.key.empty()))
-      return usage_error("--server-pub and --key are required with --connect (or --insecure)");
+    auto made = transport::sender_config(conn, "with --connect");
+    if (!made) return made.error().code == "usage" ? usage_error(made.error().message) : config_error(made.error().message);
+    sender_config = std::move(*made);
   }
 
   ProbeOptions po;
@@ -189,7 +179,7 @@ int main(int argc, char** argv) {
 
   uint64_t probes = 0, failures = 0;
   Sink sink;
-  if (auto r = sink.open(conn, std::chrono::seconds(heartbeat), &probes, &failures); !r) return config_error(r.error().message);
+  if (auto r = sink.open(sender_config ? &*sender_config : nullptr, std::chrono::seconds(heartbeat), &probes, &failures); !r) return config_error(r.error().message);
   signal(SIGPIPE, SIG_IGN);
   struct sigaction sa {};
   sa.sa_handler = on_signal;

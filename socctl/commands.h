@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/config/command_line.h"
+#include "core/transport/connect_options.h"
 
 namespace soc::ctl {
 
@@ -17,19 +18,8 @@ struct KeygenOptions {
 void add_keygen(config::Command& root, KeygenOptions& o, config::Command*& cmd);
 int run_keygen(const KeygenOptions& o);
 
-// Flags every sensor-like sender shares (socctl send, later the sensors).
-struct ConnectOptions {
-  std::string connect = "tcp://127.0.0.1:7700";
-  std::string server_pub;
-  std::string key;
-  std::string sensor_id;
-  std::string site;
-  bool insecure = false;
-};
-void add_connect_options(config::Command& cmd, ConnectOptions& o);
-
 struct SendOptions {
-  ConnectOptions conn;
+  transport::ConnectOptions conn{.connect = "tcp://127.0.0.1:7700"};
   int64_t timeout_s = 30;
   int64_t batch = 512;
   int64_t heartbeat_s = 10;

@@ -18,18 +18,9 @@
 
 namespace soc::ctl {
 
-void add_connect_options(config::Command& cmd, ConnectOptions& o) {
-  cmd.option("connect", o.connect, "The correlator's ZeroMQ endpoint")
-      .option("server-pub", o.server_pub, "The correlator's CURVE public key file")
-      .option("key", o.key, "This sensor's CURVE secret key file (socctl keygen)")
-      .option("sensor-id", o.sensor_id, "This sensor's id, as bound to its key in the correlator's allowlist")
-      .option("site", o.site, "This sensor's site, as bound to its key")
-      .flag("insecure", o.insecure, "Plain TCP without CURVE (the correlator must run with --insecure too)");
-}
-
 void add_send(config::Command& root, SendOptions& o, config::Command*& cmd) {
   cmd = &root.subcommand("send", "Send events from JSON-lines files to the correlator, as a sensor would");
-  add_connect_options(*cmd, o.conn);
+  transport::add_connect_options(*cmd, o.conn, "The correlator's ZeroMQ endpoint");
   cmd->option("timeout", o.timeout_s, "Seconds to wait for acknowledgements before giving up")
       .option("batch", o.batch, "Events per batch")
       .option("heartbeat", o.heartbeat_s, "Seconds between heartbeats")
@@ -52,25 +43,18 @@ int fail_usage(const std::string& msg) {
 }  // namespace
 
 int run_send(const SendOptions& o) {
-  const auto& c = o.conn;
-  if (c.sensor_id.empty()) return fail_usage("--sensor-id is required");
-  if (!c.insecure && (c.server_pub.empty() || c.key.empty())) {
-    return fail_usage("--server-pub and --key are required (or --insecure)");
-  }
   if (o.batch < 1 || o.timeout_s < 1 || o.heartbeat_s < 1) return fail_usage("--batch, --timeout and --heartbeat must be positive");
-  transport::SenderConfig sc;
-  sc.endpoint = c.connect;
-  sc.insecure = c.insecure;
-  sc.sensor_id = c.sensor_id;
-  sc.site = c.site;
+  auto made = transport::sender_config(o.conn, "");
+  if (!made) {
+    if (made.error().code == "usage") return fail_usage(made.error().message);
+    std::fprintf(stderr, "socctl send: %s\n", made.error().message.c_str());
+    return config::kExitConfig;
+  }
+  transport::SenderConfig& sc = *made;
   sc.batch_max_events = static_cast<size_t>(o.batch);
   sc.stall_timeout = std::chrono::seconds(o.timeout_s);
   sc.heartbeat_interval = std::chrono::seconds(o.heartbeat_s);
   sc.fail_on_refusal = true;
-  if (auto r = transport::load_keys(sc, c.server_pub, c.key); !r) {
-    std::fprintf(stderr, "socctl send: %s\n", r.error().message.c_str());
-    return config::kExitConfig;
-  }
   tune_allocator_for_messages();
   auto sender = transport::Sender::connect(sc);
   if (!sender) {
@@ -149,7 +133,7 @@ int run_send(const SendOptions& o) {
   }
   if (!o.quiet) {
     std::fprintf(stderr, "socctl send: %llu events delivered to %s and acknowledged in %.3f s (%llu batches, %llu resent)\n",
-                 static_cast<unsigned long long>(sent), c.connect.c_str(), secs,
+                 static_cast<unsigned long long>(sent), o.conn.connect.c_str(), secs,
                  static_cast<unsigned long long>(st.batches_sent), static_cast<unsigned long long>(st.batches_resent));
   }
   return 0;

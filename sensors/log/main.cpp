@@ -17,6 +17,7 @@
 #include "core/event.h"
 #include "core/json_codec.h"
 #include "core/line_reader.h"
+#include "core/transport/connect_options.h"
 #include "core/transport/sender.h"
 #include "sensors/log/decoder.h"
 #include "sensors/log/file_tailer.h"
@@ -48,29 +49,17 @@ void print_stats(const DecodeStats& s) {
     std::fprintf(stderr, "soc-log-sensor:   %s=%llu\n", name.c_str(), static_cast<unsigned long long>(n));
 }
 
-struct ConnectOptions {
-  std::string connect, server_pub, key, sensor_id, site;
-  bool insecure = false;
-  int64_t heartbeat_s = 10;
-};
-
 // Where events go: JSON lines on stdout, or the correlator through the transport (at least once,
 // with the sender's bounded window and heartbeats).
 class Sink {
  public:
-  Result<void> open(const ConnectOptions& c) {
+  Result<void> open(const transport::ConnectOptions& c, int64_t heartbeat_s) {
     if (c.connect.empty()) return {};
-    if (c.sensor_id.empty()) return fail("usage", "--sensor-id is required with --connect");
-    if (!c.insecure && (c.server_pub.empty() || c.key.empty()))
-      return fail("usage", "--server-pub and --key are required with --connect (or --insecure)");
-    transport::SenderConfig sc;
-    sc.endpoint = c.connect;
-    sc.insecure = c.insecure;
-    sc.sensor_id = c.sensor_id;
-    sc.site = c.site;
+    auto made = transport::sender_config(c, "with --connect");
+    if (!made) return fail(made.error());
+    transport::SenderConfig& sc = *made;
     sc.fail_on_refusal = false;  // a daemon keeps trying; refusals are logged by the sender
-    sc.heartbeat_interval = std::chrono::seconds(c.heartbeat_s);
-    if (auto r = transport::load_keys(sc, c.server_pub, c.key); !r) return fail("config", r.error().message);
+    sc.heartbeat_interval = std::chrono::seconds(heartbeat_s);
     auto sender = transport::Sender::connect(sc);
     if (!sender) return fail("config", sender.error().message);
     sender_ = std::move(*sender);
@@ -292,7 +281,8 @@ int main(int argc, char** argv) {
   bool check = false;
   int64_t max_line_bytes = 64 * 1024;
   std::string syslog_udp, syslog_tcp;
-  ConnectOptions conn;
+  transport::ConnectOptions conn;
+  int64_t heartbeat_s = 10;
   FollowOptions follow;
 
   config::CommandLine cli("soc-log-sensor",
@@ -315,15 +305,10 @@ int main(int argc, char** argv) {
       .option("journal-start", follow.journal_start, "With --journal and no checkpointed cursor: end (new entries only) or beginning")
       .option("syslog-udp", syslog_udp, "Receive syslog on UDP ADDR:PORT and print the events (until SIGINT/SIGTERM)")
       .option("syslog-tcp", syslog_tcp, "Receive syslog on TCP ADDR:PORT (RFC 6587 octet counting or newline framing)")
-      .option("connect", conn.connect, "Send events to the correlator at this ZeroMQ endpoint instead of stdout")
-      .option("server-pub", conn.server_pub, "The correlator's CURVE public key file")
-      .option("key", conn.key, "This sensor's CURVE secret key file (socctl keygen)")
-      .option("sensor-id", conn.sensor_id, "This sensor's id, as bound to its key in the correlator's allowlist")
-      .option("site", conn.site, "This sensor's site, as bound to its key")
-      .option("heartbeat", conn.heartbeat_s, "With --connect: seconds between heartbeats (they carry the sensor's counters)")
-      .flag("insecure", conn.insecure, "Plain TCP without CURVE (the correlator must run with --insecure too)")
+      .option("heartbeat", heartbeat_s, "With --connect: seconds between heartbeats (they carry the sensor's counters)")
       .option("max-line-bytes", max_line_bytes, "Longer lines are cut to this length, decoded, and counted")
       .flag("stats", stats, "Print counters (lines, events, truncated, invalid UTF-8, ...) to stderr at the end");
+  transport::add_connect_options(cli.root(), conn, "Send events to the correlator at this ZeroMQ endpoint instead of stdout");
   if (auto code = cli.parse(argc, argv)) return *code;
 
   DecodeOptions opt;
@@ -351,7 +336,7 @@ int main(int argc, char** argv) {
   if (follow.start != "end" && follow.start != "beginning") return config_error("--file-start must be end or beginning");
   if (follow.journal_start != "end" && follow.journal_start != "beginning")
     return config_error("--journal-start must be end or beginning");
-  if (conn.heartbeat_s < 1 || conn.heartbeat_s > 3600) return config_error("--heartbeat must be 1 .. 3600 seconds");
+  if (heartbeat_s < 1 || heartbeat_s > 3600) return config_error("--heartbeat must be 1 .. 3600 seconds");
   if (!follow.journal && (!follow.journal_dir.empty() || !follow.journal_matches.empty()))
     return config_error("--journal-dir and --journal-match need --journal");
   if (read.empty() && syslog_udp.empty() && syslog_tcp.empty() && follow.files.empty() && !follow.journal) {
@@ -359,7 +344,7 @@ int main(int argc, char** argv) {
     return config::kExitUsage;
   }
   Sink sink;
-  if (auto r = sink.open(conn); !r) {
+  if (auto r = sink.open(conn, heartbeat_s); !r) {
     std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
     return r.error().code == "usage" ? config::kExitUsage : config::kExitConfig;
   }

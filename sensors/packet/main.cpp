@@ -41,6 +41,7 @@
 #include "core/config/command_line.h"
 #include "core/clock.h"
 #include "core/json_codec.h"
+#include "core/transport/connect_options.h"
 #include "core/transport/sender.h"
 #include "sensors/packet/packet_sensor.h"
 #include "sensors/packet/pcap_source.h"
@@ -53,8 +54,8 @@ using namespace soc::sensors::packet;
 struct Options {
   std::vector<std::string> read;
   std::string filter;
-  std::string sensor_id;
-  std::string site;
+  // --sensor-id and --site also name offline events; --connect also publishes an offline read.
+  transport::ConnectOptions conn;  // conn.connect: live default kDefaultConnect; offline: stdout unless given
   int64_t max_flows = 100'000;
   double idle_timeout = 120;
   double active_timeout = 1800;
@@ -63,10 +64,6 @@ struct Options {
   std::string interface;
   int64_t snaplen = 65535;
   int64_t buffer = 16 << 20;
-  std::string connect;  // live default: kDefaultConnect; offline: stdout unless given
-  std::string server_pub;
-  std::string key;
-  bool insecure = false;
   std::string user = "nobody";
   int64_t heartbeat_s = 10;
   double replay_speed = 0;
@@ -123,7 +120,7 @@ int run_offline(const Options& o) {
     }
     sources.push_back(std::move(*src));
   }
-  if (!o.connect.empty()) return run_offline_connect(o, std::move(sources));
+  if (!o.conn.connect.empty()) return run_offline_connect(o, std::move(sources));
 
   SensorConfig sc = sensor_config(o);
   sc.until_exit = true;  // released, not destroyed, at the end (below)
@@ -181,8 +178,8 @@ int run_offline(const Options& o) {
 
 SensorConfig sensor_config(const Options& o) {
   SensorConfig sc;
-  if (!o.sensor_id.empty()) sc.observer_name = o.sensor_id;
-  if (!o.site.empty()) sc.site = o.site;
+  if (!o.conn.sensor_id.empty()) sc.observer_name = o.conn.sensor_id;
+  if (!o.conn.site.empty()) sc.site = o.conn.site;
   sc.flows.max_flows = static_cast<size_t>(o.max_flows);
   sc.flows.idle_timeout_us = static_cast<int64_t>(o.idle_timeout * 1e6);
   sc.flows.active_timeout_us = static_cast<int64_t>(o.active_timeout * 1e6);
@@ -222,19 +219,12 @@ Result<void> drop_privileges(const std::string& user) {
 // The sender's configuration from the command line; a usage error has code "usage", an
 // unreadable key file "config".
 Result<transport::SenderConfig> sender_config(const Options& o, const char* mode) {
-  if (o.sensor_id.empty()) return fail("usage", std::string("--sensor-id is required with ") + mode);
-  if (!o.insecure && (o.server_pub.empty() || o.key.empty())) {
-    return fail("usage", std::string("--server-pub and --key are required with ") + mode + " (or --insecure)");
-  }
   if (o.heartbeat_s < 1) return fail("usage", "--heartbeat must be positive");
-  transport::SenderConfig tc;
-  tc.endpoint = o.connect.empty() ? kDefaultConnect : o.connect;
-  tc.insecure = o.insecure;
-  tc.sensor_id = o.sensor_id;
-  tc.site = o.site;
-  tc.heartbeat_interval = std::chrono::seconds(o.heartbeat_s);
-  if (auto r = transport::load_keys(tc, o.server_pub, o.key); !r) return fail("config", r.error().message);
-  return tc;
+  transport::ConnectOptions c = o.conn;
+  if (c.connect.empty()) c.connect = kDefaultConnect;
+  auto made = transport::sender_config(c, std::string("with ") + mode);
+  if (made) made->heartbeat_interval = std::chrono::seconds(o.heartbeat_s);
+  return made;
 }
 
 int sender_config_error(const Error& e) {
@@ -268,8 +258,8 @@ int run_offline_connect(const Options& o, std::vector<std::unique_ptr<PcapSource
   std::optional<Error> send_error;
   std::string line;
   SensorConfig sc = sensor_config(o);
-  sc.observer_name = o.sensor_id;
-  sc.site = o.site;
+  sc.observer_name = o.conn.sensor_id;
+  sc.site = o.conn.site;
   auto made = PacketSensor::create(sc, [&](const Event& e) {
     if (send_error) return;
     line.clear();
@@ -386,8 +376,8 @@ int run_live(const Options& o) {
   uint64_t send_failures = 0;
   std::string line;
   SensorConfig sc = sensor_config(o);
-  sc.observer_name = o.sensor_id;
-  sc.site = o.site;
+  sc.observer_name = o.conn.sensor_id;
+  sc.site = o.conn.site;
   auto made = PacketSensor::create(sc, [&](const Event& e) {
     line.clear();
     encode_event(e, line);
@@ -407,7 +397,7 @@ int run_live(const Options& o) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   std::fprintf(stderr, "soc-packet-sensor: capturing on %s (%s), publishing to %s as %s\n", o.interface.c_str(),
-               cap.link_type_name().c_str(), tc.endpoint.c_str(), o.sensor_id.c_str());
+               cap.link_type_name().c_str(), tc.endpoint.c_str(), o.conn.sensor_id.c_str());
   auto last_tick = std::chrono::steady_clock::now();
   const std::function<void(const Frame&)> on_frame = [&](const Frame& f) {
     s.on_frame(link, f.data, f.caplen, f.wire_len, f.ts_us);
@@ -452,8 +442,8 @@ int main(int argc, char** argv) {
   cli.root()
       .option("read", o.read, "Capture file (pcap or pcapng) to read; repeat for several files, read in order")
       .option("filter", o.filter, "BPF filter applied to the capture (tcpdump syntax)")
-      .option("sensor-id", o.sensor_id, "observer.name of the events (offline default: offline)")
-      .option("site", o.site, "site.id of the events (offline default: offline)")
+      .option("sensor-id", o.conn.sensor_id, "observer.name of the events (offline default: offline)")
+      .option("site", o.conn.site, "site.id of the events (offline default: offline)")
       .option("max-flows", o.max_flows, "Most flows tracked at once; when full, the least recently seen is exported")
       .option("idle-timeout", o.idle_timeout, "Seconds without packets after which a flow is exported")
       .option("active-timeout", o.active_timeout, "Seconds after which a long flow is exported and a new one begins")
@@ -462,12 +452,12 @@ int main(int argc, char** argv) {
       .option("interface", o.interface, "Live capture: the interface to capture from (needs CAP_NET_RAW)")
       .option("snaplen", o.snaplen, "Live capture: bytes captured per packet")
       .option("buffer", o.buffer, "Live capture: kernel buffer in bytes")
-      .option("connect", o.connect,
+      .option("connect", o.conn.connect,
               "The correlator's ZeroMQ endpoint (live default: tcp://127.0.0.1:7700); with --read, publish the "
               "events there instead of stdout")
-      .option("server-pub", o.server_pub, "With --connect or --interface: the correlator's CURVE public key file")
-      .option("key", o.key, "With --connect or --interface: this sensor's CURVE secret key file (socctl keygen)")
-      .flag("insecure", o.insecure, "Plain TCP without CURVE (the correlator must run with --insecure too)")
+      .option("server-pub", o.conn.server_pub, "With --connect or --interface: the correlator's CURVE public key file")
+      .option("key", o.conn.key, "With --connect or --interface: this sensor's CURVE secret key file (socctl keygen)")
+      .flag("insecure", o.conn.insecure, "Plain TCP without CURVE (the correlator must run with --insecure too)")
       .option("user", o.user, "Live capture: the user to run as once the capture is open (when started as root)")
       .option("heartbeat", o.heartbeat_s, "With --connect or --interface: seconds between heartbeats")
       .option("replay-speed", o.replay_speed,
@@ -484,7 +474,7 @@ int main(int argc, char** argv) {
   if (o.replay_speed < 0 || o.drain_timeout_s < 1) {
     return usage("--replay-speed must not be negative, --drain-timeout must be positive");
   }
-  if (o.replay_speed > 0 && (o.read.empty() || o.connect.empty())) {
+  if (o.replay_speed > 0 && (o.read.empty() || o.conn.connect.empty())) {
     return usage("--replay-speed goes with --read and --connect");
   }
   if (!o.interface.empty()) return run_live(o);
