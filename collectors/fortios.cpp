@@ -9,7 +9,7 @@
 
 #include <map>
 
-#include "collectors/http_client.h"
+#include "core/http/client.h"
 #include "collectors/license_source.h"
 #include "core/json_codec.h"
 
@@ -24,13 +24,14 @@ class FortiOsSource final : public LicenseSource {
   std::string_view vendor() const override { return "Fortinet"; }
 
   Result<LicenseReport> read(const Target& target, const LicenseReadOptions& options) override {
-    HttpRequest req;
+    http::Request req;
     req.url = fortios_license_url(target.url);
     req.verify_tls = options.verify_tls;
     req.timeout = options.timeout;
     req.headers.push_back("Accept: application/json");
     if (!options.token.empty()) req.headers.push_back("Authorization: Bearer " + options.token);
-    auto resp = http_get(req);
+    req.user_agent = "soc-collector";
+    auto resp = http::get(req);
     if (!resp) return fail(resp.error());
     if (resp->status == 401 || resp->status == 403)
       return fail("http", fmt::format("GET {}: HTTP {}: the API token was refused (check --fortios-token-file and "

@@ -2,7 +2,7 @@
 
 #include <fmt/core.h>
 
-#include "collectors/http_client.h"
+#include "core/http/client.h"
 #include "collectors/license_source.h"
 #include "collectors/tcp_connect.h"
 #include "collectors/tls_adapter.h"
@@ -78,7 +78,7 @@ std::vector<Event> probe_license(const Target& t, const ProbeOptions& o) {
   const auto start = Clock::now();
   std::string host = t.url;
   uint16_t port = 0;
-  if (auto u = parse_url(t.url)) {
+  if (auto u = http::parse_url(t.url)) {
     host = u->host;
     port = u->port;
   }

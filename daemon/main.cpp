@@ -17,6 +17,7 @@
 #include "daemon/alert_output.h"
 #include "daemon/baseline_monitor.h"
 #include "daemon/event_log.h"
+#include "daemon/http/server.h"
 #include "daemon/ingest.h"
 #include "daemon/rules_stage.h"
 #include "daemon/telemetry/metrics.h"
@@ -75,7 +76,7 @@ int main(int argc, char** argv) {
       .option("server-key", server_key, "The correlator's CURVE secret key file (socctl keygen); required unless --insecure")
       .option("allow", allow, "YAML allowlist of sensors: sensors: [{id, site, public_key}] (an inventory file works too)")
       .flag("insecure", insecure, "Accept plain TCP without CURVE or allowlist (lab use only)")
-      .option("metrics", metrics_address, "ADDR:PORT for Prometheus /metrics")
+      .option("metrics", metrics_address, "ADDR:PORT of the HTTP listener: /metrics, the API under /api/v1/, the console at /")
       .option("events-out", events_out, "Append every accepted event to this JSON-lines file")
       .option("alerts-out", alerts_out, "Append every alert to this JSON-lines file")
       .option("rules", rules_paths, "Rule folder or file (repeatable): Sigma rules evaluated live; reloaded on SIGHUP or a change")
@@ -164,14 +165,20 @@ int main(int argc, char** argv) {
     log::error("correlator", "{}", rx.error().message);
     return 1;
   }
-  if (auto r = metrics.serve(metrics_address); !r) {
-    log::error("correlator", "{}", r.error().message);
-    return 1;
-  }
+  daemon::http::Server http;
+  http.route("GET", "/metrics", [&metrics](const daemon::http::Request&) {
+    daemon::http::Response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics.serialize();
+    return r;
+  });
+  daemon::http::ServerOptions http_options;
+  http_options.address = metrics_address;
+  if (auto r = http.start(http_options); !r) return config_error("--metrics: " + r.error().message);
   install_signals();
-  log::info("correlator", "listening on {} ({}, {} sensors allowed), metrics on http://{}/metrics{}", listen,
-            insecure ? "INSECURE plain TCP" : "CURVE", rc.allowlist.size(), metrics_address,
-            feed ? ", live feed on " + publish : "");
+  log::info("correlator", "listening on {} ({}, {} sensors allowed), metrics on http://{}:{}/metrics{}", listen,
+            insecure ? "INSECURE plain TCP" : "CURVE", rc.allowlist.size(),
+            metrics_address.substr(0, metrics_address.rfind(':')), http.port(), feed ? ", live feed on " + publish : "");
 
   transport::Delivery d;
   const auto tick = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(tick_s));

@@ -19,6 +19,8 @@ SOC_PACKAGES=(
   # libraries (headers), each found by meson.build with dependency()
   libpcap-dev libndpi-dev libyaml-cpp-dev libzmq3-dev cppzmq-dev libfmt-dev
   prometheus-cpp-dev doctest-dev libcli11-dev libpcre2-dev
+  # the correlator's HTTP listener (daemon/http, docs/adr/0019-http-listener.md)
+  libcivetweb-dev
   libsystemd-dev
   # soc-collector: TLS probe and HTTP(S) client (docs/adr/0013-collector.md)
   libssl-dev libcurl4-openssl-dev

@@ -2,7 +2,6 @@
 
 #include <fmt/core.h>
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
@@ -22,7 +21,6 @@ void Histogram::observe(double v) { static_cast<prometheus::Histogram*>(impl_)->
 
 struct Registry::Impl {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
-  std::unique_ptr<prometheus::Exposer> exposer;
   std::mutex mutex;  // family creation; the metric values themselves are atomic
   std::map<std::string, prometheus::Family<prometheus::Counter>*> counters;
   std::map<std::string, prometheus::Family<prometheus::Gauge>*> gauges;
@@ -65,16 +63,6 @@ void Registry::remove(const std::string& name, Gauge gauge) {
   auto it = impl_->gauges.find(name);
   if (it == impl_->gauges.end() || !gauge) return;
   it->second->Remove(static_cast<prometheus::Gauge*>(gauge.impl_));
-}
-
-Result<void> Registry::serve(const std::string& address) {
-  try {
-    impl_->exposer = std::make_unique<prometheus::Exposer>(address, 2);
-    impl_->exposer->RegisterCollectable(impl_->registry);
-  } catch (const std::exception& e) {
-    return fail("bind", fmt::format("cannot serve metrics on {}: {}", address, e.what()));
-  }
-  return {};
 }
 
 std::string Registry::serialize() const {

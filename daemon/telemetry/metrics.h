@@ -71,10 +71,8 @@ class Registry {
   // asset removed from the inventory by a reload). The handle must not be used afterwards.
   void remove(const std::string& name, Gauge gauge);
 
-  // Serves GET /metrics on "ADDR:PORT" from a background thread. Fails when the port is taken.
-  Result<void> serve(const std::string& address);
-
-  // The text exposition of every metric (for tests and `--once` summaries).
+  // The text exposition of every metric (Prometheus text format 0.0.4): what GET /metrics serves
+  // (daemon/http), and what tests read. Thread-safe.
   std::string serialize() const;
 
  private:
