@@ -20,6 +20,7 @@
 #include "daemon/http/server.h"
 #include "daemon/ingest.h"
 #include "daemon/rules_stage.h"
+#include "daemon/state_dir.h"
 #include "daemon/telemetry/metrics.h"
 #include "soc_build_config.h"
 
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
   int64_t max_message_bytes = 64 << 20;
   std::string inventory_path, baseline_path;
   double tick_s = 10;
+  std::string state_dir_path;
 
   config::CommandLine cli("soc-correlator",
                           "The central correlator: receives events from sensors over ZeroMQ (CURVE), counts them per "
@@ -85,7 +87,10 @@ int main(int argc, char** argv) {
       .option("log-level", log_level, "debug, info, warn or error")
       .option("inventory", inventory_path, "inventory.yaml: enriches events; its sensors: are the allowlist without --allow")
       .option("baseline", baseline_path, "baseline.yaml: evaluated against the inventory and live evidence (needs --inventory)")
-      .option("tick", tick_s, "Seconds between evaluations of the baseline");
+      .option("tick", tick_s, "Seconds between evaluations of the baseline")
+      .option("state-dir", state_dir_path,
+              "Folder for what the correlator keeps across restarts (alert store, delivery marks, snapshots; "
+              "docs/adr/0018-state-directory.md); empty keeps nothing");
   if (auto code = cli.parse(argc, argv)) return *code;
   tune_allocator_for_messages();
 
@@ -117,6 +122,13 @@ int main(int argc, char** argv) {
       return config::kExitConfig;
     }
     rc.allowlist = std::move(list.sensors);
+  }
+
+  std::unique_ptr<daemon::StateDir> state_dir;
+  if (!state_dir_path.empty()) {
+    auto d = daemon::StateDir::open(state_dir_path);
+    if (!d) return config_error("--state-dir: " + d.error().message);
+    state_dir = std::move(*d);
   }
 
   daemon::telemetry::Registry metrics;
