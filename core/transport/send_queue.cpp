@@ -1,6 +1,7 @@
 #include "core/transport/send_queue.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include "core/log.h"
 
@@ -41,12 +42,12 @@ bool SendQueue::spool_it(QueuedBatch& b, bool& taken) {
   // DropOldest on a disk that refuses the write: our own oldest segments make room first.
   while (r == AppendResult::Failed && spool_->config().full == SpoolFull::DropOldest &&
          spool_->drop_oldest_for_space()) {
-    prune_dropped();
     r = spool_->append(scratch_, window_.size() < limit_, taken);
   }
   b.position = std::move(scratch_.position);
   b.payload = std::move(scratch_.payload);
-  prune_dropped();
+  // Batches the drops took are forgotten by the caller (prune_dropped()), after it is done with
+  // `b`, which may be one of the window's.
   if (r == AppendResult::Ok) {
     b.spooled = true;
     b.where = scratch_.where;
@@ -63,7 +64,9 @@ SendQueue::Placed SendQueue::place(QueuedBatch& b, SteadyClock::time_point now) 
     const bool failing = spool_->stats().write_failing && now < retry_at_;
     if (!failing) {
       bool taken = false;
-      if (spool_it(b, taken)) {
+      const bool spooled = spool_it(b, taken);
+      prune_dropped();
+      if (spooled) {
         backoff_ = std::chrono::milliseconds(250);
         retry_at_ = SteadyClock::time_point::max();
         if (taken) {
@@ -97,6 +100,7 @@ SendQueue::Placed SendQueue::place(QueuedBatch& b, SteadyClock::time_point now) 
 }
 
 bool SendQueue::add(QueuedBatch b, SteadyClock::time_point now) {
+  assert(!pending_ && "a batch is added only when none is pending");
   if (place(b, now) == Placed::Ok) return true;
   pending_ = std::move(b);
   return false;
@@ -168,7 +172,8 @@ void SendQueue::maintain(SteadyClock::time_point now, int64_t now_us) {
   spool_->enforce_age(now_us);
   prune_dropped();
   if (memory_only_ > 0 && now >= retry_at_) {
-    // Write back, in order, what stayed in memory while the disk refused it.
+    // Write back, in order, what stayed in memory while the disk refused it. Drops that make
+    // room only take spooled batches, which come before these: they are forgotten afterwards.
     for (auto& b : window_) {
       if (b.spooled || b.acked) continue;
       bool taken = false;
@@ -179,6 +184,7 @@ void SendQueue::maintain(SteadyClock::time_point now, int64_t now_us) {
       }
       --memory_only_;
     }
+    prune_dropped();
     if (memory_only_ == 0) {
       backoff_ = std::chrono::milliseconds(250);
       retry_at_ = SteadyClock::time_point::max();

@@ -67,7 +67,8 @@ class SendQueue {
   // `spool` may be null (memory only).
   SendQueue(size_t window_limit, std::unique_ptr<Spool> spool);
 
-  // Takes a closed batch. False when it must wait for room (kept as pending: call retry()).
+  // Takes a closed batch. False when it must wait for room (kept as pending: call retry() until
+  // true before adding another).
   bool add(QueuedBatch b, SteadyClock::time_point now);
   // Places the pending batch if there is room now; true when nothing is pending any more.
   bool retry(SteadyClock::time_point now);

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <cassert>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -136,20 +137,21 @@ class ZmqSender final : public Sender {
   Result<void> drain(milliseconds timeout) override {
     if (auto r = flush(); !r) return r;
     const auto deadline = SteadyClock::now() + timeout;
-    while (!queue_.empty()) {
+    while (!queue_.empty() || cur_count_ > 0) {
       const auto now = SteadyClock::now();
       if (now >= deadline) {
-        return fail("timeout", fmt::format("{} events were not acknowledged within {} s{}", queue_.unacked_events(),
+        return fail("timeout", fmt::format("{} events were not acknowledged within {} s{}", queue_.unacked_events() + cur_count_,
                                            std::chrono::duration_cast<std::chrono::seconds>(timeout).count(),
                                            connected_ ? "" : " (never connected: is the correlator running at " +
                                                                  config_.endpoint + "?)"));
       }
       if (config_.interrupted && config_.interrupted())
-        return fail("interrupted", fmt::format("interrupted with {} events not acknowledged", queue_.unacked_events()));
+        return fail("interrupted", fmt::format("interrupted with {} events not acknowledged", queue_.unacked_events() + cur_count_));
       if (auto r = poll(std::min<milliseconds>(milliseconds(100), std::chrono::duration_cast<milliseconds>(deadline - now)));
           !r) {
         return r;
       }
+      if (cur_count_ > 0) close_batch();  // it waited for a pending batch to find room
     }
     if (Spool* s = queue_.spool()) s->sync();
     return {};
@@ -203,6 +205,7 @@ class ZmqSender final : public Sender {
       s.spool_stats = sp->stats();
       s.events_dropped_full = s.spool_stats.events_dropped_full;
       s.events_dropped_age = s.spool_stats.events_dropped_age;
+      s.events_dropped_error += s.spool_stats.events_dropped_disk;
     }
     s.events_dropped = s.events_dropped_full + s.events_dropped_age + s.events_dropped_error;
     return s;
@@ -235,8 +238,8 @@ class ZmqSender final : public Sender {
   // Everything due at `now` that needs no input: the flush deadline, a pending batch, the spool's
   // limits and retries, heartbeats, resends; then hands what it can to ZeroMQ.
   void service(SteadyClock::time_point now) {
-    if (cur_count_ > 0 && now - cur_started_ >= config_.flush_deadline) close_batch();
     if (queue_.has_pending()) queue_.retry(now);
+    if (cur_count_ > 0 && now - cur_started_ >= config_.flush_deadline) close_batch();
     if (now >= next_maintain_ || now >= queue_.next_retry()) {
       queue_.maintain(now, now_us());
       next_maintain_ = now + std::chrono::seconds(1);
@@ -257,7 +260,10 @@ class ZmqSender final : public Sender {
     return t;
   }
 
+  // Closes the filling batch into the queue; not while a batch waits for room (the filling one
+  // then waits too, and send() takes no more events meanwhile).
   void close_batch() {
+    if (queue_.has_pending() && !queue_.retry(SteadyClock::now())) return;
     QueuedBatch b;
     b.epoch = epoch_;
     b.first = next_seq_;
@@ -285,6 +291,7 @@ class ZmqSender final : public Sender {
     if (!connected_) return;
     for (auto& b : queue_.window()) {
       if (b.sent || b.acked) continue;
+      assert(!b.payload.empty() && "a batch in the window always holds its events");
       if (b.header.empty()) b.header = encode_header(header(MessageType::Batch, b.epoch, b.first, b.count));
       try {
         zmq::message_t h(b.header.data(), b.header.size());

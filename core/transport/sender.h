@@ -69,7 +69,7 @@ struct SenderStats {
   uint64_t events_dropped = 0; // dropped by the spool's limits or a failing disk (all reasons)
   uint64_t events_dropped_full = 0;
   uint64_t events_dropped_age = 0;
-  uint64_t events_dropped_error = 0;
+  uint64_t events_dropped_error = 0;  // the disk refused them (spool segments deleted for room, or the newest batch)
   uint64_t events_unacked = 0;  // held (memory, pending, spool) and not yet acknowledged
   uint64_t batches_sent = 0;
   uint64_t batches_resent = 0;

@@ -483,9 +483,18 @@ void Spool::count_done_at_recovery(Segment& seg) {
 void Spool::note_write_failure(int err, std::string_view what) {
   ++stats_.write_errors;
   stats_.write_failing = true;
-  if (failures_in_episode_++ == 0) {
-    log::error("spool", "{}: cannot write {} ({}); spool writes are retried, what cannot be spooled stays in memory "
-               "(--spool-full {})", config_.dir, what, std::strerror(err), to_string(config_.full));
+  // Once per episode, and at most once a minute: a full disk under drop-oldest starts a new
+  // episode at every segment it fills.
+  const auto now = std::chrono::steady_clock::now();
+  if (failures_in_episode_++ == 0 &&
+      (last_fail_log_ == std::chrono::steady_clock::time_point{} || now - last_fail_log_ >= std::chrono::minutes(1))) {
+    last_fail_log_ = now;
+    episode_logged_ = true;
+    log::error("spool", "{}: cannot write {} ({}); {}", config_.dir, what, std::strerror(err),
+               config_.full == SpoolFull::Block
+                   ? "spool writes are retried; batches wait in memory, then the sender stops reading (--spool-full block)"
+                   : "the oldest spooled events are dropped to make room, spool writes are retried (--spool-full "
+                     "drop-oldest)");
   }
 }
 
@@ -519,7 +528,10 @@ bool Spool::write_at_tail(std::string_view a, std::string_view b) {
     done += static_cast<size_t>(w);
   }
   if (failures_in_episode_ > 0) {
-    log::info("spool", "{}: writes work again after {} failures", config_.dir, failures_in_episode_);
+    if (episode_logged_)
+      log::info("spool", "{}: writes work again after {} failures ({} in all)", config_.dir, failures_in_episode_,
+                stats_.write_errors);
+    episode_logged_ = false;
     failures_in_episode_ = 0;
   }
   stats_.write_failing = false;
@@ -576,11 +588,11 @@ AppendResult Spool::append(SpoolBatch& b, bool take, bool& taken) {
     if (segments_.size() == 1 && segments_.begin()->first == tail_id_) {
       // Only the segment being written is left: its batches go, and the batch starts a new
       // segment; the old one is deleted once the new one holds the newest position.
-      if (!segments_.begin()->second.all_done()) drop_tail_records(false);
+      if (!segments_.begin()->second.all_done()) drop_tail_records(Drop::Full);
       rotate_next_ = true;
       break;
     }
-    if (!drop_head(false)) return AppendResult::Full;
+    if (!drop_head(Drop::Full)) return AppendResult::Full;
   }
   if (!ensure_tail(true)) return AppendResult::Failed;
   const bool at_end = cursor_ >= end_location();
@@ -610,25 +622,43 @@ uint64_t Spool::bytes() const {
   return n;
 }
 
+// The disk is smaller than the spool may grow: segments a sixteenth of --spool-max-bytes are too
+// coarse to drop, so later segments are cut to an eighth of what the disk held.
 bool Spool::drop_oldest_for_space() {
-  if (segments_.size() < 2) return false;
-  return drop_head(false);
+  if (segments_.empty()) return false;
+  segment_target_ = std::max<uint64_t>(64 << 10, std::min(segment_target_, bytes() / 8));
+  if (segments_.size() >= 2) return drop_head(Drop::Disk);
+  // Only the segment being written: its batches go, and so does the file, since the disk has
+  // no room for a new one beside it. The newest position stays known in memory (last_position_)
+  // and the next batch, written to a new segment, carries a newer one.
+  Segment& tail = segments_.begin()->second;
+  if (tail.all_done() && tail.size <= sf::kSegmentHeaderBytes) return false;
+  drop_tail_records(Drop::Disk, false);
+  if (tail_fd_ >= 0) ::close(tail_fd_);
+  tail_fd_ = -1;
+  const uint64_t id = tail.id;
+  tail_id_ = 0;
+  delete_segment(id);
+  rotate_next_ = false;
+  first_live_ = std::max(first_live_, SpoolLocation{id + 1, 0});
+  cursor_ = std::max(cursor_, end_location());
+  return true;
 }
 
 // Drops the oldest segment: its batches that were not done are counted as dropped. The segment
 // being written is not deleted (it holds the newest position): its batches are marked done.
-bool Spool::drop_head(bool for_age) {
+bool Spool::drop_head(Drop why) {
   if (segments_.empty()) return false;
   auto& head = segments_.begin()->second;
   if (head.id == tail_id_) {
     if (head.all_done()) return false;
-    drop_tail_records(for_age);
+    drop_tail_records(why);
     rotate_next_ = true;  // the next batch starts a segment; then this one is deleted
     return true;
   }
   const uint64_t lost = head.events - head.done_events;
-  (for_age ? stats_.events_dropped_age : stats_.events_dropped_full) += lost;
-  if (lost > 0) log_drop(for_age);
+  dropped_counter(why) += lost;
+  if (lost > 0) log_drop(why);
   const uint64_t id = head.id;
   delete_segment(id);
   first_live_ = std::max(first_live_, SpoolLocation{id + 1, 0});
@@ -636,11 +666,11 @@ bool Spool::drop_head(bool for_age) {
   return true;
 }
 
-void Spool::drop_tail_records(bool for_age) {
+void Spool::drop_tail_records(Drop why, bool write_marks) {
   auto& tail = segments_.rbegin()->second;
   const uint64_t lost = tail.events - tail.done_events;
-  (for_age ? stats_.events_dropped_age : stats_.events_dropped_full) += lost;
-  if (lost > 0) log_drop(for_age);
+  dropped_counter(why) += lost;
+  if (lost > 0) log_drop(why);
   for (const auto& [epoch, range] : tail.epochs) {
     auto& d = done_below_[epoch];
     if (range.max_end > d) {
@@ -652,19 +682,29 @@ void Spool::drop_tail_records(bool for_age) {
   tail.done_events = tail.events;
   first_live_ = std::max(first_live_, end_location());
   if (cursor_ < first_live_) cursor_ = first_live_;
-  flush_done();
+  if (write_marks) flush_done();
+}
+
+uint64_t& Spool::dropped_counter(Drop why) {
+  switch (why) {
+    case Drop::Age: return stats_.events_dropped_age;
+    case Drop::Disk: return stats_.events_dropped_disk;
+    case Drop::Full: break;
+  }
+  return stats_.events_dropped_full;
 }
 
 // Drops are logged at most every 10 s, with the totals so far (every one is counted).
-void Spool::log_drop(bool for_age) {
+void Spool::log_drop(Drop why) {
   const auto now = std::chrono::steady_clock::now();
   if (last_drop_log_ != std::chrono::steady_clock::time_point{} && now - last_drop_log_ < std::chrono::seconds(10)) return;
   last_drop_log_ = now;
-  log::warn("spool", "{}: {}; unacknowledged events dropped so far: {} (--spool-max-bytes {}), {} (--spool-max-age {} s)",
-            config_.dir,
-            for_age ? "dropping events older than --spool-max-age" : "the spool is full: dropping the oldest events "
-                                                                     "(--spool-full drop-oldest)",
-            stats_.events_dropped_full, config_.max_bytes, stats_.events_dropped_age, config_.max_age.count());
+  const char* what = why == Drop::Age    ? "dropping events older than --spool-max-age"
+                     : why == Drop::Disk ? "the disk is full: dropping the oldest events to make room (--spool-full drop-oldest)"
+                                         : "the spool is full: dropping the oldest events (--spool-full drop-oldest)";
+  log::warn("spool", "{}: {}; unacknowledged events dropped so far: {} (--spool-max-bytes {}), {} (--spool-max-age {} s), "
+            "{} (disk full)", config_.dir, what, stats_.events_dropped_full, config_.max_bytes,
+            stats_.events_dropped_age, config_.max_age.count(), stats_.events_dropped_disk);
 }
 
 void Spool::delete_segment(uint64_t id) {
@@ -806,7 +846,7 @@ void Spool::enforce_age(int64_t now) {
     }
     if (head.all_done() || head.newest_us == 0 || now - head.newest_us <= limit) break;
     const bool was_tail = head.id == tail_id_;
-    drop_head(true);
+    drop_head(Drop::Age);
     if (was_tail) break;
   }
 }

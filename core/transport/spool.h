@@ -76,6 +76,7 @@ struct SpoolStats {
   uint64_t events = 0;    // their events
   uint64_t events_dropped_full = 0;  // unacknowledged events deleted to make room (drop-oldest)
   uint64_t events_dropped_age = 0;   // unacknowledged events deleted because older than max_age
+  uint64_t events_dropped_disk = 0;  // deleted to make room on a disk that refused a write (DropOldest)
   uint64_t records_torn = 0;         // an incomplete last record (a crash while writing), cut off
   uint64_t records_corrupt = 0;      // damaged regions skipped (checksum, impossible fields)
   uint64_t bytes_skipped = 0;        // their size
@@ -163,10 +164,12 @@ class Spool {
   bool ensure_tail(bool rotate_if_big);
   bool write_at_tail(std::string_view a, std::string_view b);
   void note_write_failure(int err, std::string_view what);
-  bool drop_head(bool for_age);
-  void drop_tail_records(bool for_age);
+  enum class Drop { Full, Age, Disk };
+  bool drop_head(Drop why);
+  void drop_tail_records(Drop why, bool write_marks = true);
+  uint64_t& dropped_counter(Drop why);
   void delete_segment(uint64_t id);
-  void log_drop(bool for_age);
+  void log_drop(Drop why);
   void delete_done_segments();
   uint64_t bytes() const;
   SpoolLocation end_location() const;
@@ -193,6 +196,8 @@ class Spool {
   std::string head_;
   SpoolStats stats_;
   uint64_t failures_in_episode_ = 0;
+  bool episode_logged_ = false;
+  std::chrono::steady_clock::time_point last_fail_log_{};
   std::chrono::steady_clock::time_point last_drop_log_{};
   std::unique_ptr<Syncer> syncer_;
 };

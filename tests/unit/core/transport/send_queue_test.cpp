@@ -164,7 +164,7 @@ TEST_CASE("block: a full spool keeps the batch pending until an acknowledgement 
 
 TEST_CASE("a disk that refuses writes: batches stay in memory, are written back in order, nothing lost") {
   soc::test::TempDir dir;
-  SendQueue q(8, spool(dir.path()));
+  SendQueue q(8, spool(dir.path(), 64 << 20, SpoolFull::Block));
   auto now = SteadyClock::now();
   REQUIRE(q.add(batch(0, 10), now));
   signal(SIGXFSZ, SIG_IGN);
@@ -201,8 +201,9 @@ TEST_CASE("a disk that refuses writes: batches stay in memory, are written back 
   CHECK(q.empty());
 }
 
-TEST_CASE("a disk that refuses writes with the window full: drop-oldest drops the new batch, block waits") {
+TEST_CASE("a disk that refuses writes: drop-oldest drops the oldest, then the new batch once memory is full; block waits") {
   for (const auto full : {SpoolFull::DropOldest, SpoolFull::Block}) {
+    CAPTURE(soc::transport::to_string(full));
     soc::test::TempDir dir;
     SendQueue q(2, spool(dir.path(), 64 << 20, full));
     const auto now = SteadyClock::now();
@@ -211,18 +212,28 @@ TEST_CASE("a disk that refuses writes with the window full: drop-oldest drops th
     rlimit old{};
     getrlimit(RLIMIT_FSIZE, &old);
     rlimit lim = old;
-    lim.rlim_cur = 0;  // no write succeeds
+    lim.rlim_cur = 0;  // no write succeeds, not even a new segment's header
     REQUIRE(setrlimit(RLIMIT_FSIZE, &lim) == 0);
     const bool second = q.add(batch(10, 10), now);
     const bool third = q.add(batch(20, 10), now);
+    // (A sender never adds while a batch is pending: send() waits.)
+    const bool fourth = full == SpoolFull::DropOldest ? q.add(batch(30, 10), now) : false;
     setrlimit(RLIMIT_FSIZE, &old);
     CHECK(second);
     if (full == SpoolFull::DropOldest) {
+      // The oldest (spooled) batch went to make room; the next two wait in memory; the fourth
+      // finds memory full and is dropped.
+      CHECK(q.spool()->stats().events_dropped_disk == 10);
       CHECK(third);
+      CHECK(fourth);
       CHECK(q.stats().events_dropped_error == 10);
+      REQUIRE(q.window().size() == 2);
+      CHECK(q.window().front().first == 10);
+      CHECK(q.window().back().first == 20);
     } else {
-      CHECK_FALSE(third);
+      CHECK_FALSE(third);  // the window (batch 0, batch 10) is full: it waits
       CHECK(q.has_pending());
+      CHECK(q.spool()->stats().events_dropped_disk == 0);
       CHECK(q.stats().events_dropped_error == 0);
     }
   }
