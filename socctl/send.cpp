@@ -205,6 +205,12 @@ int run_send(const SendOptions& o) {
       return 1;
     }
   }
+  if (!o.quiet) {
+    if (auto r = tx.flush(); r && tx.stats().events_unacked > 0)
+      std::fprintf(stderr, "socctl send: %llu events read; waiting up to %lld s for the correlator to acknowledge %llu\n",
+                   static_cast<unsigned long long>(sent), static_cast<long long>(o.timeout_s),
+                   static_cast<unsigned long long>(tx.stats().events_unacked));
+  }
   if (auto r = tx.drain(std::chrono::seconds(o.timeout_s)); !r) {
     std::fprintf(stderr, "socctl send: %s%s\n", r.error().message.c_str(),
                  sc.spool ? "; what was not acknowledged stays in the spool, for the next run" : "");

@@ -1,0 +1,39 @@
+# Helpers for the delivery fault tests (issue 14, sender side): events that can be counted one by
+# one, a sender of them, and the report every test prints. Sourced after lib.sh.
+
+# gen_counted N FILE: N valid events, the i-th carrying "message":"seqno=i" (i from 0).
+gen_counted() {
+  awk -v n="$1" 'BEGIN {
+    for (i = 0; i < n; i++)
+      printf "{\"@timestamp\":\"2026-11-20T08:%02d:%02d.%06dZ\",\"event.kind\":\"event\",\"event.dataset\":\"flow\",\"event.category\":[\"network\"],\"source.ip\":\"10.1.%d.%d\",\"destination.ip\":\"192.0.2.1\",\"destination.port\":443,\"message\":\"seqno=%d\"}\n", (i / 60000) % 60, (i / 1000) % 60, i % 1000000, (i / 256) % 256, i % 256, i
+  }' >"$2"
+}
+
+# unique_in FILE: how many distinct seqno=N the file holds; lines_in FILE: how many lines carry one.
+unique_in() { grep -o 'seqno=[0-9]*' "$1" 2>/dev/null | sort -u | wc -l; }
+lines_in() { grep -c 'seqno=[0-9]*' "$1" 2>/dev/null || true; }
+
+# wait_for CONDITION-COMMAND SECONDS WHAT: polls every 0.1 s.
+wait_for() {
+  local deadline=$((SECONDS + $2))
+  until eval "$1"; do
+    if [ "$SECONDS" -ge "$deadline" ]; then echo "timed out after $2 s waiting for: $3"; return 1; fi
+    sleep 0.1
+  done
+}
+
+# delivery_report LABEL SENSOR SENT DROPPED: prints sent, received, duplicated, dropped and lost for
+# one sensor, from the correlator's --events-out ($WORK/events.jsonl) and /metrics; sets LOST.
+# received: distinct events in the file; duplicated: events the correlator recognised as repeats
+# (soc_events_duplicate_total) plus copies that reached the file twice; lost: sent, neither
+# received nor reported dropped.
+delivery_report() {
+  local label=$1 sensor=$2 sent=$3 dropped=$4 unique lines dup_metric lost_metric
+  unique=$(unique_in "$WORK/events.jsonl")
+  lines=$(lines_in "$WORK/events.jsonl")
+  dup_metric=$(metric soc_events_duplicate_total "sensor=\"$sensor\"")
+  lost_metric=$(metric soc_events_lost_total "sensor=\"$sensor\"")
+  LOST=$((sent - unique - dropped))
+  RECEIVED=$unique
+  echo "delivery [$label]: sent=$sent received=$unique duplicated=$((dup_metric + lines - unique)) ($dup_metric recognised by the correlator, $((lines - unique)) twice in --events-out) dropped=$dropped lost=$LOST (the correlator counted $lost_metric lost)"
+}
