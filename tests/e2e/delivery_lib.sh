@@ -10,8 +10,10 @@ gen_counted() {
 }
 
 # unique_in FILE: how many distinct seqno=N the file holds; lines_in FILE: how many lines carry one.
-unique_in() { grep -o 'seqno=[0-9]*' "$1" 2>/dev/null | sort -u | wc -l; }
-lines_in() { grep -c 'seqno=[0-9]*' "$1" 2>/dev/null || true; }
+unique_in() { { grep -o 'seqno=[0-9]*' "$1" 2>/dev/null || true; } | sort -u | wc -l; }
+lines_in() { local n; n=$(grep -c 'seqno=[0-9]*' "$1" 2>/dev/null) || true; echo "${n:-0}"; }
+# seg_bytes DIR: the size of a spool's segment files (0 when there is none).
+seg_bytes() { { cat "$1"/*.seg 2>/dev/null || true; } | wc -c; }
 
 # wait_for CONDITION-COMMAND SECONDS WHAT: polls every 0.1 s.
 wait_for() {
@@ -36,4 +38,19 @@ delivery_report() {
   LOST=$((sent - unique - dropped))
   RECEIVED=$unique
   echo "delivery [$label]: sent=$sent received=$unique duplicated=$((dup_metric + lines - unique)) ($dup_metric recognised by the correlator, $((lines - unique)) twice in --events-out) dropped=$dropped lost=$LOST (the correlator counted $lost_metric lost)"
+}
+
+# sensor_counter FIELD SENSOR: a heartbeat counter (soc.sensor.FIELD) of SENSOR at site "lab", as
+# the correlator exports it: soc_sensor_reported{counter=FIELD}, or its own family
+# (soc_sensor_FIELD_total, soc_sensor_FIELD) where the correlator types heartbeat fields. 0 when
+# absent.
+sensor_counter() {
+  local v name
+  v=$(metric soc_sensor_reported "counter=\"$1\",sensor=\"$2\",site=\"lab\"")
+  if [ "$v" != 0 ]; then echo "$v"; return; fi
+  for name in "soc_sensor_$1_total" "soc_sensor_$1"; do
+    v=$(metric "$name" "sensor=\"$2\",site=\"lab\"")
+    if [ "$v" != 0 ]; then echo "$v"; return; fi
+  done
+  echo 0
 }

@@ -45,7 +45,7 @@ send_bg() {  # send_bg NAME KEY SPOOL POLICY
   SEND_PID=$!
   PIDS+=("$SEND_PID")
 }
-reported() { metric soc_sensor_reported "counter=\"$1\",sensor=\"$2\",site=\"lab\""; }
+reported() { sensor_counter "$1" "$2"; }
 
 N=80000
 gen_counted "$N" "$WORK/events.in"
@@ -71,6 +71,7 @@ set +e; wait "$SEND_PID"; rc=$?; set -e
 check "socctl send exits 0" "$rc" 0
 wait_for "[ \"\$(reported spool_write_errors s1)\" != 0 ]" 5 "a heartbeat" || true
 check_ge "the refused writes are counted in its heartbeat" "$(reported spool_write_errors s1)" 1
+check_ge "heartbeats arrived" "$(metric soc_heartbeats_received_total 'sensor="s1"')" 1
 check "nothing dropped" "$(reported events_dropped s1)" 0
 delivery_report "spool disk full, block, then space returns" s1 "$N" 0
 check "nothing lost" "$LOST" 0

@@ -38,7 +38,6 @@ send_cmd() {  # send_cmd KEY SPOOL FILE: the socctl send command line
   echo "$SOCCTL" send --connect "$EP" --server-pub "$WORK/server.pub" --key "$WORK/$1.key" --sensor-id "$1" --site lab \
     --heartbeat 1 --timeout 120 --spool "$2" "$3"
 }
-seg_bytes() { cat "$1"/*.seg 2>/dev/null | wc -c; }
 kill9() {  # kill9 PID: SIGKILL, checking that it was still running
   local alive=0
   kill -KILL "$1" 2>/dev/null && alive=1

@@ -57,7 +57,7 @@ at_cut=$(lines_in "$WORK/events.jsonl")
 echo "link down with $at_cut events delivered"
 sleep 12
 check "nothing arrived while the link was down" "$(lines_in "$WORK/events.jsonl")" "$at_cut"
-check_ge "the sender kept what it could not deliver in its spool" "$(cat "$WORK"/spool/*.seg | wc -c)" 1000000
+check_ge "the sender kept what it could not deliver in its spool" "$(seg_bytes "$WORK/spool")" 1000000
 ip link set "$HOST_END" up
 echo "link up again"
 set +e; wait "$SEND_PID"; rc=$?; set -e
