@@ -30,7 +30,7 @@ void add_delivery_options(config::Command& cmd, ConnectOptions& o) {
       .option("spool-max-age", o.spool_max_age,
               "With --spool: seconds after which unacknowledged events are dropped, counted (0: no age limit)")
       .option("flush-deadline", o.flush_deadline_ms,
-              "Milliseconds an event may wait for its batch to fill before the batch is sent anyway (0 .. 10000)");
+              "Milliseconds an event may wait for its batch to fill before the batch is sent anyway (0 .. 60000)");
 }
 
 Result<SenderConfig> sender_config(const ConnectOptions& o, std::string_view context) {
@@ -38,8 +38,8 @@ Result<SenderConfig> sender_config(const ConnectOptions& o, std::string_view con
   if (o.sensor_id.empty()) return fail("usage", "--sensor-id is required" + suffix);
   if (!o.insecure && (o.server_pub.empty() || o.key.empty()))
     return fail("usage", "--server-pub and --key are required" + suffix + " (or --insecure)");
-  if (!(o.flush_deadline_ms >= 0 && o.flush_deadline_ms <= 10'000))
-    return fail("usage", fmt::format("--flush-deadline must be 0 .. 10000 milliseconds, got {}", o.flush_deadline_ms));
+  if (!(o.flush_deadline_ms >= 0 && o.flush_deadline_ms <= 60'000))
+    return fail("usage", fmt::format("--flush-deadline must be 0 .. 60000 milliseconds, got {}", o.flush_deadline_ms));
   SenderConfig sc;
   sc.endpoint = o.connect;
   sc.insecure = o.insecure;
