@@ -145,8 +145,6 @@ class ZmqSender final : public Sender {
                                            connected_ ? "" : " (never connected: is the correlator running at " +
                                                                  config_.endpoint + "?)"));
       }
-      if (config_.interrupted && config_.interrupted())
-        return fail("interrupted", fmt::format("interrupted with {} events not acknowledged", queue_.unacked_events() + cur_count_));
       if (auto r = poll(std::min<milliseconds>(milliseconds(100), std::chrono::duration_cast<milliseconds>(deadline - now)));
           !r) {
         return r;

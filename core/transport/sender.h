@@ -54,8 +54,8 @@ struct SenderConfig {
   std::chrono::milliseconds stall_timeout{0};
   // The on-disk spool (--spool); none: the in-memory window only.
   std::optional<SpoolConfig> spool;
-  // Asked while send() or drain() wait: true makes them return the error "interrupted" (a
-  // daemon's SIGTERM must not wait for a correlator that is away).
+  // Asked while send() waits for room: true makes it return the error "interrupted" (a daemon's
+  // SIGTERM must not wait for a correlator that is away). drain() is bounded by its own timeout.
   std::function<bool()> interrupted;
 };
 
