@@ -19,7 +19,8 @@
 #                                   temp dir each round): every batch written to disk before it is
 #                                   sent, acknowledgement marks, segments deleted
 #             ours, base build      the same as "ours" with BASE_BUILD's binaries (a build of the
-#                                   commit before a change), when BASE_BUILD is set
+#                                   commit before a change), when BASE_BUILD is set (and the
+#                                   transport-only row with its bench/transport_loop, if built)
 #           "ours" and "ours, base build" swap places every other round, so neither always runs
 #           first.
 #
@@ -144,15 +145,15 @@ EOF
   log "  $kind: $(tail -n1 "$results" | cut -f3) events/s, $(tail -n1 "$results" | cut -f4) us CPU/event"
 }
 
-run_loop() {
-  local out
-  out=$("$loop" --file "$events" --batch "$batch") || die "transport_loop failed"
-  python3 - "$out" >>"$results" <<'EOF'
+run_loop() {  # [kind binary]
+  local kind=${1:-loop} bin=${2:-$loop} out
+  out=$("$bin" --file "$events" --batch "$batch") || die "transport_loop failed"
+  python3 - "$kind" "$out" >>"$results" <<'EOF'
 import json, sys
-r = json.loads(sys.argv[1])
-print(f"loop\t{r['seconds']}\t{r['events_per_s']}\t{(r['cpu_sender_s'] + r['cpu_receiver_s']) * 1e6 / r['events']:.3f}")
+r = json.loads(sys.argv[2])
+print(f"{sys.argv[1]}\t{r['seconds']}\t{r['events_per_s']}\t{(r['cpu_sender_s'] + r['cpu_receiver_s']) * 1e6 / r['events']:.3f}")
 EOF
-  log "  transport only: $(tail -n1 "$results" | cut -f3) events/s, $(tail -n1 "$results" | cut -f4) us CPU/event"
+  log "  $kind: $(tail -n1 "$results" | cut -f3) events/s, $(tail -n1 "$results" | cut -f4) us CPU/event"
 }
 
 if [[ $ours = 1 ]]; then
@@ -263,6 +264,7 @@ for round in $(seq "$rounds"); do
   run_bare "bare_b$batch" --curve --batch "$batch"
   run_bare "bare_b${batch}_tuned" --curve --batch "$batch" --tune-malloc
   if [[ -x $loop ]]; then run_loop; fi
+  if [[ -n $base && -x $base/bench/transport_loop ]]; then run_loop loop_base "$base/bench/transport_loop"; fi
   if [[ $ours = 1 ]]; then
     if [[ -n $base && $((round % 2)) = 0 ]]; then run_ours "$round" ours_base "$base/daemon/soc-correlator" "$base/socctl/socctl"; fi
     run_ours "$round" ours "$correlator" "$socctl"
@@ -300,6 +302,7 @@ rows = [("bare_b1", "bare cppzmq PUSH/PULL, CURVE, 1 event per message"),
         (f"bare_b{batch}", f"bare cppzmq PUSH/PULL, CURVE, {batch} events per message"),
         (f"bare_b{batch}_tuned", f"the same, glibc malloc thresholds raised (`--tune-malloc`)"),
         ("loop", "our transport alone (`transport_loop`: Sender/Receiver, CURVE, ZAP, sequences, acks; no JSON)"),
+        ("loop_base", f"the same, base build `{base_commit}`"),
         ("ours", "ours end to end: `socctl send` -> `soc-correlator` (+ validation and decoding of every event)"),
         ("ours_spool", "the same, `socctl send --spool DIR` (every batch on disk before it is sent)"),
         ("ours_base", f"the same as ours, base build `{base_commit}` (before the change)")]
@@ -311,7 +314,7 @@ print("| --- | --- | --- | --- |")
 for kind, label in rows:
     v = runs.get(kind)
     if not v:
-        if kind in ("ours_spool", "ours_base"):
+        if kind in ("ours_spool", "ours_base", "loop_base"):
             continue
         print(f"| {label} | not run | | |")
         continue
@@ -338,7 +341,8 @@ def paired(a, b):
 
 
 for a, b, what in (("ours_spool", "ours", "spool on / spool off (goal: the spool costs under 20%, i.e. at least 0.80)"),
-                   ("ours", "ours_base", "this build / base build (goal: at least 0.90)")):
+                   ("ours", "ours_base", "this build / base build, end to end (goal: at least 0.90)"),
+                   ("loop", "loop_base", "this build / base build, transport alone")):
     xs = paired(a, b)
     if xs:
         print(f"- {what}: median of medians **{med[a] / med[b]:.2f}**; per round {', '.join(f'{x:.2f}' for x in xs)} "
