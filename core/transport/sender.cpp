@@ -151,7 +151,6 @@ class ZmqSender final : public Sender {
       }
       if (cur_count_ > 0) close_batch();  // it waited for a pending batch to find room
     }
-    if (Spool* s = queue_.spool()) s->sync();
     return {};
   }
 

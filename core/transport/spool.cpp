@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -85,7 +86,10 @@ class Spool::Syncer {
     data_dirty_ = true;
     dir_dirty_ = dir_dirty_ || dir;
   }
-  void sync_now() { sync_once(); }
+  // Whether the spool holds batches not yet acknowledged: only they need to survive a power cut
+  // (a correlator that keeps up acknowledges what was written long before a sync would matter).
+  void holding(bool any) { holding_.store(any, std::memory_order_relaxed); }
+  void sync_now() { sync_once(true); }
 
  private:
   void run() {
@@ -94,23 +98,24 @@ class Spool::Syncer {
       cv_.wait_for(lock, every_, [this] { return stop_; });
       if (stop_) break;
       lock.unlock();
-      sync_once();
+      sync_once(false);
       lock.lock();
     }
   }
-  void sync_once() {
+  void sync_once(bool always) {
     std::vector<int> fds;
     bool dir;
+    const bool needed = always || holding_.load(std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lock(mu_);
       fds.swap(retired_);  // closed after their last sync
-      if (data_dirty_ && fd_ >= 0) fds.push_back(::dup(fd_));
-      dir = dir_dirty_;
-      data_dirty_ = dir_dirty_ = false;
+      if (needed && data_dirty_ && fd_ >= 0) fds.push_back(::dup(fd_));
+      dir = needed && dir_dirty_;
+      if (needed) data_dirty_ = dir_dirty_ = false;
     }
     for (int fd : fds) {
       if (fd >= 0) {
-        ::fdatasync(fd);
+        if (needed) ::fdatasync(fd);
         ::close(fd);
       }
     }
@@ -121,6 +126,7 @@ class Spool::Syncer {
   int fd_ = -1;
   std::vector<int> retired_;
   bool data_dirty_ = false, dir_dirty_ = false, stop_ = false;
+  std::atomic<bool> holding_{false};
   std::chrono::milliseconds every_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -249,13 +255,16 @@ Spool::Spool(SpoolConfig config) : config_(std::move(config)) {
 }
 
 Spool::~Spool() {
-  syncer_.reset();  // its last sync happens in sync() below if asked; stop the thread first
+  syncer_.reset();
+  // What is not acknowledged must survive a power cut; when everything was, there is no need to
+  // wait for the disk (the kernel writes the rest back anyway).
+  const bool holding = stats().records > 0;
   if (tail_fd_ >= 0) {
-    ::fdatasync(tail_fd_);
+    if (holding) ::fdatasync(tail_fd_);
     ::close(tail_fd_);
   }
   if (dir_fd_ >= 0) {
-    ::fsync(dir_fd_);
+    if (holding) ::fsync(dir_fd_);
     ::close(dir_fd_);
   }
   if (read_fd_ >= 0) ::close(read_fd_);
@@ -288,6 +297,7 @@ Result<std::unique_ptr<Spool>> Spool::open(const SpoolConfig& config) {
   if (config.sync_interval.count() > 0) {
     s->syncer_ = std::make_unique<Syncer>(s->dir_fd_, config.sync_interval);
     s->syncer_->watch(s->tail_fd_);
+    s->syncer_->holding(s->stats().records > 0);
   }
   return s;
 }
@@ -613,6 +623,7 @@ AppendResult Spool::append(SpoolBatch& b, bool take, bool& taken) {
   }
   // A segment whose batches were all done could not go while it was being written to.
   delete_done_segments();
+  if (syncer_) syncer_->holding(true);
   return AppendResult::Ok;
 }
 
@@ -753,6 +764,7 @@ void Spool::flush_done() {
   }
   pending_marks_.clear();
   delete_done_segments();
+  if (syncer_) syncer_->holding(stats().records > 0);
 }
 
 void Spool::normalise_cursor() {

@@ -11,8 +11,9 @@
 // returns Full) and the sender waits, which stops its input.
 //
 // The spool is used from one thread (the sender's). It owns one helper thread that fdatasync()s
-// the segment being written, and the folder, once a second: a crash of the process loses nothing
-// that was written (the page cache survives it); a power cut loses at most the last second.
+// the segment being written, and the folder, once a second while the spool holds batches not yet
+// acknowledged: a crash of the process loses nothing that was written (the page cache survives
+// it); a power cut loses at most the last second of them.
 // Files in the folder are untrusted on reading: damaged or torn records are skipped and counted,
 // never crash the sender (tests/unit/core/transport/spool_test.cpp fuzzes the reader).
 #pragma once
