@@ -25,18 +25,21 @@ wait_for() {
 }
 
 # delivery_report LABEL SENSOR SENT DROPPED: prints sent, received, duplicated, dropped and lost for
-# one sensor, from the correlator's --events-out ($WORK/events.jsonl) and /metrics; sets LOST.
+# one sensor, from the correlator's --events-out ($WORK/events.jsonl, its lines of SENSOR) and
+# /metrics; sets LOST, RECEIVED and MISSING (sent - received).
 # received: distinct events in the file; duplicated: events the correlator recognised as repeats
 # (soc_events_duplicate_total) plus copies that reached the file twice; lost: sent, neither
 # received nor reported dropped.
 delivery_report() {
-  local label=$1 sensor=$2 sent=$3 dropped=$4 unique lines dup_metric lost_metric
-  unique=$(unique_in "$WORK/events.jsonl")
-  lines=$(lines_in "$WORK/events.jsonl")
+  local label=$1 sensor=$2 sent=$3 dropped=$4 unique lines dup_metric lost_metric mine="$WORK/events.$2.jsonl"
+  { grep -F "\"observer.name\":\"$sensor\"" "$WORK/events.jsonl" 2>/dev/null || true; } >"$mine"
+  unique=$(unique_in "$mine")
+  lines=$(lines_in "$mine")
   dup_metric=$(metric soc_events_duplicate_total "sensor=\"$sensor\"")
   lost_metric=$(metric soc_events_lost_total "sensor=\"$sensor\"")
   LOST=$((sent - unique - dropped))
   RECEIVED=$unique
+  MISSING=$((sent - unique))
   echo "delivery [$label]: sent=$sent received=$unique duplicated=$((dup_metric + lines - unique)) ($dup_metric recognised by the correlator, $((lines - unique)) twice in --events-out) dropped=$dropped lost=$LOST (the correlator counted $lost_metric lost)"
 }
 
