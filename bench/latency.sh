@@ -19,7 +19,12 @@
 # each alert line appears; latency = that moment - the alert's @timestamp (one clock: the same
 # machine). It includes the watcher's polling (0.25 ms on average).
 #
-# Environment: CORRELATOR_ARGS, SEND_ARGS (extra arguments), KEEP=1 (keep the temp dir), TMPDIR.
+# Environment: CORRELATOR_ARGS, SEND_ARGS (extra arguments), KEEP=1 (keep the temp dir), TMPDIR,
+# BREAKDOWN=1: the correlator also writes --events-out, whose event.ingested (when the correlator
+# took the batch) splits each latency in two: send -> ingest (the sender's batching, the
+# transport, the correlator's queue) and ingest -> alert in the file (the correlator's work on
+# the batch, the rules, the alert's write, the watcher). --events-out adds a write and a flush
+# per batch, so these runs are a little slower than the plain ones.
 # Output: a markdown table on stdout (p50, p99, max per rate); progress on stderr.
 set -euo pipefail
 
@@ -129,7 +134,7 @@ with open(out, "w") as o:
             ts = datetime.fromisoformat(a["@timestamp"].replace("Z", "+00:00")).timestamp()
         except (ValueError, KeyError):
             continue
-        o.write(f"{(now - ts) * 1000:.3f}\t{a.get('rule.name', '')}\n")
+        o.write(f"{(now - ts) * 1000:.3f}\t{a.get('rule.name', '')}\t{a.get('source.ip', '')}\t{a['@timestamp']}\t{now:.6f}\n")
 print(got)
 EOF
 }
@@ -150,7 +155,8 @@ for rate in "${rates[@]}"; do
   # shellcheck disable=SC2086
   "$correlator" --listen "tcp://127.0.0.1:$port" --server-key "$keys/server.key" --allow "$keys/allow.yaml" \
     --metrics "127.0.0.1:$mport" --publish "tcp://127.0.0.1:$pport" --rules "$repo/rules" \
-    --alerts-out "$dir/alerts.jsonl" ${CORRELATOR_ARGS:-} >"$dir/correlator.log" 2>&1 &
+    --alerts-out "$dir/alerts.jsonl" ${BREAKDOWN:+--events-out "$dir/events-out.jsonl"} ${CORRELATOR_ARGS:-} \
+    >"$dir/correlator.log" 2>&1 &
   correlator_pid=$!
   for _ in $(seq 150); do
     kill -0 "$correlator_pid" 2>/dev/null || { tail "$dir/correlator.log" >&2; die "soc-correlator exited"; }
@@ -171,13 +177,37 @@ for rate in "${rates[@]}"; do
   kill -TERM "$correlator_pid"; wait "$correlator_pid" 2>/dev/null || true
   correlator_pid=
   [[ $got = "$sources" ]] || log "  warning: $got of $sources brute-force alerts seen"
-  python3 - "$rate" "$n" "$sources" "$got" "$dir/latency.tsv" >>"$results" <<'EOF'
-import sys
-rate, n, sources, got, path = sys.argv[1:6]
-lat = sorted(float(l.split("\t")[0]) for l in open(path) if l.strip())
-def pct(p):
-    return lat[min(len(lat) - 1, int(round(p / 100 * (len(lat) - 1))))] if lat else float("nan")
-print(f"{rate}\t{n}\t{len(lat)}\t{got}/{sources}\t{pct(50):.1f}\t{pct(99):.1f}\t{(lat[-1] if lat else float('nan')):.1f}")
+  python3 - "$rate" "$n" "$sources" "$got" "$dir/latency.tsv" "$dir/events-out.jsonl" >>"$results" <<'EOF'
+import json, os, sys
+from datetime import datetime
+rate, n, sources, got, path, events_out = sys.argv[1:7]
+rows = [l.rstrip("\n").split("\t") for l in open(path) if l.strip()]
+def pct(xs, p):
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] if xs else float("nan")
+def epoch(ts):
+    return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
+lat = sorted(float(r[0]) for r in rows)
+split = ""
+if os.path.exists(events_out):
+    # The event that completed each brute force: (source.ip, @timestamp) -> event.ingested.
+    ingested = {}
+    with open(events_out) as f:
+        for line in f:
+            if '"sshd"' not in line:
+                continue
+            e = json.loads(line)
+            ingested[(e.get("source.ip"), e["@timestamp"])] = e["event.ingested"]
+    a, b = [], []
+    for r in rows:
+        t = ingested.get((r[2], r[3]))
+        if t is None:
+            continue
+        a.append((epoch(t) - epoch(r[3])) * 1000)
+        b.append((float(r[4]) - epoch(t)) * 1000)
+    a.sort()
+    b.sort()
+    split = f"\t{pct(a, 50):.1f} / {pct(a, 99):.1f}\t{pct(b, 50):.1f} / {pct(b, 99):.1f}"
+print(f"{rate}\t{n}\t{len(lat)}\t{got}/{sources}\t{pct(lat, 50):.1f}\t{pct(lat, 99):.1f}\t{(lat[-1] if lat else float('nan')):.1f}{split}")
 EOF
   log "  $(tail -n1 "$results" | awk -F'\t' '{ printf "%s alerts, p50 %s ms, p99 %s ms, max %s ms", $3, $5, $6, $7 }')"
 done
@@ -188,9 +218,15 @@ commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo "?")
 echo "Send-to-alert latency: socctl send --rate R --stamp-now -> soc-correlator --rules rules/ --alerts-out," \
      "$secs s per rate (at least 2,000 events), alerts of both SSH brute-force rules."
 echo
-echo "| events/s | events | alerts | brute forces seen | p50 ms | p99 ms | max ms |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
-awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7 }' "$results"
+if [[ -n ${BREAKDOWN:-} ]]; then
+  echo "| events/s | events | alerts | brute forces seen | p50 ms | p99 ms | max ms | send -> ingest p50 / p99 | ingest -> file p50 / p99 |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }' "$results"
+else
+  echo "| events/s | events | alerts | brute forces seen | p50 ms | p99 ms | max ms |"
+  echo "| --- | --- | --- | --- | --- | --- | --- |"
+  awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7 }' "$results"
+fi
 echo
 echo "- machine: $(nproc) CPUs, ${model:-?}, kernel $(uname -r); load average before: $load_before, after: $load_after"
-echo "- command: \`bench/latency.sh ${build#"$repo"/} $secs ${rates[*]}\` (commit $commit)"
+echo "- command: \`${BREAKDOWN:+BREAKDOWN=1 }bench/latency.sh ${build#"$repo"/} $secs ${rates[*]}\` (commit $commit)"
