@@ -121,7 +121,14 @@ int run_replay(const ReplayOptions& o) {
   std::string out;
   rules::Engine engine(set, [&](const Event& alert) {
     out.clear();
-    encode_event(alert, out);
+    // As the correlator completes its alerts: a correlation's alert names its site's name too.
+    if (enricher && !alert.get_string("site.id").empty() && !alert.contains("site.name")) {
+      Event a = alert;
+      enricher->apply(a);
+      encode_event(a, out);
+    } else {
+      encode_event(alert, out);
+    }
     out += '\n';
     std::fwrite(out.data(), 1, out.size(), stdout);
   }, options);
