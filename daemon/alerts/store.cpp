@@ -129,6 +129,7 @@ struct AlertStore::Pending {
   int64_t repeats = 0;    // occurrences this batch folded into it (history "repeated")
   Timestamp first_seen{}, last_seen{};
   std::optional<Timestamp> resolve_after;
+  Timestamp updated_at{};  // when the latest occurrence was recorded (wall clock)
   int64_t evidence_rows = 0, history_rows = 0;
   std::vector<std::pair<std::string, std::shared_ptr<const std::string>>> evidence;  // to insert
   std::string fields_json, alert_json, summary, site_id, site_name;
@@ -328,6 +329,7 @@ Result<void> AlertStore::record(const Event& alert, const RuleInfo& rule,
   if (!(p->opened && p->count == 1)) ++p->repeats;
   p->first_seen = std::min(p->first_seen, seen);
   p->last_seen = std::max(p->last_seen, seen);
+  p->updated_at = now;
   if (rule.quiet) p->resolve_after = now + *rule.quiet;
   // The latest occurrence speaks for the alert (its key fields, its summary); a held-back
   // repeat carries the same rule and group and refreshes them too.
@@ -360,7 +362,7 @@ Result<void> AlertStore::write_pending_locked(Pending& p) {
   (*up)->bind(1, p.count)
       .bind(2, micros(p.first_seen))
       .bind(3, micros(p.last_seen))
-      .bind(4, micros(now))
+      .bind(4, micros(p.updated_at))
       .bind(5, p.resolve_after ? std::optional<int64_t>(micros(*p.resolve_after)) : std::nullopt)
       .bind(6, std::string_view(p.fields_json))
       .bind(7, std::string_view(p.alert_json))
