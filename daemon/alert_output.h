@@ -7,10 +7,12 @@
 // sinks (daemon/alerts/sink.h) once committed. Without a store (no --state-dir) each alert goes
 // to the dispatcher as a notice of its own (id 0).
 //
-// Thread-safe: emit(), resolve(), reconcile() and commit() may be called from any thread (the
-// ingest thread today; the baseline's evaluation may move to another). The durability contract
-// (ADR 0018): Ingest calls commit() before it acknowledges a batch; the main loop calls it after
-// timers and evaluations that may have raised alerts.
+// Thread-safe: emit(), resolve(), reconcile() and commit() may be called from any thread, with
+// one exception: the live feed (transport::Publisher) is a ZeroMQ socket of the ingest thread,
+// so an alert emitted on another thread must not reach it directly (every emit is on the ingest
+// thread today; the correlator-state work adds a queue the ingest thread drains). The durability
+// contract (ADR 0018): Ingest calls commit() before it acknowledges a batch; the main loop calls
+// it after timers and evaluations that may have raised alerts.
 #pragma once
 
 #include <chrono>

@@ -100,6 +100,7 @@ struct ReplayOptions {
   int64_t max_groups = 100000;
   std::vector<std::string> files;
   std::string inventory;  // enrich events from this inventory before the rules (as the correlator does)
+  bool keep_evidence = false;  // keep the events alerts cite, as the correlator does (bench/rules_bench.sh)
 };
 void add_replay(config::Command& root, ReplayOptions& o, config::Command*& cmd);
 int run_replay(const ReplayOptions& o);

@@ -636,7 +636,9 @@ struct Engine::Impl {
     } else if (std::string id = evidence_id(event); !id.empty()) {
       e.evidence = std::move(id);
       // The first events of a window are cited by the alert; the last is encoded when it fires.
-      if (options.keep_evidence && g.entries.size() < kMaxEvidence) e.json = keep_json(event);
+      // Only in a warm group: most groups (one per flow pair for a scan rule) never come near
+      // their threshold, and encoding their events would cost the engine a third of its time.
+      if (options.keep_evidence && g.entries.size() < kMaxEvidence && warm(c, g)) e.json = keep_json(event);
     } else if (g.entries.size() < kMaxEvidence) {
       e.evidence = evidence_of(event);  // samples only for the first events: bounded cost
     }
@@ -672,6 +674,18 @@ struct Engine::Impl {
     g.last_fields.clear();
     for (auto f : kAlertKeyFields)
       if (const Value* v = event.find(f)) g.last_fields.append_unchecked(f) = *v;
+  }
+
+  // A group whose next event brings it to at least half its lower threshold (gte/gt), or any
+  // group of a condition without one (temporal, absence, lt): its events may well be cited.
+  bool warm(const Correlation& c, const Group& g) const {
+    if (c.expression || c.decided_at_close()) return true;
+    const std::optional<double> bound = c.condition.gte ? c.condition.gte : c.condition.gt;
+    if (!bound || c.type == CorrelationType::ValueAvg || c.type == CorrelationType::Temporal ||
+        c.type == CorrelationType::TemporalOrdered)
+      return true;
+    const double next = c.type == CorrelationType::ValueSum ? metric(c, g) : metric(c, g) + 1;
+    return next * 2 >= *bound;
   }
 
   // Position of a referenced rule in the correlation's list (its first occurrence).
@@ -792,7 +806,10 @@ struct Engine::Impl {
         if (ev.size() < kMaxEvidence) ev.push_back(x);
       }
     }
-    if (total <= kMaxEvidence) return details;
+    if (total <= kMaxEvidence) {
+      encode_trigger(details, trigger, trigger_details);
+      return details;
+    }
     for (auto it = g.entries.end(); it != g.entries.begin() && last == nullptr;) {
       --it;
       if (!it->chained.empty()) {
@@ -804,9 +821,15 @@ struct Engine::Impl {
     }
     ev.resize(kMaxEvidence - 1);
     ev.push_back(*last);
-    if (!ev.back().json && trigger && !trigger_details && evidence_id(*trigger) == ev.back().id)
-      ev.back().json = keep_json(*trigger);
+    encode_trigger(details, trigger, trigger_details);
     return details;
+  }
+
+  // The event that completed the condition is cited last; it is encoded now if its entry was not.
+  void encode_trigger(AlertDetails& details, const Event* trigger, const AlertDetails* trigger_details) {
+    auto& ev = details.evidence;
+    if (!ev.empty() && !ev.back().json && trigger && !trigger_details && evidence_id(*trigger) == ev.back().id)
+      ev.back().json = keep_json(*trigger);
   }
 
   // Evaluates an anchored window [first, end] of an at_close condition and removes it.
