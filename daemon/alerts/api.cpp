@@ -1,16 +1,11 @@
 #include "daemon/alerts/api.h"
 
 #include <fmt/core.h>
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <charconv>
 #include <set>
 
+#include "core/config/secret_file.h"
 #include "core/crypto/digest.h"
 #include "core/json_codec.h"
 #include "core/json_value.h"
@@ -26,31 +21,15 @@ using http::Response;
 std::string api_time(Timestamp t) { return format_rfc3339(t); }
 
 Result<std::string> read_api_token(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    return fail("config", fmt::format("--api-token {}: {}", path, std::strerror(errno)));
-  if (!S_ISREG(st.st_mode)) return fail("config", fmt::format("--api-token {}: not a regular file", path));
-  if (st.st_mode & 077)
-    return fail("config", fmt::format("--api-token {}: other users may read it (mode {:04o}); run: chmod 600 {}", path,
-                                      st.st_mode & 07777, path));
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  if (!in) return fail("config", fmt::format("--api-token {}: cannot read it", path));
-  std::string token = buf.str();
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  while (!token.empty() && space(token.back())) token.pop_back();
-  size_t start = 0;
-  while (start < token.size() && space(token[start])) ++start;
-  token.erase(0, start);
-  if (token.empty()) return fail("config", fmt::format("--api-token {}: the file is empty (put a token in it)", path));
-  if (token.size() > 4096) return fail("config", fmt::format("--api-token {}: the token is longer than 4096 bytes", path));
-  for (unsigned char c : token)
+  // The one secret-file reader (ADR 0033): a private regular file of ours, not empty.
+  auto t = config::read_secret_token(path);
+  if (!t) return fail("config", "--api-token: " + t.error().message);
+  for (unsigned char c : *t)
     if (c <= 0x20 || c >= 0x7f)
       return fail("config",
                   fmt::format("--api-token {}: the token must be one word of printable ASCII (it goes in an HTTP header)",
                               path));
-  return token;
+  return std::move(*t);
 }
 
 std::string format_utc_offset(std::chrono::minutes offset) {

@@ -45,10 +45,10 @@ struct ApiOptions {
 // Registers the routes; call before server.start(). `options` is copied.
 void register_api(http::Server& server, ApiOptions options);
 
-// Reads the bearer token of --api-token FILE: the file's content without surrounding
-// whitespace. Refused (code "config"; the correlator exits 78): a missing or empty file, one that
-// other users may read (the message says which chmod fixes it), a token with spaces or control
-// characters, or longer than 4096 bytes.
+// Reads the bearer token of --api-token FILE through config::read_secret_token (ADR 0033): the
+// file's content without surrounding whitespace. Refused (code "config"; the correlator exits
+// 78): a missing or empty file, one that other users may read (the message ends with the chmod
+// that fixes it), a token with spaces or control characters.
 Result<std::string> read_api_token(const std::string& path);
 
 // The API's time format: RFC 3339 UTC with microseconds.

@@ -215,5 +215,5 @@ chmod 600 "$WORK/empty-token"
 if "$CORRELATOR" --insecure --listen "tcp://127.0.0.1:$(free_port)" --metrics "127.0.0.1:$(free_port)" --publish "" \
   --api-token "$WORK/empty-token" >"$WORK/token.out" 2>&1; then rc=0; else rc=$?; fi
 check "an empty token file: exit 78" "$rc" 78
-check_contains "saying so" "$WORK/token.out" "the file is empty"
+check_contains "saying so" "$WORK/token.out" "--api-token: $WORK/empty-token is empty"
 finish
