@@ -101,7 +101,12 @@ UDP=$(sed -n 's/.*udp port \([0-9]*\).*/\1/p' "$WORK/err6")
 TCP=$(sed -n 's/.*tcp port \([0-9]*\).*/\1/p' "$WORK/err6")
 for i in 1 2; do logger --server 127.0.0.1 --port "$UDP" --udp --rfc3164 -t app "udp $i"; done
 for i in 1 2 3; do logger --server 127.0.0.1 --port "$TCP" --tcp --rfc5424 -t app "tcp $i"; done
-reported() { metric soc_sensor_reported "sensor=\"logs1\",site=\"commune-07\",counter=\"$1\""; }
+# The sensor's counters, typed by the correlator: soc_sensor_<field>_total, or soc_sensor_<field> for a gauge.
+reported() {
+  local name="soc_sensor_$1_total"
+  [ "$1" = log_files_followed ] && name="soc_sensor_$1"
+  metric "$name" "sensor=\"logs1\",site=\"commune-07\""
+}
 lines_want=$((5 + 1 + 5 + JOURNAL_N))  # 4+1 lines in a.log (one blank), 1 in b.log, 5 syslog, the journal
 for _ in $(seq 1 100); do [ "$(reported log_lines_read)" -ge "$lines_want" ] && break; sleep 0.1; done
 check "lines read" "$(reported log_lines_read)" "$lines_want"
