@@ -404,6 +404,17 @@ def main():
         return
     t_end = time.time()
 
+    print("== the sensors export nothing themselves (docs/metrics.md)")
+    listening = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True).stdout
+    for p in PROCS:
+        if p.name in ("log-dc-hatinh", "collector", "pkt-dc-mirror") and p.poll() is None:
+            check(f"{p.name} listens on no TCP port", f"pid={p.pid}," not in listening,
+                  [line for line in listening.splitlines() if f"pid={p.pid}," in line])
+    for binary in (LOG_SENSOR, PACKET_SENSOR, COLLECTOR):
+        h = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
+        check(f"{binary.name} has no --metrics option: its counters travel in its heartbeats",
+              "--heartbeat" in h and "--metrics" not in h)
+
     print("== /metrics against docs/metrics.md")
     scrape = http_get(f"http://127.0.0.1:{metrics_port}/metrics")
     (WORK / "metrics.txt").write_text(scrape)
