@@ -445,6 +445,15 @@ def sensors():
         timeseries("Sensor restarts", "New runs of a sensor's sender (a new sequence epoch).",
                    [target(per_sensor("soc_sensor_restarts_total"), "{{sensor}}")],
                    axis="restarts", bars=True, w=12, h=8),
+        timeseries("Spool", "Bytes each sender keeps on disk, unacknowledged, beside its limit (--spool, "
+                   "--spool-max-bytes): what a sensor holds while the correlator or the link is away.",
+                   [target(f"max by (sensor) (soc_sensor_spool_bytes{{{SS}}})", "{{sensor}}"),
+                    target(f"max by (sensor) (soc_sensor_spool_bytes_limit{{{SS}}})", "{{sensor}} limit")],
+                   unit="bytes", axis="bytes", no_value="no sensor with a spool (--spool)", w=12, h=8),
+        timeseries("Events dropped by the senders", "Events a sensor dropped before the correlator had them: a "
+                   "full spool, a failing disk, an event it could not send.",
+                   [target(f"sum by (sensor) ({grown('soc_sensor_events_dropped_total{' + SS + '}')})", "{{sensor}}")],
+                   axis="events", bars=True, w=12, h=8),
         timeseries("Log sensors: lines per second", "Lines read, lines the generic fallback kept (no decoder "
                    "knew them) and lines cut, per log sensor.",
                    [target(f"sum by (sensor) (rate(soc_sensor_log_lines_read_total{{{SS}}}[$__rate_interval]))",
@@ -588,6 +597,15 @@ def correlator():
         timeseries("Alert queues", "Notices waiting in each sink's queue (queued and in flight).",
                    [target("max by (sink) (soc_alert_queue_depth)", "{{sink}}")],
                    axis="notices", w=12, h=8),
+        timeseries("Write errors", "Writes the correlator could not make, by output (--events-out, the alert "
+                   "store, the state folder): what it could not write it does not acknowledge.",
+                   [target(f"sum by (output) ({grown('soc_write_errors_total')})", "{{output}}")],
+                   axis="errors", bars=True, w=12, h=8),
+        timeseries("Correlation groups evicted", "Open groups of correlation rules dropped because the state "
+                   "reached its bound: detections those groups would have made are missed. By rule name.",
+                   [target(f"topk(10, {by_rule_name('sum by (rule) (' + grown('soc_rule_groups_evicted_total') + ')')})",
+                           "{{name}}")],
+                   axis="groups", bars=True, no_value="no group evicted", w=12, h=8),
         timeseries("Scrape time", "How long Prometheus takes to read the correlator's /metrics.",
                    [target('max(scrape_duration_seconds{job="soc-correlator"})', "scrape duration")],
                    unit="s", axis="seconds", w=12, h=8),
