@@ -597,6 +597,11 @@ def correlator():
         timeseries("Alert queues", "Notices waiting in each sink's queue (queued and in flight).",
                    [target("max by (sink) (soc_alert_queue_depth)", "{{sink}}")],
                    axis="notices", w=12, h=8),
+        timeseries("Alert store", "Alerts the alert store keeps (every state), and those its retention pruned, "
+                   "by reason (age, rows).",
+                   [target("max(soc_alert_store_alerts)", "alerts kept"),
+                    target(f"sum by (reason) ({grown('soc_alert_store_pruned_total')})", "pruned ({{reason}})")],
+                   axis="alerts", w=12, h=8),
         timeseries("Write errors", "Writes the correlator could not make, by output (--events-out, the alert "
                    "store, the state folder): what it could not write it does not acknowledge.",
                    [target(f"sum by (output) ({grown('soc_write_errors_total')})", "{{output}}")],

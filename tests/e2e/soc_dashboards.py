@@ -53,6 +53,8 @@ PENDING = [
             "rule names for rule ids: soc_rule_info{rule,name,severity} (panels by rule name)"),
     Pending("alerts-store (issue 10)", r"\bsoc_alerts_open\b", "soc_alerts_open",
             "open alerts from the alert store: soc_alerts_open{severity,state}"),
+    Pending("alerts-store (issue 10)", r"\bsoc_alert_store_(alerts|pruned_total)\b", "soc_alert_store_alerts",
+            "the alert store's size and retention: soc_alert_store_alerts, soc_alert_store_pruned_total{reason}"),
     Pending("alerts-sinks (issue 10)", r"\bsoc_alert_deliveries_total\b", "soc_alert_deliveries_total",
             "alert deliveries per sink and result: soc_alert_deliveries_total{sink,result}"),
     Pending("alerts-sinks (issue 10)", r"\bsoc_alert_queue_depth\b", "soc_alert_queue_depth",
