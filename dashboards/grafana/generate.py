@@ -495,8 +495,8 @@ def assets():
              "summed over the selected sites.", f"sum(soc_site_equipment_gaps{{{S}}})", decimals=0,
              steps=("green", (1, "red")), w=6),
         stat("Requirements not met", "Requirements of the selected systems whose status is not met.",
-             'count(soc_requirement_status{system=~"$system",status="not_met"} == 1) or vector(0)',
-             decimals=0, steps=("green", (1, "red")), w=6),
+             'count(soc_requirement_status{system=~"$system",status="not_met"} == 1)',
+             decimals=0, steps=("green", (1, "red")), no_value="none not met", w=6),
         bargauge("License expiry in days", "Days until each license of each asset ends: red under 30, amber "
                  "under 60. Negative: expired that many days ago.",
                  f"sort((soc_license_expiry_timestamp_seconds{{{S}}} - time()) / 86400)",
