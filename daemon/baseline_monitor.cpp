@@ -547,7 +547,7 @@ size_t BaselineMonitor::evaluate() {
   }
   equipment_gaps_.sweep();
   for (const auto& site : state_->inventory.sites) {
-    const int level = state_->enricher.site_level(site.id);
+    const int level = state_->enricher->site_level(site.id);
     site_info_.set({{"kind", site.kind}, {"level", std::to_string(level)}, {"name", site.name}, {"site", site.id}}, 1);
   }
   site_info_.sweep();
