@@ -43,14 +43,11 @@ delivery_report() {
   echo "delivery [$label]: sent=$sent received=$unique duplicated=$((dup_metric + lines - unique)) ($dup_metric recognised by the correlator, $((lines - unique)) twice in --events-out) dropped=$dropped lost=$LOST (the correlator counted $lost_metric lost)"
 }
 
-# sensor_counter FIELD SENSOR: a heartbeat counter (soc.sensor.FIELD) of SENSOR at site "lab", as
-# the correlator exports it: soc_sensor_reported{counter=FIELD}, or its own family
-# (soc_sensor_FIELD_total, soc_sensor_FIELD) where the correlator types heartbeat fields. 0 when
-# absent.
+# sensor_counter FIELD SENSOR: a heartbeat field (soc.sensor.FIELD) of SENSOR at site "lab", as
+# the correlator exports it (daemon/sensor_report.cpp): soc_sensor_FIELD_total for a counter
+# (added up over the sensor's runs), soc_sensor_FIELD for a gauge. 0 when absent.
 sensor_counter() {
   local v name
-  v=$(metric soc_sensor_reported "counter=\"$1\",sensor=\"$2\",site=\"lab\"")
-  if [ "$v" != 0 ]; then echo "$v"; return; fi
   for name in "soc_sensor_$1_total" "soc_sensor_$1"; do
     v=$(metric "$name" "sensor=\"$2\",site=\"lab\"")
     if [ "$v" != 0 ]; then echo "$v"; return; fi
