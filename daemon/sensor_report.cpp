@@ -38,7 +38,8 @@ constexpr std::array kFields = {
                   "Age of the sender's oldest event not yet acknowledged (0 when none)."},
     // Senders with --spool
     ReportedField{"spool_bytes", K::Gauge, "soc_sensor_spool_bytes", "Bytes of the sender's spool."},
-    ReportedField{"spool_bytes_limit", K::Gauge, "soc_sensor_spool_bytes_limit", "The spool's limit (--spool-max-bytes)."},
+    ReportedField{"spool_bytes_limit", K::Gauge, "soc_sensor_spool_bytes_limit",
+                  "The spool's limit (--spool-max-bytes)."},
     ReportedField{"spool_segments", K::Gauge, "soc_sensor_spool_segments", "Segment files in the sender's spool."},
     ReportedField{"spool_batches", K::Gauge, "soc_sensor_spool_batches", "Batches in the spool not yet acknowledged."},
     ReportedField{"spool_events", K::Gauge, "soc_sensor_spool_events", "Events in the spool not yet acknowledged."},
