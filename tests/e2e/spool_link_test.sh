@@ -90,9 +90,12 @@ dropped=$(sed -n 's/^socctl send: \([0-9]*\) events dropped by the spool.s limit
 delivery_report "link cut for 12 s, spool too small" s2 "$N" "${dropped:-0}"
 check_ge "events were dropped" "${dropped:-0}" 1
 check "the correlator's lost count is exactly what is missing" "$(metric soc_events_lost_total 'sensor="s2"')" "$MISSING"
-# Batches in flight when the link went down were dropped by the sender as the oldest, yet
-# arrived once it came back: the sender's count may exceed what is missing by those.
+# Batches the sender had handed to ZeroMQ before it gave up on them (its send queue holds up to
+# 2 x 64 + 16 = 144 batches, the kernel's TCP buffer more) reach the correlator when the link
+# returns, although the spool dropped them as the oldest: the sender counts them dropped, so its
+# count may exceed what is missing by those (no upper bound is checked: those queues can hold
+# more than the 48,000 events of the cut), but never fall short of it.
 check_ge "the sender's count covers every missing event" "${dropped:-0}" "$MISSING"
-check_ge "and exceeds it by at most what was in flight (64 batches)" $((MISSING + 64 * 512)) "${dropped:-0}"
+echo "dropped by the sender yet delivered (handed to ZeroMQ before the drop): $(( ${dropped:-0} - MISSING ))"
 check "no event reached the file twice" "$(lines_in "$WORK/events.s2.jsonl")" "$RECEIVED"
 finish
