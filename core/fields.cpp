@@ -152,6 +152,7 @@ constexpr FieldSpec kFields[] = {
     {"soc.sensor.events_unacked", T::Int, false, false, "Events the sender holds (memory, spool) that the correlator has not acknowledged yet."},
     {"soc.sensor.events_dropped_spool_full", T::Int, false, false, "Events deleted from the spool unacknowledged to make room (--spool-full drop-oldest at --spool-max-bytes)."},
     {"soc.sensor.events_dropped_spool_age", T::Int, false, false, "Events deleted from the spool unacknowledged because older than --spool-max-age."},
+    {"soc.sensor.events_dropped_delivered", T::Int, false, false, "Of the events dropped: those dropped after they had been sent, whose acknowledgement came later (they reached the correlator after all)."},
     {"soc.sensor.events_dropped_disk_error", T::Int, false, false, "Events dropped because the disk refused spool writes (drop-oldest): spooled ones deleted to make room, or new ones when the in-memory window was full too."},
     {"soc.sensor.queue_batches", T::Int, false, false, "Batches the sender holds in memory (sent or waiting to be)."},
     {"soc.sensor.queue_batches_limit", T::Int, false, false, "The most batches the sender holds in memory."},

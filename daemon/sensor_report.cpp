@@ -29,6 +29,8 @@ constexpr std::array kFields = {
                   "Events deleted from the spool unacknowledged to make room (--spool-full drop-oldest)."},
     ReportedField{"events_dropped_spool_age", K::Counter, "soc_sensor_events_dropped_spool_age_total",
                   "Events deleted from the spool unacknowledged because older than --spool-max-age."},
+    ReportedField{"events_dropped_delivered", K::Counter, "soc_sensor_events_dropped_delivered_total",
+                  "Of the events dropped: those dropped after being sent and acknowledged later (they arrived)."},
     ReportedField{"events_dropped_disk_error", K::Counter, "soc_sensor_events_dropped_disk_error_total",
                   "Events dropped because the disk refused spool writes (--spool-full drop-oldest)."},
     ReportedField{"queue_batches", K::Gauge, "soc_sensor_queue_batches", "Batches the sender holds in memory."},

@@ -116,7 +116,15 @@ bool SendQueue::retry(SteadyClock::time_point now) {
 void SendQueue::prune_dropped() {
   if (!spool_) return;
   const SpoolLocation live = spool_->first_live();
-  std::erase_if(window_, [&](const QueuedBatch& b) { return b.spooled && b.where < live; });
+  std::erase_if(window_, [&](const QueuedBatch& b) {
+    const bool dropped = b.spooled && b.where < live;
+    // Sent and dropped unacknowledged: it may still be in ZeroMQ's queue or TCP's, and arrive.
+    if (dropped && b.ever_sent && !b.acked) {
+      if (dropped_sent_.size() >= kMaxDroppedSent) dropped_sent_.pop_front();
+      dropped_sent_.push_back({b.epoch, b.end(), b.count});
+    }
+    return dropped;
+  });
 }
 
 void SendQueue::refill() {
@@ -145,6 +153,15 @@ void SendQueue::refill() {
 }
 
 void SendQueue::ack(uint64_t epoch, uint64_t below) {
+  // The correlator acknowledges a batch it takes with that batch's end (a repeat with its
+  // high-water mark): a dropped batch's end acknowledged means it arrived after all.
+  for (auto it = dropped_sent_.begin(); it != dropped_sent_.end(); ++it) {
+    if (it->epoch == epoch && it->end == below) {
+      stats_.events_dropped_delivered += it->count;
+      dropped_sent_.erase(it);
+      break;
+    }
+  }
   for (auto& b : window_) {
     if (b.epoch == epoch && b.end() <= below) b.acked = true;
   }

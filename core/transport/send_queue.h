@@ -60,6 +60,9 @@ struct QueueStats {
   uint64_t pending_events = 0;        // a closed batch waiting for room (Block, or no spool)
   uint64_t memory_only_batches = 0;   // in the window but not spooled (after a write failure)
   int64_t oldest_unacked_us = 0;      // written_us of the oldest batch not yet acknowledged (0: none)
+  // Events of batches the spool dropped after they had been sent, whose acknowledgement came
+  // later: they reached the correlator after all (the spool's drop counts include them).
+  uint64_t events_dropped_delivered = 0;
 };
 
 class SendQueue {
@@ -106,6 +109,14 @@ class SendQueue {
   Placed place(QueuedBatch& b, SteadyClock::time_point now);
   bool spool_it(QueuedBatch& b, bool& taken);
   void prune_dropped();
+  // Batches dropped after being sent, by (epoch, end), until their acknowledgement comes; the
+  // oldest forgotten past kMaxDroppedSent (ZeroMQ's send queue holds 2 x window + 16 batches).
+  struct DroppedSent {
+    uint64_t epoch, end;
+    uint32_t count;
+  };
+  std::deque<DroppedSent> dropped_sent_;
+  static constexpr size_t kMaxDroppedSent = 4096;
   void recycle(std::string&& buffer);
   static bool newer(const SpoolPosition& a, const SpoolPosition& b) {
     return a.epoch != b.epoch ? a.epoch > b.epoch : a.end > b.end;

@@ -192,6 +192,7 @@ class ZmqSender final : public Sender {
     s.window_batches = q.window_batches;
     s.window_limit = queue_.window_limit();
     s.events_dropped_error = q.events_dropped_error;
+    s.events_dropped_delivered = q.events_dropped_delivered;
     if (q.oldest_unacked_us > 0) {
       s.oldest_unacked_age_s = std::max(0.0, static_cast<double>(now_us() - q.oldest_unacked_us) / 1e6);
     } else if (cur_count_ > 0) {
@@ -354,6 +355,7 @@ class ZmqSender final : public Sender {
     const SpoolStats& sp = s.spool_stats;
     e.set("soc.sensor.events_dropped_spool_full", n(sp.events_dropped_full));
     e.set("soc.sensor.events_dropped_spool_age", n(sp.events_dropped_age));
+    e.set("soc.sensor.events_dropped_delivered", n(s.events_dropped_delivered));
     e.set("soc.sensor.spool_bytes", n(sp.bytes));
     e.set("soc.sensor.spool_bytes_limit", n(config_.spool->max_bytes));
     e.set("soc.sensor.spool_segments", n(sp.segments));

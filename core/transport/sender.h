@@ -70,6 +70,8 @@ struct SenderStats {
   uint64_t events_dropped_full = 0;
   uint64_t events_dropped_age = 0;
   uint64_t events_dropped_error = 0;  // the disk refused them (spool segments deleted for room, or the newest batch)
+  // Of events_dropped: dropped after they had been sent, and acknowledged later (they arrived).
+  uint64_t events_dropped_delivered = 0;
   uint64_t events_unacked = 0;  // held (memory, pending, spool) and not yet acknowledged
   uint64_t batches_sent = 0;
   uint64_t batches_resent = 0;

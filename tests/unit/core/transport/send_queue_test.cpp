@@ -144,6 +144,29 @@ TEST_CASE("drop-oldest: what is dropped is counted by the spool, and forgotten b
   CHECK(q.spool()->stats().records_corrupt == 0);  // reading on after a drop starts at a record
 }
 
+TEST_CASE("a batch dropped after it was sent and acknowledged later is counted as delivered, once") {
+  soc::test::TempDir dir;
+  SendQueue q(3, spool(dir.path(), 256 << 10));
+  const auto now = SteadyClock::now();
+  for (uint64_t i = 0; i < 150; ++i) {
+    CHECK(q.add(batch(i * 40, 40), now));
+    for (auto& b : q.window()) b.ever_sent = true;  // the sender sends what enters the window
+  }
+  const auto dropped = q.spool()->stats().events_dropped_full;
+  REQUIRE(dropped >= 80);
+  CHECK(q.stats().events_dropped_delivered == 0);
+  q.ack(kEpoch, 40);  // the first batch was in ZeroMQ's queue: it arrived after all
+  CHECK(q.stats().events_dropped_delivered == 40);
+  q.ack(kEpoch, 40);  // a second acknowledgement of it counts nothing more
+  CHECK(q.stats().events_dropped_delivered == 40);
+  q.ack(kEpoch, 41);  // an end no dropped batch had: nothing
+  CHECK(q.stats().events_dropped_delivered == 40);
+  q.ack(kEpoch + 1, 80);  // another epoch: nothing
+  CHECK(q.stats().events_dropped_delivered == 40);
+  q.ack(kEpoch, 80);
+  CHECK(q.stats().events_dropped_delivered == 80);
+}
+
 TEST_CASE("block: a full spool keeps the batch pending until an acknowledgement frees a segment") {
   soc::test::TempDir dir;
   SendQueue q(3, spool(dir.path(), 256 << 10, SpoolFull::Block));
