@@ -16,6 +16,7 @@
 #include "core/transport/receiver.h"
 #include "daemon/alert_output.h"
 #include "daemon/baseline_monitor.h"
+#include "daemon/compliance_api.h"
 #include "daemon/event_log.h"
 #include "daemon/http/server.h"
 #include "daemon/ingest.h"
@@ -184,6 +185,7 @@ int main(int argc, char** argv) {
     r.body = metrics.serialize();
     return r;
   });
+  http.route("GET", "/api/v1/compliance", daemon::compliance_handler(monitor.get()));
   daemon::http::ServerOptions http_options;
   http_options.address = metrics_address;
   if (auto r = http.start(http_options); !r) return config_error("--metrics: " + r.error().message);
