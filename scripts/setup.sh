@@ -37,6 +37,9 @@ SOC_PACKAGES=(
   # the packet sensor's live test (tcpreplay into a veth pair) and its benchmark (tcprewrite,
   # tcpdump as the floor, GNU time for the peak RSS)
   tcpreplay tcpdump time
+  # socctl report --format pdf prints the HTML report with headless Chromium; its tests read
+  # the PDF back with pdftotext/pdfinfo; DejaVu has every Vietnamese glyph the report names
+  chromium poppler-utils fonts-dejavu-core
 )
 
 # The function body is a subshell: `set -e` and `exit` stay inside it.
