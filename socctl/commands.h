@@ -48,6 +48,7 @@ struct DemoOptions {
   std::string metrics = "127.0.0.1:9750";
   int64_t port = 0;      // first of the ports used (0: pick free ones)
   double rate = 200;     // events per second per sensor in the live view (0: as fast as possible)
+  std::string report_dir;  // where the compliance report of the run goes (socctl/demo_report.h)
 };
 void add_demo(config::Command& root, DemoOptions& o, config::Command*& cmd);
 int run_demo(const DemoOptions& o, const char* argv0);
