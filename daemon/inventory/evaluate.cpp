@@ -425,6 +425,11 @@ std::optional<Source> parse_source(std::string_view word) {
 
 std::vector<Finding> evaluate(const Inventory& inv, const Baseline& baseline, const Evidence& evidence, Timestamp now) {
   std::vector<Finding> out;
+  // At least one finding per system, requirement and site: growing a vector of findings of a
+  // country copies them many times over.
+  size_t sites = 0;
+  for (const auto& sys : inv.systems) sites += sys.sites.size();
+  out.reserve(sites * baseline.requirements.size());
   Evaluator e(inv, evidence, now);
   for (const auto& sys : inv.systems)
     for (const auto& q : baseline.requirements) e.run(sys, q, out);
