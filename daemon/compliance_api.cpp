@@ -2,6 +2,10 @@
 
 #include <fmt/core.h>
 
+#include <array>
+#include <memory>
+#include <mutex>
+
 #include "daemon/compliance/build.h"
 #include "daemon/compliance/json.h"
 #include "soc_build_config.h"
@@ -10,8 +14,21 @@ namespace soc::daemon {
 
 namespace inv = inventory;
 
+namespace {
+
+// The JSON of the last view, per language: at country scale a report takes seconds of CPU to
+// build, and dashboards or scripts may ask for it every minute; it changes once per evaluation.
+struct Cache {
+  std::mutex mutex;
+  std::shared_ptr<const BaselineView> view;
+  std::array<std::string, 2> json;  // by Language
+};
+
+}  // namespace
+
 http::Handler compliance_handler(const BaselineMonitor* monitor) {
-  return [monitor](const http::Request& req) {
+  auto cache = std::make_shared<Cache>();
+  return [monitor, cache](const http::Request& req) {
     if (!monitor || !monitor->evaluates())
       return http::Response::error(503, "unavailable", "the correlator runs without --inventory and --baseline");
     const auto view = monitor->view();
@@ -21,6 +38,12 @@ http::Handler compliance_handler(const BaselineMonitor* monitor) {
       auto parsed = inv::parse_language(*l);
       if (!parsed) return http::Response::error(400, "bad_request", "lang must be vi or en");
       lang = *parsed;
+    }
+    const bool latest = !req.param("at") || parse_rfc3339(*req.param("at")) == view->at;
+    if (latest) {
+      std::lock_guard lock(cache->mutex);
+      if (cache->view == view && !cache->json[static_cast<size_t>(lang)].empty())
+        return http::Response::json(cache->json[static_cast<size_t>(lang)]);
     }
     Timestamp at = view->at;
     std::vector<inv::Finding> evaluated;
@@ -53,7 +76,14 @@ http::Handler compliance_handler(const BaselineMonitor* monitor) {
     b.inputs.inventory_sha256 = view->inventory_sha256;
     b.inputs.baseline_sha256 = view->baseline_sha256;
     b.alerts.note = "see GET /api/v1/alerts";
-    return http::Response::json(compliance::to_json(compliance::build(b)));
+    std::string body = compliance::to_json(compliance::build(b));
+    if (latest) {
+      std::lock_guard lock(cache->mutex);
+      if (cache->view != view) cache->json = {};
+      cache->view = view;
+      cache->json[static_cast<size_t>(lang)] = body;
+    }
+    return http::Response::json(std::move(body));
   };
 }
 

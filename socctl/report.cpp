@@ -224,7 +224,8 @@ int run_report(const ReportOptions& o) {
   std::string content;
   if (o.format == "json") content = cmp::to_json(*report);
   else if (o.format == "csv") content = report::render_csv(*report);
-  else content = report::render_html(*report);
+  else content = report::render_html(*report, o.out == "-" ? "report.json"
+                                                              : fs::path(o.out).stem().string() + ".json");
   if (o.format == "pdf") {
     auto printed = print_pdf(content, o.out, {o.chromium, o.timeout_s});
     if (!printed) return problem(printed.error().message);

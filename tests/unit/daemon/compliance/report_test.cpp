@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -289,4 +290,31 @@ TEST_CASE("recorded events: malformed lines are located and skipped, the rest is
   auto missing = cmp::record(inventory, baseline, o);
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == "events");
+}
+
+TEST_CASE("a damaged report never crashes the reader: it is read or refused") {
+  Province p;
+  const std::string text = cmp::to_json(p.build("2026-12-04T10:00:00Z"));
+  std::mt19937 rng(25);
+  size_t refused = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string s = text;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int k = 0; k < edits; ++k) {
+      const size_t at_byte = rng() % s.size();
+      switch (rng() % 3) {
+        case 0: s[at_byte] = static_cast<char>(rng() % 256); break;
+        case 1: s.erase(at_byte, 1 + rng() % 40); break;
+        default: s.insert(at_byte, s.substr(rng() % s.size(), 1 + rng() % 40));
+      }
+    }
+    auto r = cmp::from_json(s, "fuzz.json");
+    if (!r) {
+      ++refused;
+      CHECK(r.error().message.rfind("fuzz.json:", 0) == 0);
+    } else {
+      (void)cmp::compute_digest(*r);
+    }
+  }
+  CHECK(refused > 1000);
 }
