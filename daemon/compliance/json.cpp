@@ -32,8 +32,6 @@ void each_value(const inv::ReasonValues& v, const std::function<void(std::string
   if (v.instant) f("instant", format_rfc3339(*v.instant));
 }
 
-std::string opt_time(const std::optional<Timestamp>& t) { return t ? format_rfc3339(*t) : ""; }
-
 void write_time(json::Writer& w, const std::optional<Timestamp>& t) {
   if (t)
     w.value(format_rfc3339(*t));

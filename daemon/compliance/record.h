@@ -72,7 +72,12 @@ class AlertTally {
   AlertsSummary finish();
 
  private:
-  AlertsSummary s_{.available = true};
+  AlertsSummary s_ = available();
+  static AlertsSummary available() {
+    AlertsSummary s;
+    s.available = true;
+    return s;
+  }
   std::map<std::string, size_t, std::less<>> sites_, rules_;  // -> index in s_.by_site / s_.by_rule
 };
 
