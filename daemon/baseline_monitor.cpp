@@ -238,10 +238,10 @@ size_t BaselineMonitor::evaluate() {
   const auto inventory = observations_.effective_inventory();
   if (observations_.take_inventory_changed()) export_licenses(*inventory);
   const inv::Evidence& evidence = observations_.evidence();
-  findings_ = inv::evaluate(*inventory, *state_->baseline, evidence, now);
+  findings_ = std::make_shared<const std::vector<inv::Finding>>(inv::evaluate(*inventory, *state_->baseline, evidence, now));
 
   size_t raised = 0;
-  for (const auto& change : tracker_.update(findings_)) {
+  for (const auto& change : tracker_.update(*findings_)) {
     if (change.removed) continue;
     const auto& f = change.finding;
     if (!f.rule_id.empty() && f.rule_id != change.previous_rule_id) {
@@ -272,12 +272,12 @@ size_t BaselineMonitor::evaluate() {
 
 void BaselineMonitor::export_statuses() {
   std::map<std::string, std::set<std::string>> gaps;
-  for (const auto& r : inv::requirement_statuses(findings_))
+  for (const auto& r : inv::requirement_statuses(*findings_))
     for (auto s : kStatuses)
       requirement_status_.set(
           {{"requirement", r.requirement}, {"status", std::string(inv::to_string(s))}, {"system", r.system}},
           s == r.status ? 1 : 0);
-  for (const auto& f : findings_)
+  for (const auto& f : *findings_)
     if (f.rule_id == "soc.equipment.missing") gaps[f.site].insert(f.subject);
   requirement_status_.sweep();
   for (const auto& site : state_->inventory->sites) {

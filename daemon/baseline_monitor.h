@@ -60,7 +60,7 @@ struct BaselineView {
   std::shared_ptr<const inventory::Inventory> inventory;  // as evaluated (device licenses applied)
   std::shared_ptr<const inventory::Baseline> baseline;
   inventory::Evidence evidence;
-  std::vector<inventory::Finding> findings;
+  std::shared_ptr<const std::vector<inventory::Finding>> findings;  // shared with the monitor, never copied
   std::string inventory_sha256, baseline_sha256;  // of the files in force
 };
 
@@ -88,7 +88,7 @@ class BaselineMonitor : public Stage {
   ~BaselineMonitor() override;
   const inventory::Inventory& inventory() const;
   const inventory::Baseline& baseline() const;
-  const std::vector<inventory::Finding>& findings() const { return findings_; }
+  const std::vector<inventory::Finding>& findings() const { return *findings_; }
   bool evaluates() const { return !options_.baseline_path.empty(); }
   // The inventory's sensors in the allowlist's shape (the allowlist when --allow is not given).
   std::vector<config::SensorBinding> allowlist() const;
@@ -141,7 +141,8 @@ class BaselineMonitor : public Stage {
   uint64_t certificates_refused_ = 0;
 
   inventory::FindingTracker tracker_;
-  std::vector<inventory::Finding> findings_;
+  std::shared_ptr<const std::vector<inventory::Finding>> findings_ =
+      std::make_shared<const std::vector<inventory::Finding>>();
   GaugeSet license_expiry_, requirement_status_, equipment_gaps_, sensor_up_;
   std::map<std::string, std::pair<std::string, telemetry::Gauge>> reachable_;  // asset id -> (site, gauge)
   telemetry::Counter reload_ok_, reload_failed_;

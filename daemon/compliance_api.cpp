@@ -47,7 +47,7 @@ http::Handler compliance_handler(const BaselineMonitor* monitor) {
     }
     Timestamp at = view->at;
     std::vector<inv::Finding> evaluated;
-    const std::vector<inv::Finding>* findings = &view->findings;
+    const std::vector<inv::Finding>* findings = view->findings.get();
     if (auto a = req.param("at")) {
       auto t = parse_rfc3339(*a);
       if (!t) return http::Response::error(400, "bad_request", "at must be an RFC 3339 time, e.g. 2026-12-04T08:00:00Z");
