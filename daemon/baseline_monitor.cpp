@@ -174,7 +174,7 @@ void BaselineMonitor::export_reading(const inv::Reading& r) {
       log::warn("baseline", "more than {} certificate targets: {} is not tracked", options_.max_certificates, r.target);
   } else if (r.kind == Kind::LicenseUnmatched) {
     if (unmatched_logged_++ < 10)
-      log::warn("baseline", "a collector.license event names no inventory asset");
+      log::warn("baseline", "a collector.license event names no inventory asset ({})", r.target);
   } else if (r.kind == Kind::Certificate) {
     CertificateGauge& c = certificates_[r.target];
     if (c.gauge && c.site != r.site) {

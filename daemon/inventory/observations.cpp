@@ -182,6 +182,7 @@ Reading Observations::observe_license(const Event& e, Timestamp arrival) {
   r.asset = match_asset(e, {split_address(address).first, ip}, std::nullopt);
   if (!r.asset) {
     r.kind = Reading::Kind::LicenseUnmatched;
+    r.target = fmt::format("asset.id '{}', destination.address '{}'", e.get_string("asset.id"), address);
     return r;
   }
   r.kind = Reading::Kind::License;

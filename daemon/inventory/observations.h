@@ -39,7 +39,7 @@ struct Reading {
     Reachability,        // a TCP probe of `asset`: `reachable`
   };
   Kind kind = Kind::None;
-  std::string target;  // certificate: HOST:PORT[/SNI], as the collector is told it
+  std::string target;  // certificate: HOST:PORT[/SNI], as the collector is told it; unmatched license: what it named
   std::string site;    // certificate: the matched asset's site, else the collector's
   const Asset* asset = nullptr;
   Timestamp not_after{};
