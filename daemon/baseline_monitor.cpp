@@ -23,17 +23,27 @@ constexpr inv::Status kStatuses[] = {inv::Status::Met,           inv::Status::Pa
 struct RuleInfo {
   std::string_view id, name;
   int64_t severity;  // 1 informational .. 5 critical
+  std::string_view description;
 };
 // The baseline's alert rules. A silent sensor is a blind spot and an expired license a device
 // without updates: high. A warning ahead of time is low.
 constexpr RuleInfo kRules[] = {
-    {"soc.license.expired", "License expired", 4},
-    {"soc.license.expiring", "License expiring soon", 2},
-    {"soc.equipment.missing", "Required equipment missing", 3},
-    {"soc.sensor.silent", "Sensor silent", 4},
-    {"soc.logsource.silent", "Log source silent", 3},
-    {"soc.assessment.overdue", "Security assessment overdue", 2},
-    {"soc.certificate.expiring", "TLS certificate expiring", 3},
+    {"soc.license.expired", "License expired", 4,
+     "A license of an inventory asset (support, signatures, software) has expired: the device runs without updates "
+     "or vendor support."},
+    {"soc.license.expiring", "License expiring soon", 2,
+     "A license of an inventory asset expires within the baseline's warning period."},
+    {"soc.equipment.missing", "Required equipment missing", 3,
+     "The baseline requires a kind of equipment or sensor at a site of this security level and the inventory has "
+     "none."},
+    {"soc.sensor.silent", "Sensor silent", 4,
+     "An inventory sensor has not been heard within the baseline's freshness window: a blind spot."},
+    {"soc.logsource.silent", "Log source silent", 3,
+     "A log source the baseline requires at a site has sent nothing within its window."},
+    {"soc.assessment.overdue", "Security assessment overdue", 2,
+     "The information system's last security assessment is older than its level's interval."},
+    {"soc.certificate.expiring", "TLS certificate expiring", 3,
+     "A TLS certificate a collector read from an asset expires within the baseline's warning period."},
 };
 
 const RuleInfo& rule_info(std::string_view id) {
@@ -49,7 +59,8 @@ struct BaselineMonitor::State {
   std::shared_ptr<const inv::Inventory> inventory;
   std::shared_ptr<const inv::Baseline> baseline;
   std::string inventory_sha256, baseline_sha256;
-  inv::Enricher enricher;
+  // Shared with the alert path, which completes every alert with it (site.name, asset).
+  std::shared_ptr<const inv::Enricher> enricher;
   std::unordered_map<std::string, const inv::Asset*> assets_by_id;
   std::unordered_map<std::string, const inv::System*> systems_by_id;
   std::unordered_map<std::string, std::chrono::seconds> sensor_window;  // by sensor kind
@@ -83,7 +94,7 @@ Result<std::unique_ptr<BaselineMonitor::State>> BaselineMonitor::load_state(cons
   s->inventory = inventory;
   s->baseline = baseline;
 
-  s->enricher = inv::Enricher(*inventory);
+  s->enricher = std::make_shared<const inv::Enricher>(*inventory);
   for (const auto& a : inventory->assets) s->assets_by_id.emplace(a.id, &a);
   for (const auto& sys : inventory->systems) s->systems_by_id.emplace(sys.id, &sys);
   std::optional<std::chrono::seconds> any_window;
@@ -136,6 +147,35 @@ BaselineMonitor::BaselineMonitor(BaselineMonitorOptions options, telemetry::Regi
   reload_last_ok_.set(1);
   // Every inventory sensor is exported from the start, at 0 until it is heard.
   export_sensors(observations_.evidence().observing_since);
+  alerts_.set_enricher(state_->enricher);
+  if (!options_.baseline_path.empty()) {
+    std::vector<alerts::RuleInfo> rules;
+    for (const auto& r : kRules) {
+      alerts::RuleInfo info;
+      info.id = std::string(r.id);
+      info.name = std::string(r.name);
+      info.description = std::string(r.description);
+      info.severity = static_cast<int>(r.severity);
+      info.file = options_.baseline_path;
+      info.source = "baseline";
+      info.group_fields = alerts::kBaselineGroup;  // one alert per finding; resolved when it clears
+      rules.push_back(std::move(info));
+    }
+    alerts_.set_rules("baseline", std::move(rules));
+  }
+}
+
+// The rule id and group fields of a finding's alert, as raise() sets them: what resolves it.
+Event BaselineMonitor::finding_key(const inv::Finding& f, std::string_view rule_id) {
+  Event e;
+  e.set("event.kind", "alert");
+  e.set("event.dataset", "soc.baseline");
+  e.set("rule.id", std::string(rule_id));
+  if (!f.site.empty()) e.set("site.id", f.site);
+  if (!f.subject.empty()) e.set("soc.subject", f.subject);
+  e.set("soc.system.id", f.system);
+  e.set("soc.requirement.id", f.requirement);
+  return e;
 }
 
 BaselineMonitor::~BaselineMonitor() = default;
@@ -156,7 +196,7 @@ std::vector<config::SensorBinding> BaselineMonitor::allowlist() const {
 // --- evidence ---------------------------------------------------------------------------------
 
 void BaselineMonitor::on_event(Event& e) {
-  state_->enricher.apply(e);
+  state_->enricher->apply(e);
   const auto arrival = inv::Observations::arrival_of(e);
   export_reading(observations_.observe(e, arrival ? *arrival : options_.clock()));
 }
@@ -242,8 +282,16 @@ size_t BaselineMonitor::evaluate() {
 
   size_t raised = 0;
   for (const auto& change : tracker_.update(*findings_)) {
-    if (change.removed) continue;
     const auto& f = change.finding;
+    // The alert of the finding's previous rule ends when the finding recovers, turns into another
+    // rule (expiring -> expired), or is no longer evaluated.
+    if (!change.previous_rule_id.empty() && (change.removed || f.rule_id != change.previous_rule_id)) {
+      const std::string why = change.removed       ? "no longer evaluated (the inventory or the baseline changed)"
+                              : f.rule_id.empty() ? fmt::format("cleared: {} ({})", f.detail, inv::to_string(f.status))
+                                                  : fmt::format("superseded by {}", f.rule_id);
+      alerts_.resolve(finding_key(f, change.previous_rule_id), why);
+    }
+    if (change.removed) continue;
     if (!f.rule_id.empty() && f.rule_id != change.previous_rule_id) {
       raise(change, now);
       ++raised;
@@ -252,6 +300,15 @@ size_t BaselineMonitor::evaluate() {
                 f.site.empty() ? "" : " at " + f.site, f.subject.empty() ? "" : " " + f.subject, f.detail,
                 inv::to_string(f.status));
     }
+  }
+  if (!reconciled_) {
+    // Findings that cleared while the correlator was stopped left their alerts open in the
+    // store: the first evaluation resolves every baseline alert it does not find active.
+    reconciled_ = true;
+    std::vector<Event> active;
+    for (const auto& f : *findings_)
+      if (!f.rule_id.empty()) active.push_back(finding_key(f, f.rule_id));
+    alerts_.reconcile("baseline", active, "not found at the first evaluation after the correlator started");
   }
   export_statuses();
   export_sensors(now);
@@ -310,7 +367,7 @@ void BaselineMonitor::raise(const inv::Change& change, Timestamp now) {
     a.set("asset.id", f.subject);
   else if (q && q->check && q->check->kind == inv::CheckKind::AssetPresent)
     a.set("asset.kind", f.subject);
-  state_->enricher.apply(a);  // site.name, site.kind, site.level, asset.kind
+  state_->enricher->apply(a);  // site.name, site.kind, site.level, asset.kind
   if (!f.subject.empty()) a.set("soc.subject", f.subject);
   a.set("soc.system.id", f.system);
   if (sys != state_->systems_by_id.end()) a.set("soc.system.level", static_cast<int64_t>(sys->second->level));
@@ -339,6 +396,7 @@ bool BaselineMonitor::reload() {
     return false;
   }
   state_ = std::move(*s);
+  alerts_.set_enricher(state_->enricher);
   observations_.bind(state_->inventory, state_->baseline);
   for (auto it = reachable_.begin(); it != reachable_.end();) {
     if (state_->assets_by_id.count(it->first)) {

@@ -3,7 +3,8 @@
 // evidence the baseline needs (which sensor was heard when, which log source arrived from which
 // site, what the collectors read: TLS certificates, device licenses), and an evaluation re-run on
 // a tick that raises the findings' alerts through the one alert path (AlertOutput), once per
-// state change (inventory::FindingTracker), and exports them as metrics:
+// state change (inventory::FindingTracker), resolves a finding's alert when the finding clears,
+// and exports them as metrics:
 //
 //   soc_license_expiry_timestamp_seconds{asset,site,license}   when each license stops being valid
 //   soc_certificate_expiry_timestamp_seconds{target,site}       not_after of each certificate probed
@@ -129,6 +130,7 @@ class BaselineMonitor : public Stage {
   void export_sensors(Timestamp now);
   void export_statuses();
   void raise(const inventory::Change& change, Timestamp now);
+  static Event finding_key(const inventory::Finding& f, std::string_view rule_id);
 
   BaselineMonitorOptions options_;
   telemetry::Registry& metrics_;
@@ -141,6 +143,7 @@ class BaselineMonitor : public Stage {
   uint64_t certificates_refused_ = 0;
 
   inventory::FindingTracker tracker_;
+  bool reconciled_ = false;  // the store's baseline alerts were matched with the first evaluation
   std::shared_ptr<const std::vector<inventory::Finding>> findings_ =
       std::make_shared<const std::vector<inventory::Finding>>();
   GaugeSet license_expiry_, requirement_status_, equipment_gaps_, sensor_up_;

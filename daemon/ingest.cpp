@@ -4,6 +4,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "daemon/alert_output.h"
 
 namespace soc::daemon {
 
@@ -180,6 +181,14 @@ void Ingest::handle_batch(transport::Receiver& rx, const transport::Delivery& d,
   });
   flush_run();
   if (to_file) events_out_->flush();
+  accepted_snapshot_.store(events_accepted_, std::memory_order_relaxed);
+  if (alerts_) {
+    if (auto r = alerts_->commit(); !r) {
+      // Not acknowledged: the sender keeps the batch and sends it again (ADR 0018).
+      log::error("ingest", "batch #{} of sensor {} not acknowledged: {}", h.seq, s.id, r.error().message);
+      return;
+    }
+  }
   rx.ack(d, v.ack, h.count);
 }
 

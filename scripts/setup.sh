@@ -21,6 +21,8 @@ SOC_PACKAGES=(
   prometheus-cpp-dev doctest-dev libcli11-dev libpcre2-dev
   # the correlator's HTTP listener (daemon/http, docs/adr/0019-http-listener.md)
   libcivetweb-dev
+  # the correlator's alert store (daemon/alerts, docs/adr/0020-alert-store.md)
+  libsqlite3-dev
   libsystemd-dev
   # soc-collector: TLS probe and HTTP(S) client (docs/adr/0013-collector.md)
   libssl-dev libcurl4-openssl-dev
