@@ -132,7 +132,13 @@ BaselineMonitor::BaselineMonitor(BaselineMonitorOptions options, telemetry::Regi
       equipment_gaps_(metrics, "soc_site_equipment_gaps",
                       "Equipment or sensor kinds the baseline requires at a site and the inventory lacks."),
       sensor_up_(metrics, "soc_sensor_up",
-                 "1 while an inventory sensor is heard within the baseline's freshness window, 0 otherwise.") {
+                 "1 while an inventory sensor is heard within the baseline's freshness window, 0 otherwise."),
+      site_info_(metrics, "soc_site_info",
+                 "An inventory site's name, kind and security level (the highest approved level of the systems "
+                 "that list it, 0 for none); always 1, for dashboards to show names instead of ids."),
+      system_info_(metrics, "soc_system_info",
+                   "An inventory information system's name and approved security level; always 1, for dashboards "
+                   "to show names and levels beside soc_requirement_status.") {
   observations_ = inv::Observations({options_.max_certificates});
   observations_.bind(state_->inventory, state_->baseline);
   observations_.set_observing_since(options_.clock());
@@ -342,6 +348,14 @@ void BaselineMonitor::export_statuses() {
     equipment_gaps_.set({{"site", site.id}}, it == gaps.end() ? 0 : static_cast<double>(it->second.size()));
   }
   equipment_gaps_.sweep();
+  for (const auto& site : state_->inventory->sites) {
+    const int level = state_->enricher->site_level(site.id);
+    site_info_.set({{"kind", site.kind}, {"level", std::to_string(level)}, {"name", site.name}, {"site", site.id}}, 1);
+  }
+  site_info_.sweep();
+  for (const auto& sys : state_->inventory->systems)
+    system_info_.set({{"level", std::to_string(sys.level)}, {"name", sys.name}, {"system", sys.id}}, 1);
+  system_info_.sweep();
 }
 
 void BaselineMonitor::raise(const inv::Change& change, Timestamp now) {

@@ -147,6 +147,7 @@ class BaselineMonitor : public Stage {
   std::shared_ptr<const std::vector<inventory::Finding>> findings_ =
       std::make_shared<const std::vector<inventory::Finding>>();
   GaugeSet license_expiry_, requirement_status_, equipment_gaps_, sensor_up_;
+  GaugeSet site_info_, system_info_;  // names and levels for the dashboards
   std::map<std::string, std::pair<std::string, telemetry::Gauge>> reachable_;  // asset id -> (site, gauge)
   telemetry::Counter reload_ok_, reload_failed_;
   telemetry::Gauge reload_last_ok_;

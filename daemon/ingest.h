@@ -19,6 +19,7 @@
 #include "core/transport/receiver.h"
 #include "core/transport/sequence.h"
 #include "daemon/event_log.h"
+#include "daemon/sensor_report.h"
 #include "daemon/telemetry/metrics.h"
 
 namespace soc::daemon {
@@ -42,7 +43,6 @@ class Stage {
 struct IngestLimits {
   size_t max_datasets_per_sensor = 64;  // beyond: counted under dataset="other"
   size_t max_sensors = 4096;            // only reachable in --insecure mode
-  size_t max_counters_per_sensor = 64;  // heartbeat counters exported per sensor
 };
 
 class Ingest {
@@ -73,7 +73,7 @@ class Ingest {
     std::unordered_map<std::string, telemetry::Counter> received;  // by dataset
     telemetry::Counter received_other;
     std::unordered_map<std::string, telemetry::Counter> rejected;  // by reason
-    std::unordered_map<std::string, telemetry::Gauge> reported;    // heartbeat counters by name
+    std::unique_ptr<SensorReport> report;                         // what its heartbeats say
     uint64_t rejects_logged = 0;
     uint64_t gaps_logged = 0;
     uint64_t restarts_logged = 0;

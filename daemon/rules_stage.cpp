@@ -59,6 +59,13 @@ RulesStage::RulesStage(telemetry::Registry& metrics, AlertOutput& alerts, RulesS
                                      {{"result", "success"}});
   reload_failure_ = metrics_.counter("soc_rules_reload_total", "Rule reloads (SIGHUP or a change in the rule folders).",
                                      {{"result", "failure"}});
+  // Like Prometheus's own prometheus_config_last_reload_successful: what an alert can wait on
+  // (dashboards/prometheus), cleared by the next good reload.
+  last_reload_ok_ = metrics_.gauge("soc_rules_last_reload_successful",
+                                   "1 when the last load or reload of the rules succeeded, 0 when the rules running are "
+                                   "older than a failed reload.",
+                                   {});
+  last_reload_ok_.set(1);
   eval_seconds_ = metrics_.histogram("soc_rule_eval_seconds",
                                      fmt::format("Time to evaluate one event against every rule (one event in {} is timed).",
                                                  options_.eval_sample),
@@ -247,6 +254,7 @@ bool RulesStage::reload(std::string_view why) {
   failed_.set(static_cast<double>(l.set.refused.size()));
   if (!reasons.empty()) {
     reload_failure_.inc();
+    last_reload_ok_.set(0);
     failed_fingerprint_ = l.fingerprint;
     log::error("rules", "reload ({}) failed, the {} running rules stay:\n{}", why, engine_->rules().rules.size(),
                fmt::join(reasons, "\n"));
@@ -261,6 +269,7 @@ bool RulesStage::reload(std::string_view why) {
   engine_->replace_rules(std::make_shared<const rules::RuleSet>(std::move(l.set)));
   install();
   reload_success_.inc();
+  last_reload_ok_.set(1);
   log::info("rules", "reloaded ({}): {} rules (were {}), {} refused in unchanged files; state of unchanged rules kept",
             why, engine_->rules().rules.size(), before, refused);
   return true;

@@ -42,6 +42,10 @@ SOC_PACKAGES=(
   # socctl report --format pdf prints the HTML report with headless Chromium; its tests read
   # the PDF back with pdftotext/pdfinfo; DejaVu has every Vietnamese glyph the report names
   chromium poppler-utils fonts-dejavu-core
+  # dashboards/: promtool check/test rules and a real Prometheus in the end-to-end test,
+  # amtool for the Alertmanager example, python3-yaml to read rule files and
+  # python3-matplotlib to draw the panels from the test's query results (docs/dashboards.md)
+  prometheus prometheus-alertmanager python3-yaml python3-matplotlib
 )
 
 # The function body is a subshell: `set -e` and `exit` stay inside it.
