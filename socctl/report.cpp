@@ -5,6 +5,7 @@
 // be made; 2 for a usage error.
 #include <fmt/core.h>
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -87,20 +88,21 @@ Result<void> write_file(const std::string& path, const std::string& content) {
   return {};
 }
 
+std::string url_encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
 // "?lang=vi&at=..." with the values percent-encoded.
 std::string query(const ReportOptions& o) {
-  auto encode = [](const std::string& s) {
-    std::string out;
-    for (unsigned char c : s) {
-      if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':')
-        out += static_cast<char>(c);
-      else
-        out += fmt::format("%{:02X}", c);
-    }
-    return out;
-  };
-  std::string q = "?lang=" + encode(o.lang);
-  if (!o.at.empty()) q += "&at=" + encode(o.at);
+  std::string q = "?lang=" + url_encode(o.lang);
+  if (!o.at.empty()) q += "&at=" + url_encode(o.at);
   return q;
 }
 
@@ -121,8 +123,8 @@ cmp::AlertsSummary fetch_alerts(const std::string& base, const cmp::Report& r, d
   std::string cursor;
   for (int page = 0; page < 1000; ++page) {
     http::Request req;
-    req.url = fmt::format("{}/api/v1/alerts?since={}&until={}&limit=1000{}", base, format_rfc3339(r.from),
-                          format_rfc3339(r.to), cursor.empty() ? "" : "&cursor=" + cursor);
+    req.url = fmt::format("{}/api/v1/alerts?since={}&until={}&limit=1000{}", base, url_encode(format_rfc3339(r.from)),
+                          url_encode(format_rfc3339(r.to)), cursor.empty() ? "" : "&cursor=" + url_encode(cursor));
     req.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
     auto resp = http::get(req);
     if (!resp || resp->status != 200) {
@@ -142,8 +144,11 @@ cmp::AlertsSummary fetch_alerts(const std::string& base, const cmp::Report& r, d
       };
       const json::Node* sev = a.find("severity");
       const json::Node* number = sev ? sev->find("number") : nullptr;
+      // An alert of the store folds its repeats (count): each is one alert of the period, as
+      // each is one line of --alerts-out in a report built from files.
+      const json::Node* count = a.find("count");
       tally.add(text(a.find("site"), "id"), number && number->is_int() ? number->as_int() : 0, text(a.find("rule"), "id"),
-                text(a.find("rule"), "name"));
+                text(a.find("rule"), "name"), count && count->is_int() && count->as_int() > 0 ? count->as_int() : 1);
     }
     const json::Node* next = tree->find("next");
     if (!next || !next->is_string()) return tally.finish();

@@ -23,10 +23,11 @@ constexpr std::string_view kOther = "(other)";
 
 }  // namespace
 
-void AlertTally::add(std::string_view site, int64_t severity, std::string_view rule_id, std::string_view rule_name) {
-  ++s_.total;
+void AlertTally::add(std::string_view site, int64_t severity, std::string_view rule_id, std::string_view rule_name,
+                     int64_t times) {
+  s_.total += times;
   const bool known = severity >= 1 && severity <= 5;
-  if (known) ++s_.by_severity[static_cast<size_t>(severity - 1)];
+  if (known) s_.by_severity[static_cast<size_t>(severity - 1)] += times;
   auto site_it = sites_.find(site);
   if (site_it == sites_.end()) {
     const std::string_view name = sites_.size() < kMaxAlertSites ? site : kOther;
@@ -37,8 +38,8 @@ void AlertTally::add(std::string_view site, int64_t severity, std::string_view r
     }
   }
   auto& per_site = s_.by_site[site_it->second];
-  ++per_site.total;
-  if (known) ++per_site.by_severity[static_cast<size_t>(severity - 1)];
+  per_site.total += times;
+  if (known) per_site.by_severity[static_cast<size_t>(severity - 1)] += times;
   auto rule_it = rules_.find(rule_id);
   if (rule_it == rules_.end()) {
     const bool room = rules_.size() < kMaxAlertRules;
@@ -50,7 +51,7 @@ void AlertTally::add(std::string_view site, int64_t severity, std::string_view r
     }
   }
   auto& per_rule = s_.by_rule[rule_it->second];
-  ++per_rule.count;
+  per_rule.count += times;
   per_rule.severity = std::max(per_rule.severity, known ? severity : int64_t{0});
 }
 

@@ -68,7 +68,9 @@ Result<Recorded> record(std::shared_ptr<const inventory::Inventory> inventory,
 // rest are counted under "other"). Sorts by_rule on finish().
 class AlertTally {
  public:
-  void add(std::string_view site, int64_t severity, std::string_view rule_id, std::string_view rule_name);
+  // `times` alerts of one rule at one site and severity (a stored alert that folded repeats).
+  void add(std::string_view site, int64_t severity, std::string_view rule_id, std::string_view rule_name,
+           int64_t times = 1);
   AlertsSummary finish();
 
  private:
