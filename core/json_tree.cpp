@@ -320,6 +320,24 @@ const Node* Node::find(std::string_view key) const {
   return nullptr;
 }
 
+const Node* Node::at(std::initializer_list<std::string_view> path) const {
+  const Node* n = this;
+  for (auto k : path)
+    if (!(n = n->find(k))) return nullptr;
+  return n;
+}
+
+std::string Node::string_or(std::string_view key, std::string_view fallback) const {
+  const Node* n = find(key);
+  return n && n->is_string() ? n->as_string() : std::string(fallback);
+}
+
+std::string Node::dump() const {
+  Writer w(Writer::Layout::Dense);
+  w.value(*this);
+  return w.take();
+}
+
 std::string_view Node::kind_name(Kind k) {
   switch (k) {
     case Kind::Null: return "null";
@@ -357,91 +375,136 @@ void Writer::newline() {
   out_.append(2 * scopes_.size(), ' ');
 }
 
+// The comma (and line break) before a member or an item of the innermost container.
+void Writer::separate() {
+  Scope& s = scopes_.back();
+  if (!s.empty) out_ += dense_ ? "," : s.compact ? ", " : ",";
+  if (!dense_ && !s.compact) newline();
+  s.empty = false;
+}
+
 void Writer::before_value() {
   if (after_key_) {
     after_key_ = false;
     return;
   }
   if (scopes_.empty()) return;
-  Scope& s = scopes_.back();
-  assert(!s.object);  // a value in an object needs a key first
-  if (!s.empty) out_ += s.compact ? ", " : ",";
-  if (!s.compact) newline();
-  s.empty = false;
+  assert(!scopes_.back().object);  // a value in an object needs a key first
+  separate();
 }
 
 Writer& Writer::key(std::string_view k) {
   assert(!scopes_.empty() && scopes_.back().object && !after_key_);
-  Scope& s = scopes_.back();
-  if (!s.empty) out_ += s.compact ? ", " : ",";
-  if (!s.compact) newline();
-  s.empty = false;
+  separate();
   append_json_string(out_, k);
-  out_ += ": ";
+  out_ += dense_ ? ":" : ": ";
   after_key_ = true;
   return *this;
 }
 
-void Writer::begin_object(bool compact) {
+Writer& Writer::begin_object(bool compact) {
   before_value();
   const bool inherit = !scopes_.empty() && scopes_.back().compact;
   out_ += '{';
   scopes_.push_back({true, compact || inherit, true});
+  return *this;
 }
 
-void Writer::end_object() {
-  assert(!scopes_.empty() && scopes_.back().object);
+Writer& Writer::end_object() {
+  assert(!scopes_.empty() && scopes_.back().object && !after_key_);
   const Scope s = scopes_.back();
   scopes_.pop_back();
-  if (!s.empty && !s.compact) newline();
+  if (!s.empty && !s.compact && !dense_) newline();
   out_ += '}';
+  return *this;
 }
 
-void Writer::begin_array(bool compact) {
+Writer& Writer::begin_array(bool compact) {
   before_value();
   const bool inherit = !scopes_.empty() && scopes_.back().compact;
   out_ += '[';
   scopes_.push_back({false, compact || inherit, true});
+  return *this;
 }
 
-void Writer::end_array() {
+Writer& Writer::end_array() {
   assert(!scopes_.empty() && !scopes_.back().object);
   const Scope s = scopes_.back();
   scopes_.pop_back();
-  if (!s.empty && !s.compact) newline();
+  if (!s.empty && !s.compact && !dense_) newline();
   out_ += ']';
+  return *this;
 }
 
-void Writer::value(std::string_view s) {
+Writer& Writer::value(std::string_view s) {
   before_value();
   append_json_string(out_, s);
+  return *this;
 }
 
-void Writer::value(int64_t i) {
+Writer& Writer::value(int64_t i) {
   before_value();
   fmt::format_to(std::back_inserter(out_), "{}", i);
+  return *this;
 }
 
-void Writer::value(bool b) {
+Writer& Writer::value(uint64_t i) {
+  before_value();
+  fmt::format_to(std::back_inserter(out_), "{}", i);
+  return *this;
+}
+
+Writer& Writer::value(bool b) {
   before_value();
   out_ += b ? "true" : "false";
+  return *this;
 }
 
-void Writer::null() {
+Writer& Writer::null() {
   before_value();
   out_ += "null";
+  return *this;
 }
 
-void Writer::value(const std::optional<std::string>& s) {
-  if (s)
-    value(std::string_view(*s));
-  else
-    null();
+Writer& Writer::value(const std::optional<std::string>& s) { return s ? value(std::string_view(*s)) : null(); }
+
+Writer& Writer::value(const Node& n) {
+  switch (n.kind()) {
+    case Node::Kind::Null: return null();
+    case Node::Kind::Bool: return value(n.as_bool());
+    case Node::Kind::Int: return value(n.as_int());
+    case Node::Kind::Float: {
+      const double d = n.as_double();
+      if (!std::isfinite(d)) return null();  // only a built node can hold one: JSON has no inf/NaN
+      before_value();
+      fmt::format_to(std::back_inserter(out_), "{}", d);
+      return *this;
+    }
+    case Node::Kind::String: return value(std::string_view(n.as_string()));
+    case Node::Kind::Array:
+      begin_array();
+      for (const auto& item : n.items()) value(item);
+      return end_array();
+    case Node::Kind::Object:
+      begin_object();
+      for (const auto& [k, v] : n.members()) {
+        key(k);
+        value(v);
+      }
+      return end_object();
+  }
+  return *this;
+}
+
+Writer& Writer::raw(std::string_view json) {
+  before_value();
+  out_ += json;
+  return *this;
 }
 
 std::string Writer::take() {
   assert(scopes_.empty());
-  out_ += '\n';
+  if (!dense_) out_ += '\n';
   return std::move(out_);
 }
 

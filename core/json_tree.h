@@ -1,5 +1,6 @@
 // JSON documents as trees, for what is not a flat event (core/json_codec.h reads those): the
-// compliance report's JSON (socctl report verify, socctl report --api) and other API answers.
+// HTTP API's requests and answers (the correlator reads acknowledgements, socctl and the tests
+// read answers) and the compliance report's JSON (socctl report verify, socctl report --api).
 //
 // parse() takes untrusted bytes: it never throws, never reads out of bounds, bounds its depth,
 // its input and its node count, checks UTF-8, and says where it stopped (byte offset, line and
@@ -9,10 +10,13 @@
 //
 // Writer produces the project's canonical JSON text: members in the order written, two-space
 // indentation, strings escaped as json_codec does (append_json_string); a compact object or
-// array is written on one line. Same calls, same bytes.
+// array is written on one line. Same calls, same bytes. Layout::Dense writes no whitespace at
+// all (API answers, one event per line). Values are immutable after parsing and safe to share
+// between threads.
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +67,13 @@ class Node {
 
   // The member `key` of an object; nullptr when absent or when this is not an object.
   const Node* find(std::string_view key) const;
+  // Follows a path of member names ("rule", "name"); nullptr when any step is missing.
+  const Node* at(std::initializer_list<std::string_view> path) const;
+  // The string at `key`, or `fallback` when absent or not a string.
+  std::string string_or(std::string_view key, std::string_view fallback = {}) const;
+
+  // The value as dense JSON text (Layout::Dense): members in order, strings escaped.
+  std::string dump() const;
 
   // Where the value started in the parsed text (0 for built nodes).
   size_t offset() const { return offset_; }
@@ -97,27 +108,39 @@ std::pair<int, int> line_column(std::string_view text, size_t offset);
 
 class Writer {
  public:
+  enum class Layout { Indented, Dense };
+  explicit Writer(Layout layout = Layout::Indented) : dense_(layout == Layout::Dense) {}
+
   // Containers: `compact` writes this one and everything in it on one line.
-  void begin_object(bool compact = false);
-  void end_object();
-  void begin_array(bool compact = false);
-  void end_array();
+  Writer& begin_object(bool compact = false);
+  Writer& end_object();
+  Writer& begin_array(bool compact = false);
+  Writer& end_array();
   // The next member's key (inside an object).
   Writer& key(std::string_view k);
-  void value(std::string_view s);
-  void value(const char* s) { value(std::string_view(s)); }
-  void value(const std::string& s) { value(std::string_view(s)); }
-  void value(int64_t i);
-  void value(bool b);
-  void null();
+  Writer& value(std::string_view s);
+  Writer& value(const char* s) { return value(std::string_view(s)); }
+  Writer& value(const std::string& s) { return value(std::string_view(s)); }
+  Writer& value(int64_t i);
+  Writer& value(int i) { return value(static_cast<int64_t>(i)); }
+  Writer& value(uint64_t i);
+  Writer& value(bool b);
+  Writer& null();
   // A string, or null when absent.
-  void value(const std::optional<std::string>& s);
+  Writer& value(const std::optional<std::string>& s);
+  // A tree, in this writer's layout.
+  Writer& value(const Node& n);
+  // Inserts text that is already JSON (an encoded event, a stored object), as it is.
+  Writer& raw(std::string_view json);
 
-  // The text so far; complete once every container is closed. Ends with a newline.
+  // The text so far.
+  const std::string& str() const { return out_; }
+  // The text, complete once every container is closed. Indented text ends with a newline.
   std::string take();
 
  private:
   void before_value();
+  void separate();
   void newline();
   struct Scope {
     bool object = false;
@@ -127,6 +150,7 @@ class Writer {
   std::string out_;
   std::vector<Scope> scopes_;
   bool after_key_ = false;
+  bool dense_ = false;
 };
 
 }  // namespace soc::json

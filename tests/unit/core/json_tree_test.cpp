@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <limits>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -111,4 +113,53 @@ TEST_CASE("json writer writes members in order, indents, and keeps compact conta
   REQUIRE(back);
   CHECK(back->find("name")->as_string() == "Cổng \"dịch vụ\"");
   CHECK(back->find("list")->items()[0].find("b")->items()[0].as_string() == "x");
+}
+
+// What the alert store's API and socctl alerts use (they read with json_value.h before the fold).
+TEST_CASE("json tree follows paths, reads strings with a fallback and dumps dense text") {
+  auto v = soc::json::parse(R"( {"alerts":[{"id":9007199254740993,"rule":{"name":"SSH \u00e9 \ud83d\ude00"}},{"x":-1.5e3}],
+                                 "next":null,"ok":true} )");
+  REQUIRE(v);
+  const auto& alerts = v->find("alerts")->items();
+  REQUIRE(alerts.size() == 2);
+  CHECK(alerts[0].find("id")->is_int());
+  CHECK(alerts[0].find("id")->as_int() == 9007199254740993);
+  CHECK(alerts[0].at({"rule", "name"})->as_string() == "SSH é 😀");
+  CHECK(alerts[0].at({"rule", "missing"}) == nullptr);
+  CHECK(alerts[0].at({"id", "name"}) == nullptr);
+  CHECK(alerts[0].find("rule")->string_or("name") == "SSH é 😀");
+  CHECK(alerts[0].string_or("id", "none") == "none");  // not a string
+  CHECK(alerts[0].string_or("absent") == "");
+  CHECK_FALSE(alerts[1].find("x")->is_int());
+  CHECK(alerts[1].find("x")->as_double() == -1500);
+  CHECK(v->dump() ==
+        R"({"alerts":[{"id":9007199254740993,"rule":{"name":"SSH é 😀"}},{"x":-1500}],"next":null,"ok":true})");
+  CHECK(soc::json::Node(0.25).dump() == "0.25");
+  CHECK(soc::json::Node(std::numeric_limits<double>::infinity()).dump() == "null");
+}
+
+TEST_CASE("dense json writer chains, places commas, inserts raw JSON and ends without a newline") {
+  soc::json::Writer w(soc::json::Writer::Layout::Dense);
+  w.begin_object().key("a").value(int64_t{1}).key("b").begin_array().value("x\"y").null().value(true).end_array();
+  w.key("c").begin_object().end_object().key("d").raw(R"({"k":2})");
+  w.key("e").value(uint64_t{18446744073709551615u}).key("f").value(std::optional<std::string>{});
+  w.key("g").begin_array(true).value(7).end_array().end_object();
+  const std::string text = w.take();
+  CHECK(text == R"({"a":1,"b":["x\"y",null,true],"c":{},"d":{"k":2},"e":18446744073709551615,"f":null,"g":[7]})");
+  auto back = soc::json::parse(text);
+  REQUIRE(back);
+  CHECK(back->at({"d", "k"})->as_int() == 2);
+  CHECK(back->find("e")->kind() == Node::Kind::Float);  // past int64: read as a double
+}
+
+TEST_CASE("a parsed tree written again gives the same document in either layout") {
+  const std::string text = "{\n  \"s\": [\n    1,\n    {\"a\": \"é\"}\n  ],\n  \"t\": false\n}\n";
+  auto v = soc::json::parse(text);
+  REQUIRE(v);
+  soc::json::Writer dense(soc::json::Writer::Layout::Dense);
+  dense.value(*v);
+  CHECK(dense.take() == R"({"s":[1,{"a":"é"}],"t":false})");
+  soc::json::Writer indented;
+  indented.value(*v);
+  CHECK(indented.take() == "{\n  \"s\": [\n    1,\n    {\n      \"a\": \"é\"\n    }\n  ],\n  \"t\": false\n}\n");
 }
