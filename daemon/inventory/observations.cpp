@@ -100,11 +100,11 @@ Reading Observations::observe(const Event& e, Timestamp arrival) {
   const std::string_view sensor = e.get_string("observer.name");
   if (!sensor.empty()) {
     // Events of a batch come from one sensor: keep its evidence slot (node-based map: stable).
-    if (!last_sensor_seen_ || sensor != last_sensor_) {
-      last_sensor_.assign(sensor);
-      last_sensor_seen_ = &evidence_.sensor_last_seen[last_sensor_];
+    if (!last_sensor_.seen || sensor != last_sensor_.sensor) {
+      last_sensor_.sensor.assign(sensor);
+      last_sensor_.seen = &evidence_.sensor_last_seen[last_sensor_.sensor];
     }
-    *last_sensor_seen_ = std::max(*last_sensor_seen_, arrival);
+    *last_sensor_.seen = std::max(*last_sensor_.seen, arrival);
   }
   const std::string_view dataset = e.get_string("event.dataset");
   if (datasets_.find(dataset) != datasets_.end()) {

@@ -56,6 +56,7 @@ class Observations {
   using Limits = ObservationLimits;
   Observations() = default;
   explicit Observations(Limits limits) : limits_(limits) {}
+  // Copies are independent (the housekeeping thread evaluates a copy taken on the ingest thread).
 
   // Indexes the inventory and the baseline (assets by id and address, the datasets the baseline
   // checks: the only ones recorded). Called at load and on every reload; what was observed stays.
@@ -107,9 +108,25 @@ class Observations {
   std::unordered_map<std::string, const Asset*> assets_by_id_;
   std::multimap<std::string, std::pair<const Asset*, std::optional<int64_t>>> assets_by_host_;
 
+  // The sensor of the previous event and its slot in evidence_ (node-based map: stable). A copy
+  // or a move starts without it: the slot would point into the other object's evidence.
+  struct SensorSlot {
+    std::string sensor;
+    Timestamp* seen = nullptr;
+    SensorSlot() = default;
+    SensorSlot(const SensorSlot&) {}
+    SensorSlot(SensorSlot&&) noexcept {}
+    SensorSlot& operator=(const SensorSlot&) { return reset(); }
+    SensorSlot& operator=(SensorSlot&&) noexcept { return reset(); }
+    SensorSlot& reset() {
+      sensor.clear();
+      seen = nullptr;
+      return *this;
+    }
+  };
+
   Evidence evidence_;
-  std::string last_sensor_;  // the sensor of the previous event, and its evidence slot
-  Timestamp* last_sensor_seen_ = nullptr;
+  SensorSlot last_sensor_;
   std::map<std::string, Certificate> certificates_;                              // by target
   std::map<std::string, std::map<std::string, DeviceLicense>> device_licenses_;  // asset id -> name ->
   bool certificates_dirty_ = true;
