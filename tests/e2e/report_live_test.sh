@@ -5,7 +5,8 @@
 # GET /api/v1/compliance and `socctl report` built offline from its own --events-out and
 # --alerts-out at the same instant (--at, --from from the API's period) must give the same
 # status for every system and requirement, and the same evidence. `socctl report --api` renders
-# the correlator's report.
+# the correlator's report, its alerts read from the alert store (--state-dir): the same counts as
+# the offline report's from --alerts-out.
 source "$(dirname "$0")/lib.sh"
 need ss curl python3 date
 
@@ -51,7 +52,7 @@ requirements:
 YAML
 
 start_correlator --server-key "$WORK/server.key" --inventory "$WORK/inventory.yaml" --baseline "$WORK/baseline.yaml" \
-  --tick 3600 --events-out "$WORK/events.jsonl" --alerts-out "$WORK/alerts.jsonl"
+  --tick 3600 --events-out "$WORK/events.jsonl" --alerts-out "$WORK/alerts.jsonl" --state-dir "$WORK/state"
 API="http://127.0.0.1:$METRICS_PORT"
 send() {  # send SENSOR SITE FILE
   "$SOCCTL" send --connect "tcp://127.0.0.1:$LISTEN_PORT" --server-pub "$WORK/server.pub" --key "$WORK/$1.key" \
@@ -131,6 +132,9 @@ rapi_wo = dict(rapi)
 rapi_wo.pop("alerts")
 print("socctl --api json is the API's: %s" % (mine == rapi_wo))
 print("socctl --api alerts: %s" % ("available" if alerts["available"] else "not available: " + alerts["note"]))
+counts = lambda a: (a["total"], a["by_severity"], a["by_site"], [(r["id"], r["count"]) for r in a["by_rule"]])
+print("alerts of the period: store %s, --alerts-out %s" % (alerts["total"], roff["alerts"]["total"]))
+print("the store's alerts count as --alerts-out's: %s" % (alerts["total"] > 0 and counts(alerts) == counts(roff["alerts"])))
 print("same digest in English: %s" % (json.load(open(api_en))["digest"] == rapi["digest"]))
 print("api source %s generator %s alerts available %s" % (rapi["source"], rapi["generator"]["name"], rapi["alerts"]["available"]))
 PY
@@ -147,6 +151,9 @@ for expect in "portal AST-02 partially_met" "wan AST-02 not_met" "motcua AST-03 
 done
 check_contains "socctl report --api writes exactly what the API answered" "$WORK/compare.txt" \
   "socctl --api json is the API's: True"
+check_contains "socctl report --api reads the alerts from the store" "$WORK/compare.txt" "socctl --api alerts: available"
+check_contains "and counts them as the offline report counts --alerts-out (by severity, site and rule)" \
+  "$WORK/compare.txt" "the store's alerts count as --alerts-out's: True"
 check_contains "the language changes no digest" "$WORK/compare.txt" "same digest in English: True"
 check_contains "the live report says where it comes from" "$WORK/compare.txt" "api source live generator soc-correlator"
 set +e
