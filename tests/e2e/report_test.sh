@@ -123,6 +123,8 @@ check_contains "coverage of wan's MON-02" "$WORK/shape.txt" "coverage 1/3 sites"
 check_contains "the open critical gaps per site" "$WORK/shape.txt" \
   "gaps xa1:license_expired,xa1:logsource_silent,xa1:sensor_silent,xa2:equipment_missing,xa2:sensor_silent"
 check_contains "the alerts of the period by severity and site" "$WORK/shape.txt" "alerts 1 high at dc 1"
+python3 "$SRC/tests/e2e/report_doc_check.py" "$SRC/docs/report.md" "$WORK/report.json" >"$WORK/schema.txt" 2>&1 || true
+check_contains "docs/report.md's JSON schema names exactly the members written" "$WORK/schema.txt" "schema as documented"
 check "the waiver expires: the real status is back" \
   "$("$SOCCTL" report --inventory "$WORK/inventory.yaml" --baseline "$WORK/baseline.yaml" --at "$(date -u -d "$AT_DATE +6 days" +%Y-%m-%dT%H:%M:%SZ)" \
        --format json --out "$WORK/later.json" 2>/dev/null; status "$WORK/later.json" motcua AST-03)" not_met
