@@ -119,8 +119,8 @@ namespace {
 // skipped; every problem is collected.
 void apply_config(Command::Impl& cmd, std::vector<Diagnostic>& diags, std::string& source) {
   const std::string& path = cmd.config_path;
-  if (!read_file(path, source)) {
-    diags.push_back({path, 0, 0, "config.unreadable", "cannot open the config file"});
+  if (auto d = read_file_bounded(path, source, kMaxConfigFileBytes, "config.unreadable")) {
+    diags.push_back(std::move(*d));
     return;
   }
   YAML::Node root;

@@ -273,8 +273,8 @@ bool DecoderSet::load_text(const std::string& path, const std::string& text, std
 
 bool DecoderSet::load_file(const std::string& path, std::vector<Diagnostic>& diags) {
   std::string text;
-  if (!config::read_file(path, text)) {
-    diags.push_back(Diagnostic{path, 0, 0, "decoder.io", "cannot read the file"});
+  if (auto d = config::read_file_bounded(path, text, config::kMaxDecoderFileBytes, "decoder.io")) {
+    diags.push_back(std::move(*d));
     return false;
   }
   return load_text(path, text, diags);

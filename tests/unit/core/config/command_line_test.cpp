@@ -242,7 +242,7 @@ TEST_CASE("a config file that cannot be used exits 78") {
     const std::string path = (dir.path() / "missing.yaml").string();
     const auto r = s.parse({"--config", path});
     CHECK(r.rc == kExitConfig);
-    CHECK(r.err == path + ": error[config.unreadable]: cannot open the config file\n");
+    CHECK(r.err == path + ": error[config.unreadable]: cannot read the file: No such file or directory\n");
   }
   {
     Socd s;
