@@ -358,7 +358,7 @@ struct Engine::Impl {
   // The plain rules' evaluation plan (plan.h, ADR 0011): the rules an event can match, in rule
   // order, with their string tests matched by one automaton per dataset and field. It refers to
   // *set: a swap of the rule set must build a new plan for the new set.
-  std::unique_ptr<Plan> plan;
+  std::shared_ptr<Plan> plan;
   std::vector<int> candidates;  // scratch
   std::vector<std::unique_ptr<CorrState>> state;
   // Newest event time per stream: each stream is in time order, but streams lag each other (a
@@ -391,8 +391,9 @@ struct Engine::Impl {
     return it->second;
   }
 
-  Impl(std::shared_ptr<const RuleSet> s, AlertSink k, EngineOptions o, EngineCounters& c)
-      : set(std::move(s)), sink(std::move(k)), options(o), counters(c), plan(std::make_unique<Plan>(*set)) {
+  Impl(PreparedRules p, AlertSink k, EngineOptions o, EngineCounters& c)
+      : set(std::move(p.rules)), sink(std::move(k)), options(o), counters(c),
+        plan(p.plan ? std::move(p.plan) : std::make_shared<Plan>(*set)) {
     const auto& rules = set->rules;
     consumers.resize(rules.size());
     state.resize(rules.size());
@@ -779,7 +780,7 @@ struct Engine::Impl {
 };
 
 Engine::Engine(std::shared_ptr<const RuleSet> rules, AlertSink sink, EngineOptions options)
-    : impl_(std::make_unique<Impl>(std::move(rules), std::move(sink), options, counters_)) {}
+    : impl_(std::make_unique<Impl>(PreparedRules{std::move(rules), nullptr}, std::move(sink), options, counters_)) {}
 Engine::~Engine() = default;
 void Engine::process(const Event& event) { impl_->process(event); }
 void Engine::flush() { impl_->flush(); }
@@ -808,9 +809,17 @@ uint64_t deep_digest(const RuleSet& set, size_t i, std::vector<std::optional<uin
 }
 }  // namespace
 
-void Engine::replace_rules(std::shared_ptr<const RuleSet> rules) {
+PreparedRules Engine::prepare(std::shared_ptr<const RuleSet> rules) {
+  PreparedRules p{std::move(rules), nullptr};
+  p.plan = std::make_shared<Plan>(*p.rules);
+  return p;
+}
+
+void Engine::replace_rules(std::shared_ptr<const RuleSet> rules) { replace_rules(prepare(std::move(rules))); }
+
+void Engine::replace_rules(PreparedRules prepared) {
   Impl& old = *impl_;
-  auto next = std::make_unique<Impl>(std::move(rules), std::move(old.sink), old.options, counters_);
+  auto next = std::make_unique<Impl>(std::move(prepared), std::move(old.sink), old.options, counters_);
   next->sensor_watermarks = std::move(old.sensor_watermarks);
   next->slowest = old.slowest;
   next->slowest_sensor = std::move(old.slowest_sensor);
