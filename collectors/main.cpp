@@ -37,9 +37,13 @@ using Clock = std::chrono::steady_clock;
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
 
+// A value that cannot be used is a usage error (2) on the command line, and a configuration
+// error (78, which systemd does not restart) when a --config file was read: it may come from it.
+bool g_from_config = false;
+
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "soc-collector: %s\n", message.c_str());
-  return config::kExitUsage;
+  return g_from_config ? config::kExitConfig : config::kExitUsage;
 }
 int config_error(const std::string& message) {
   std::fprintf(stderr, "soc-collector: %s\n", message.c_str());
@@ -124,6 +128,7 @@ int main(int argc, char** argv) {
       .config_section("targets");
   transport::add_connect_options(cli.root(), conn, "Send events to the correlator at this ZeroMQ endpoint", "collector");
   if (auto code = cli.parse(argc, argv)) return *code;
+  g_from_config = !cli.root().config_path().empty();
 
   // Targets: the command line's, then the config file's `targets:` section.
   std::vector<Target> targets;
@@ -146,7 +151,7 @@ int main(int argc, char** argv) {
   }
   if (!errors.empty()) {
     for (const auto& e : errors) std::fprintf(stderr, "soc-collector: %s\n", e.c_str());
-    return config::kExitUsage;
+    return g_from_config ? config::kExitConfig : config::kExitUsage;
   }
   if (const auto& path = cli.root().config_path(); !path.empty()) {
     std::vector<Diagnostic> diags;

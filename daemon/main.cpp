@@ -144,10 +144,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<transport::Publisher> feed;
   if (!publish.empty()) {
     auto p = transport::Publisher::bind(publish);
-    if (!p) {
-      log::error("correlator", "{}", p.error().message);
-      return 1;
-    }
+    if (!p) return config_error("--publish: " + p.error().message);
     feed = std::move(*p);
   }
   daemon::Ingest ingest(metrics, events_out.empty() ? nullptr : &events_log, feed.get());
@@ -173,10 +170,7 @@ int main(int argc, char** argv) {
     ingest.add_stage(rules_stage.get());
   }
   auto rx = transport::Receiver::bind(rc, [&](std::string_view reason, std::string_view) { ingest.count_rejected(reason); });
-  if (!rx) {
-    log::error("correlator", "{}", rx.error().message);
-    return 1;
-  }
+  if (!rx) return config_error("--listen: " + rx.error().message);
   daemon::http::Server http;
   http.route("GET", "/metrics", [&metrics](const daemon::http::Request&) {
     daemon::http::Response r;

@@ -163,7 +163,7 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
     auto j = JournalReader::open(jo);
     if (!j) {
       std::fprintf(stderr, "soc-log-sensor: %s\n", j.error().message.c_str());
-      return j.error().code == "usage" ? config::kExitUsage : 1;
+      return j.error().code == "usage" ? config::kExitUsage : config::kExitConfig;
     }
     journal = std::move(*j);
   }
@@ -175,8 +175,9 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
     if (addr.empty()) continue;
     auto r = is_udp ? listener.listen_udp(addr) : listener.listen_tcp(addr);
     if (!r) {
-      std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
-      return 1;
+      // An address that cannot be used is a configuration problem: 78, which systemd does not restart.
+      std::fprintf(stderr, "soc-log-sensor: --syslog-%s: %s\n", is_udp ? "udp" : "tcp", r.error().message.c_str());
+      return config::kExitConfig;
     }
   }
   struct sigaction sa {};
@@ -326,6 +327,9 @@ int main(int argc, char** argv) {
       .flag("stats", stats, "Print counters (lines, events, truncated, invalid UTF-8, ...) to stderr at the end");
   transport::add_connect_options(cli.root(), conn, "Send events to the correlator at this ZeroMQ endpoint instead of stdout");
   if (auto code = cli.parse(argc, argv)) return *code;
+  // A missing value is a usage error (2) on the command line, and a configuration error (78,
+  // which systemd does not restart) when a --config file was read: it may be missing from it.
+  const int usage_code = cli.root().config_path().empty() ? config::kExitUsage : config::kExitConfig;
 
   DecodeOptions opt;
   opt.format = format;
@@ -367,12 +371,12 @@ int main(int argc, char** argv) {
     return config_error("--journal-dir and --journal-match need --journal");
   if (read.empty() && syslog_udp.empty() && syslog_tcp.empty() && follow.files.empty() && !follow.journal) {
     std::fprintf(stderr, "soc-log-sensor: nothing to do: give --read FILE, --file GLOB, --journal, --syslog-udp or --syslog-tcp\n");
-    return config::kExitUsage;
+    return usage_code;
   }
   Sink sink;
   if (auto r = sink.open(conn, heartbeat_s); !r) {
     std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
-    return r.error().code == "usage" ? config::kExitUsage : config::kExitConfig;
+    return r.error().code == "usage" ? usage_code : config::kExitConfig;
   }
   if (read.empty())
     return listen(set, opt, syslog_udp, syslog_tcp, tcp_limits, static_cast<size_t>(max_line_bytes), stats, sink, follow);

@@ -89,9 +89,13 @@ Result<int> open_socket(const std::string& address, int type, int& port) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   }
   if (::bind(fd, reinterpret_cast<sockaddr*>(&*addr), len) != 0 || (type == SOCK_STREAM && ::listen(fd, 64) != 0)) {
-    std::string why = std::strerror(errno);
+    const int e = errno;
     ::close(fd);
-    return fail("listen", fmt::format("{}: {}", address, why));
+    if (e == EADDRINUSE) return fail("listen", fmt::format("{} is already in use by another program", address));
+    if (e == EADDRNOTAVAIL) return fail("listen", fmt::format("{} is not an address of this machine", address));
+    if (e == EACCES)
+      return fail("listen", fmt::format("{}: permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)", address));
+    return fail("listen", fmt::format("{}: {}", address, std::strerror(e)));
   }
   port = bound_port(fd);
   return fd;

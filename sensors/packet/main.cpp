@@ -75,9 +75,14 @@ constexpr const char* kDefaultConnect = "tcp://127.0.0.1:7700";
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
 
+// A value that cannot be used is a usage error (2) on the command line, and a configuration
+// error (78, which systemd does not restart) when a --config file was read: it may come from it.
+bool g_from_config = false;
+int usage_code() { return g_from_config ? config::kExitConfig : config::kExitUsage; }
+
 int usage(const std::string& msg) {
   std::fprintf(stderr, "soc-packet-sensor: %s\n", msg.c_str());
-  return config::kExitUsage;
+  return usage_code();
 }
 
 std::string summary(const SensorStats& s, size_t files) {
@@ -229,7 +234,7 @@ Result<transport::SenderConfig> sender_config(const Options& o, const char* mode
 
 int sender_config_error(const Error& e) {
   std::fprintf(stderr, "soc-packet-sensor: %s\n", e.message.c_str());
-  return e.code == "usage" ? config::kExitUsage : config::kExitConfig;
+  return e.code == "usage" ? usage_code() : config::kExitConfig;
 }
 
 // The capture counters each heartbeat carries (the correlator exports them as metrics).
@@ -353,8 +358,11 @@ int run_live(const Options& o) {
   tc.fail_on_refusal = false;  // a daemon keeps trying
   auto src = PcapSource::open_live(o.interface, static_cast<int>(o.snaplen), static_cast<int>(o.buffer), o.filter);
   if (!src) {
-    std::fprintf(stderr, "soc-packet-sensor: %s\n", src.error().message.c_str());
-    return src.error().code == "capture.filter" ? config::kExitUsage : 1;
+    // A missing interface or a capture the service may not open is a configuration problem: 78,
+    // which systemd does not restart (the journal says which and why).
+    const bool filter = src.error().code == "capture.filter";
+    std::fprintf(stderr, "soc-packet-sensor: %s%s\n", filter ? "" : "--interface: ", src.error().message.c_str());
+    return filter ? usage_code() : config::kExitConfig;
   }
   auto& cap = **src;
   const int link = cap.link_type();
@@ -465,6 +473,7 @@ int main(int argc, char** argv) {
       .option("drain-timeout", o.drain_timeout_s,
               "With --read and --connect: seconds to wait for the correlator's acknowledgements before failing");
   if (auto code = cli.parse(argc, argv)) return *code;
+  g_from_config = !cli.root().config_path().empty();
   if (!o.read.empty() && !o.interface.empty()) return usage("--read and --interface exclude each other");
   if (o.read.empty() && o.interface.empty()) return usage("--read FILE or --interface IF is required");
   if (o.max_flows < 1) return usage("--max-flows must be at least 1");
