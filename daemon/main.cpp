@@ -68,6 +68,8 @@ int main(int argc, char** argv) {
   std::string inventory_path, baseline_path;
   double tick_s = 10;
   std::string state_dir_path;
+  int64_t http_threads = 64;
+  double http_request_timeout_s = 5;
 
   config::CommandLine cli("soc-correlator",
                           "The central correlator: receives events from sensors over ZeroMQ (CURVE), counts them per "
@@ -79,6 +81,8 @@ int main(int argc, char** argv) {
       .option("allow", allow, "YAML allowlist of sensors: sensors: [{id, site, public_key}] (an inventory file works too)")
       .flag("insecure", insecure, "Accept plain TCP without CURVE or allowlist (lab use only)")
       .option("metrics", metrics_address, "ADDR:PORT of the HTTP listener: /metrics, the API under /api/v1/, the console at /")
+      .option("http-threads", http_threads, "HTTP worker threads: each serves one connection at a time (slow clients hold one)")
+      .option("http-request-timeout", http_request_timeout_s, "Seconds a client may take to send its request headers and body")
       .option("events-out", events_out, "Append every accepted event to this JSON-lines file")
       .option("alerts-out", alerts_out, "Append every alert to this JSON-lines file")
       .option("rules", rules_paths, "Rule folder or file (repeatable): Sigma rules evaluated live; reloaded on SIGHUP or a change")
@@ -180,6 +184,11 @@ int main(int argc, char** argv) {
   });
   daemon::http::ServerOptions http_options;
   http_options.address = metrics_address;
+  if (http_threads < 1 || http_threads > 1024) return config_error("--http-threads must be 1 .. 1024");
+  if (!(http_request_timeout_s >= 0.1 && http_request_timeout_s <= 300))
+    return config_error("--http-request-timeout must be 0.1 .. 300 seconds");
+  http_options.threads = static_cast<int>(http_threads);
+  http_options.request_timeout = std::chrono::milliseconds(static_cast<int64_t>(http_request_timeout_s * 1000));
   if (auto r = http.start(http_options); !r) return config_error("--metrics: " + r.error().message);
   install_signals();
   log::info("correlator", "listening on {} ({}, {} sensors allowed), metrics on http://{}:{}/metrics{}", listen,
