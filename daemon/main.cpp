@@ -2,6 +2,7 @@
 // them for replay and publishes a live feed. Accepted events pass through the pipeline's stages
 // (daemon/ingest.h: enrichment, rules, baseline); their alerts leave by one path
 // (daemon/alert_output.h).
+#include <fmt/core.h>
 #include <signal.h>
 
 #include <atomic>
@@ -11,6 +12,7 @@
 #include "core/config/command_line.h"
 #include "core/config/sensor_allowlist.h"
 #include "core/log.h"
+#include "core/systemd_notify.h"
 #include "core/transport/keys.h"
 #include "core/transport/publisher.h"
 #include "core/transport/receiver.h"
@@ -195,6 +197,9 @@ int main(int argc, char** argv) {
             insecure ? "INSECURE plain TCP" : "CURVE", rc.allowlist.size(),
             metrics_address.substr(0, metrics_address.rfind(':')), http.port(), feed ? ", live feed on " + publish : "");
 
+  systemd::notify_ready(fmt::format("listening on {}, metrics on port {}", listen, http.port()));
+  auto next_status = std::chrono::steady_clock::now();
+
   transport::Delivery d;
   const auto tick = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(tick_s));
   auto next_tick = std::chrono::steady_clock::now();
@@ -214,7 +219,13 @@ int main(int argc, char** argv) {
     if (feed) feed->update_subscriptions();
     if ((*rx)->next(d, std::chrono::milliseconds(200))) ingest.handle(**rx, d);
     if (rules_stage) rules_stage->tick(std::chrono::steady_clock::now());
+    systemd::watchdog_ping();
+    if (const auto now = std::chrono::steady_clock::now(); now >= next_status) {
+      next_status = now + std::chrono::seconds(10);
+      systemd::notify_status(fmt::format("{} events accepted, {} alerts", ingest.events_accepted(), alerts.emitted()));
+    }
   }
+  systemd::notify_stopping();
   events_log.flush();
   alerts_log.flush();
   log::info("correlator", "stopping after {} accepted events and {} alerts", ingest.events_accepted(),

@@ -17,6 +17,7 @@
 #include "core/event.h"
 #include "core/json_codec.h"
 #include "core/line_reader.h"
+#include "core/systemd_notify.h"
 #include "core/transport/connect_options.h"
 #include "core/transport/sender.h"
 #include "sensors/log/decoder.h"
@@ -232,8 +233,12 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
   if (!follow.files.empty()) tailer.poll(handle_file);
   std::fprintf(stderr, "soc-log-sensor: listening (udp port %d, tcp port %d)\n", listener.udp_port(),
                listener.tcp_port());
+  systemd::notify_ready(fmt::format("following {} files, syslog udp port {}, tcp port {}{}", tailer.files_followed(),
+                                    listener.udp_port(), listener.tcp_port(), journal ? ", the journal" : ""));
+  auto next_status = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   bool journal_backlog = false;
   while (!g_stop) {
+    systemd::watchdog_ping();
     if (!listener.poll_once(journal_backlog ? 0 : sink.to_correlator() ? 50 : 200, handle)) break;
     if (!follow.files.empty()) tailer.poll(handle_file);
     // A bounded batch per turn, so a long backlog does not starve the other inputs.
@@ -245,7 +250,14 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
       checkpoint();
       last_checkpoint = now;
     }
+    if (now >= next_status) {
+      next_status = now + std::chrono::seconds(10);
+      systemd::notify_status(fmt::format("{} lines read, {} events, {} syslog TCP connections open",
+                                         decoder.stats().lines, decoder.stats().events,
+                                         listener.stats().open_connections));
+    }
   }
+  systemd::notify_stopping();
   const auto stop_counters = [&] { sink.on_heartbeat({}); };  // they refer to this function's locals
   if (auto r = sink.finish(std::chrono::seconds(5)); !r)
     std::fprintf(stderr, "soc-log-sensor: not every event was acknowledged before exit: %s\n", r.error().message.c_str());

@@ -41,6 +41,7 @@
 #include "core/config/command_line.h"
 #include "core/clock.h"
 #include "core/json_codec.h"
+#include "core/systemd_notify.h"
 #include "core/transport/connect_options.h"
 #include "core/transport/sender.h"
 #include "sensors/packet/packet_sensor.h"
@@ -356,6 +357,9 @@ int run_live(const Options& o) {
   if (!tcr) return sender_config_error(tcr.error());
   auto tc = std::move(*tcr);
   tc.fail_on_refusal = false;  // a daemon keeps trying
+  // Connects to the service manager's socket while the process may still reach it: the
+  // privileges are dropped once the capture is open.
+  systemd::notify_status("opening the capture on " + o.interface);
   auto src = PcapSource::open_live(o.interface, static_cast<int>(o.snaplen), static_cast<int>(o.buffer), o.filter);
   if (!src) {
     // A missing interface or a capture the service may not open is a configuration problem: 78,
@@ -406,12 +410,15 @@ int run_live(const Options& o) {
   sigaction(SIGTERM, &sa, nullptr);
   std::fprintf(stderr, "soc-packet-sensor: capturing on %s (%s), publishing to %s as %s\n", o.interface.c_str(),
                cap.link_type_name().c_str(), tc.endpoint.c_str(), o.conn.sensor_id.c_str());
+  systemd::notify_ready("capturing on " + o.interface + ", publishing to " + tc.endpoint + " as " + o.conn.sensor_id);
+  auto next_status = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   auto last_tick = std::chrono::steady_clock::now();
   const std::function<void(const Frame&)> on_frame = [&](const Frame& f) {
     s.on_frame(link, f.data, f.caplen, f.wire_len, f.ts_us);
   };
   int rc = 0;
   while (!g_stop) {
+    systemd::watchdog_ping();
     const int n = cap.dispatch(256, on_frame);
     if (n < 0) {
       std::fprintf(stderr, "soc-packet-sensor: %s: capture failed: %s\n", o.interface.c_str(), cap.error().c_str());
@@ -426,8 +433,15 @@ int run_live(const Options& o) {
       last_tick = now;
       kernel = cap.stats();
       s.expire(std::chrono::duration_cast<std::chrono::microseconds>(soc::now().time_since_epoch()).count());
+      if (now >= next_status) {
+        next_status = now + std::chrono::seconds(10);
+        systemd::notify_status(std::to_string(s.stats().frames) + " frames, " + std::to_string(s.active_flows()) +
+                               " active flows, " + std::to_string(s.stats().flow_events) + " flows exported, " +
+                               std::to_string(kernel.dropped_kernel) + " dropped by the kernel");
+      }
     }
   }
+  systemd::notify_stopping();
   s.flush();
   kernel = cap.stats();
   if (auto r = tx.drain(std::chrono::seconds(10)); !r) {
