@@ -10,7 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "core/log.h"
-#include "soc_build_config.h"
+#include "core/shipped_paths.h"
 
 namespace soc::daemon {
 
@@ -20,11 +20,12 @@ namespace {
 
 bool is_rule_file(const fs::path& p) { return p.extension() == ".yml" || p.extension() == ".yaml"; }
 
-// The shipped mappings (rules/mappings/*.yaml of the source tree), as `socctl replay` loads them.
+// The shipped mappings (rules/mappings/*.yaml, installed or in the source tree), as `socctl
+// replay` loads them.
 std::vector<std::string> shipped_mappings() {
   std::vector<std::string> files;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(std::string(SOC_SOURCE_DIR) + "/rules/mappings", ec))
+  for (const auto& e : fs::directory_iterator(shipped_path("rules/mappings", "rules/mappings"), ec))
     if (is_rule_file(e.path())) files.push_back(e.path().string());
   std::sort(files.begin(), files.end());
   return files;
