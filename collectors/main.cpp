@@ -161,6 +161,10 @@ int main(int argc, char** argv) {
       std::fputs(render_all(diags, source).c_str(), stderr);
       return config::kExitConfig;
     }
+    if (cli.check_config()) {
+      std::printf("%s: every key is known and every value has the right type\n", path.c_str());
+      return 0;
+    }
   }
   if (targets.empty()) return usage_error("nothing to probe: give --tls, --tcp, --fortios or a config with targets");
   if (interval < 1 || interval > 7 * 86400) return usage_error("--interval must be 1 .. 604800 seconds");
