@@ -37,6 +37,9 @@ SOC_PACKAGES=(
   # the packet sensor's live test (tcpreplay into a veth pair) and its benchmark (tcprewrite,
   # tcpdump as the floor, GNU time for the peak RSS)
   tcpreplay tcpdump time
+  # the sanitizer and fuzz build (scripts/sanitize.sh: clang, its sanitizer and libFuzzer
+  # runtimes, llvm-symbolizer for the reports); docs/adr/0035
+  clang libclang-rt-14-dev llvm
   # the installed units: systemd-analyze verify/security, and a real run under systemd booted
   # in a container made from this machine's files (systemd-nspawn); docs/adr/0035
   systemd systemd-container
