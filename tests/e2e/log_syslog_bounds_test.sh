@@ -75,9 +75,9 @@ check "within two seconds" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a < 
 
 echo "== the refusals are counted in the heartbeats"
 sleep 1.5
-refused=$(metric soc_sensor_reported 'sensor="logs1",site="a",counter="syslog_tcp_refused"')
+refused=$(metric soc_sensor_syslog_tcp_refused_total 'sensor="logs1",site="a"')
 check_ge "refused connections reach the correlator" "$refused" 568
-open_now=$(metric soc_sensor_reported 'sensor="logs1",site="a",counter="syslog_tcp_connections"')
+open_now=$(metric soc_sensor_syslog_tcp_connections 'sensor="logs1",site="a"')
 check_ge "the table is full" "$open_now" 511
 check "never more than the limit" "$(awk -v n="$open_now" 'BEGIN { print (n <= 512) ? "yes" : "no" }')" yes
 
@@ -88,8 +88,8 @@ check "every connection of crowd A was closed by the sensor" "$line" "closed by 
 echo stop >&"${CROWD_B[1]}"; read -r -t 30 line <&"${CROWD_B[0]}"; echo "crowd B: $line"
 check "every connection of crowd B was closed by the sensor" "$line" "closed by the sensor 600 of 600"
 sleep 1.5
-check_ge "closed for silence, counted" "$(metric soc_sensor_reported 'sensor="logs1",site="a",counter="syslog_tcp_closed_idle"')" 1
-check "no connection left open" "$(metric soc_sensor_reported 'sensor="logs1",site="a",counter="syslog_tcp_connections"')" 0
+check_ge "closed for silence, counted" "$(metric soc_sensor_syslog_tcp_closed_idle_total 'sensor="logs1",site="a"')" 1
+check "no connection left open" "$(metric soc_sensor_syslog_tcp_connections 'sensor="logs1",site="a"')" 0
 
 kill -TERM "$SENSOR"; wait "$SENSOR" || true
 check_contains "--stats: the per-source refusals" "$WORK/err" "tcp_refused_per_source=568"
