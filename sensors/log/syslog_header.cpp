@@ -229,8 +229,13 @@ bool parse_5424(std::string_view s, const TimeContext& ctx, SyslogHeader& out) {
   if (app != "-") out.program = app;
   if (procid != "-") {
     int64_t pid = 0;
-    bool ok = procid.size() <= 12;
-    for (char c : procid) ok = ok && is_digit(c), pid = pid * 10 + (c - '0');
+    // A PROCID may be 128 characters of anything (RFC 5424): only up to 12 digits are a pid, and
+    // nothing else is multiplied (a long one overflowed, found by fuzz-syslog_header).
+    bool ok = !procid.empty() && procid.size() <= 12;
+    for (size_t k = 0; ok && k < procid.size(); ++k) {
+      ok = is_digit(procid[k]);
+      pid = pid * 10 + (procid[k] - '0');
+    }
     if (ok) out.pid = pid;
   }
   // Structured data: "-" or one or more "[id k="v" ...]" with escapes \" \] \\ inside values.

@@ -155,3 +155,15 @@ TEST_CASE("a time outside the years 0001-9999 is no time (an event could not car
   CHECK(iso(parse_time(TimeFormat::YmdSlash, "0001/01/01 07:00:00", ctx)) == "0001-01-01T00:00:00.000000Z");
   CHECK(iso(parse_time(TimeFormat::YmdSlash, "9999/12/31 23:59:59", ctx)) == "9999-12-31T16:59:59.000000Z");
 }
+
+TEST_CASE("an RFC 5424 PROCID that is not a pid of at most 12 digits gives no pid") {
+  // Found by fuzz-syslog_header under UBSan: a 20-character PROCID overflowed the pid.
+  SyslogHeader h;
+  const auto ctx = at("2026-11-27T00:00:00Z");
+  REQUIRE(parse_syslog("<38>1 2019-07-08T17:40:17Z host sshd 99999999999999999999 - - m", ctx, h));
+  CHECK(h.pid == -1);
+  REQUIRE(parse_syslog("<38>1 2019-07-08T17:40:17Z host sshd 5540:17.954167-04:00 - - m", ctx, h));
+  CHECK(h.pid == -1);
+  REQUIRE(parse_syslog("<38>1 2019-07-08T17:40:17Z host sshd 999999999999 - - m", ctx, h));
+  CHECK(h.pid == 999999999999);
+}
