@@ -2,6 +2,7 @@
 // them for replay and publishes a live feed. Accepted events pass through the pipeline's stages
 // (daemon/ingest.h: enrichment, rules, baseline); their alerts leave by one path
 // (daemon/alert_output.h).
+#include <fmt/core.h>
 #include <signal.h>
 
 #include <time.h>
@@ -13,6 +14,7 @@
 #include "core/config/command_line.h"
 #include "core/config/sensor_allowlist.h"
 #include "core/log.h"
+#include "core/systemd_notify.h"
 #include "core/transport/keys.h"
 #include "core/transport/publisher.h"
 #include "core/transport/receiver.h"
@@ -73,6 +75,8 @@ int main(int argc, char** argv) {
   std::string inventory_path, baseline_path;
   double tick_s = 10;
   std::string state_dir_path;
+  int64_t http_threads = 64;
+  double http_request_timeout_s = 5;
   std::string api_token_path;
   int64_t retention_days = 90, retention_rows = 100'000;
   double resolve_after_s = 300;
@@ -87,6 +91,8 @@ int main(int argc, char** argv) {
       .option("allow", allow, "YAML allowlist of sensors: sensors: [{id, site, public_key}] (an inventory file works too)")
       .flag("insecure", insecure, "Accept plain TCP without CURVE or allowlist (lab use only)")
       .option("metrics", metrics_address, "ADDR:PORT of the HTTP listener: /metrics, the API under /api/v1/, the console at /")
+      .option("http-threads", http_threads, "HTTP worker threads: each serves one connection at a time (slow clients hold one)")
+      .option("http-request-timeout", http_request_timeout_s, "Seconds a client may take to send its request headers and body")
       .option("events-out", events_out, "Append every accepted event to this JSON-lines file")
       .option("alerts-out", alerts_out, "Append every alert to this JSON-lines file")
       .option("rules", rules_paths, "Rule folder or file (repeatable): Sigma rules evaluated live; reloaded on SIGHUP or a change")
@@ -181,10 +187,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<transport::Publisher> feed;
   if (!publish.empty()) {
     auto p = transport::Publisher::bind(publish);
-    if (!p) {
-      log::error("correlator", "{}", p.error().message);
-      return 1;
-    }
+    if (!p) return config_error("--publish: " + p.error().message);
     feed = std::move(*p);
   }
   daemon::Ingest ingest(metrics, events_out.empty() ? nullptr : &events_log, feed.get());
@@ -213,10 +216,7 @@ int main(int argc, char** argv) {
     ingest.add_stage(rules_stage.get());
   }
   auto rx = transport::Receiver::bind(rc, [&](std::string_view reason, std::string_view) { ingest.count_rejected(reason); });
-  if (!rx) {
-    log::error("correlator", "{}", rx.error().message);
-    return 1;
-  }
+  if (!rx) return config_error("--listen: " + rx.error().message);
   daemon::http::Server http;
   http.route("GET", "/metrics", [&metrics](const daemon::http::Request&) {
     daemon::http::Response r;
@@ -248,12 +248,20 @@ int main(int argc, char** argv) {
   http.route("GET", "/api/v1/compliance", daemon::compliance_handler(monitor.get()));
   daemon::http::ServerOptions http_options;
   http_options.address = metrics_address;
+  if (http_threads < 1 || http_threads > 1024) return config_error("--http-threads must be 1 .. 1024");
+  if (!(http_request_timeout_s >= 0.1 && http_request_timeout_s <= 300))
+    return config_error("--http-request-timeout must be 0.1 .. 300 seconds");
+  http_options.threads = static_cast<int>(http_threads);
+  http_options.request_timeout = std::chrono::milliseconds(static_cast<int64_t>(http_request_timeout_s * 1000));
   if (auto r = http.start(http_options); !r) return config_error("--metrics: " + r.error().message);
   install_signals();
   if (alert_store) alert_store->start();
   log::info("correlator", "listening on {} ({}, {} sensors allowed), metrics on http://{}:{}/metrics{}", listen,
             insecure ? "INSECURE plain TCP" : "CURVE", rc.allowlist.size(),
             metrics_address.substr(0, metrics_address.rfind(':')), http.port(), feed ? ", live feed on " + publish : "");
+
+  systemd::notify_ready(fmt::format("listening on {}, metrics on port {}", listen, http.port()));
+  auto next_status = std::chrono::steady_clock::now();
 
   transport::Delivery d;
   const auto tick = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(tick_s));
@@ -277,8 +285,14 @@ int main(int argc, char** argv) {
     // Alerts raised outside a batch (timers, the baseline) are committed here; a batch's own
     // were committed before its ack.
     if (auto r = alerts.commit(); !r) log::error("correlator", "alert store: {}", r.error().message);
+    systemd::watchdog_ping();
+    if (const auto now = std::chrono::steady_clock::now(); now >= next_status) {
+      next_status = now + std::chrono::seconds(10);
+      systemd::notify_status(fmt::format("{} events accepted, {} alerts", ingest.events_accepted(), alerts.emitted()));
+    }
   }
   if (auto r = alerts.commit(); !r) log::error("correlator", "alert store: {}", r.error().message);
+  systemd::notify_stopping();
   events_log.flush();
   alerts_log.flush();
   log::info("correlator", "stopping after {} accepted events and {} alerts", ingest.events_accepted(),

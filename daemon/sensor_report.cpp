@@ -76,6 +76,12 @@ constexpr std::array kFields = {
                   "Log sensor: syslog messages received over UDP."},
     ReportedField{"syslog_tcp_messages", K::Counter, "soc_sensor_syslog_tcp_messages_total",
                   "Log sensor: syslog messages received over TCP."},
+    ReportedField{"syslog_tcp_connections", K::Gauge, "soc_sensor_syslog_tcp_connections",
+                  "Log sensor: syslog TCP connections open now."},
+    ReportedField{"syslog_tcp_refused", K::Counter, "soc_sensor_syslog_tcp_refused_total",
+                  "Log sensor: syslog TCP connections refused (per-source or total limit)."},
+    ReportedField{"syslog_tcp_closed_idle", K::Counter, "soc_sensor_syslog_tcp_closed_idle_total",
+                  "Log sensor: syslog TCP connections closed for silence (idle timeout, or to make room)."},
     ReportedField{"journal_entries", K::Counter, "soc_sensor_journal_entries_total",
                   "Log sensor: systemd journal entries read (--journal)."},
     // soc-collector

@@ -46,6 +46,12 @@ SOC_PACKAGES=(
   # amtool for the Alertmanager example, python3-yaml to read rule files and
   # python3-matplotlib to draw the panels from the test's query results (docs/dashboards.md)
   prometheus prometheus-alertmanager python3-yaml python3-matplotlib
+  # the sanitizer and fuzz build (scripts/sanitize.sh: clang, its sanitizer and libFuzzer
+  # runtimes, llvm-symbolizer for the reports); docs/adr/0035
+  clang libclang-rt-14-dev llvm
+  # the installed units: systemd-analyze verify/security, and a real run under systemd booted
+  # in a container made from this machine's files (systemd-nspawn); docs/adr/0035
+  systemd systemd-container
 )
 
 # The function body is a subshell: `set -e` and `exit` stay inside it.

@@ -33,6 +33,7 @@
 #include "core/clock.h"
 #include "core/json_codec.h"
 #include "core/line_reader.h"
+#include "core/shipped_paths.h"
 #include "core/transport/keys.h"
 #include "core/transport/publisher.h"
 #include "daemon/inventory/loader.h"
@@ -107,8 +108,7 @@ std::string find_binary(const std::string& name, const std::string& build_subdir
 
 std::string find_examples(const std::string& given) {
   if (!given.empty()) return given;
-  for (const std::string& candidate : {std::string(SOC_SOURCE_DIR) + "/examples", self_dir() + "/../../examples",
-                                       std::string("/usr/share/soc/examples")}) {
+  for (const std::string& candidate : {shipped_path("examples", "examples"), self_dir() + "/../../examples"}) {
     if (fs::is_directory(candidate)) return candidate;
   }
   return "examples";
@@ -116,7 +116,7 @@ std::string find_examples(const std::string& given) {
 
 std::string find_rules(const std::string& examples) {
   for (const std::string& candidate :
-       {examples + "/../rules", std::string(SOC_SOURCE_DIR) + "/rules", std::string("/usr/share/soc/rules")}) {
+       {examples + "/../rules", shipped_path("rules", "rules")}) {
     if (fs::is_directory(candidate)) return fs::canonical(candidate).string();
   }
   return "";

@@ -6,6 +6,7 @@
 
 #include "core/json_codec.h"
 #include "core/line_reader.h"
+#include "core/shipped_paths.h"
 #include "daemon/inventory/enrich.h"
 #include "daemon/inventory/loader.h"
 #include "daemon/rules/engine.h"
@@ -19,12 +20,13 @@ namespace {
 
 namespace rules = daemon::rules;
 
-// The mapping files given, or the shipped ones (rules/mappings/*.yaml of the source tree).
+// The mapping files given, or the shipped ones (rules/mappings/*.yaml, installed or in the
+// source tree).
 bool load_mappings(const std::vector<std::string>& given, rules::FieldMapping& out) {
   std::vector<std::string> files = given;
   if (files.empty()) {
     std::error_code ec;
-    const std::string dir = std::string(SOC_SOURCE_DIR) + "/rules/mappings";
+    const std::string dir = shipped_path("rules/mappings", "rules/mappings");
     for (const auto& e : std::filesystem::directory_iterator(dir, ec))
       if (e.path().extension() == ".yaml" || e.path().extension() == ".yml") files.push_back(e.path().string());
     std::sort(files.begin(), files.end());

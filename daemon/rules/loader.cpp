@@ -922,8 +922,8 @@ std::string RuleSet::render_diagnostics() const {
 FieldMapping load_mapping(const std::string& path, std::vector<Diagnostic>& diags) {
   FieldMapping m;
   std::string text;
-  if (!config::read_file(path, text)) {
-    diags.push_back(Diagnostic{path, 0, 0, "file.unreadable", "cannot read the mapping file"});
+  if (auto d = config::read_file_bounded(path, text, config::kMaxRuleFileBytes, "file.unreadable")) {
+    diags.push_back(std::move(*d));
     return m;
   }
   YAML::Node root;
@@ -1048,8 +1048,8 @@ void Loader::load_path(const std::string& path) {
   if (ec) set_.diagnostics.push_back(Diagnostic{path, 0, 0, "file.unreadable", ec.message()});
   for (const auto& f : files) {
     std::string text;
-    if (!config::read_file(f, text)) {
-      set_.diagnostics.push_back(Diagnostic{f, 0, 0, "file.unreadable", "cannot read the rule file"});
+    if (auto d = config::read_file_bounded(f, text, config::kMaxRuleFileBytes, "file.unreadable")) {
+      set_.diagnostics.push_back(std::move(*d));
       continue;
     }
     load_text(f, text);

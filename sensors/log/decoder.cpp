@@ -11,7 +11,7 @@
 #include "core/config/yaml_util.h"
 #include "core/fields.h"
 #include "core/json_codec.h"
-#include "soc_build_config.h"
+#include "core/shipped_paths.h"
 
 namespace soc::sensors::log {
 namespace {
@@ -273,8 +273,8 @@ bool DecoderSet::load_text(const std::string& path, const std::string& text, std
 
 bool DecoderSet::load_file(const std::string& path, std::vector<Diagnostic>& diags) {
   std::string text;
-  if (!config::read_file(path, text)) {
-    diags.push_back(Diagnostic{path, 0, 0, "decoder.io", "cannot read the file"});
+  if (auto d = config::read_file_bounded(path, text, config::kMaxDecoderFileBytes, "decoder.io")) {
+    diags.push_back(std::move(*d));
     return false;
   }
   return load_text(path, text, diags);
@@ -303,15 +303,7 @@ bool DecoderSet::knows_format(std::string_view format) const {
 
 std::string find_builtin_decoders() {
   if (const char* env = std::getenv("SOC_LOG_DECODERS"); env && *env) return env;
-  std::string self;
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n > 0) self = fs::path(std::string(buf, static_cast<size_t>(n))).parent_path().string();
-  for (const std::string& c : {std::string(SOC_SOURCE_DIR) + "/sensors/log/decoders", self + "/../share/soc/log-decoders",
-                               std::string("/usr/share/soc/log-decoders")}) {
-    if (fs::is_directory(c)) return c;
-  }
-  return "sensors/log/decoders";
+  return shipped_path("sensors/log/decoders", "log-decoders");
 }
 
 // ---- LineDecoder -----------------------------------------------------------------------------

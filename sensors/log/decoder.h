@@ -155,8 +155,8 @@ class LineDecoder {
   std::unordered_map<std::string, IpAddress> sessions_;
 };
 
-// Where the built-in decoders are: $SOC_LOG_DECODERS, the source tree (build-tree runs), next to
-// the binary (../share/soc/decoders), /usr/share/soc/log-decoders.
+// Where the built-in decoders are: $SOC_LOG_DECODERS, else the source tree's when the binary runs
+// from its build tree, else the installed DATADIR/soc/log-decoders (core/shipped_paths.h).
 std::string find_builtin_decoders();
 
 }  // namespace soc::sensors::log

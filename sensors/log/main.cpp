@@ -18,6 +18,7 @@
 #include "core/event.h"
 #include "core/json_codec.h"
 #include "core/line_reader.h"
+#include "core/systemd_notify.h"
 #include "core/transport/connect_options.h"
 #include "core/transport/sender.h"
 #include "sensors/log/decoder.h"
@@ -145,8 +146,12 @@ void fill_counters(Event& hb, const DecodeStats& d, const FileTailer* tailer, co
   hb.set("soc.sensor.log_decode_fallbacks", n(d.generic));
   if (tailer) hb.set("soc.sensor.log_files_followed", static_cast<int64_t>(tailer->files_followed()));
   if (listener) {
-    hb.set("soc.sensor.syslog_udp_messages", n(listener->stats().udp_messages));
-    hb.set("soc.sensor.syslog_tcp_messages", n(listener->stats().tcp_messages));
+    const auto& ls = listener->stats();
+    hb.set("soc.sensor.syslog_udp_messages", n(ls.udp_messages));
+    hb.set("soc.sensor.syslog_tcp_messages", n(ls.tcp_messages));
+    hb.set("soc.sensor.syslog_tcp_connections", n(ls.open_connections));
+    hb.set("soc.sensor.syslog_tcp_refused", n(ls.refused_connections));
+    hb.set("soc.sensor.syslog_tcp_closed_idle", n(ls.closed_idle + ls.evicted_idle));
   }
   if (journal) hb.set("soc.sensor.journal_entries", n(journal->stats().entries));
 }
@@ -165,7 +170,7 @@ std::pair<uint64_t, uint64_t> checkpoint_mark(const FileTailer& t) {
 // most once a second) and at exit. A restart neither repeats what the correlator acknowledged
 // or the spool holds, nor skips what it does not.
 int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, const std::string& tcp,
-           size_t max_message, bool stats, Sink& sink, const FollowOptions& follow) {
+           const TcpLimits& tcp_limits, size_t max_message, bool stats, Sink& sink, const FollowOptions& follow) {
   FileTailer tailer(follow.files, follow.checkpoint, max_message, follow.start == "end");
   if (auto r = tailer.load_checkpoint(); !r) {
     std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
@@ -194,19 +199,21 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
     auto j = JournalReader::open(jo);
     if (!j) {
       std::fprintf(stderr, "soc-log-sensor: %s\n", j.error().message.c_str());
-      return j.error().code == "usage" ? config::kExitUsage : 1;
+      return j.error().code == "usage" ? config::kExitUsage : config::kExitConfig;
     }
     journal = std::move(*j);
   }
   const bool checkpointing = !follow.files.empty() || journal;
   SyslogListener listener;
-  listener.set_limits(max_message, 512);
+  listener.set_limits(max_message, tcp_limits.max_connections);
+  listener.set_tcp_limits(tcp_limits);
   for (const auto& [addr, is_udp] : {std::pair{udp, true}, std::pair{tcp, false}}) {
     if (addr.empty()) continue;
     auto r = is_udp ? listener.listen_udp(addr) : listener.listen_tcp(addr);
     if (!r) {
-      std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
-      return 1;
+      // An address that cannot be used is a configuration problem: 78, which systemd does not restart.
+      std::fprintf(stderr, "soc-log-sensor: --syslog-%s: %s\n", is_udp ? "udp" : "tcp", r.error().message.c_str());
+      return config::kExitConfig;
     }
   }
   struct sigaction sa {};
@@ -283,8 +290,12 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
   if (!follow.files.empty()) tailer.poll(handle_file);
   std::fprintf(stderr, "soc-log-sensor: listening (udp port %d, tcp port %d)\n", listener.udp_port(),
                listener.tcp_port());
+  systemd::notify_ready(fmt::format("following {} files, syslog udp port {}, tcp port {}{}", tailer.files_followed(),
+                                    listener.udp_port(), listener.tcp_port(), journal ? ", the journal" : ""));
+  auto next_status = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   bool journal_backlog = false;
   while (!g_stop) {
+    systemd::watchdog_ping();
     // Wait for input, the correlator's answers or the sender's next deadline (the flush
     // deadline of a batch that is filling, a heartbeat), whichever comes first.
     const int wait = sink.wait_ms(journal_backlog ? 0 : sink.to_correlator() ? 50 : 200);
@@ -298,7 +309,14 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
       checkpoint();
       last_checkpoint = now;
     }
+    if (now >= next_status) {
+      next_status = now + std::chrono::seconds(10);
+      systemd::notify_status(fmt::format("{} lines read, {} events, {} syslog TCP connections open",
+                                         decoder.stats().lines, decoder.stats().events,
+                                         listener.stats().open_connections));
+    }
   }
+  systemd::notify_stopping();
   const auto stop_counters = [&] { sink.on_heartbeat({}); };  // they refer to this function's locals
   const auto finished = sink.finish(std::chrono::seconds(5));
   if (!finished)
@@ -320,9 +338,14 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
                  static_cast<unsigned long long>(ts.truncations), static_cast<unsigned long long>(ts.hole_bytes_skipped),
                  static_cast<unsigned long long>(ts.rotated_finished));
     const auto& ls = listener.stats();
-    std::fprintf(stderr, "soc-log-sensor: udp_messages=%llu tcp_messages=%llu tcp_connections=%llu\n",
+    std::fprintf(stderr,
+                 "soc-log-sensor: udp_messages=%llu tcp_messages=%llu tcp_connections=%llu tcp_refused=%llu "
+                 "tcp_refused_per_source=%llu tcp_refused_full=%llu tcp_closed_idle=%llu tcp_evicted_idle=%llu\n",
                  static_cast<unsigned long long>(ls.udp_messages), static_cast<unsigned long long>(ls.tcp_messages),
-                 static_cast<unsigned long long>(ls.tcp_connections));
+                 static_cast<unsigned long long>(ls.tcp_connections),
+                 static_cast<unsigned long long>(ls.refused_connections),
+                 static_cast<unsigned long long>(ls.refused_per_source), static_cast<unsigned long long>(ls.refused_full),
+                 static_cast<unsigned long long>(ls.closed_idle), static_cast<unsigned long long>(ls.evicted_idle));
     if (journal)
       std::fprintf(stderr, "soc-log-sensor: journal_entries=%llu journal_without_message=%llu journal_read_errors=%llu\n",
                    static_cast<unsigned long long>(journal->stats().entries),
@@ -348,6 +371,8 @@ int main(int argc, char** argv) {
   transport::ConnectOptions conn;
   int64_t heartbeat_s = 10;
   FollowOptions follow;
+  int64_t tcp_max_connections = 512, tcp_max_per_source = 32;
+  double tcp_idle_timeout_s = 300;
 
   config::CommandLine cli("soc-log-sensor",
                           "The log sensor: decodes log lines (syslog RFC 3164/5424, sshd, sudo, su, PAM, dropbear, "
@@ -369,11 +394,18 @@ int main(int argc, char** argv) {
       .option("journal-start", follow.journal_start, "With --journal and no checkpointed cursor: end (new entries only) or beginning")
       .option("syslog-udp", syslog_udp, "Receive syslog on UDP ADDR:PORT and print the events (until SIGINT/SIGTERM)")
       .option("syslog-tcp", syslog_tcp, "Receive syslog on TCP ADDR:PORT (RFC 6587 octet counting or newline framing)")
+      .option("syslog-tcp-max-connections", tcp_max_connections,
+              "Most syslog TCP connections open at once; when full, the longest-silent one makes room")
+      .option("syslog-tcp-max-per-source", tcp_max_per_source, "Most syslog TCP connections from one address")
+      .option("syslog-tcp-idle-timeout", tcp_idle_timeout_s, "Seconds after which a silent syslog TCP connection is closed")
       .option("heartbeat", heartbeat_s, "With --connect: seconds between heartbeats (they carry the sensor's counters)")
       .option("max-line-bytes", max_line_bytes, "Longer lines are cut to this length, decoded, and counted")
       .flag("stats", stats, "Print counters (lines, events, truncated, invalid UTF-8, ...) to stderr at the end");
   transport::add_connect_options(cli.root(), conn, "Send events to the correlator at this ZeroMQ endpoint instead of stdout");
   if (auto code = cli.parse(argc, argv)) return *code;
+  // A missing value is a usage error (2) on the command line, and a configuration error (78,
+  // which systemd does not restart) when a --config file was read: it may be missing from it.
+  const int usage_code = cli.root().config_path().empty() ? config::kExitUsage : config::kExitConfig;
 
   DecodeOptions opt;
   opt.format = format;
@@ -401,19 +433,29 @@ int main(int argc, char** argv) {
   if (follow.journal_start != "end" && follow.journal_start != "beginning")
     return config_error("--journal-start must be end or beginning");
   if (heartbeat_s < 1 || heartbeat_s > 3600) return config_error("--heartbeat must be 1 .. 3600 seconds");
+  if (tcp_max_connections < 1 || tcp_max_connections > 65536)
+    return config_error("--syslog-tcp-max-connections must be 1 .. 65536");
+  if (tcp_max_per_source < 1 || tcp_max_per_source > tcp_max_connections)
+    return config_error("--syslog-tcp-max-per-source must be 1 .. --syslog-tcp-max-connections");
+  if (!(tcp_idle_timeout_s >= 1 && tcp_idle_timeout_s <= 86400))
+    return config_error("--syslog-tcp-idle-timeout must be 1 .. 86400 seconds");
+  TcpLimits tcp_limits;
+  tcp_limits.max_connections = static_cast<size_t>(tcp_max_connections);
+  tcp_limits.max_per_source = static_cast<size_t>(tcp_max_per_source);
+  tcp_limits.idle_timeout = std::chrono::milliseconds(static_cast<int64_t>(tcp_idle_timeout_s * 1000));
   if (!follow.journal && (!follow.journal_dir.empty() || !follow.journal_matches.empty()))
     return config_error("--journal-dir and --journal-match need --journal");
   if (read.empty() && syslog_udp.empty() && syslog_tcp.empty() && follow.files.empty() && !follow.journal) {
     std::fprintf(stderr, "soc-log-sensor: nothing to do: give --read FILE, --file GLOB, --journal, --syslog-udp or --syslog-tcp\n");
-    return config::kExitUsage;
+    return usage_code;
   }
   Sink sink;
   if (auto r = sink.open(conn, heartbeat_s); !r) {
     std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
-    return r.error().code == "usage" ? config::kExitUsage : config::kExitConfig;
+    return r.error().code == "usage" ? usage_code : config::kExitConfig;
   }
   if (read.empty())
-    return listen(set, opt, syslog_udp, syslog_tcp, static_cast<size_t>(max_line_bytes), stats, sink, follow);
+    return listen(set, opt, syslog_udp, syslog_tcp, tcp_limits, static_cast<size_t>(max_line_bytes), stats, sink, follow);
 
   LineReader reader;
   if (auto r = reader.open(read, static_cast<size_t>(max_line_bytes)); !r) {

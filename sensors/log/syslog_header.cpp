@@ -52,11 +52,20 @@ std::optional<Timestamp> as_utc(const Civil& c) {
                    microseconds{c.micros}};
 }
 
+// Only times an event can carry: @timestamp is RFC 3339, years 0001 to 9999, and a time the
+// correlator would refuse to read must not be made here (a log line dated 0000-12-30 was).
+std::optional<Timestamp> representable(Timestamp t) {
+  static const Timestamp first{sys_days{year{1} / 1 / 1}.time_since_epoch()};
+  static const Timestamp last{sys_days{year{10000} / 1 / 1}.time_since_epoch() - microseconds{1}};
+  if (t < first || t > last) return std::nullopt;
+  return t;
+}
+
 // Civil time in the configured zone.
 std::optional<Timestamp> in_zone(const Civil& c, const TimeContext& ctx) {
   auto t = as_utc(c);
   if (!t) return t;
-  if (!ctx.use_local_zone) return *t - seconds{ctx.utc_offset_seconds};
+  if (!ctx.use_local_zone) return representable(*t - seconds{ctx.utc_offset_seconds});
   std::tm tm{};
   tm.tm_year = c.year - 1900;
   tm.tm_mon = c.month - 1;
@@ -66,8 +75,8 @@ std::optional<Timestamp> in_zone(const Civil& c, const TimeContext& ctx) {
   tm.tm_sec = c.second == 60 ? 59 : c.second;
   tm.tm_isdst = -1;
   std::time_t secs = std::mktime(&tm);
-  if (secs == static_cast<std::time_t>(-1)) return *t;
-  return Timestamp{seconds{secs} + microseconds{c.micros}};
+  if (secs == static_cast<std::time_t>(-1)) return representable(*t);
+  return representable(Timestamp{seconds{secs} + microseconds{c.micros}});
 }
 
 // Optional ".ffffff" at s[i]; advances i.
@@ -220,8 +229,13 @@ bool parse_5424(std::string_view s, const TimeContext& ctx, SyslogHeader& out) {
   if (app != "-") out.program = app;
   if (procid != "-") {
     int64_t pid = 0;
-    bool ok = procid.size() <= 12;
-    for (char c : procid) ok = ok && is_digit(c), pid = pid * 10 + (c - '0');
+    // A PROCID may be 128 characters of anything (RFC 5424): only up to 12 digits are a pid, and
+    // nothing else is multiplied (a long one overflowed, found by fuzz-syslog_header).
+    bool ok = !procid.empty() && procid.size() <= 12;
+    for (size_t k = 0; ok && k < procid.size(); ++k) {
+      ok = is_digit(procid[k]);
+      pid = pid * 10 + (procid[k] - '0');
+    }
     if (ok) out.pid = pid;
   }
   // Structured data: "-" or one or more "[id k="v" ...]" with escapes \" \] \\ inside values.
@@ -279,7 +293,9 @@ std::optional<TimeFormat> time_format_from_name(std::string_view n) {
   return std::nullopt;
 }
 
-std::optional<Timestamp> parse_time(TimeFormat f, std::string_view s, const TimeContext& ctx) {
+namespace {
+
+std::optional<Timestamp> parse_time_any(TimeFormat f, std::string_view s, const TimeContext& ctx) {
   size_t len = 0;
   switch (f) {
     case TimeFormat::Bsd:
@@ -345,6 +361,13 @@ std::optional<Timestamp> parse_time(TimeFormat f, std::string_view s, const Time
     }
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Timestamp> parse_time(TimeFormat f, std::string_view s, const TimeContext& ctx) {
+  auto t = parse_time_any(f, s, ctx);
+  return t ? representable(*t) : t;
 }
 
 bool parse_syslog(std::string_view s, const TimeContext& ctx, SyslogHeader& out) {
