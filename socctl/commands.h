@@ -78,8 +78,16 @@ struct ReplayOptions {
   int64_t max_groups = 100000;
   std::vector<std::string> files;
   std::string inventory;  // enrich events from this inventory before the rules (as the correlator does)
+  std::string alert_log;  // also append the alerts to this hash-chained log (as the correlator's --alert-log)
 };
 void add_replay(config::Command& root, ReplayOptions& o, config::Command*& cmd);
 int run_replay(const ReplayOptions& o);
+
+// socctl audit verify FILE... (socctl/audit.cpp)
+struct AuditOptions {
+  std::vector<std::string> files;
+};
+void add_audit(config::Command& root, AuditOptions& o, config::Command*& verify_cmd);
+int run_audit_verify(const AuditOptions& o);
 
 }  // namespace soc::ctl

@@ -6,6 +6,9 @@
 
 #include "core/json_codec.h"
 #include "core/line_reader.h"
+#include "daemon/alerts/sinks/alert_log_sink.h"
+#include "daemon/alerts/sinks/chain_log.h"
+#include "daemon/alerts/sinks/notice_json.h"
 #include "daemon/inventory/enrich.h"
 #include "daemon/inventory/loader.h"
 #include "daemon/rules/engine.h"
@@ -91,6 +94,9 @@ void add_replay(config::Command& root, ReplayOptions& o, config::Command*& cmd) 
       .option("lateness", o.lateness_s, "Seconds an event may arrive behind the newest one and still count")
       .option("max-groups", o.max_groups, "Open groups per correlation rule before the oldest is evicted")
       .option("inventory", o.inventory, "inventory.yaml: add site.name/kind/level and asset.id/kind before the rules")
+      .option("alert-log", o.alert_log,
+              "Also append the alerts to this hash-chained alert log, as soc-correlator --alert-log writes it "
+              "(docs/alert-log.md)")
       .positionals("files", o.files, "JSON-lines files of events, evaluated in order (- for standard input)", true);
 }
 
@@ -112,6 +118,21 @@ int run_replay(const ReplayOptions& o) {
     }
     enricher.emplace(inv);
   }
+  std::unique_ptr<daemon::alerts::sinks::ChainLog> chain;
+  if (!o.alert_log.empty()) {
+    daemon::alerts::sinks::ChainLogOptions lo;
+    lo.path = o.alert_log;
+    lo.fsync = daemon::alerts::sinks::FsyncPolicy::Interval;  // and at the end
+    lo.writer = "socctl replay";
+    auto c = daemon::alerts::sinks::ChainLog::open(std::move(lo));
+    if (!c) {
+      std::fprintf(stderr, "socctl replay: --alert-log: %s\n", c.error().message.c_str());
+      return 1;
+    }
+    chain = std::move(*c);
+  }
+  int64_t alert_ids = 0;
+  bool chain_failed = false;
   auto set = std::make_shared<rules::RuleSet>(load(o.rules, mapping));
   // Refused rules are reported; the others run (one bad rule never stops the others).
   std::fputs(set->render_diagnostics().c_str(), stderr);
@@ -124,6 +145,13 @@ int run_replay(const ReplayOptions& o) {
     encode_event(alert, out);
     out += '\n';
     std::fwrite(out.data(), 1, out.size(), stdout);
+    if (chain && !chain_failed) {
+      const auto record = daemon::alerts::sinks::notice_record(daemon::alerts::sinks::firing_notice(alert, ++alert_ids), "");
+      if (auto r = chain->append({&record, 1}); !r) {
+        std::fprintf(stderr, "socctl replay: --alert-log: %s\n", r.error().message.c_str());
+        chain_failed = true;
+      }
+    }
   }, options);
   uint64_t bad = 0;
   int rc = 0;
@@ -158,6 +186,8 @@ int run_replay(const ReplayOptions& o) {
     }
   }
   engine.flush();
+  chain.reset();  // synced and closed
+  if (chain_failed) rc = 1;
   std::fflush(stdout);
   const auto& c = engine.counters();
   std::fprintf(stderr,
