@@ -34,6 +34,11 @@ size_t on_data(char* data, size_t size, size_t n, void* user) {
   return len;
 }
 
+// Progress callback: a non-zero return aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(user)->load() ? 1 : 0;
+}
+
 struct CurlFree {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
 };
@@ -84,7 +89,13 @@ Result<Response> request(const Request& request) {
   } else if (request.method != "GET") {
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
+  if (request.cancel) {
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(request.cancel));
+  }
   const CURLcode rc = curl_easy_perform(c);
+  if (rc == CURLE_ABORTED_BY_CALLBACK) return fail("http", fmt::format("{} {}: aborted", request.method, request.url));
   if (body.too_large)
     return fail("http", fmt::format("{} {}: the answer is larger than {} bytes", request.method, request.url, request.max_body_bytes));
   if (rc != CURLE_OK)
