@@ -1,6 +1,7 @@
 #include "daemon/alert_output.h"
 
 #include "core/json_codec.h"
+#include "daemon/alerts/sinks/notice_json.h"
 
 namespace soc::daemon {
 
@@ -39,6 +40,9 @@ void AlertOutput::emit(const Event& alert) {
   ++emitted_;
   const Value* sev = alert.find("event.severity");
   counter(alert.get_string("rule.id"), sev && sev->is_int() ? sev->as_int() : 0, alert.get_string("site.id")).inc();
+  // STOP-GAP (issue 10, part B) until the alert store publishes the notices: one Firing notice
+  // per alert, its id from a counter (no folding, no resolution). Goes when the store lands.
+  if (dispatcher_) dispatcher_->publish(alerts::sinks::firing_notice(alert, ++stopgap_ids_));
   const bool to_file = file_ && file_->is_open();
   const bool to_feed = feed_ && feed_->wanted("alert");
   if (!to_file && !to_feed) return;

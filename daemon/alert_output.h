@@ -12,6 +12,7 @@
 
 #include "core/event.h"
 #include "core/transport/publisher.h"
+#include "daemon/alerts/sink.h"
 #include "daemon/event_log.h"
 #include "daemon/telemetry/metrics.h"
 
@@ -28,6 +29,9 @@ class AlertOutput {
 
   uint64_t emitted() const { return emitted_; }
 
+  // The alert sinks (daemon/alerts/sink.h); null for none. Must outlive this object.
+  void set_dispatcher(alerts::Dispatcher* dispatcher) { dispatcher_ = dispatcher; }
+
  private:
   telemetry::Counter& counter(std::string_view rule, int64_t severity, std::string_view site);
 
@@ -37,6 +41,8 @@ class AlertOutput {
   std::map<std::tuple<std::string, int64_t, std::string>, telemetry::Counter, std::less<>> counters_;
   std::string line_;
   uint64_t emitted_ = 0;
+  alerts::Dispatcher* dispatcher_ = nullptr;
+  int64_t stopgap_ids_ = 0;
 };
 
 }  // namespace soc::daemon

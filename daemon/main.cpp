@@ -15,6 +15,7 @@
 #include "core/transport/publisher.h"
 #include "core/transport/receiver.h"
 #include "daemon/alert_output.h"
+#include "daemon/alerts/sinks/flags.h"
 #include "daemon/baseline_monitor.h"
 #include "daemon/event_log.h"
 #include "daemon/http/server.h"
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
   std::string inventory_path, baseline_path;
   double tick_s = 10;
   std::string state_dir_path;
+  daemon::alerts::sinks::SinkFlags sink_flags;
 
   config::CommandLine cli("soc-correlator",
                           "The central correlator: receives events from sensors over ZeroMQ (CURVE), counts them per "
@@ -91,6 +93,7 @@ int main(int argc, char** argv) {
       .option("state-dir", state_dir_path,
               "Folder for what the correlator keeps across restarts (alert store, delivery marks, snapshots; "
               "docs/adr/0018-state-directory.md); empty keeps nothing");
+  daemon::alerts::sinks::add_sink_flags(cli.root(), sink_flags);
   if (auto code = cli.parse(argc, argv)) return *code;
   tune_allocator_for_messages();
 
@@ -152,6 +155,11 @@ int main(int argc, char** argv) {
   }
   daemon::Ingest ingest(metrics, events_out.empty() ? nullptr : &events_log, feed.get());
   daemon::AlertOutput alerts(metrics, alerts_out.empty() ? nullptr : &alerts_log, feed.get());
+  // The alert sinks (--alert-log, --alertmanager, --webhook), each behind its own queue and thread.
+  auto sinks = daemon::alerts::sinks::make_sinks(sink_flags, &metrics, "http://" + metrics_address,
+                                                 std::string("soc-correlator ") + SOC_VERSION);
+  if (!sinks) return config_error(sinks.error().message);
+  alerts.set_dispatcher(sinks->dispatcher.get());
   // The inventory stage runs first: the rules see its enrichment (site.level, asset.kind).
   std::unique_ptr<daemon::BaselineMonitor> monitor;
   if (!inventory_path.empty()) {
@@ -203,6 +211,7 @@ int main(int argc, char** argv) {
         if (auto r = out->reopen(); !r) log::error("correlator", "{}", r.error().message);
       }
       if (monitor) monitor->reload();
+      if (sinks->log) sinks->log->request_reopen();
     }
     if (monitor && std::chrono::steady_clock::now() >= next_tick) {
       monitor->evaluate();
@@ -214,6 +223,7 @@ int main(int argc, char** argv) {
   }
   events_log.flush();
   alerts_log.flush();
+  if (sinks->dispatcher) sinks->dispatcher->stop();  // drains for --alert-drain seconds at most
   log::info("correlator", "stopping after {} accepted events and {} alerts", ingest.events_accepted(),
             alerts.emitted());
   return 0;

@@ -37,6 +37,8 @@ SOC_PACKAGES=(
   # the packet sensor's live test (tcpreplay into a veth pair) and its benchmark (tcprewrite,
   # tcpdump as the floor, GNU time for the peak RSS)
   tcpreplay tcpdump time
+  # the correlator's Alertmanager sink is tested against the real one (docs/adr/0022)
+  prometheus-alertmanager
 )
 
 # The function body is a subshell: `set -e` and `exit` stay inside it.
