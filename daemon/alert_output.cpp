@@ -42,7 +42,7 @@ void AlertOutput::emit(const Event& alert) {
   counter(alert.get_string("rule.id"), sev && sev->is_int() ? sev->as_int() : 0, alert.get_string("site.id")).inc();
   // STOP-GAP (issue 10, part B) until the alert store publishes the notices: one Firing notice
   // per alert, its id from a counter (no folding, no resolution). Goes when the store lands.
-  if (dispatcher_) dispatcher_->publish(alerts::sinks::firing_notice(alert, ++stopgap_ids_));
+  if (dispatcher_) dispatcher_->publish(alerts::sinks::firing_notice(alert, ++stopgap_ids_));  // moved, not copied
   const bool to_file = file_ && file_->is_open();
   const bool to_feed = feed_ && feed_->wanted("alert");
   if (!to_file && !to_feed) return;

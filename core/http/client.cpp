@@ -51,10 +51,10 @@ struct UrlFree {
 
 }  // namespace
 
-Result<Response> request(const Request& request) {
-  global_init();
-  std::unique_ptr<CURL, CurlFree> curl(curl_easy_init());
-  if (!curl) return fail("http", "cannot create a curl handle");
+namespace {
+
+// One request on handle `c` (fresh, or reset by a Session that keeps its connections).
+Result<Response> perform(CURL* c, const Request& request) {
   Response resp;
   Body body{&resp.body, request.max_body_bytes};
   char errbuf[CURL_ERROR_SIZE] = {0};
@@ -68,7 +68,6 @@ Result<Response> request(const Request& request) {
     headers.release();
     headers.reset(next);
   }
-  CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
@@ -102,6 +101,29 @@ Result<Response> request(const Request& request) {
     return fail("http", fmt::format("{} {}: {}", request.method, request.url, errbuf[0] ? errbuf : curl_easy_strerror(rc)));
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
   return resp;
+}
+
+}  // namespace
+
+Result<Response> request(const Request& request) {
+  global_init();
+  std::unique_ptr<CURL, CurlFree> curl(curl_easy_init());
+  if (!curl) return fail("http", "cannot create a curl handle");
+  return perform(curl.get(), request);
+}
+
+Session::Session() = default;
+
+Session::~Session() {
+  if (handle_) curl_easy_cleanup(static_cast<CURL*>(handle_));
+}
+
+Result<Response> Session::request(const Request& request) {
+  global_init();
+  if (!handle_) handle_ = curl_easy_init();
+  if (!handle_) return fail("http", "cannot create a curl handle");
+  curl_easy_reset(static_cast<CURL*>(handle_));  // options go; live connections stay
+  return perform(static_cast<CURL*>(handle_), request);
 }
 
 Result<Response> get(Request r) {

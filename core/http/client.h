@@ -39,6 +39,20 @@ struct Response {
 
 Result<Response> request(const Request& request);
 
+// Requests that keep their connection to the peer between calls (HTTP keep-alive), for a caller
+// that makes many to the same server (an alert sink). Not thread-safe: one owner.
+class Session {
+ public:
+  Session();
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  Result<Response> request(const Request& request);
+
+ private:
+  void* handle_ = nullptr;  // CURL*
+};
+
 // A GET of `request.url` (the method field is ignored).
 Result<Response> get(Request request);
 

@@ -74,6 +74,8 @@ class Dispatcher {
  public:
   virtual ~Dispatcher() = default;
   virtual void publish(const Notice& notice) = 0;
+  // The same, taking the notice over instead of copying it (the ingest thread's cheaper path).
+  virtual void publish(Notice&& notice) { publish(static_cast<const Notice&>(notice)); }
 };
 
 }  // namespace soc::daemon::alerts

@@ -247,7 +247,7 @@ Result<void> AlertmanagerSink::post(const std::vector<std::string>& keys, Timest
       render(req.body, active_.at(keys[i]), t);
     }
     req.body += ']';
-    auto r = http::request(req);
+    auto r = session_.request(req);
     if (!r) return fail("http", fmt::format("{}: {}", endpoint_, r.error().message));
     if (r->status == 400 || r->status == 422)
       return fail(std::string(kRejected), fmt::format("{} refused the alerts ({}): {}", endpoint_, r->status, r->body.substr(0, 500)));

@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/http/client.h"
 #include "daemon/alerts/sink.h"
 
 namespace soc::daemon::alerts::sinks {
@@ -86,6 +87,7 @@ class AlertmanagerSink final : public Sink {
   AlertmanagerOptions options_;
   std::string name_;
   std::atomic<bool> abandoned_{false};
+  http::Session session_;  // keeps the connection between requests
   std::string endpoint_;  // .../api/v2/alerts
   std::map<std::string, Entry> active_;
   std::map<int64_t, std::string> key_by_id_;

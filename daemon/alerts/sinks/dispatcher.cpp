@@ -31,6 +31,8 @@ struct QueueDispatcher::Lane {
   size_t in_flight = 0;                             // guarded by mu
   bool stopping = false;                            // guarded by mu
   bool done = false;                                // guarded by mu: the worker returned
+  enum class Waiting { No, ForNotices, ForMore };   // guarded by mu: what wakes the worker
+  Waiting waiting = Waiting::No;
   Clock::time_point drain_deadline{};               // guarded by mu
 
   std::atomic<uint64_t> ok{0}, retry{0}, dropped{0}, failed{0};
@@ -100,6 +102,12 @@ void QueueDispatcher::publish(const Notice& notice) {
   for (auto& l : lanes_) l->push(shared);
 }
 
+void QueueDispatcher::publish(Notice&& notice) {
+  if (lanes_.empty()) return;
+  auto shared = std::make_shared<const Notice>(std::move(notice));
+  for (auto& l : lanes_) l->push(shared);
+}
+
 void QueueDispatcher::Lane::push(std::shared_ptr<const Notice> notice) {
   {
     std::lock_guard lk(mu);
@@ -119,6 +127,9 @@ void QueueDispatcher::Lane::push(std::shared_ptr<const Notice> notice) {
     }
     queue.push_back(std::move(notice));
     set_depth_locked();
+    // A busy worker finds the notice when it looks next, a lingering one once its batch is full:
+    // no wake-up to pay for on the publishing thread.
+    if (waiting == Waiting::No || (waiting == Waiting::ForMore && queue.size() < max_batch)) return;
   }
   cv.notify_one();
 }
@@ -191,7 +202,15 @@ void QueueDispatcher::Lane::work(const DispatcherOptions& o) {
   for (;;) {
     {
       std::unique_lock lk(mu);
+      waiting = Waiting::ForNotices;
       while (queue.empty() && !stopping && Clock::now() < next_idle) cv.wait_until(lk, next_idle);
+      // A burst: let it gather into one batch (one request, one fsync) for a few milliseconds.
+      if (!queue.empty() && queue.size() < max_batch && max_batch > 1 && !stopping) {
+        waiting = Waiting::ForMore;
+        const auto until = Clock::now() + o.linger;
+        while (queue.size() < max_batch && !stopping && Clock::now() < until) cv.wait_until(lk, until);
+      }
+      waiting = Waiting::No;
       if (queue.empty()) {
         if (stopping) return;
         lk.unlock();

@@ -1,8 +1,9 @@
 // The Dispatcher of daemon/alerts/sink.h: one bounded queue and one worker thread per sink
 // (docs/adr/0022-alert-sinks.md).
 //
-// publish() copies the notice once, appends it to every sink's queue and returns: it takes each
-// queue's mutex for a push and never waits for a sink. Each worker takes up to the sink's
+// publish() copies the notice once (or takes it over), appends it to every sink's queue and
+// returns: it takes each queue's mutex for a push, wakes a worker only when it sleeps, and never
+// waits for a sink. Each worker takes up to the sink's
 // max_batch() notices from the front of its queue and delivers them; a failed batch is retried,
 // with exponential backoff and jitter, before any later notice, so a sink sees notices in publish
 // order. A batch is given up ("failed") when the sink rejects it (kRejected) or when it has been
@@ -39,6 +40,9 @@ struct DispatcherOptions {
   std::chrono::milliseconds give_up_after{600'000};  // of retrying one batch (--alert-retry-for)
   std::chrono::milliseconds idle_period{1'000};      // Sink::idle() at least this often
   std::chrono::milliseconds drain{5'000};            // stop(): how long the workers may drain
+  // A worker woken for fewer notices than a batch waits this long for more, so that a burst of
+  // alerts makes one request (and one fsync) rather than one each. Not for max_batch() == 1.
+  std::chrono::milliseconds linger{10};
 };
 
 class QueueDispatcher final : public Dispatcher {
@@ -60,6 +64,7 @@ class QueueDispatcher final : public Dispatcher {
   void start();
 
   void publish(const Notice& notice) override;
+  void publish(Notice&& notice) override;
 
   // Stops taking notices (later ones are counted dropped), lets every worker deliver what is
   // queued for up to `drain`, then abandons the rest (counted dropped) and joins the workers. A

@@ -67,7 +67,7 @@ Result<void> WebhookSink::deliver(std::span<const Notice> batch) {
     req.connect_timeout = std::min<std::chrono::milliseconds>(options_.timeout, std::chrono::milliseconds(2'000));
     req.user_agent = "soc-correlator/" SOC_VERSION;
     req.cancel = &abandoned_;
-    auto r = http::request(req);
+    auto r = session_.request(req);
     if (!r) return fail("http", fmt::format("{}: {}", options_.url, r.error().message));
     const long s = r->status;
     if (s >= 200 && s <= 299) continue;

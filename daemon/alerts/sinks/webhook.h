@@ -14,6 +14,7 @@
 #include <chrono>
 #include <string>
 
+#include "core/http/client.h"
 #include "daemon/alerts/sink.h"
 
 namespace soc::daemon::alerts::sinks {
@@ -48,6 +49,7 @@ class WebhookSink final : public Sink {
   WebhookOptions options_;
   std::string name_;
   std::atomic<bool> abandoned_{false};
+  http::Session session_;  // keeps the connection between requests
 };
 
 }  // namespace soc::daemon::alerts::sinks
