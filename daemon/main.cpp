@@ -112,8 +112,8 @@ int main(int argc, char** argv) {
     if (server_key.empty()) return config_error("--server-key is required (or --insecure for a lab)");
     if (allow.empty() && inventory_path.empty())
       return config_error("--allow or --inventory is required (or --insecure for a lab)");
-    auto key = transport::read_key_file(server_key);
-    if (!key) return config_error(key.error().message);
+    auto key = transport::read_secret_key_file(server_key);
+    if (!key) return config_error("--server-key: " + key.error().message);
     rc.server_secret_key = *key;
   }
   if (!allow.empty()) {

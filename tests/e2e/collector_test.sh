@@ -99,6 +99,7 @@ PIDS+=($!)
 for p in "$TLS_PORT" "$HTTP_PORT" "$HTTPS_PORT" "$SILENT_PORT"; do wait_port "$p"; done
 printf 's3cret-token\n' >"$WORK/token"
 printf 'wrong\n' >"$WORK/badtoken"
+chmod 600 "$WORK/token" "$WORK/badtoken"  # secrets must be readable by their owner only
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%S.000000Z; }
 
 echo "== --once --stdout: TLS certificate, closed port, FortiOS over HTTP"
