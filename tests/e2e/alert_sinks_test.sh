@@ -333,7 +333,7 @@ refused() {  # refused "what" TEXT ARGS...: the correlator must exit 78 saying T
   check_contains "$what: the reason" "$WORK/refused.log" "$text"
 }
 chmod 644 "$WORK/secret"
-refused "a webhook secret others can read" "is open to its group or others (mode 0644): a secret must be private; run: chmod 600 $WORK/secret" \
+refused "a webhook secret others can read" "--webhook-secret: $WORK/secret can be read by other users (mode 0644); a secret must be readable by its owner only; run: chmod 600 $WORK/secret" \
   --webhook "http://127.0.0.1:$HOOK_PORT/hook" --webhook-secret "$WORK/secret"
 refused "an Alertmanager URL that is none" "--alertmanager: 'alertmanager:9093'" --alertmanager alertmanager:9093
 refused "an unknown fsync policy" "--alert-log-fsync: 'sometimes' is not an fsync policy: always, interval or never" \

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/config/secret_file.h"
 #include "core/http/client.h"
 #include "daemon/alerts/sinks/alertmanager.h"
 #include "daemon/alerts/sinks/webhook.h"
@@ -73,7 +74,7 @@ Result<Sinks> make_sinks(const SinkFlags& f, telemetry::Registry* metrics, const
     if (auto r = check_url("webhook", u); !r) return fail(r.error());
   std::string secret;
   if (!f.webhook_secret.empty()) {
-    auto s = read_secret_file(f.webhook_secret);
+    auto s = config::read_secret_token(f.webhook_secret);  // private to its owner (docs/adr/0033)
     if (!s) return bad("webhook-secret", s.error().message);
     secret = std::move(*s);
   }

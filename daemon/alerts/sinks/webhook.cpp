@@ -1,13 +1,6 @@
 #include "daemon/alerts/sinks/webhook.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include "core/crypto/digest.h"
 #include "core/http/client.h"
@@ -15,31 +8,6 @@
 #include "soc_build_config.h"
 
 namespace soc::daemon::alerts::sinks {
-
-Result<std::string> read_secret_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail("config", fmt::format("cannot read {}: {}", path, std::strerror(errno)));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return fail("config", fmt::format("{} is not a regular file", path));
-  }
-  if ((st.st_mode & 077) != 0) {
-    ::close(fd);
-    return fail("config", fmt::format("{} is open to its group or others (mode {:04o}): a secret must be private; "
-                                      "run: chmod 600 {}",
-                                      path, st.st_mode & 07777, path));
-  }
-  std::string secret;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0 && secret.size() < (1 << 16)) secret.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  if (n < 0) return fail("config", fmt::format("cannot read {}: {}", path, std::strerror(errno)));
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-  if (secret.empty()) return fail("config", fmt::format("{} is empty: the secret must have at least one byte", path));
-  return secret;
-}
 
 std::string webhook_body(const Notice& n, std::string_view external_url) {
   std::string body = "{\"version\":1,";

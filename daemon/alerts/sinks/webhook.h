@@ -28,11 +28,6 @@ struct WebhookOptions {
   std::chrono::milliseconds timeout{5'000};
 };
 
-// The secret of --webhook-secret FILE: its content without a trailing newline. Error "config"
-// when the file cannot be read, is empty, or is open to its group or others (the message names
-// the chmod that fixes it).
-Result<std::string> read_secret_file(const std::string& path);
-
 // The body posted for a notice.
 std::string webhook_body(const Notice& notice, std::string_view external_url);
 
