@@ -31,8 +31,6 @@ struct QueueDispatcher::Lane {
   size_t in_flight = 0;                             // guarded by mu
   bool stopping = false;                            // guarded by mu
   bool done = false;                                // guarded by mu: the worker returned
-  enum class Waiting { No, ForNotices, ForMore };   // guarded by mu: what wakes the worker
-  Waiting waiting = Waiting::No;
   Clock::time_point drain_deadline{};               // guarded by mu
 
   std::atomic<uint64_t> ok{0}, retry{0}, dropped{0}, failed{0};
@@ -127,11 +125,9 @@ void QueueDispatcher::Lane::push(std::shared_ptr<const Notice> notice) {
     }
     queue.push_back(std::move(notice));
     set_depth_locked();
-    // A busy worker finds the notice when it looks next, a lingering one once its batch is full:
-    // no wake-up to pay for on the publishing thread.
-    if (waiting == Waiting::No || (waiting == Waiting::ForMore && queue.size() < max_batch)) return;
   }
-  cv.notify_one();
+  // No wake-up: the worker looks every `poll` (a futex call and a context switch per alert were
+  // most of what the sinks cost the publishing thread; bench/README.md, "Alert sinks").
 }
 
 void QueueDispatcher::stop() {
@@ -197,20 +193,15 @@ void QueueDispatcher::Lane::run(const DispatcherOptions& o) {
 }
 
 void QueueDispatcher::Lane::work(const DispatcherOptions& o) {
+  std::vector<std::shared_ptr<const Notice>> taken;
   std::vector<Notice> batch;
   auto next_idle = Clock::now() + o.idle_period;
   for (;;) {
     {
       std::unique_lock lk(mu);
-      waiting = Waiting::ForNotices;
-      while (queue.empty() && !stopping && Clock::now() < next_idle) cv.wait_until(lk, next_idle);
-      // A burst: let it gather into one batch (one request, one fsync) for a few milliseconds.
-      if (!queue.empty() && queue.size() < max_batch && max_batch > 1 && !stopping) {
-        waiting = Waiting::ForMore;
-        const auto until = Clock::now() + o.linger;
-        while (queue.size() < max_batch && !stopping && Clock::now() < until) cv.wait_until(lk, until);
-      }
-      waiting = Waiting::No;
+      // Polls: what arrived meanwhile makes one batch (one request, one fsync). stop() wakes it.
+      while (queue.empty() && !stopping && Clock::now() < next_idle)
+        cv.wait_until(lk, std::min(next_idle, Clock::now() + o.poll));
       if (queue.empty()) {
         if (stopping) return;
         lk.unlock();
@@ -228,13 +219,16 @@ void QueueDispatcher::Lane::work(const DispatcherOptions& o) {
         return;
       }
       const size_t n = std::min(queue.size(), max_batch);
-      batch.clear();
       for (size_t i = 0; i < n; ++i) {
-        batch.push_back(*queue.front());
+        taken.push_back(std::move(queue.front()));
         queue.pop_front();
       }
       in_flight = n;
     }
+    // Copied outside the lock: publish() never waits for a worker's copying.
+    batch.clear();
+    for (const auto& p : taken) batch.push_back(*p);
+    taken.clear();
     deliver_with_retry(batch, o);
     {
       std::lock_guard lk(mu);

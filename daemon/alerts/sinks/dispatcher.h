@@ -2,8 +2,8 @@
 // (docs/adr/0022-alert-sinks.md).
 //
 // publish() copies the notice once (or takes it over), appends it to every sink's queue and
-// returns: it takes each queue's mutex for a push, wakes a worker only when it sleeps, and never
-// waits for a sink. Each worker takes up to the sink's
+// returns: it takes each queue's mutex for a push, wakes no thread, and never waits for a sink.
+// Each worker looks at its queue every `poll` (10 ms) when idle. Each worker takes up to the sink's
 // max_batch() notices from the front of its queue and delivers them; a failed batch is retried,
 // with exponential backoff and jitter, before any later notice, so a sink sees notices in publish
 // order. A batch is given up ("failed") when the sink rejects it (kRejected) or when it has been
@@ -40,9 +40,9 @@ struct DispatcherOptions {
   std::chrono::milliseconds give_up_after{600'000};  // of retrying one batch (--alert-retry-for)
   std::chrono::milliseconds idle_period{1'000};      // Sink::idle() at least this often
   std::chrono::milliseconds drain{5'000};            // stop(): how long the workers may drain
-  // A worker woken for fewer notices than a batch waits this long for more, so that a burst of
-  // alerts makes one request (and one fsync) rather than one each. Not for max_batch() == 1.
-  std::chrono::milliseconds linger{10};
+  // How often an idle worker looks at its queue: publish() wakes nobody, so a notice waits up to
+  // this long before its sink sees it, and what arrives meanwhile goes in one batch.
+  std::chrono::milliseconds poll{10};
 };
 
 class QueueDispatcher final : public Dispatcher {
