@@ -550,6 +550,9 @@ void Demo::plan_correlator() {
     missing_.push_back("rules");
   }
   if (has("--alerts-out")) add({"--alerts-out", tmp_ + "/alerts.jsonl"});
+  // A scratch state directory (ADR 0018): the alert store, so that `socctl alerts list` and
+  // `socctl tail --alerts` show the demo's alerts while it runs.
+  if (has("--state-dir")) add({"--state-dir", tmp_ + "/state"});
   if (has("--inventory") && !demo_inventory_.empty()) {
     add({"--inventory", demo_inventory_});
     features_.push_back("inventory");

@@ -99,5 +99,5 @@ done
 check_ge "it counted the replayed packets" "$(awk '$1 == "packets_received" { print $2 }' "$WORK/heartbeat")" "$sent"
 check "the kernel dropped none of them" "$(awk '$1 == "packets_dropped_kernel" { print $2 }' "$WORK/heartbeat")" 0
 check_ge "the correlator counts the packets received" \
-  "$(metric soc_sensor_reported 'counter="packets_received",sensor="p1",site="lab"')" "$sent"
+  "$(metric soc_sensor_packets_received_total 'sensor="p1",site="lab"')" "$sent"
 finish

@@ -7,6 +7,7 @@
 #include "core/http/client.h"
 #include "core/json_codec.h"
 #include "core/log.h"
+#include "core/severity.h"
 #include "daemon/alerts/sinks/notice_json.h"
 #include "soc_build_config.h"
 

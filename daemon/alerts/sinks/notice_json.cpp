@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/json_codec.h"
+#include "core/severity.h"
 
 namespace soc::daemon::alerts {
 
@@ -22,17 +23,6 @@ std::string_view to_string(NoticeKind k) {
 }  // namespace soc::daemon::alerts
 
 namespace soc::daemon::alerts::sinks {
-
-std::string_view severity_word(int64_t severity) {
-  switch (severity) {
-    case 1: return "informational";
-    case 2: return "low";
-    case 3: return "medium";
-    case 4: return "high";
-    case 5: return "critical";
-    default: return "unknown";
-  }
-}
 
 namespace {
 
@@ -94,7 +84,7 @@ Notice firing_notice(const Event& alert, int64_t id) {
 }
 
 std::string alert_url(std::string_view base, int64_t id) {
-  if (base.empty()) return {};
+  if (base.empty() || id <= 0) return {};
   while (!base.empty() && base.back() == '/') base.remove_suffix(1);
   return fmt::format("{}/api/v1/alerts/{}", base, id);
 }

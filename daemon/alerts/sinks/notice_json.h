@@ -13,10 +13,6 @@
 
 namespace soc::daemon::alerts::sinks {
 
-// The word of event.severity, as the metrics label it: 1 informational, 2 low, 3 medium, 4 high,
-// 5 critical; "unknown" otherwise.
-std::string_view severity_word(int64_t severity);
-
 // The fields of an alert an analyst reads first (who, from where, to what), in this order.
 inline constexpr std::string_view kKeyFields[] = {
     "user.name",         "source.ip",       "source.port",   "destination.ip", "destination.port",
@@ -38,7 +34,8 @@ void append_notice_members(std::string& out, const Notice& notice, std::string_v
 // count from soc.count, first and last seen from event.start and event.end (else @timestamp).
 Notice firing_notice(const Event& alert, int64_t id);
 
-// `base` + "/api/v1/alerts/" + id: the alert in the correlator's API ("" when base is empty).
+// `base` + "/api/v1/alerts/" + id: the alert in the correlator's API ("" when base is empty, or
+// for id 0: a notice of a correlator without an alert store).
 std::string alert_url(std::string_view base, int64_t id);
 
 }  // namespace soc::daemon::alerts::sinks
