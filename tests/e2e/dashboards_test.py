@@ -67,6 +67,8 @@ QUIET = {
     "SocSensorDroppingEvents": ("no sender drops events before the spool branch (issue 14) lands: a full spool or "
                                 "a failing disk cannot happen to today's senders",
                                 "sensor:soc_sensor_events_dropped:increase15m"),
+    "SocWriteErrors": ("the scenario's disk does not fail; tests/e2e/delivery_disk_full_test.sh "
+                       "fills a disk on purpose", "soc_write_errors_total"),
 }
 # The alerts the scenario causes, with a label that identifies the cause.
 EXPECTED_ALERTS = {

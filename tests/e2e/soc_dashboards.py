@@ -49,12 +49,6 @@ class Pending:
 # test fails and names the entry to delete (merge main, delete the entry, the panel must now show
 # data). The lint test accepts their metric names without a docs/metrics.md row.
 PENDING = [
-    Pending("alerts-store (issue 10)", r"\bsoc_rule_info\b", "soc_rule_info",
-            "rule names for rule ids: soc_rule_info{rule,name,severity} (panels by rule name)"),
-    Pending("alerts-store (issue 10)", r"\bsoc_alerts_open\b", "soc_alerts_open",
-            "open alerts from the alert store: soc_alerts_open{severity,state}"),
-    Pending("alerts-store (issue 10)", r"\bsoc_alert_store_(alerts|pruned_total)\b", "soc_alert_store_alerts",
-            "the alert store's size and retention: soc_alert_store_alerts, soc_alert_store_pruned_total{reason}"),
     Pending("alerts-sinks (issue 10)", r"\bsoc_alert_deliveries_total\b", "soc_alert_deliveries_total",
             "alert deliveries per sink and result: soc_alert_deliveries_total{sink,result}"),
     Pending("alerts-sinks (issue 10)", r"\bsoc_alert_queue_depth\b", "soc_alert_queue_depth",
@@ -62,8 +56,6 @@ PENDING = [
     Pending("spool (issue 14)", r"\bsoc_sensor_spool_bytes(_limit)?\b", "soc_sensor_spool_bytes",
             "the spool's size and limit, as daemon/sensor_report.cpp will name the heartbeat fields "
             "spool_bytes and spool_bytes_limit (gauges) once the spool branch adds them"),
-    Pending("correlator-state (issue 14) and alerts-store (issue 10)", r"\bsoc_write_errors_total\b",
-            "soc_write_errors_total", "failed writes by output: soc_write_errors_total{output}"),
     Pending("correlator-state (issue 17)", r"\bsoc_rule_groups_evicted_total\b", "soc_rule_groups_evicted_total",
             "correlation groups dropped at the state bound: soc_rule_groups_evicted_total{rule}"),
     Pending("report (issue 13)", r'status=~?"[^"]*\b(met|partially_met|not_met|not_applicable)\b',
