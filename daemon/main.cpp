@@ -257,6 +257,11 @@ int main(int argc, char** argv) {
   http_options.address = metrics_address;
   if (auto r = http.start(http_options); !r) return config_error("--metrics: " + r.error().message);
   install_signals();
+  if (alert_store && sinks->dispatcher) {
+    // Alerts still open from before the restart: sinks that keep state (Alertmanager) take them in.
+    if (auto n = alert_store->restate(); !n) log::error("correlator", "alert store: {}", n.error().message);
+    else if (*n > 0) log::info("correlator", "{} open alerts restated to the alert sinks", *n);
+  }
   if (alert_store) alert_store->start();
   log::info("correlator", "listening on {} ({}, {} sensors allowed), metrics on http://{}:{}/metrics{}", listen,
             insecure ? "INSECURE plain TCP" : "CURVE", rc.allowlist.size(),
