@@ -77,6 +77,10 @@ std::string evidence_text(const Event& a) {
 
 }  // namespace
 
+bool AlertmanagerSink::only_unstored(const Entry& e) {
+  return e.members.size() == 1 && e.members.begin()->first == 0;
+}
+
 std::vector<std::pair<std::string, std::string>> alertmanager_labels(const Event& a) {
   std::vector<std::pair<std::string, std::string>> labels;
   std::string_view name = a.get_string("rule.name");
@@ -129,8 +133,9 @@ std::string AlertmanagerSink::key_of(const std::vector<std::pair<std::string, st
 std::string AlertmanagerSink::apply(const Notice& n) {
   auto labels = alertmanager_labels(n.alert);
   const std::string key = key_of(labels);
-  // An alert whose labels changed (its severity was raised) leaves its former label set.
-  if (auto it = key_by_id_.find(n.id); it != key_by_id_.end() && it->second != key) {
+  // An alert whose labels changed (its severity was raised) leaves its former label set. Id 0 is
+  // no alert of a store: each notice of it stands alone.
+  if (auto it = key_by_id_.find(n.id); n.id != 0 && it != key_by_id_.end() && it->second != key) {
     if (auto old = active_.find(it->second); old != active_.end()) {
       old->second.members.erase(n.id);
       if (old->second.members.empty() && !old->second.ended) old->second.ended = now();
@@ -154,7 +159,7 @@ std::string AlertmanagerSink::apply(const Notice& n) {
     m.headline = key_fields(n.alert, " ");
     if (n.kind == NoticeKind::Acknowledged) m.acknowledged = true;
     e.ended.reset();
-    key_by_id_[n.id] = key;
+    if (n.id != 0) key_by_id_[n.id] = key;
   }
   if (fresh && active_.size() > options_.max_active) evict();
   return key;
@@ -256,7 +261,13 @@ Result<void> AlertmanagerSink::post(const std::vector<std::string>& keys, Timest
       return fail("http", fmt::format("{} answered {}: {}", endpoint_, r->status, r->body.substr(0, 500)));
     for (size_t i = from; i < to; ++i) {
       auto it = active_.find(keys[i]);
-      if (it != active_.end() && it->second.ended) active_.erase(it);  // resolved and said: forgotten
+      // Resolved and said: forgotten. So is an alert of a correlator without an alert store (id
+      // 0): nothing will ever resolve it, so it is not re-sent and Alertmanager resolves it at its
+      // endsAt (ADR 0023).
+      if (it != active_.end() && (it->second.ended || only_unstored(it->second))) {
+        for (const auto& [id, m] : it->second.members) key_by_id_.erase(id);
+        active_.erase(it);
+      }
     }
   }
   return {};

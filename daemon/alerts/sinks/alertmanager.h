@@ -14,6 +14,8 @@
 // posted again every `resend` (from idle()), so Alertmanager keeps them while the correlator does
 // and resolves them by itself `ends_after` after the correlator stopped saying so. A Resolved
 // notice posts endsAt = its resolution time (at most now), once delivered the alert is forgotten.
+// Without an alert store (notices of id 0, which never resolve) an alert is posted once per
+// notice and not re-sent: Alertmanager resolves it `ends_after` later.
 //
 // One instance per URL, each behind its own queue: one Alertmanager of an HA pair being down
 // changes nothing for the other. Runs on its worker thread only (Sink contract).
@@ -83,6 +85,7 @@ class AlertmanagerSink final : public Sink {
   void render(std::string& out, const Entry& e, Timestamp now) const;
   Result<void> post(const std::vector<std::string>& keys, Timestamp now);
   void evict();
+  static bool only_unstored(const Entry& e);  // an alert of a correlator without a store (id 0)
 
   AlertmanagerOptions options_;
   std::string name_;

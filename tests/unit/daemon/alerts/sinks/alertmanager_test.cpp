@@ -209,3 +209,27 @@ TEST_CASE("a resolution whose post failed is posted again with the retry") {
   CHECK(field(posted[1].body, "state") == "resolved");
   CHECK(sink.active() == 0);
 }
+
+TEST_CASE("without an alert store (id 0) each alert is posted once, not re-sent, and ends by itself") {
+  test::Recorder am("/api/v2/alerts");
+  REQUIRE(am.ok());
+  auto o = options(am);
+  o.resend = std::chrono::seconds(0);
+  AlertmanagerSink sink(o);
+  Event scan = brute_force("198.51.100.4");
+  scan.set("rule.name", "Port scan");
+  const std::vector<Notice> batch{notice(NoticeKind::Firing, 0, brute_force("203.0.113.7")),
+                                  notice(NoticeKind::Firing, 0, scan)};
+  REQUIRE(sink.deliver(batch).ok());
+  auto posted = am.posted();
+  REQUIRE(posted.size() == 1);
+  // Both fire (one does not end the other), with an endsAt in the future and no link.
+  CHECK(posted[0].body.find("Port scan") != std::string::npos);
+  CHECK(posted[0].body.find("SSH brute force") != std::string::npos);
+  CHECK(posted[0].body.find("\"state\":\"resolved\"") == std::string::npos);
+  CHECK(*parse_rfc3339(field(posted[0].body, "endsAt")) > now() + std::chrono::seconds(200));
+  CHECK(field(posted[0].body, "alert_url").empty());
+  CHECK(sink.active() == 0);
+  sink.idle(now());
+  CHECK(am.posted().size() == 1);  // nothing re-sent
+}
