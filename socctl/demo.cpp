@@ -39,6 +39,7 @@
 #include "soc_build_config.h"
 #include "socctl/commands.h"
 #include "socctl/demo_alertmanager.h"
+#include "socctl/demo_report.h"
 #include "socctl/process.h"
 
 namespace soc::ctl {
@@ -48,7 +49,10 @@ void add_demo(config::Command& root, DemoOptions& o, config::Command*& cmd) {
   cmd->flag("once", o.once, "Feed the samples once at full speed, print a summary and exit")
       .option("examples", o.examples, "Folder of the sample data (default: examples/ of the source tree)")
       .option("metrics", o.metrics, "ADDR:PORT where the correlator serves /metrics (another port if taken)")
-      .option("rate", o.rate, "Log lines (or events) per second per sensor in the live view (0: as fast as possible)");
+      .option("rate", o.rate, "Log lines (or events) per second per sensor in the live view (0: as fast as possible)")
+      .option("report-dir", o.report_dir,
+              "Where to write the compliance report of the run at its end (default: a new soc-demo-report.* folder in "
+              "$TMPDIR)");
 }
 
 namespace {
@@ -324,139 +328,24 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   return out;
 }
 
-// One run of the demo. run() does what the sections below say, in this order: find the sample
-// sensors and the province, prepare their input in a temporary folder, make keys, start an
-// Alertmanager when one is installed, the correlator and the feeders, show the live view (or,
-// with --once, wait until everything was counted), stop everything and print the summary.
-class Demo {
- public:
-  explicit Demo(const DemoOptions& o) : o_(o) {}
-  int run();
-
- private:
-  int fail(const std::string& what);
-  bool find_sensors();
-  void place_sensors();
-  std::optional<std::string> prepare_samples();
-  std::optional<std::string> make_keys();
-  void choose_ports();
-  void plan_correlator();
-  void start_alertmanager();
-  std::optional<std::string> start_correlator();
-  std::vector<std::string> key_args(const SampleSensor& s) const;
-  bool start_sender(SampleSensor& s);
-  bool start_packet_sensor(SampleSensor& s);
-  bool start_log_sensor(SampleSensor& s);
-  bool start_feeders();
-  std::string site_lines(bool final) const;
-  void draw(bool final);
-  void on_message(bool keep_latest);
-  bool tend_sensors(Clock::time_point now);
-  void feed_logs(Clock::time_point now);
-  bool once_finished(Clock::time_point now);
-  void watch();
-  void stop_feeders();
-  void count_alerts_from_file();
-  int summary(const Result<std::string>& metrics_body);
-
-  const DemoOptions& o_;
-  std::string examples_, inventory_path_, tmp_, demo_inventory_;
-  std::vector<SampleSensor> sensors_;
-  inv::Inventory province_;
-  std::string socctl_, correlator_bin_, log_sensor_bin_, packet_sensor_bin_;
-  std::map<std::string, std::string> pubkeys_;
-  std::string metrics_, listen_, publish_;
-  int metrics_port_ = 0;
-  std::vector<std::string> correlator_args_, features_, missing_;
-  std::optional<DemoAlertmanager> alertmanager_;
-  std::string alertmanager_note_;  // why there is none
-  std::optional<Child> correlator_;
-  std::unique_ptr<transport::Subscriber> feed_;
-  bool packet_paces_ = false;
-  // The live view.
-  bool tty_ = false;
-  uint64_t heartbeats_ = 0, alerts_total_ = 0;
-  std::deque<std::string> alert_lines_;
-  std::map<std::string, uint64_t> alerts_by_rule_, alerts_by_site_;
-  std::map<std::string, Clock::time_point> last_heard_;  // by sensor id: events and heartbeats
-  Clock::time_point last_draw_ = Clock::now() - std::chrono::seconds(10);
-  std::string topic_, json_;
-  Event e_;
-  bool rules_on_ = false;
-  std::string mode_, absent_;
-  Clock::time_point live_start_{};
-  // --once: progress of the counts.
-  Clock::time_point last_progress_ = Clock::now(), next_poll_ = Clock::now();
-  double last_total_ = -1;
-  bool stalled_ = false;
-  int failed_ = 0;
-};
-
-int Demo::fail(const std::string& what) {
-  std::fprintf(stderr, "socctl demo: %s\n", what.c_str());
-  if (alertmanager_) alertmanager_->stop();
+// Each sensor's feed, prepared in `tmp`: captures are decoded offline first (the count of flows
+// the sensor makes of them is what the correlator must count, and the decoded events are the
+// fallback's input); log files are planned line by line for appending.
+Result<void> prepare_feeds(std::vector<SampleSensor>& sensors, const std::string& tmp,
+                           const std::string& packet_sensor_bin) {
   std::error_code ec;
-  if (!tmp_.empty()) fs::remove_all(tmp_, ec);
-  return 1;
-}
-
-// The sample sensors, and the province: sites and sensors from the inventory.
-bool Demo::find_sensors() {
-  examples_ = find_examples(o_.examples);
-  sensors_ = discover(examples_);
-  if (sensors_.empty()) {
-    std::fprintf(
-        stderr,
-        "socctl demo: no sample data in %s (logs/, pcap/ or events/; see examples/README.md), or give --examples\n",
-        examples_.c_str());
-    return false;
-  }
-  inventory_path_ = examples_ + "/inventory.yaml";
-  std::vector<Diagnostic> diags;
-  std::string source;
-  if (fs::exists(inventory_path_) && !inv::load_inventory(inventory_path_, province_, diags, source)) {
-    std::fprintf(stderr, "socctl demo: %s does not load (socctl inventory check tells why); sites are guessed\n",
-                 inventory_path_.c_str());
-    province_ = {};
-  }
-  place_sensors();
-  return true;
-}
-
-// Sample sensors take their site from the inventory, else from their events.
-void Demo::place_sensors() {
-  for (auto& s : sensors_) {
-    for (const auto& known : province_.sensors) {
-      if (known.id == s.id) s.site = known.site;
-    }
-    if (s.site.empty() && s.kind == Kind::Events) {
-      for_each_line(s.send_file, [&](std::string_view line) {
-        if (s.site.empty()) {
-          if (auto e = decode_event(line)) s.site = std::string(e->get_string("site.id"));
-        }
-      });
-    }
-    if (s.site.empty()) s.site = "demo";
-  }
-}
-
-// Captures are decoded offline first: the count of flows the sensor makes of them is what the
-// correlator must count, and the decoded events are the fallback's input. Log files are planned
-// line by line into the temporary folder.
-std::optional<std::string> Demo::prepare_samples() {
-  std::error_code ec;
-  for (auto& s : sensors_) {
+  for (auto& s : sensors) {
     if (s.kind == Kind::Events) {
       s.expected = for_each_line(s.send_file, [](std::string_view) {});
       s.how = "socctl send";
     } else if (s.kind == Kind::Packet) {
-      s.send_file = tmp_ + "/" + s.id + ".decoded.jsonl";
+      s.send_file = tmp + "/" + s.id + ".decoded.jsonl";
       auto c = Child::spawn({"/bin/sh", "-c", "exec \"$0\" --read \"$1\" --sensor-id \"$2\" --site \"$3\" > \"$4\"",
-                             packet_sensor_bin_, s.sources[0], s.id, s.site, s.send_file},
-                            tmp_ + "/" + s.id + ".decode.log");
+                             packet_sensor_bin, s.sources[0], s.id, s.site, s.send_file},
+                            tmp + "/" + s.id + ".decode.log");
       if (!c || c->wait() != 0) {
-        return fmt::format("{} --read {} failed: {}", packet_sensor_bin_, s.sources[0],
-                           read_all(tmp_ + "/" + s.id + ".decode.log"));
+        return fail("demo", fmt::format("{} --read {} failed: {}", packet_sensor_bin, s.sources[0],
+                                        read_all(tmp + "/" + s.id + ".decode.log")));
       }
       std::optional<Timestamp> first, last;
       s.expected = for_each_line(s.send_file, [&](std::string_view line) {
@@ -474,7 +363,7 @@ std::optional<std::string> Demo::prepare_samples() {
       if (first && last && *last > *first) s.span_s = std::chrono::duration<double>(*last - *first).count();
       s.how = "soc-packet-sensor --read " + fs::path(s.sources[0]).filename().string();
     } else {
-      const std::string dir = tmp_ + "/logs/" + s.id;
+      const std::string dir = tmp + "/logs/" + s.id;
       fs::create_directories(dir, ec);
       plan_log_lines(s, dir);
       std::vector<std::string> names;
@@ -482,521 +371,595 @@ std::optional<std::string> Demo::prepare_samples() {
       s.how = "soc-log-sensor --file " + join(names, ",");
     }
   }
-  return std::nullopt;
+  return {};
 }
 
-// Throwaway keys, the allowlist that binds them, and the inventory with them in place of its
-// placeholders (the sensors the demo does not start keep theirs, and stay silent).
-std::optional<std::string> Demo::make_keys() {
+// Throwaway keys in `tmp`, the allowlist that binds them (tmp/allow.yaml), and the inventory
+// with them in place of its placeholders (the sensors the demo does not start keep theirs, and
+// stay silent). Returns the demo's inventory path, empty when the examples have none.
+Result<std::string> make_keys_and_inventory(const std::vector<SampleSensor>& sensors, const std::string& tmp,
+                                            const std::string& inventory_path) {
+  std::string allow = "sensors:\n";
+  std::map<std::string, std::string> pubkeys;
   std::vector<std::string> names{"correlator"};
-  for (auto& s : sensors_) names.push_back(s.id);
+  for (auto& s : sensors) names.push_back(s.id);
   for (const auto& name : names) {
     auto kp = transport::generate_key_pair();
-    if (!kp || !transport::write_key_files(tmp_ + "/" + name, *kp, true)) return "cannot make keys in " + tmp_;
-    pubkeys_[name] = z85_encode_key(kp->public_key);
+    if (!kp || !transport::write_key_files(tmp + "/" + name, *kp, true)) return fail("demo", "cannot make keys in " + tmp);
+    pubkeys[name] = z85_encode_key(kp->public_key);
   }
-  std::string allow = "sensors:\n";
-  for (const auto& s : sensors_) {
-    allow += fmt::format("  - {{id: {}, site: {}, public_key: \"{}\"}}\n", s.id, s.site, pubkeys_[s.id]);
+  for (const auto& s : sensors) {
+    allow += fmt::format("  - {{id: {}, site: {}, public_key: \"{}\"}}\n", s.id, s.site, pubkeys[s.id]);
   }
-  std::ofstream(tmp_ + "/allow.yaml") << allow;
-  if (!fs::exists(inventory_path_)) return std::nullopt;
-  std::istringstream in(read_all(inventory_path_));
+  std::ofstream(tmp + "/allow.yaml") << allow;
+  if (!fs::exists(inventory_path)) return std::string();
+  std::istringstream in(read_all(inventory_path));
   std::ostringstream out;
   for (std::string line; std::getline(in, line);) {
-    for (const auto& s : sensors_) {
+    for (const auto& s : sensors) {
       const auto id_at = line.find("id: " + s.id + ",");
       const auto key_at = line.find("public_key: \"");
       if (id_at == std::string::npos || key_at == std::string::npos) continue;
       const auto value = key_at + 13;
       const auto end = line.find('"', value);
-      if (end != std::string::npos) line.replace(value, end - value, pubkeys_[s.id]);
+      if (end != std::string::npos) line.replace(value, end - value, pubkeys[s.id]);
     }
     out << line << '\n';
   }
-  demo_inventory_ = tmp_ + "/inventory.yaml";
-  std::ofstream(demo_inventory_) << out.str();
-  return std::nullopt;
+  const std::string demo_inventory = tmp + "/inventory.yaml";
+  std::ofstream(demo_inventory) << out.str();
+  return demo_inventory;
 }
 
-// The metrics port asked for when it is free, fresh ones for the rest.
-void Demo::choose_ports() {
-  metrics_ = o_.metrics;
-  metrics_port_ = std::atoi(metrics_.substr(metrics_.rfind(':') + 1).c_str());
-  if (metrics_port_ <= 0 || port_open(metrics_port_)) {
-    const int p = free_port();
-    std::fprintf(stderr, "socctl demo: %s is taken, serving metrics on 127.0.0.1:%d instead\n", metrics_.c_str(), p);
-    metrics_port_ = p;
-    metrics_ = fmt::format("127.0.0.1:{}", p);
-  }
-  listen_ = fmt::format("tcp://127.0.0.1:{}", free_port());
-  publish_ = fmt::format("tcp://127.0.0.1:{}", free_port());
-}
+}  // namespace
 
-// What this correlator can do: the demo passes the flags its --help lists.
-void Demo::plan_correlator() {
-  correlator_args_ = {correlator_bin_, "--listen",  listen_,  "--server-key", tmp_ + "/correlator.key",
-                      "--allow",       tmp_ + "/allow.yaml", "--metrics", metrics_, "--publish", publish_,
-                      "--events-out",  tmp_ + "/events.jsonl"};
-  auto help = Child::spawn({correlator_bin_, "--help"}, tmp_ + "/correlator-help.txt");
-  const std::string text = help ? (help->wait(), read_all(tmp_ + "/correlator-help.txt")) : "";
-  auto has = [&](const char* flag) { return text.find(flag) != std::string::npos; };
-  auto add = [&](std::initializer_list<std::string> args) { correlator_args_.insert(correlator_args_.end(), args); };
-  const std::string rules = find_rules(examples_);
-  if (has("--rules") && !rules.empty()) {
-    add({"--rules", rules});
-    features_.push_back("rules");
-  } else {
-    missing_.push_back("rules");
-  }
-  if (has("--alerts-out")) add({"--alerts-out", tmp_ + "/alerts.jsonl"});
-  // A scratch state directory (ADR 0018): the alert store, so that `socctl alerts list` and
-  // `socctl tail --alerts` show the demo's alerts while it runs.
-  if (has("--state-dir")) add({"--state-dir", tmp_ + "/state"});
-  if (has("--inventory") && !demo_inventory_.empty()) {
-    add({"--inventory", demo_inventory_});
-    features_.push_back("inventory");
-    if (has("--baseline") && fs::exists(examples_ + "/baseline.yaml")) {
-      add({"--baseline", examples_ + "/baseline.yaml"});
-      features_.push_back("baseline");
-    }
-  } else {
-    missing_.push_back("inventory");
-  }
-  if (alertmanager_ && has("--alertmanager")) {
-    add({"--alertmanager", alertmanager_->url(), "--external-url", "http://" + metrics_});
-    features_.push_back("Alertmanager");
-  }
-}
-
-// The alerts go to an Alertmanager, where on-call responders are paged from, when one is installed.
-void Demo::start_alertmanager() {
-  auto am = DemoAlertmanager::start(tmp_ + "/alertmanager");
-  if (am) {
-    alertmanager_ = std::move(*am);
-    std::printf("Alerts are delivered to Alertmanager at %s (where on-call is paged from; open it in a browser)\n",
-                alertmanager_->url().c_str());
-    std::fflush(stdout);
-    return;
-  }
-  alertmanager_note_ = am.error().code == "missing" ? "no Alertmanager: prometheus-alertmanager is not installed"
-                                                     : "no Alertmanager: it did not start";
-  std::fprintf(stderr, "socctl demo: %s; the demo goes on without it\n", am.error().message.c_str());
-}
-
-std::optional<std::string> Demo::start_correlator() {
-  auto c = Child::spawn(correlator_args_, tmp_ + "/correlator.log");
-  if (!c) return c.error().message;
-  correlator_ = *c;
-  const auto start = Clock::now();
-  while (!port_open(metrics_port_)) {
-    if (!correlator_->running() || Clock::now() - start > std::chrono::seconds(10)) {
-      correlator_->stop();
-      return "the correlator did not start; its log:\n" + read_all(tmp_ + "/correlator.log");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  auto feed = transport::Subscriber::connect(publish_, {"event", "heartbeat", "alert"});
-  if (!feed) {
-    correlator_->stop();
-    return feed.error().message;
-  }
-  feed_ = std::move(*feed);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the subscription reach the correlator
-  return std::nullopt;
-}
-
-std::vector<std::string> Demo::key_args(const SampleSensor& s) const {
-  return {"--connect",   listen_, "--server-pub", tmp_ + "/correlator.pub", "--key", tmp_ + "/" + s.id + ".key",
-          "--sensor-id", s.id,    "--site",       s.site};
-}
-
-bool Demo::start_sender(SampleSensor& s) {
-  std::vector<std::string> args{socctl_, "send"};
-  auto k = key_args(s);
-  args.insert(args.end(), k.begin(), k.end());
-  args.insert(args.end(), {"--heartbeat", "2"});
-  if (!o_.once) args.insert(args.end(), {"--loop", "--rate", fmt::format("{}", o_.rate)});
-  args.push_back(s.send_file);
-  auto c = Child::spawn(args, tmp_ + "/" + s.id + ".log");
-  if (!c) return false;
-  s.proc = *c;
-  s.started = true;
-  return true;
-}
-
-// Live, a capture plays at the pace of its packets, sped up so that it lasts as long as its
-// events take at --rate (the sensor's --replay-speed, when it has one).
-bool Demo::start_packet_sensor(SampleSensor& s) {
-  std::vector<std::string> args{packet_sensor_bin_, "--read", s.sources[0], "--heartbeat", "2"};
-  if (packet_paces_ && o_.rate > 0 && s.span_s > 0 && s.expected > 0) {
-    const double speed = std::max(1.0, s.span_s * o_.rate / static_cast<double>(s.expected));
-    args.insert(args.end(), {"--replay-speed", fmt::format("{:.1f}", speed)});
-  }
-  auto k = key_args(s);
-  args.insert(args.end(), k.begin(), k.end());
-  // Its stdout separately: a sensor that cannot send with --read prints the events there.
-  std::vector<std::string> sh{"/bin/sh", "-c", "exec \"$@\" 2>>\"$0.log\" >\"$0.stdout\"", tmp_ + "/" + s.id};
-  sh.insert(sh.end(), args.begin(), args.end());
-  auto p = Child::spawn(sh, "");
-  if (!p) return false;
-  s.proc = *p;
-  s.started = true;
-  return true;
-}
-
-bool Demo::start_log_sensor(SampleSensor& s) {
-  std::vector<std::string> args{log_sensor_bin_, "--file",       tmp_ + "/logs/" + s.id + "/*.log",
-                                "--checkpoint",  tmp_ + "/" + s.id + ".checkpoint", "--file-start",
-                                "beginning",     "--timezone",   kSampleTimezone};
-  auto k = key_args(s);
-  args.insert(args.end(), k.begin(), k.end());
-  auto c = Child::spawn(args, tmp_ + "/" + s.id + ".log");
-  if (!c) return false;
-  s.proc = *c;
-  s.started = true;
-  return true;
-}
-
-// With --once the log files are complete before their sensors start; live, they grow.
-bool Demo::start_feeders() {
-  if (!o_.once) {
-    auto help = Child::spawn({packet_sensor_bin_, "--help"}, tmp_ + "/packet-help.txt");
-    packet_paces_ =
-        help && help->wait() == 0 && read_all(tmp_ + "/packet-help.txt").find("--replay-speed") != std::string::npos;
-  }
-  for (auto& s : sensors_) {
-    if (s.kind == Kind::Log) append_lines(s, o_.once ? s.lines.size() : 0, false);
-  }
-  for (auto& s : sensors_) {
-    const bool ok = s.kind == Kind::Events ? start_sender(s) : s.kind == Kind::Log ? start_log_sensor(s) : start_packet_sensor(s);
-    if (!ok) {
-      std::fprintf(stderr, "socctl demo: cannot start the process of %s\n", s.id.c_str());
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string Demo::site_lines(bool final) const {
-  std::string out;
-  std::vector<std::string> site_ids;
-  for (const auto& site : province_.sites) site_ids.push_back(site.id);
-  for (const auto& s : sensors_) {
-    if (std::find(site_ids.begin(), site_ids.end(), s.site) == site_ids.end()) site_ids.push_back(s.site);
-  }
-  const auto now = Clock::now();
-  for (const auto& site : site_ids) {
-    std::vector<std::string> ids;
-    for (const auto& known : province_.sensors) {
-      if (known.site == site) ids.push_back(known.id);
-    }
-    uint64_t events = 0;
-    for (const auto& s : sensors_) {
-      if (s.site == site && std::find(ids.begin(), ids.end(), s.id) == ids.end()) ids.push_back(s.id);
-      if (s.site == site) events += s.seen;
-    }
-    std::vector<std::string> silent;
-    size_t reporting = 0;
-    for (const auto& id : ids) {
-      auto it = last_heard_.find(id);
-      const bool fresh = it != last_heard_.end() && (final || now - it->second < std::chrono::seconds(30));
-      if (fresh)
-        ++reporting;
-      else
-        silent.push_back(id);
-    }
-    const std::string status = ids.empty() ? "NO SENSOR" : !silent.empty() ? "SILENT: " + join(silent, ", ") : "ok";
-    const auto alerts = alerts_by_site_.count(site) ? alerts_by_site_.at(site) : 0;
-    out += fmt::format("  {:<14} sensors {}/{} reporting  events {:>7}  alerts {:>4}  {}\n", site, reporting, ids.size(),
-                       events, alerts, status);
-  }
-  return out;
-}
-
-void Demo::draw(bool final) {
-  const auto now = Clock::now();
-  const double secs = std::chrono::duration<double>(now - last_draw_).count();
-  std::string out;
-  if (tty_ && !final) out += "\x1b[H\x1b[2J";
-  out += fmt::format("SOC demo: correlator {} ({}{})  metrics http://{}/metrics  live feed {}\n", listen_, mode_, absent_,
-                     metrics_, publish_);
-  out += alertmanager_ ? fmt::format("Alerts are delivered to Alertmanager at {} (where on-call is paged from)\n",
-                                     alertmanager_->url())
-                       : fmt::format("Alerts: {}\n", alertmanager_note_);
-  out += fmt::format("{:<18} {:<13} {:>8} {:>7}  {:<14} {}\n", "sensor", "site", "events", "per s", "last dataset",
-                     "fed by");
-  for (auto& s : sensors_) {
-    out += fmt::format("{:<18} {:<13} {:>8} {:>7.0f}  {:<14} {}\n", s.id, s.site, s.seen,
-                       secs > 0 ? static_cast<double>(s.seen - s.seen_last) / secs : 0.0, s.last_dataset, fit(s.how, 60));
-    s.seen_last = s.seen;
-  }
-  out += "Sites:\n" + site_lines(false);
-  out += fmt::format("Alerts: {}   heartbeats: {}\n", alerts_total_, heartbeats_);
-  if (alert_lines_.empty()) out += rules_on_ ? "  (none yet)\n" : "  (none: this correlator does not evaluate rules yet)\n";
-  for (const auto& a : alert_lines_) out += "  " + a + "\n";
-  out += "Latest events:\n";
-  for (const auto& s : sensors_) {
-    for (const auto& l : s.latest) out += "  " + l + "\n";
-  }
-  if (tty_) out += "Ctrl-C stops the demo.\n";
-  std::fputs(out.c_str(), stdout);
-  std::fflush(stdout);
-  last_draw_ = now;
-}
-
-void Demo::on_message(bool keep_latest) {
-  if (topic_ == "alert") {
-    ++alerts_total_;
-    if (decode_event_into(json_, e_)) return;
-    const std::string rule = std::string(e_.get_string("rule.name"));
-    ++alerts_by_rule_[rule.empty() ? std::string(e_.get_string("rule.id")) : rule];
-    const std::string site = std::string(e_.get_string("site.id"));
-    ++alerts_by_site_[site];
-    for (auto& s : sensors_) {
-      if (s.site == site) ++s.alerts;
-    }
-    const Value* ts = e_.find("@timestamp");
-    const Value* src = e_.find("source.ip");
-    alert_lines_.push_back(fit(fmt::format("{} {:<8} {:<13} {:<40} {:<15} {}", ts ? ts->to_text().substr(11, 8) : "",
-                                           e_.contains("event.severity") ? e_.find("event.severity")->to_text() : "", site,
-                                           fit(rule, 40), src ? src->to_text() : "", e_.get_string("message")),
-                               150));
-    if (alert_lines_.size() > 8) alert_lines_.pop_front();
-    return;
-  }
-  if (decode_event_into(json_, e_)) return;
-  const std::string who(e_.get_string("observer.name"));
-  if (!who.empty()) last_heard_[who] = Clock::now();
-  if (topic_ == "heartbeat") {
-    ++heartbeats_;
-    return;
-  }
-  for (auto& s : sensors_) {
-    if (s.id != who) continue;
-    ++s.seen;
-    if (!keep_latest) break;
-    s.last_dataset = std::string(e_.get_string("event.dataset"));
-    const Value* ts = e_.find("@timestamp");
-    s.latest.push_back(fit(fmt::format("{} {:<16} {:<13} {}", ts ? ts->to_text().substr(11, 8) : "", who,
-                                       e_.get_string("event.dataset"), summarize(e_)),
-                           150));
-    if (s.latest.size() > 3) s.latest.pop_front();
-  }
-}
-
-// Watches the feeders: a log sensor that stops is an error (false); a packet sensor that printed
-// its events instead of sending them gets the fallback (ADR 0015); live, captures play again.
-bool Demo::tend_sensors(Clock::time_point now) {
-  for (auto& s : sensors_) {
-    if (!s.started || s.proc.running()) continue;
-    if (s.kind == Kind::Log) {  // a log sensor follows its files until stopped
-      std::fprintf(stderr, "socctl demo: the log sensor %s stopped (exit %d); its log:\n%s", s.id.c_str(),
-                   s.proc.exit_code(), read_all(tmp_ + "/" + s.id + ".log").c_str());
-      return false;
-    }
-    if (s.finished_at == Clock::time_point{}) s.finished_at = now;
-    if (s.kind != Kind::Packet || s.packet_fallback) continue;
-    uint64_t printed = 0;
-    for_each_line(tmp_ + "/" + s.id + ".stdout", [&](std::string_view l) { printed += l.front() == '{'; });
-    if (printed > 0) {
-      s.packet_fallback = true;
-      s.how = "socctl send of the capture decoded offline (fallback: soc-packet-sensor --read does not send yet)";
-      s.finished_at = {};
-      if (!start_sender(s)) g_stop = true;
-    } else if (!o_.once && now - s.finished_at > kPacketRerun) {
-      s.finished_at = {};
-      if (!start_packet_sensor(s)) g_stop = true;
-    }
-  }
-  return true;
-}
-
-// Live: the log files grow at --rate lines per second per sensor.
-void Demo::feed_logs(Clock::time_point now) {
-  for (auto& s : sensors_) {
-    if (s.kind != Kind::Log) continue;
-    const double due = o_.rate > 0 ? o_.rate * std::chrono::duration<double>(now - live_start_).count() : s.appended + 5000;
-    const auto n = static_cast<size_t>(std::max(0.0, due - s.appended));
-    if (n == 0) continue;
-    append_lines(s, n, true);
-    s.appended += static_cast<double>(n);
-  }
-}
-
-// --once: the correlator's count per sensor, polled until the log sensors (which follow their
-// files forever) have delivered everything, or nothing moved for a while.
-bool Demo::once_finished(Clock::time_point now) {
-  if (now < next_poll_) return false;
-  next_poll_ = now + std::chrono::milliseconds(300);
-  bool done = true;
-  for (auto& s : sensors_) {
-    if (s.kind != Kind::Log && (s.proc.running() || (s.kind == Kind::Packet && s.finished_at == Clock::time_point{})))
-      done = false;
-  }
-  auto body = http_get(metrics_port_, "/metrics");
-  if (!body) return false;
-  double total = 0;
-  for (auto& s : sensors_) {
-    const double r = metric_value(*body, "soc_events_received_total", {fmt::format("sensor=\"{}\"", s.id)});
-    total += r;
-    if (s.kind == Kind::Log && r < static_cast<double>(s.expected)) done = false;
-  }
-  if (total != last_total_) {
-    last_total_ = total;
-    last_progress_ = now;
-  }
-  if (done) return true;
-  if (now - last_progress_ > std::chrono::seconds(20)) {
-    stalled_ = true;
-    std::fprintf(stderr, "socctl demo: nothing new arrived for 20 s; giving up waiting\n");
-    return true;
-  }
-  return false;
-}
-
-void Demo::watch() {
-  tty_ = isatty(STDOUT_FILENO);
-  rules_on_ = std::find(features_.begin(), features_.end(), "rules") != features_.end();
-  mode_ = features_.empty() ? "counting only" : "with " + join(features_, ", ");
-  absent_ = missing_.empty() ? "" : "; this correlator has no --" + join(missing_, ", --") + " yet";
-  const auto interval = std::chrono::seconds(tty_ ? 1 : 5);
-  live_start_ = Clock::now();
-  while (!g_stop) {
-    if (feed_->next(topic_, json_, std::chrono::milliseconds(50))) on_message(true);
-    const auto now = Clock::now();
-    if (!correlator_->running()) {
-      std::fprintf(stderr, "socctl demo: the correlator stopped (exit %d); its log:\n%s", correlator_->exit_code(),
-                   read_all(tmp_ + "/correlator.log").c_str());
-      break;
-    }
-    if (!tend_sensors(now)) {
-      ++failed_;
-      break;
-    }
-    if (o_.once) {
-      if (once_finished(now)) break;
-      continue;
-    }
-    feed_logs(now);
-    if (now - last_draw_ >= interval) draw(false);
-  }
-}
-
-// Stops the feeders first (they flush what they sent).
-void Demo::stop_feeders() {
-  for (auto& s : sensors_) {
-    if (!s.started) continue;
-    const bool runs_forever = s.kind == Kind::Log || !o_.once;
-    const int code = runs_forever ? s.proc.stop() : s.proc.wait();
-    if (o_.once && !runs_forever && code != 0) {
-      ++failed_;
-      std::fprintf(stderr, "socctl demo: the process feeding %s exited %d; its log:\n%s", s.id.c_str(), code,
-                   read_all(tmp_ + "/" + s.id + ".log").c_str());
-    }
-  }
-}
-
-// Alerts per rule: from the correlator's alert log when it writes one, else from the feed.
-void Demo::count_alerts_from_file() {
-  if (!fs::exists(tmp_ + "/alerts.jsonl")) return;
-  alerts_by_rule_.clear();
-  alerts_by_site_.clear();
-  alerts_total_ = 0;
-  for_each_line(tmp_ + "/alerts.jsonl", [&](std::string_view line) {
-    ++alerts_total_;
-    if (auto a = decode_event(line)) {
-      std::string rule(a->get_string("rule.name"));
-      ++alerts_by_rule_[rule.empty() ? std::string(a->get_string("rule.id")) : rule];
-      ++alerts_by_site_[std::string(a->get_string("site.id"))];
-    }
-  });
-}
-
-int Demo::summary(const Result<std::string>& body) {
-  std::printf("\nSummary (events from the correlator's /metrics; correlator %s%s):\n", mode_.c_str(), absent_.c_str());
-  std::printf("%-18s %-13s %9s %9s %6s %6s  %s\n", "sensor", "site", "in sample", "received", "lost", "dupl.", "fed by");
-  bool complete = body.ok() && !stalled_;
-  for (const auto& s : sensors_) {
-    double got = 0, lost = 0, dup = 0;
-    if (body) {
-      const std::string sensor = fmt::format("sensor=\"{}\"", s.id);
-      got = metric_value(*body, "soc_events_received_total", {sensor});
-      lost = metric_value(*body, "soc_events_lost_total", {sensor});
-      dup = metric_value(*body, "soc_events_duplicate_total", {sensor});
-    }
-    std::printf("%-18s %-13s %9llu %9.0f %6.0f %6.0f  %s\n", s.id.c_str(), s.site.c_str(),
-                static_cast<unsigned long long>(s.expected), got, lost, dup, s.how.c_str());
-    if (o_.once && got != static_cast<double>(s.expected)) complete = false;
-  }
-  std::printf("Sites:\n%s", site_lines(true).c_str());
-  std::printf("Alerts per rule: %llu in all\n", static_cast<unsigned long long>(alerts_total_));
-  if (alerts_by_rule_.empty()) std::printf("  (none%s)\n", rules_on_ ? "" : ": this correlator does not evaluate rules yet");
-  std::vector<std::pair<std::string, uint64_t>> by_rule(alerts_by_rule_.begin(), alerts_by_rule_.end());
-  std::stable_sort(by_rule.begin(), by_rule.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  for (const auto& [rule, n] : by_rule) std::printf("  %6llu  %s\n", static_cast<unsigned long long>(n), rule.c_str());
-  if (!body) std::fprintf(stderr, "socctl demo: cannot read metrics: %s\n", body.error().message.c_str());
-  if (!o_.once) return 0;
-  if (failed_ || !complete) {
-    std::printf("Not every sample event was counted.\n");
+int run_demo(const DemoOptions& o, const char*) {
+  const std::string examples = find_examples(o.examples);
+  std::vector<SampleSensor> sensors = discover(examples);
+  if (sensors.empty()) {
+    std::fprintf(
+        stderr,
+        "socctl demo: no sample data in %s (logs/, pcap/ or events/; see examples/README.md), or give --examples\n",
+        examples.c_str());
     return 1;
   }
-  std::printf("Every sample event was delivered and counted.\n");
-  return 0;
-}
 
-int Demo::run() {
-  if (!find_sensors()) return 1;
+  // The province: sites and sensors from the inventory; sample sensors take their site from it.
+  const std::string inventory_path = examples + "/inventory.yaml";
+  inv::Inventory province;
+  {
+    std::vector<Diagnostic> diags;
+    std::string source;
+    if (fs::exists(inventory_path) && !inv::load_inventory(inventory_path, province, diags, source)) {
+      std::fprintf(stderr, "socctl demo: %s does not load (socctl inventory check tells why); sites are guessed\n",
+                   inventory_path.c_str());
+      province = {};
+    }
+  }
+  for (auto& s : sensors) {
+    for (const auto& known : province.sensors) {
+      if (known.id == s.id) s.site = known.site;
+    }
+    if (s.site.empty() && s.kind == Kind::Events) {
+      for_each_line(s.send_file, [&](std::string_view line) {
+        if (s.site.empty()) {
+          if (auto e = decode_event(line)) s.site = std::string(e->get_string("site.id"));
+        }
+      });
+    }
+    if (s.site.empty()) s.site = "demo";
+  }
+
   const char* tmpdir = std::getenv("TMPDIR");
   std::string tmpl = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/soc-demo.XXXXXX";
   if (!mkdtemp(tmpl.data())) {
     std::perror("socctl demo: mkdtemp");
     return 1;
   }
-  tmp_ = tmpl;
-  socctl_ = fs::canonical("/proc/self/exe").string();
-  correlator_bin_ = find_binary("soc-correlator", "daemon");
-  log_sensor_bin_ = find_binary("soc-log-sensor", "sensors/log");
-  packet_sensor_bin_ = find_binary("soc-packet-sensor", "sensors/packet");
-  if (auto err = prepare_samples()) return fail(*err);
-  if (auto err = make_keys()) return fail(*err);
-  choose_ports();
-  start_alertmanager();
-  plan_correlator();
+  const std::string tmp = tmpl;
+  std::error_code ec;
+  // An Alertmanager on loopback when one is installed, where the alerts go (socctl/demo_alertmanager.h).
+  std::optional<DemoAlertmanager> alertmanager;
+  std::string alertmanager_note;  // why there is none
+  auto cleanup = [&] {
+    if (alertmanager) alertmanager->stop();
+    fs::remove_all(tmp, ec);
+  };
+  auto fail = [&](const std::string& what) {
+    std::fprintf(stderr, "socctl demo: %s\n", what.c_str());
+    cleanup();
+    return 1;
+  };
+
+  const std::string socctl = fs::canonical("/proc/self/exe").string();
+  const std::string correlator_bin = find_binary("soc-correlator", "daemon");
+  const std::string log_sensor_bin = find_binary("soc-log-sensor", "sensors/log");
+  const std::string packet_sensor_bin = find_binary("soc-packet-sensor", "sensors/packet");
+
+  if (auto prepared = prepare_feeds(sensors, tmp, packet_sensor_bin); !prepared) return fail(prepared.error().message);
+  auto made = make_keys_and_inventory(sensors, tmp, inventory_path);
+  if (!made) return fail(made.error().message);
+  const std::string demo_inventory = *made;
+
+  // Ports: the metrics port asked for when it is free, fresh ones for the rest.
+  std::string metrics = o.metrics;
+  int metrics_port = std::atoi(metrics.substr(metrics.rfind(':') + 1).c_str());
+  if (metrics_port <= 0 || port_open(metrics_port)) {
+    const int p = free_port();
+    std::fprintf(stderr, "socctl demo: %s is taken, serving metrics on 127.0.0.1:%d instead\n", metrics.c_str(), p);
+    metrics_port = p;
+    metrics = fmt::format("127.0.0.1:{}", p);
+  }
+  const std::string listen = fmt::format("tcp://127.0.0.1:{}", free_port());
+  const std::string publish = fmt::format("tcp://127.0.0.1:{}", free_port());
+  if (auto am = DemoAlertmanager::start(tmp + "/alertmanager")) {
+    alertmanager = std::move(*am);
+    std::printf("Alerts are delivered to Alertmanager at %s (where on-call is paged from; open it in a browser)\n",
+                alertmanager->url().c_str());
+    std::fflush(stdout);
+  } else {
+    alertmanager_note = am.error().code == "missing" ? "no Alertmanager: prometheus-alertmanager is not installed"
+                                                      : "no Alertmanager: it did not start";
+    std::fprintf(stderr, "socctl demo: %s; the demo goes on without it\n", am.error().message.c_str());
+  }
+
+  // What this correlator can do: the rule engine and the inventory arrive on other branches;
+  // the demo passes their flags as soon as --help lists them.
+  std::vector<std::string> correlator_args{correlator_bin,
+                                           "--listen",
+                                           listen,
+                                           "--server-key",
+                                           tmp + "/correlator.key",
+                                           "--allow",
+                                           tmp + "/allow.yaml",
+                                           "--metrics",
+                                           metrics,
+                                           "--publish",
+                                           publish,
+                                           "--events-out",
+                                           tmp + "/events.jsonl"};
+  std::vector<std::string> features, missing;
+  {
+    auto help = Child::spawn({correlator_bin, "--help"}, tmp + "/correlator-help.txt");
+    const std::string text = help ? (help->wait(), read_all(tmp + "/correlator-help.txt")) : "";
+    auto has = [&](const char* flag) { return text.find(flag) != std::string::npos; };
+    const std::string rules = find_rules(examples);
+    if (has("--rules") && !rules.empty()) {
+      correlator_args.insert(correlator_args.end(), {"--rules", rules});
+      features.push_back("rules");
+    } else {
+      missing.push_back("rules");
+    }
+    if (has("--alerts-out")) correlator_args.insert(correlator_args.end(), {"--alerts-out", tmp + "/alerts.jsonl"});
+    // A scratch state directory (ADR 0018): the alert store, so that `socctl alerts list` and
+    // `socctl tail --alerts` show the demo's alerts while it runs.
+    if (has("--state-dir")) correlator_args.insert(correlator_args.end(), {"--state-dir", tmp + "/state"});
+    if (has("--inventory") && !demo_inventory.empty()) {
+      correlator_args.insert(correlator_args.end(), {"--inventory", demo_inventory});
+      features.push_back("inventory");
+      if (has("--baseline") && fs::exists(examples + "/baseline.yaml")) {
+        correlator_args.insert(correlator_args.end(), {"--baseline", examples + "/baseline.yaml"});
+        features.push_back("baseline");
+      }
+    } else {
+      missing.push_back("inventory");
+    }
+    if (alertmanager && has("--alertmanager")) {
+      correlator_args.insert(correlator_args.end(),
+                             {"--alertmanager", alertmanager->url(), "--external-url", "http://" + metrics});
+      features.push_back("Alertmanager");
+    }
+  }
 
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-  if (auto err = start_correlator()) return fail(*err);
-  if (!start_feeders()) {
-    ++failed_;
-    g_stop = true;
+
+  auto correlator = Child::spawn(correlator_args, tmp + "/correlator.log");
+  if (!correlator) return fail(correlator.error().message);
+  const auto start = Clock::now();
+  while (!port_open(metrics_port)) {
+    if (!correlator->running() || Clock::now() - start > std::chrono::seconds(10)) {
+      correlator->stop();
+      return fail("the correlator did not start; its log:\n" + read_all(tmp + "/correlator.log"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  watch();
-  stop_feeders();
+  auto feed = transport::Subscriber::connect(publish, {"event", "heartbeat", "alert"});
+  if (!feed) {
+    correlator->stop();
+    return fail(feed.error().message);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the subscription reach the correlator
+
+  auto key_args = [&](const SampleSensor& s) {
+    return std::vector<std::string>{"--connect",    listen,
+                                    "--server-pub", tmp + "/correlator.pub",
+                                    "--key",        tmp + "/" + s.id + ".key",
+                                    "--sensor-id",  s.id,
+                                    "--site",       s.site};
+  };
+  auto start_sender = [&](SampleSensor& s) -> bool {
+    std::vector<std::string> args{socctl, "send"};
+    auto k = key_args(s);
+    args.insert(args.end(), k.begin(), k.end());
+    args.insert(args.end(), {"--heartbeat", "2"});
+    if (!o.once) args.insert(args.end(), {"--loop", "--rate", fmt::format("{}", o.rate)});
+    args.push_back(s.send_file);
+    auto c = Child::spawn(args, tmp + "/" + s.id + ".log");
+    if (!c) return false;
+    s.proc = *c;
+    s.started = true;
+    return true;
+  };
+  // Live, a capture plays at the pace of its packets, sped up so that it lasts as long as
+  // its events take at --rate (the sensor's --replay-speed, when it has one).
+  bool packet_paces = false;
+  if (!o.once) {
+    auto help = Child::spawn({packet_sensor_bin, "--help"}, tmp + "/packet-help.txt");
+    packet_paces =
+        help && help->wait() == 0 && read_all(tmp + "/packet-help.txt").find("--replay-speed") != std::string::npos;
+  }
+  auto start_packet_sensor = [&](SampleSensor& s) -> bool {
+    std::vector<std::string> args{packet_sensor_bin, "--read", s.sources[0], "--heartbeat", "2"};
+    if (packet_paces && o.rate > 0 && s.span_s > 0 && s.expected > 0) {
+      const double speed = std::max(1.0, s.span_s * o.rate / static_cast<double>(s.expected));
+      args.insert(args.end(), {"--replay-speed", fmt::format("{:.1f}", speed)});
+    }
+    auto k = key_args(s);
+    args.insert(args.end(), k.begin(), k.end());
+    // Its stdout separately: a sensor that cannot send with --read prints the events there.
+    std::vector<std::string> sh{"/bin/sh", "-c", "exec \"$@\" 2>>\"$0.log\" >\"$0.stdout\"", tmp + "/" + s.id};
+    sh.insert(sh.end(), args.begin(), args.end());
+    auto p = Child::spawn(sh, "");
+    if (!p) return false;
+    s.proc = *p;
+    s.started = true;
+    return true;
+  };
+  auto start_log_sensor = [&](SampleSensor& s) -> bool {
+    std::vector<std::string> args{log_sensor_bin,
+                                  "--file",
+                                  tmp + "/logs/" + s.id + "/*.log",
+                                  "--checkpoint",
+                                  tmp + "/" + s.id + ".checkpoint",
+                                  "--file-start",
+                                  "beginning",
+                                  "--timezone",
+                                  kSampleTimezone};
+    auto k = key_args(s);
+    args.insert(args.end(), k.begin(), k.end());
+    auto c = Child::spawn(args, tmp + "/" + s.id + ".log");
+    if (!c) return false;
+    s.proc = *c;
+    s.started = true;
+    return true;
+  };
+
+  // With --once the log files are complete before their sensors start; live, they grow.
+  for (auto& s : sensors) {
+    if (s.kind == Kind::Log) append_lines(s, o.once ? s.lines.size() : 0, false);
+  }
+  bool start_failed = false;
+  for (auto& s : sensors) {
+    bool ok = true;
+    if (s.kind == Kind::Events)
+      ok = start_sender(s);
+    else if (s.kind == Kind::Log)
+      ok = start_log_sensor(s);
+    else
+      ok = start_packet_sensor(s);
+    if (!ok) {
+      std::fprintf(stderr, "socctl demo: cannot start the process of %s\n", s.id.c_str());
+      start_failed = true;
+      g_stop = true;
+      break;
+    }
+  }
+
+  const bool tty = isatty(STDOUT_FILENO);
+  uint64_t heartbeats = 0, alerts_total = 0;
+  std::deque<std::string> alert_lines;
+  std::map<std::string, uint64_t> alerts_by_rule, alerts_by_site;
+  std::map<std::string, Clock::time_point> last_heard;  // by sensor id: events and heartbeats
+  auto last_draw = Clock::now() - std::chrono::seconds(10);
+  std::string topic, json;
+  Event e;
+  const bool rules_on = std::find(features.begin(), features.end(), "rules") != features.end();
+  const std::string mode = features.empty() ? "counting only" : "with " + join(features, ", ");
+  const std::string absent = missing.empty() ? "" : "; this correlator has no --" + join(missing, ", --") + " yet";
+
+  auto site_lines = [&](bool final) {
+    std::string out;
+    std::vector<std::string> site_ids;
+    for (const auto& site : province.sites) site_ids.push_back(site.id);
+    for (const auto& s : sensors) {
+      if (std::find(site_ids.begin(), site_ids.end(), s.site) == site_ids.end()) site_ids.push_back(s.site);
+    }
+    const auto now = Clock::now();
+    for (const auto& site : site_ids) {
+      std::vector<std::string> ids;
+      for (const auto& known : province.sensors) {
+        if (known.site == site) ids.push_back(known.id);
+      }
+      for (const auto& s : sensors) {
+        if (s.site == site && std::find(ids.begin(), ids.end(), s.id) == ids.end()) ids.push_back(s.id);
+      }
+      uint64_t events = 0;
+      for (const auto& s : sensors) {
+        if (s.site == site) events += s.seen;
+      }
+      std::vector<std::string> silent;
+      size_t reporting = 0;
+      for (const auto& id : ids) {
+        auto it = last_heard.find(id);
+        const bool fresh = it != last_heard.end() && (final || now - it->second < std::chrono::seconds(30));
+        if (fresh)
+          ++reporting;
+        else
+          silent.push_back(id);
+      }
+      std::string status;
+      if (ids.empty())
+        status = "NO SENSOR";
+      else if (!silent.empty())
+        status = "SILENT: " + join(silent, ", ");
+      else
+        status = "ok";
+      const auto alerts = alerts_by_site.count(site) ? alerts_by_site.at(site) : 0;
+      out += fmt::format("  {:<14} sensors {}/{} reporting  events {:>7}  alerts {:>4}  {}\n", site, reporting,
+                         ids.size(), events, alerts, status);
+    }
+    return out;
+  };
+
+  auto draw = [&](bool final) {
+    const auto now = Clock::now();
+    const double secs = std::chrono::duration<double>(now - last_draw).count();
+    std::string out;
+    if (tty && !final) out += "\x1b[H\x1b[2J";
+    out += fmt::format("SOC demo: correlator {} ({}{})  metrics http://{}/metrics  live feed {}\n", listen, mode,
+                       absent, metrics, publish);
+    out += alertmanager ? fmt::format("Alerts are delivered to Alertmanager at {} (where on-call is paged from)\n",
+                                      alertmanager->url())
+                        : fmt::format("Alerts go to no Alertmanager ({})\n", alertmanager_note);
+    out += fmt::format("{:<18} {:<13} {:>8} {:>7}  {:<14} {}\n", "sensor", "site", "events", "per s", "last dataset",
+                       "fed by");
+    for (auto& s : sensors) {
+      out += fmt::format("{:<18} {:<13} {:>8} {:>7.0f}  {:<14} {}\n", s.id, s.site, s.seen,
+                         secs > 0 ? static_cast<double>(s.seen - s.seen_last) / secs : 0.0, s.last_dataset,
+                         fit(s.how, 60));
+      s.seen_last = s.seen;
+    }
+    out += "Sites:\n" + site_lines(false);
+    out += fmt::format("Alerts: {}   heartbeats: {}\n", alerts_total, heartbeats);
+    if (alert_lines.empty()) {
+      out += rules_on ? "  (none yet)\n" : "  (none: this correlator does not evaluate rules yet)\n";
+    }
+    for (const auto& a : alert_lines) out += "  " + a + "\n";
+    out += "Latest events:\n";
+    for (const auto& s : sensors) {
+      for (const auto& l : s.latest) out += "  " + l + "\n";
+    }
+    if (tty) out += "Ctrl-C stops the demo.\n";
+    std::fputs(out.c_str(), stdout);
+    std::fflush(stdout);
+    last_draw = now;
+  };
+
+  auto on_message = [&](bool keep_latest) {
+    if (topic == "alert") {
+      ++alerts_total;
+      if (decode_event_into(json, e)) return;
+      const std::string rule = std::string(e.get_string("rule.name"));
+      ++alerts_by_rule[rule.empty() ? std::string(e.get_string("rule.id")) : rule];
+      const std::string site = std::string(e.get_string("site.id"));
+      ++alerts_by_site[site];
+      for (auto& s : sensors) {
+        if (s.site == site) ++s.alerts;
+      }
+      const Value* ts = e.find("@timestamp");
+      const Value* src = e.find("source.ip");
+      alert_lines.push_back(fit(fmt::format("{} {:<8} {:<13} {:<40} {:<15} {}", ts ? ts->to_text().substr(11, 8) : "",
+                                            e.contains("event.severity") ? e.find("event.severity")->to_text() : "",
+                                            site, fit(rule, 40), src ? src->to_text() : "", e.get_string("message")),
+                                150));
+      if (alert_lines.size() > 8) alert_lines.pop_front();
+      return;
+    }
+    if (decode_event_into(json, e)) return;
+    const std::string who(e.get_string("observer.name"));
+    if (!who.empty()) last_heard[who] = Clock::now();
+    if (topic == "heartbeat") {
+      ++heartbeats;
+      return;
+    }
+    for (auto& s : sensors) {
+      if (s.id != who) continue;
+      ++s.seen;
+      if (!keep_latest) break;
+      s.last_dataset = std::string(e.get_string("event.dataset"));
+      const Value* ts = e.find("@timestamp");
+      s.latest.push_back(fit(fmt::format("{} {:<16} {:<13} {}", ts ? ts->to_text().substr(11, 8) : "", who,
+                                         e.get_string("event.dataset"), summarize(e)),
+                             150));
+      if (s.latest.size() > 3) s.latest.pop_front();
+    }
+  };
+
+  // --once: the correlator's count per sensor, polled until the log sensors (which follow
+  // their files forever) have delivered everything, or nothing moved for a while.
+  auto received = [&](const std::string& body, const SampleSensor& s) {
+    return metric_value(body, "soc_events_received_total", {fmt::format("sensor=\"{}\"", s.id)});
+  };
+  auto last_progress = Clock::now();
+  double last_total = -1;
+  auto next_poll = Clock::now();
+  const auto live_start = Clock::now();
+  const auto interval = std::chrono::seconds(tty ? 1 : 5);
+  bool stalled = false;
+  int failed = start_failed ? 1 : 0;
+  while (!g_stop) {
+    if ((*feed)->next(topic, json, std::chrono::milliseconds(50))) on_message(true);
+    const auto now = Clock::now();
+    if (!correlator->running()) {
+      std::fprintf(stderr, "socctl demo: the correlator stopped (exit %d); its log:\n%s", correlator->exit_code(),
+                   read_all(tmp + "/correlator.log").c_str());
+      break;
+    }
+    bool sensor_died = false;
+    for (auto& s : sensors) {
+      if (!s.started || s.proc.running()) continue;
+      if (s.kind == Kind::Log) {  // a log sensor follows its files until stopped
+        std::fprintf(stderr, "socctl demo: the log sensor %s stopped (exit %d); its log:\n%s", s.id.c_str(),
+                     s.proc.exit_code(), read_all(tmp + "/" + s.id + ".log").c_str());
+        sensor_died = true;
+        break;
+      }
+      if (s.finished_at == Clock::time_point{}) s.finished_at = now;
+      if (s.kind != Kind::Packet || s.packet_fallback) continue;
+      // A packet sensor that printed events instead of sending them cannot send with --read:
+      // its capture goes through socctl send instead (the fallback of ADR 0015).
+      uint64_t printed = 0;
+      for_each_line(tmp + "/" + s.id + ".stdout", [&](std::string_view l) { printed += l.front() == '{'; });
+      if (printed > 0) {
+        s.packet_fallback = true;
+        s.how = "socctl send of the capture decoded offline (fallback: soc-packet-sensor --read does not send yet)";
+        s.finished_at = {};
+        if (!start_sender(s)) g_stop = true;
+      } else if (!o.once && now - s.finished_at > kPacketRerun) {
+        s.finished_at = {};
+        if (!start_packet_sensor(s)) g_stop = true;
+      }
+    }
+    if (sensor_died) {
+      ++failed;
+      break;
+    }
+    if (!o.once) {
+      for (auto& s : sensors) {
+        if (s.kind != Kind::Log) continue;
+        const double due =
+            o.rate > 0 ? o.rate * std::chrono::duration<double>(now - live_start).count() : s.appended + 5000;
+        const auto n = static_cast<size_t>(std::max(0.0, due - s.appended));
+        if (n == 0) continue;
+        append_lines(s, n, true);
+        s.appended += static_cast<double>(n);
+      }
+      if (now - last_draw >= interval) draw(false);
+      continue;
+    }
+    if (now < next_poll) continue;
+    next_poll = now + std::chrono::milliseconds(300);
+    bool done = true;
+    for (auto& s : sensors) {
+      if (s.kind != Kind::Log && (s.proc.running() || (s.kind == Kind::Packet && s.finished_at == Clock::time_point{})))
+        done = false;
+    }
+    auto body = http_get(metrics_port, "/metrics");
+    if (!body) continue;
+    double total = 0;
+    for (auto& s : sensors) {
+      const double r = received(*body, s);
+      total += r;
+      if (s.kind == Kind::Log && r < static_cast<double>(s.expected)) done = false;
+    }
+    if (total != last_total) {
+      last_total = total;
+      last_progress = now;
+    }
+    if (done) break;
+    if (now - last_progress > std::chrono::seconds(20)) {
+      stalled = true;
+      std::fprintf(stderr, "socctl demo: nothing new arrived for 20 s; giving up waiting\n");
+      break;
+    }
+  }
+
+  // Stop the feeders first (they flush what they sent), then read the counts, then the correlator.
+  for (auto& s : sensors) {
+    if (!s.started) continue;
+    const bool runs_forever = s.kind == Kind::Log || !o.once;
+    const int code = runs_forever ? s.proc.stop() : s.proc.wait();
+    if (o.once && !runs_forever && code != 0) {
+      ++failed;
+      std::fprintf(stderr, "socctl demo: the process feeding %s exited %d; its log:\n%s", s.id.c_str(), code,
+                   read_all(tmp + "/" + s.id + ".log").c_str());
+    }
+  }
   // Drain what the feed still holds (late alerts of the last events), for the final counts.
-  while (feed_->next(topic_, json_, std::chrono::milliseconds(500))) on_message(false);
-  auto body = http_get(metrics_port_, "/metrics");
-  correlator_->stop();  // its sinks deliver what they hold before it exits
-  count_alerts_from_file();
-  const int rc = summary(body);
-  if (alertmanager_) {
-    auto n = alertmanager_->active_alerts();
-    if (n) std::printf("Alertmanager at %s holds %zu active alerts (grouped by rule and site, as on-call sees them).\n",
-                       alertmanager_->url().c_str(), *n);
-    else std::printf("Alertmanager at %s could not be read: %s\n", alertmanager_->url().c_str(), n.error().message.c_str());
-    alertmanager_->stop();
-  } else {
-    std::printf("Alerts went to no Alertmanager (%s).\n", alertmanager_note_.c_str());
+  while ((*feed)->next(topic, json, std::chrono::milliseconds(500))) on_message(false);
+  auto body = http_get(metrics_port, "/metrics");
+  correlator->stop();  // its sinks deliver what they hold before it exits
+
+  // Alerts per rule: from the correlator's alert log when it writes one, else from the feed.
+  if (fs::exists(tmp + "/alerts.jsonl")) {
+    alerts_by_rule.clear();
+    alerts_by_site.clear();
+    alerts_total = 0;
+    for_each_line(tmp + "/alerts.jsonl", [&](std::string_view line) {
+      ++alerts_total;
+      if (auto a = decode_event(line)) {
+        std::string rule(a->get_string("rule.name"));
+        ++alerts_by_rule[rule.empty() ? std::string(a->get_string("rule.id")) : rule];
+        ++alerts_by_site[std::string(a->get_string("site.id"))];
+      }
+    });
   }
-  std::error_code ec;
-  fs::remove_all(tmp_, ec);
-  return rc;
+
+  std::printf("\nSummary (events from the correlator's /metrics; correlator %s%s):\n", mode.c_str(), absent.c_str());
+  std::printf("%-18s %-13s %9s %9s %6s %6s  %s\n", "sensor", "site", "in sample", "received", "lost", "dupl.",
+              "fed by");
+  bool complete = body.ok() && !stalled;
+  for (const auto& s : sensors) {
+    double got = 0, lost = 0, dup = 0;
+    if (body) {
+      const std::string sensor = fmt::format("sensor=\"{}\"", s.id);
+      got = received(*body, s);
+      lost = metric_value(*body, "soc_events_lost_total", {sensor});
+      dup = metric_value(*body, "soc_events_duplicate_total", {sensor});
+    }
+    std::printf("%-18s %-13s %9llu %9.0f %6.0f %6.0f  %s\n", s.id.c_str(), s.site.c_str(),
+                static_cast<unsigned long long>(s.expected), got, lost, dup, s.how.c_str());
+    if (o.once && got != static_cast<double>(s.expected)) complete = false;
+  }
+  std::printf("Sites:\n%s", site_lines(true).c_str());
+  std::printf("Alerts per rule: %llu in all\n", static_cast<unsigned long long>(alerts_total));
+  if (alerts_by_rule.empty()) {
+    std::printf("  (none%s)\n", rules_on ? "" : ": this correlator does not evaluate rules yet");
+  }
+  std::vector<std::pair<std::string, uint64_t>> by_rule(alerts_by_rule.begin(), alerts_by_rule.end());
+  std::stable_sort(by_rule.begin(), by_rule.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  for (const auto& [rule, n] : by_rule) std::printf("  %6llu  %s\n", static_cast<unsigned long long>(n), rule.c_str());
+  if (!body) std::fprintf(stderr, "socctl demo: cannot read metrics: %s\n", body.error().message.c_str());
+  // The auditors' report of the run, from what the correlator recorded (socctl report).
+  if (std::find(features.begin(), features.end(), "baseline") != features.end()) {
+    auto report = write_demo_report(demo_inventory, examples + "/baseline.yaml",
+                                    {tmp + "/events.jsonl", tmp + "/alerts.jsonl"}, o.report_dir);
+    if (report)
+      std::printf("Compliance report of the sample province (%s):\n  %s\n  %s\n", report->summary.c_str(),
+                  report->html.c_str(), report->json.c_str());
+    else
+      std::fprintf(stderr, "socctl demo: no compliance report: %s\n", report.error().message.c_str());
+  }
+  if (alertmanager) {
+    auto n = alertmanager->active_alerts();
+    if (n) std::printf("Alertmanager at %s holds %zu active alerts (grouped by rule and site, as on-call sees them).\n",
+                       alertmanager->url().c_str(), *n);
+    else std::printf("Alertmanager at %s could not be read: %s\n", alertmanager->url().c_str(), n.error().message.c_str());
+  } else {
+    std::printf("Alerts went to no Alertmanager (%s).\n", alertmanager_note.c_str());
+  }
+  cleanup();
+  if (o.once) {
+    if (failed || !complete) {
+      std::printf("Not every sample event was counted.\n");
+      return 1;
+    }
+    std::printf("Every sample event was delivered and counted.\n");
+  }
+  return 0;
 }
-
-}  // namespace
-
-int run_demo(const DemoOptions& o, const char*) { return Demo(o).run(); }
 
 }  // namespace soc::ctl
