@@ -20,6 +20,7 @@
 #include "core/transport/receiver.h"
 #include "daemon/alert_output.h"
 #include "daemon/alerts/api.h"
+#include "daemon/alerts/sinks/flags.h"
 #include "daemon/alerts/store.h"
 #include "daemon/baseline_monitor.h"
 #include "daemon/compliance_api.h"
@@ -80,6 +81,7 @@ int main(int argc, char** argv) {
   std::string api_token_path;
   int64_t retention_days = 90, retention_rows = 100'000;
   double resolve_after_s = 300;
+  daemon::alerts::sinks::SinkFlags sink_flags;
 
   config::CommandLine cli("soc-correlator",
                           "The central correlator: receives events from sensors over ZeroMQ (CURVE), counts them per "
@@ -113,6 +115,7 @@ int main(int argc, char** argv) {
       .option("alert-resolve-after", resolve_after_s,
               "Seconds without a repeat after which an alert of a plain rule without `suppress` resolves "
               "(docs/adr/0021-alert-lifecycle.md)");
+  daemon::alerts::sinks::add_sink_flags(cli.root(), sink_flags);
   if (auto code = cli.parse(argc, argv)) return *code;
   tune_allocator_for_messages();
 
@@ -165,6 +168,11 @@ int main(int argc, char** argv) {
 
   daemon::telemetry::Registry metrics;
   const Timestamp started_at = now();
+  // The alert sinks (--alert-log, --alertmanager, --webhook), each behind its own queue and
+  // thread; made before the store, so that they outlive its thread (which publishes resolutions).
+  auto sinks = daemon::alerts::sinks::make_sinks(sink_flags, &metrics, "http://" + metrics_address,
+                                                 std::string("soc-correlator ") + SOC_VERSION);
+  if (!sinks) return config_error(sinks.error().message);
   // The alert store (docs/adr/0020-alert-store.md): only with a state directory.
   std::unique_ptr<daemon::alerts::AlertStore> alert_store;
   if (state_dir) {
@@ -195,6 +203,7 @@ int main(int argc, char** argv) {
   alerts.set_default_quiet(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::duration<double>(resolve_after_s)));
   alerts.set_store(alert_store.get());
   ingest.set_alert_output(&alerts);
+  alerts.set_dispatcher(sinks->dispatcher.get());
   // The inventory stage runs first: the rules see its enrichment (site.level, asset.kind).
   std::unique_ptr<daemon::BaselineMonitor> monitor;
   if (!inventory_path.empty()) {
@@ -255,6 +264,11 @@ int main(int argc, char** argv) {
   http_options.request_timeout = std::chrono::milliseconds(static_cast<int64_t>(http_request_timeout_s * 1000));
   if (auto r = http.start(http_options); !r) return config_error("--metrics: " + r.error().message);
   install_signals();
+  if (alert_store && sinks->dispatcher) {
+    // Alerts still open from before the restart: sinks that keep state (Alertmanager) take them in.
+    if (auto n = alert_store->restate(); !n) log::error("correlator", "alert store: {}", n.error().message);
+    else if (*n > 0) log::info("correlator", "{} open alerts restated to the alert sinks", *n);
+  }
   if (alert_store) alert_store->start();
   log::info("correlator", "listening on {} ({}, {} sensors allowed), metrics on http://{}:{}/metrics{}", listen,
             insecure ? "INSECURE plain TCP" : "CURVE", rc.allowlist.size(),
@@ -274,6 +288,7 @@ int main(int argc, char** argv) {
         if (auto r = out->reopen(); !r) log::error("correlator", "{}", r.error().message);
       }
       if (monitor) monitor->reload();
+      if (sinks->log) sinks->log->request_reopen();
     }
     if (monitor && std::chrono::steady_clock::now() >= next_tick) {
       monitor->evaluate();
@@ -295,6 +310,7 @@ int main(int argc, char** argv) {
   systemd::notify_stopping();
   events_log.flush();
   alerts_log.flush();
+  if (sinks->dispatcher) sinks->dispatcher->stop();  // drains for --alert-drain seconds at most
   log::info("correlator", "stopping after {} accepted events and {} alerts", ingest.events_accepted(),
             alerts.emitted());
   return 0;

@@ -107,9 +107,17 @@ struct ReplayOptions {
   std::vector<std::string> files;
   std::string inventory;  // enrich events from this inventory before the rules (as the correlator does)
   bool keep_evidence = false;  // keep the events alerts cite, as the correlator does (bench/rules_bench.sh)
+  std::string alert_log;  // also append the alerts to this hash-chained log (as the correlator's --alert-log)
 };
 void add_replay(config::Command& root, ReplayOptions& o, config::Command*& cmd);
 int run_replay(const ReplayOptions& o);
+
+// socctl audit verify FILE... (socctl/audit.cpp)
+struct AuditOptions {
+  std::vector<std::string> files;
+};
+void add_audit(config::Command& root, AuditOptions& o, config::Command*& verify_cmd);
+int run_audit_verify(const AuditOptions& o);
 
 // socctl report --inventory FILE --baseline FILE [--events FILE.jsonl...] [--at T] [--from T]
 //   --format json|html|csv|pdf [--lang vi|en] --out FILE;  socctl report --api URL ...

@@ -7,6 +7,9 @@
 #include "core/json_codec.h"
 #include "core/line_reader.h"
 #include "core/shipped_paths.h"
+#include "daemon/alerts/sinks/alert_log_sink.h"
+#include "daemon/alerts/sinks/chain_log.h"
+#include "daemon/alerts/sinks/notice_json.h"
 #include "daemon/inventory/enrich.h"
 #include "daemon/inventory/loader.h"
 #include "daemon/rules/engine.h"
@@ -96,6 +99,9 @@ void add_replay(config::Command& root, ReplayOptions& o, config::Command*& cmd) 
       .flag("keep-evidence", o.keep_evidence,
             "Keep the events alerts cite and count held-back repeats, as the correlator does (what it costs: "
             "bench/rules_bench.sh)")
+      .option("alert-log", o.alert_log,
+              "Also append the alerts to this hash-chained alert log, as soc-correlator --alert-log writes it "
+              "(docs/alert-log.md)")
       .positionals("files", o.files, "JSON-lines files of events, evaluated in order (- for standard input)", true);
 }
 
@@ -117,6 +123,21 @@ int run_replay(const ReplayOptions& o) {
     }
     enricher.emplace(inv);
   }
+  std::unique_ptr<daemon::alerts::sinks::ChainLog> chain;
+  if (!o.alert_log.empty()) {
+    daemon::alerts::sinks::ChainLogOptions lo;
+    lo.path = o.alert_log;
+    lo.fsync = daemon::alerts::sinks::FsyncPolicy::Interval;  // and at the end
+    lo.writer = "socctl replay";
+    auto c = daemon::alerts::sinks::ChainLog::open(std::move(lo));
+    if (!c) {
+      std::fprintf(stderr, "socctl replay: --alert-log: %s\n", c.error().message.c_str());
+      return 1;
+    }
+    chain = std::move(*c);
+  }
+  int64_t alert_ids = 0;
+  bool chain_failed = false;
   auto set = std::make_shared<rules::RuleSet>(load(o.rules, mapping));
   // Refused rules are reported; the others run (one bad rule never stops the others).
   std::fputs(set->render_diagnostics().c_str(), stderr);
@@ -129,15 +150,22 @@ int run_replay(const ReplayOptions& o) {
   rules::Engine engine(set, [&](const Event& alert) {
     out.clear();
     // As the correlator completes its alerts: a correlation's alert names its site's name too.
+    std::optional<Event> enriched;
     if (enricher && !alert.get_string("site.id").empty() && !alert.contains("site.name")) {
-      Event a = alert;
-      enricher->apply(a);
-      encode_event(a, out);
-    } else {
-      encode_event(alert, out);
+      enriched = alert;
+      enricher->apply(*enriched);
     }
+    const Event& a = enriched ? *enriched : alert;
+    encode_event(a, out);
     out += '\n';
     std::fwrite(out.data(), 1, out.size(), stdout);
+    if (chain && !chain_failed) {
+      const auto record = daemon::alerts::sinks::notice_record(daemon::alerts::sinks::firing_notice(a, ++alert_ids), "");
+      if (auto r = chain->append({&record, 1}); !r) {
+        std::fprintf(stderr, "socctl replay: --alert-log: %s\n", r.error().message.c_str());
+        chain_failed = true;
+      }
+    }
   }, options);
   uint64_t bad = 0;
   int rc = 0;
@@ -172,6 +200,8 @@ int run_replay(const ReplayOptions& o) {
     }
   }
   engine.flush();
+  chain.reset();  // synced and closed
+  if (chain_failed) rc = 1;
   std::fflush(stdout);
   const auto& c = engine.counters();
   std::fprintf(stderr,

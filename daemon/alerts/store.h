@@ -147,6 +147,11 @@ class AlertStore {
                            std::string_view why);
   // Commits the batch (record/resolve since the last commit) and publishes its notices.
   Result<void> commit();
+  // Publishes every unresolved alert again, as a restated notice (Notice::restated; kind
+  // Acknowledged when acknowledged, else Firing), least recently seen first: the correlator calls
+  // it once at start, so that sinks that keep state (Alertmanager's re-sends) take in the alerts
+  // still open across its restart. Returns how many. Any thread (a read connection).
+  Result<size_t> restate() const;
 
   // --- the API (any thread) ------------------------------------------------------------------
   // Errors: "not_found" (no such id), "conflict" (the alert is resolved), "sqlite".

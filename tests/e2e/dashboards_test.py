@@ -72,6 +72,9 @@ QUIET = {
                               "scenario's correlator keeps up, so log-dc-hatinh's spool holds a few batches at most "
                               "(e2e-spool_outage and e2e-spool_link fill one on purpose)",
                               "sensor:soc_sensor_spool_fill:ratio"),
+    "SocAlertDeliveryStuck": ("fires after a sink's queue held more than 100 notices for 10 minutes; the scenario's "
+                              "dead webhook holds its queue's 5 (--alert-queue-size 5) for minutes",
+                              "soc_alert_queue_depth > 0"),
     "SocWriteErrors": ("the scenario's disk does not fail; tests/e2e/delivery_disk_full_test.sh "
                        "fills a disk on purpose", "soc_write_errors_total"),
 }
@@ -86,6 +89,7 @@ EXPECTED_ALERTS = {
     "SocLicenseExpired": ("asset", "fw-nghixuan"),          # examples: expired 2026-08-15
     "SocLicenseExpiring": ("asset", "sw-dc-core"),          # added here: 20 days from now
     "SocCertificateExpiring": ("site", "dc-hatinh"),        # the s_server's 10-day certificate
+    # SocAlertDeliveryFailing: the webhook where nothing listens (its sink label is set with its port)
 }
 
 FAILS = []
@@ -286,13 +290,18 @@ def main():
     start("s_server", ["openssl", "s_server", "-accept", f"127.0.0.1:{tls_port}", "-cert", WORK / "tls.crt",
                        "-key", WORK / "tls.key", "-www", "-quiet"])
 
-    listen, metrics_port, publish = free_port(), free_port(), free_port()
+    listen, metrics_port, publish, dead_hook_port = free_port(), free_port(), free_port(), free_port()
+    EXPECTED_ALERTS["SocAlertDeliveryFailing"] = ("sink", f"webhook:127.0.0.1:{dead_hook_port}")
     endpoint = f"tcp://127.0.0.1:{listen}"
     correlator = start("correlator", [
         CORRELATOR, "--listen", endpoint, "--metrics", f"127.0.0.1:{metrics_port}",
         "--publish", f"tcp://127.0.0.1:{publish}", "--server-key", WORK / "server.key",
         "--inventory", inventory, "--baseline", baseline, "--rules", rules, "--tick", "1",
-        "--alerts-out", WORK / "alerts.jsonl", "--state-dir", WORK / "state"])
+        "--alerts-out", WORK / "alerts.jsonl", "--state-dir", WORK / "state",
+        # A webhook where nothing listens, with a small queue: its notices wait (soc_alert_queue_depth),
+        # the oldest are dropped (soc_alert_deliveries_total{result="dropped"}) and
+        # SocAlertDeliveryFailing fires for it.
+        "--webhook", f"http://127.0.0.1:{dead_hook_port}/hook", "--alert-queue-size", "5"])
     if not check("the correlator listens", wait_port(metrics_port) and wait_port(listen),
                  (WORK / "correlator.log").read_text(errors="replace")[-3000:]):
         return
