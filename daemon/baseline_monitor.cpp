@@ -489,6 +489,21 @@ void BaselineMonitor::export_sensors(Timestamp now) {
   sensor_up_.sweep();
 }
 
+std::vector<BaselineMonitor::SensorSeen> BaselineMonitor::sensors_seen(Timestamp now) const {
+  std::vector<SensorSeen> out;
+  for (const auto& s : state_->inventory.sensors) {
+    auto w = state_->sensor_window.find(s.kind);
+    const auto window = w == state_->sensor_window.end() ? state_->default_window : w->second;
+    SensorSeen seen{s.id, std::nullopt, false};
+    if (auto it = evidence_.sensor_last_seen.find(s.id); it != evidence_.sensor_last_seen.end()) {
+      seen.last_seen = it->second;
+      seen.up = now - it->second <= window;
+    }
+    out.push_back(std::move(seen));
+  }
+  return out;
+}
+
 size_t BaselineMonitor::evaluate() {
   const Timestamp now = options_.clock();
   const inv::Inventory& inventory = effective_inventory();

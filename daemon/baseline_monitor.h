@@ -74,6 +74,15 @@ class BaselineMonitor : public Stage {
   const inventory::Inventory& inventory() const;
   const inventory::Baseline& baseline() const;
   const std::vector<inventory::Finding>& findings() const { return findings_; }
+  // Each inventory sensor, in inventory order: when it was last heard (arrival time; nullopt:
+  // never since the correlator started) and whether that is within its kind's window at `now`
+  // (the definition of soc_sensor_up). For the console's sites (daemon/sites).
+  struct SensorSeen {
+    std::string id;
+    std::optional<Timestamp> last_seen;
+    bool up = false;
+  };
+  std::vector<SensorSeen> sensors_seen(Timestamp now) const;
   // The inventory's sensors in the allowlist's shape (the allowlist when --allow is not given).
   std::vector<config::SensorBinding> allowlist() const;
 
