@@ -20,10 +20,12 @@
 #include "daemon/alerts/api.h"
 #include "daemon/alerts/store.h"
 #include "daemon/baseline_monitor.h"
+#include "daemon/console/console.h"
 #include "daemon/event_log.h"
 #include "daemon/http/server.h"
 #include "daemon/ingest.h"
 #include "daemon/rules_stage.h"
+#include "daemon/sites/api.h"
 #include "daemon/state_dir.h"
 #include "daemon/telemetry/metrics.h"
 #include "soc_build_config.h"
@@ -52,6 +54,15 @@ void install_signals() {
 int config_error(const std::string& message) {
   std::fprintf(stderr, "soc-correlator: %s\n", message.c_str());
   return soc::config::kExitConfig;
+}
+
+// The console's view of the sites after an evaluation (ingest thread; workers read the copy).
+void publish_sites(const soc::daemon::BaselineMonitor& monitor, bool has_baseline, soc::daemon::sites::ViewSlot& slot) {
+  const soc::Timestamp now = soc::now();
+  std::vector<soc::daemon::sites::SensorSeen> seen;
+  for (auto& s : monitor.sensors_seen(now)) seen.push_back({s.id, s.last_seen, s.up});
+  slot.publish(soc::daemon::sites::build_view(monitor.inventory(), has_baseline ? &monitor.baseline() : nullptr,
+                                              monitor.findings(), seen, now));
 }
 
 }  // namespace
@@ -244,6 +255,10 @@ int main(int argc, char** argv) {
     };
     daemon::alerts::register_api(http, std::move(api));
   }
+  // The sites (docs/api.md): a snapshot the main loop publishes after each evaluation.
+  daemon::sites::ViewSlot sites_view;
+  daemon::sites::register_api(http, {monitor ? &sites_view : nullptr, alert_store.get()});
+  daemon::console::register_console(http);
   daemon::http::ServerOptions http_options;
   http_options.address = metrics_address;
   if (auto r = http.start(http_options); !r) return config_error("--metrics: " + r.error().message);
@@ -267,6 +282,7 @@ int main(int argc, char** argv) {
     }
     if (monitor && std::chrono::steady_clock::now() >= next_tick) {
       monitor->evaluate();
+      publish_sites(*monitor, !baseline_path.empty(), sites_view);
       next_tick = std::chrono::steady_clock::now() + tick;
     }
     if (feed) feed->update_subscriptions();
