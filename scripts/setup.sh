@@ -43,6 +43,9 @@ SOC_PACKAGES=(
   # amtool for the Alertmanager example, python3-yaml to read rule files and
   # python3-matplotlib to draw the panels from the test's query results (docs/dashboards.md)
   prometheus prometheus-alertmanager python3-yaml python3-matplotlib
+  # the analyst console's end-to-end test: headless Chromium driven through the DevTools
+  # protocol (tests/e2e/cdp.py; docs/adr/0036-analyst-console.md)
+  chromium python3-websocket
 )
 
 # The function body is a subshell: `set -e` and `exit` stay inside it.
