@@ -103,12 +103,21 @@ function ackForm(a, onDone) {
   return h("section", {id: "ack"}, h("h2", {}, t("ack.title")), form);
 }
 
+// The inventory's assets the evidence names: the correlator's enrichment (asset.id), or an
+// address of the event that is an asset's address at the alert's site.
 function assetsOf(a, evidence, site) {
-  const ids = [...new Set(evidence.map((e) => e["asset.id"]).filter((x) => x))];
-  if (!ids.length) return "—";
-  return ids.map((id) => {
-    const asset = site && site.assets ? site.assets.find((x) => x.id === id) : null;
-    const what = asset ? ` (${[asset.kind, asset.vendor, asset.model].filter((x) => x).join(", ")})` : "";
+  const assets = site && site.assets ? site.assets : [];
+  const ids = new Set(evidence.map((e) => e["asset.id"]).filter((x) => x));
+  for (const e of evidence) {
+    for (const k of ["destination.ip", "host.ip", "source.ip"]) {
+      const match = assets.find((x) => x.address && x.address === e[k]);
+      if (match) ids.add(match.id);
+    }
+  }
+  if (!ids.size) return "—";
+  return [...ids].map((id) => {
+    const asset = assets.find((x) => x.id === id);
+    const what = asset ? ` (${[kindLabel(asset.kind), asset.vendor, asset.model].filter((x) => x).join(", ")})` : "";
     return h("div", {}, id + what);
   });
 }

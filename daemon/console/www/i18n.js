@@ -47,6 +47,10 @@ const I18N = {
     "st.not_applicable": "Không áp dụng",
     "kind.datacenter": "Trung tâm dữ liệu", "kind.commune": "Xã", "kind.ward": "Phường", "kind.department": "Sở / ngành",
     "err.notfound": "Không tìm thấy.", "err.sites": "Không có dữ liệu điểm: {0}",
+    "k.packet": "cảm biến gói tin", "k.log": "cảm biến nhật ký", "k.collector": "bộ thu thập",
+    "k.firewall": "tường lửa", "k.ips": "IPS", "k.waf": "tường lửa ứng dụng web", "k.log_store": "lưu trữ nhật ký",
+    "k.server": "máy chủ", "k.switch": "bộ chuyển mạch", "k.router": "bộ định tuyến", "k.storage": "lưu trữ",
+    "k.portal": "cổng thông tin", "k.anti_ddos": "chống DDoS", "k.vpn_gateway": "cổng VPN",
     "loading": "Đang tải…",
   },
   en: {
@@ -91,6 +95,8 @@ const I18N = {
     "st.not_applicable": "Not applicable",
     "kind.datacenter": "Data center", "kind.commune": "Commune", "kind.ward": "Ward", "kind.department": "Department",
     "err.notfound": "Not found.", "err.sites": "No site data: {0}",
+    "k.packet": "packet sensor", "k.log": "log sensor", "k.log_store": "log store", "k.waf": "WAF",
+    "k.vpn_gateway": "VPN gateway", "k.anti_ddos": "anti-DDoS",
     "loading": "Loading…",
   },
 };
@@ -101,6 +107,13 @@ function t(key, ...args) {
   const table = I18N[LANG] || I18N.vi;
   const text = key in table ? table[key] : key;
   return text.replace(/\{(\d)\}/g, (_, i) => String(args[Number(i)]));
+}
+
+// A kind of equipment or sensor in words; the inventory's own word when there is no label.
+function kindLabel(kind) {
+  const key = "k." + kind;
+  const table = I18N[LANG] || I18N.vi;
+  return key in table ? table[key] : kind;
 }
 
 function setLanguage(lang) {

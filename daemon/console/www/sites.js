@@ -26,7 +26,7 @@ function openAlerts(site) {
 }
 
 function gapsCell(gaps) {
-  return gaps.length ? h("span", {class: "bad"}, gaps.join(", ")) : t("s.none");
+  return gaps.length ? h("span", {class: "bad", title: gaps.join(", ")}, gaps.map(kindLabel).join(", ")) : t("s.none");
 }
 
 async function renderSites(ctx) {
@@ -52,7 +52,7 @@ async function renderSites(ctx) {
 function assetTable(assets) {
   return table([t("a.id"), t("a.kind"), t("a.model"), t("a.address"), t("a.licenses")],
     assets.map((a) => h("tr", {},
-      h("td", {}, a.id), h("td", {}, a.kind), h("td", {}, [a.vendor, a.model].filter((x) => x).join(" ") || "—"),
+      h("td", {}, a.id), h("td", {}, kindLabel(a.kind)), h("td", {}, [a.vendor, a.model].filter((x) => x).join(" ") || "—"),
       h("td", {}, a.address || "—"),
       h("td", {}, a.licenses.length ? a.licenses.map((l) => h("div", {},
         `${l.name} ${l.expires} `, h("span", {class: "lic lic-" + l.status}, t("lic." + l.status)))) : "—"))),
