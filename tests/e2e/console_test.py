@@ -180,11 +180,23 @@ def queue_page(b, base, pictures):
           b.js("document.documentElement.scrollWidth"))
     # The attacks at one commune: the site filter, through the form.
     b.js("document.getElementById('f-site').value = 'xa-camxuyen'; document.getElementById('filters').requestSubmit()")
-    b.wait("location.hash.includes('site=xa-camxuyen') && [...document.querySelectorAll('#alerts td:nth-child(4)')]"
-           ".every(td => td.textContent === 'UBND xã Cẩm Xuyên')")
+    b.wait("location.hash.includes('site=xa-camxuyen') && document.querySelectorAll('#alerts tbody tr').length > 0 && "
+           "[...document.querySelectorAll('#alerts td:nth-child(4)')].every(td => td.textContent === 'UBND xã Cẩm Xuyên')")
     for rule in ("SSH login success after a brute force", "SSH brute force from one address", "Sudo to an interactive shell"):
         check(f"the queue shows the demo's '{rule}'", rule in names(), sorted(names()))
     b.screenshot(os.path.join(pictures, "console-queue.png"))
+    # The time filter reads the province's time: from 15:40 there (08:40 UTC) the success at
+    # 15:38:10 is gone, the slow brute force that went on until 15:48 is still there.
+    b.js("document.querySelector('#filters [name=since]').value = '2026-11-20T15:40'; "
+         "document.getElementById('filters').requestSubmit()")
+    b.wait("decodeURIComponent(location.hash).includes('since=2026-11-20T15:40:00+07:00') && "
+           "document.querySelectorAll('#alerts tbody tr').length > 0")
+    b.wait("document.querySelectorAll('#alerts .alert-link').length > 0 && "
+           "[...document.querySelectorAll('#alerts .alert-link')].every(a => a.textContent !== "
+           "'SSH login success after a brute force')")
+    check("the time filter is read in the province's zone",
+          "SSH login success after a brute force" not in names() and "SSH slow brute force from one address" in names(),
+          sorted(names()))
     b.js("location.hash = '#/alerts'")
     b.wait("document.getElementById('f-site') && document.getElementById('f-site').value === ''")
     # A filter: the critical ones only, through the form.
@@ -284,7 +296,8 @@ def measure(b, base):
     b.pump(0.5)
     render_ms = b.js("socConsole.renderedAt")
     FIGURES["first_render_ms_with_10k_alerts"] = round(render_ms)
-    check("with 10,000 more alerts the queue draws within 3 s of the navigation", render_ms < 3000, render_ms)
+    # 0.6-1.9 s measured on a 2-core machine under a load average of 16; 4 s leaves room for CI.
+    check("with 10,000 more alerts the queue draws within 4 s of the navigation", render_ms < 4000, render_ms)
     rows = b.js("document.querySelectorAll('#alerts tbody tr').length")
     check("it draws one page of 50 alerts", rows == 50, rows)
     made = b.requests[first:]
@@ -295,11 +308,19 @@ def measure(b, base):
     FIGURES["bytes_per_request"] = {u.replace(base, ""): n for u, n in sizes.items()}
     FIGURES["bytes_total"] = sum(sizes.values())
     check("no answer over 256 kB", max(sizes.values()) < 256 * 1024, FIGURES["bytes_per_request"])
+    # The API's share: the console's page request, timed from here (median of 5).
+    port = int(base.rsplit(":", 1)[1])
+    took = []
+    for _ in range(5):
+        started = time.time()
+        get(port, "/api/v1/alerts?state=open%2Cacknowledged&limit=50")
+        took.append(time.time() - started)
+    FIGURES["api_alerts_page_ms_median"] = round(sorted(took)[2] * 1000, 1)
     t0 = b.js("performance.now()")
     b.js("document.getElementById('older').click()")
     b.wait("location.hash.includes('page=2') && socConsole.renderedAt > %f" % t0)
     FIGURES["next_page_ms"] = round(b.js("socConsole.renderedAt") - t0)
-    check("the next page draws within 1 s", FIGURES["next_page_ms"] < 1000, FIGURES["next_page_ms"])
+    check("the next page draws within 2 s", FIGURES["next_page_ms"] < 2000, FIGURES["next_page_ms"])
     rows2 = b.js("[...document.querySelectorAll('#alerts tbody tr')].map(r => r.dataset.id)")
     check("and holds 50 other alerts", len(rows2) == 50, len(rows2))
 
