@@ -35,7 +35,7 @@ function evidenceTable(events) {
   return table([t("e.time"), t("e.sensor"), t("e.dataset"), t("e.fields"), t("e.raw")],
     events.map((e) => h("tr", {},
       h("td", {class: "nowrap"}, timeCell(e["@timestamp"])),
-      h("td", {}, e["observer.name"] || "—"),
+      h("td", {class: "nowrap"}, e["observer.name"] || "—"),
       h("td", {}, e["event.dataset"] || "—"),
       h("td", {}, fieldsOf(e)),
       h("td", {class: "rawcell"}, rawOf(e)))),
