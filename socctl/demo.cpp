@@ -681,8 +681,8 @@ int run_demo(const DemoOptions& o, const char*) {
     const double secs = std::chrono::duration<double>(now - last_draw).count();
     std::string out;
     if (tty && !final) out += "\x1b[H\x1b[2J";
-    out += fmt::format("SOC demo: correlator {} ({}{})  metrics http://{}/metrics  live feed {}\n", listen, mode,
-                       absent, metrics, publish);
+    out += fmt::format("SOC demo: correlator {} ({}{})  console http://{}/  metrics http://{}/metrics  live feed {}\n",
+                       listen, mode, absent, metrics, metrics, publish);
     out += fmt::format("{:<18} {:<13} {:>8} {:>7}  {:<14} {}\n", "sensor", "site", "events", "per s", "last dataset",
                        "fed by");
     for (auto& s : sensors) {
