@@ -15,8 +15,10 @@ using http::Response;
 namespace {
 
 void write_time_or_null(JsonWriter& w, const std::optional<Timestamp>& t) {
-  if (t) w.value(alerts::api_time(*t));
-  else w.null();
+  if (t)
+    w.value(alerts::api_time(*t));
+  else
+    w.null();
 }
 
 void write_open_alerts(JsonWriter& w, const alerts::SiteCounts& counts, const std::string& site) {

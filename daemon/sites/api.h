@@ -21,7 +21,7 @@ class AlertStore;
 namespace soc::daemon::sites {
 
 struct ApiOptions {
-  const ViewSlot* view = nullptr;            // null: no --inventory, the routes answer 503
+  const ViewSlot* view = nullptr;             // null: no --inventory, the routes answer 503
   const alerts::AlertStore* store = nullptr;  // null: open_alerts are all 0
 };
 

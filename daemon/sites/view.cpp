@@ -15,11 +15,16 @@ constexpr int64_t kDefaultWarnDays = 60;  // ADR 0009's default warning before a
 // Worse statuses rank higher (inventory::requirement_status's order).
 int rank(inv::Status s) {
   switch (s) {
-    case inv::Status::Pass: return 0;
-    case inv::Status::Waived: return 1;
-    case inv::Status::Partial: return 2;
-    case inv::Status::NotAssessable: return 3;
-    case inv::Status::Fail: return 4;
+    case inv::Status::Pass:
+      return 0;
+    case inv::Status::Waived:
+      return 1;
+    case inv::Status::Partial:
+      return 2;
+    case inv::Status::NotAssessable:
+      return 3;
+    case inv::Status::Fail:
+      return 4;
   }
   return 3;
 }
@@ -40,9 +45,12 @@ int64_t warn_days(const inv::Baseline* baseline, int level) {
 LicenseView license_view(const inv::License& l, inv::Date today, int64_t warn) {
   const int64_t left = (l.expires - today).count();
   std::string status = "valid";
-  if (left < 0) status = "expired";
-  else if (left < warn) status = "expiring";
-  else if (l.temporary) status = "temporary";
+  if (left < 0)
+    status = "expired";
+  else if (left < warn)
+    status = "expiring";
+  else if (l.temporary)
+    status = "temporary";
   return {l.kind, l.expires, status};
 }
 
@@ -93,8 +101,7 @@ const SiteView* SitesView::find(std::string_view id) const {
 }
 
 SitesView build_view(const inv::Inventory& inv, const inv::Baseline* baseline,
-                     const std::vector<inv::Finding>& findings, const std::vector<SensorSeen>& sensors,
-                     Timestamp now) {
+                     const std::vector<inv::Finding>& findings, const std::vector<SensorSeen>& sensors, Timestamp now) {
   SitesView view;
   view.evaluated_at = now;
   view.baseline = baseline != nullptr;

@@ -104,8 +104,9 @@ TEST_CASE("the sample province's sites: levels, silent and unheard sensors, gaps
     CHECK_FALSE(q.title_en.empty());
     CHECK_FALSE(q.reason.empty());
   }
-  const auto firewall_license = std::find_if(camxuyen.requirements.begin(), camxuyen.requirements.end(),
-                                             [](const RequirementView& q) { return q.reason.find("expired") != std::string::npos; });
+  const auto firewall_license =
+      std::find_if(camxuyen.requirements.begin(), camxuyen.requirements.end(),
+                   [](const RequirementView& q) { return q.reason.find("expired") != std::string::npos; });
   REQUIRE(firewall_license != camxuyen.requirements.end());
   CHECK(firewall_license->status == "fail");
 }
