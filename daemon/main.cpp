@@ -20,6 +20,7 @@
 #include "daemon/alerts/api.h"
 #include "daemon/alerts/store.h"
 #include "daemon/baseline_monitor.h"
+#include "daemon/compliance_api.h"
 #include "daemon/console/console.h"
 #include "daemon/event_log.h"
 #include "daemon/http/server.h"
@@ -255,6 +256,7 @@ int main(int argc, char** argv) {
     };
     daemon::alerts::register_api(http, std::move(api));
   }
+  http.route("GET", "/api/v1/compliance", daemon::compliance_handler(monitor.get()));
   // The sites (docs/api.md): a snapshot the main loop publishes after each evaluation.
   daemon::sites::ViewSlot sites_view;
   daemon::sites::register_api(http, {monitor ? &sites_view : nullptr, alert_store.get()});

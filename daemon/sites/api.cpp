@@ -2,7 +2,7 @@
 
 #include <fmt/core.h>
 
-#include "core/json_value.h"
+#include "core/json_tree.h"
 #include "core/severity.h"
 #include "daemon/alerts/api.h"
 #include "daemon/alerts/store.h"
@@ -14,14 +14,14 @@ using http::Response;
 
 namespace {
 
-void write_time_or_null(JsonWriter& w, const std::optional<Timestamp>& t) {
+void write_time_or_null(json::Writer& w, const std::optional<Timestamp>& t) {
   if (t)
     w.value(alerts::api_time(*t));
   else
     w.null();
 }
 
-void write_open_alerts(JsonWriter& w, const alerts::SiteCounts& counts, const std::string& site) {
+void write_open_alerts(json::Writer& w, const alerts::SiteCounts& counts, const std::string& site) {
   w.begin_object();
   const auto it = counts.find(site);
   for (int sev = 5; sev >= 1; --sev) {
@@ -35,7 +35,7 @@ void write_open_alerts(JsonWriter& w, const alerts::SiteCounts& counts, const st
 }
 
 // The members a site has in the list and in its own page.
-void write_summary(JsonWriter& w, const SiteView& s, const alerts::SiteCounts& counts) {
+void write_summary(json::Writer& w, const SiteView& s, const alerts::SiteCounts& counts) {
   w.key("id").value(s.id).key("name").value(s.name).key("kind").value(s.kind).key("level").value(s.level);
   w.key("systems").begin_array();
   for (const auto& sys : s.systems)
@@ -59,7 +59,7 @@ void write_summary(JsonWriter& w, const SiteView& s, const alerts::SiteCounts& c
   write_open_alerts(w, counts, s.id);
 }
 
-void write_details(JsonWriter& w, const SiteView& s) {
+void write_details(json::Writer& w, const SiteView& s) {
   w.key("assets").begin_array();
   for (const auto& a : s.assets) {
     w.begin_object().key("id").value(a.id).key("kind").value(a.kind);
@@ -95,7 +95,7 @@ class Api {
     if (!view) return unavailable();
     auto counts = open_counts();
     if (!counts) return Response::error(500, "internal", "the alert store failed: " + counts.error().message);
-    JsonWriter w;
+    json::Writer w(json::Writer::Layout::Dense);
     w.begin_object();
     w.key("evaluated_at").value(alerts::api_time(view->evaluated_at));
     w.key("baseline").value(view->baseline);
@@ -117,7 +117,7 @@ class Api {
     if (!s) return Response::error(404, "not_found", fmt::format("no site '{}' in the inventory", id.substr(0, 64)));
     auto counts = open_counts();
     if (!counts) return Response::error(500, "internal", "the alert store failed: " + counts.error().message);
-    JsonWriter w;
+    json::Writer w(json::Writer::Layout::Dense);
     w.begin_object();
     w.key("evaluated_at").value(alerts::api_time(view->evaluated_at));
     write_summary(w, *s, *counts);
