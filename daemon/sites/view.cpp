@@ -12,22 +12,8 @@ namespace {
 
 constexpr int64_t kDefaultWarnDays = 60;  // ADR 0009's default warning before a license expires
 
-// Worse statuses rank higher (inventory::requirement_status's order).
-int rank(inv::Status s) {
-  switch (s) {
-    case inv::Status::Pass:
-      return 0;
-    case inv::Status::Waived:
-      return 1;
-    case inv::Status::Partial:
-      return 2;
-    case inv::Status::NotAssessable:
-      return 3;
-    case inv::Status::Fail:
-      return 4;
-  }
-  return 3;
-}
+// Worse statuses rank higher: inventory::severity (not_met worst, not_applicable least).
+int rank(inv::Status s) { return inv::severity(s); }
 
 // The warning days of the baseline's license checks at `level` (the longest); the default
 // without one.
