@@ -279,9 +279,9 @@ void BaselineMonitor::export_sensors(Timestamp now) {
   sensor_up_.sweep();
 }
 
-std::vector<BaselineMonitor::SensorSeen> BaselineMonitor::sensors_seen(Timestamp now) const {
+std::vector<BaselineMonitor::SensorSeen> BaselineMonitor::sensors_seen(Timestamp now) {
   std::vector<SensorSeen> out;
-  for (const auto& s : state_->inventory.sensors) {
+  for (const auto& s : state_->inventory->sensors) {
     auto w = state_->sensor_window.find(s.kind);
     const auto window = w == state_->sensor_window.end() ? state_->default_window : w->second;
     SensorSeen seen{s.id, std::nullopt, false};

@@ -99,7 +99,7 @@ class BaselineMonitor : public Stage {
     std::optional<Timestamp> last_seen;
     bool up = false;
   };
-  std::vector<SensorSeen> sensors_seen(Timestamp now) const;
+  std::vector<SensorSeen> sensors_seen(Timestamp now);  // ingest thread (reads the evidence)
   // The inventory's sensors in the allowlist's shape (the allowlist when --allow is not given).
   std::vector<config::SensorBinding> allowlist() const;
   // The view of the last evaluation (null before the first). Thread-safe: any thread may call it.

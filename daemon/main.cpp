@@ -58,7 +58,7 @@ int config_error(const std::string& message) {
 }
 
 // The console's view of the sites after an evaluation (ingest thread; workers read the copy).
-void publish_sites(const soc::daemon::BaselineMonitor& monitor, bool has_baseline, soc::daemon::sites::ViewSlot& slot) {
+void publish_sites(soc::daemon::BaselineMonitor& monitor, bool has_baseline, soc::daemon::sites::ViewSlot& slot) {
   const soc::Timestamp now = soc::now();
   std::vector<soc::daemon::sites::SensorSeen> seen;
   for (auto& s : monitor.sensors_seen(now)) seen.push_back({s.id, s.last_seen, s.up});
