@@ -56,6 +56,7 @@ class Sink {
     transport::SenderConfig sc = *config;
     sc.fail_on_refusal = false;
     sc.heartbeat_interval = heartbeat;
+    sc.interrupted = [] { return g_stop.load(); };  // SIGTERM ends a wait for room
     auto sender = transport::Sender::connect(sc);
     if (!sender) return fail("config", sender.error().message);
     sender_ = std::move(*sender);

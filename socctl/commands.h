@@ -19,13 +19,18 @@ void add_keygen(config::Command& root, KeygenOptions& o, config::Command*& cmd);
 int run_keygen(const KeygenOptions& o);
 
 struct SendOptions {
-  transport::ConnectOptions conn{.connect = "tcp://127.0.0.1:7700"};
+  transport::ConnectOptions conn = [] {
+    transport::ConnectOptions c;
+    c.connect = "tcp://127.0.0.1:7700";
+    return c;
+  }();
   int64_t timeout_s = 30;
   int64_t batch = 512;
   int64_t heartbeat_s = 10;
   bool quiet = false;
   double rate = 0;    // events per second (0: as fast as the correlator takes them)
   bool loop = false;  // start the files over at their end, until interrupted
+  bool stamp_now = false;  // @timestamp set to the time each event is sent
   std::vector<std::string> files;
 };
 void add_send(config::Command& root, SendOptions& o, config::Command*& cmd);

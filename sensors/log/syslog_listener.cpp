@@ -207,12 +207,14 @@ void SyslogListener::read_conn(Conn& c, const Handler& handler, bool& closed) {
   }
 }
 
-bool SyslogListener::poll_once(int timeout_ms, const Handler& handler) {
+bool SyslogListener::poll_once(int timeout_ms, const Handler& handler, const std::vector<int>& wake_fds) {
   std::vector<pollfd> fds;
   if (udp_fd_ >= 0) fds.push_back({udp_fd_, POLLIN, 0});
   if (tcp_fd_ >= 0) fds.push_back({tcp_fd_, POLLIN, 0});
   const size_t first_conn = fds.size();
+  const size_t polled_conns = conns_.size();
   for (const auto& c : conns_) fds.push_back({c.fd, POLLIN, 0});
+  for (int fd : wake_fds) fds.push_back({fd, POLLIN, 0});
   int rc = ::poll(fds.data(), fds.size(), timeout_ms);
   if (rc < 0) return errno == EINTR;
   if (rc == 0) return true;
@@ -258,7 +260,7 @@ bool SyslogListener::poll_once(int timeout_ms, const Handler& handler) {
   }
   // Connections accepted in this round were not polled yet: only look at the first ones.
   std::vector<size_t> closed;
-  for (size_t i = 0; i + first_conn < fds.size(); ++i) {
+  for (size_t i = 0; i < polled_conns; ++i) {
     if (!(fds[first_conn + i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     bool gone = false;
     read_conn(conns_[i], handler, gone);

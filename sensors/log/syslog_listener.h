@@ -43,8 +43,9 @@ class SyslogListener {
   }
 
   // Waits up to timeout_ms for input and hands every complete message to `handler`. Returns
-  // false only on an unexpected poll() error (EINTR is not one).
-  bool poll_once(int timeout_ms, const Handler& handler);
+  // false only on an unexpected poll() error (EINTR is not one). `wake_fds` (others' descriptors,
+  // e.g. the transport's) end the wait too when readable; nothing is read from them.
+  bool poll_once(int timeout_ms, const Handler& handler, const std::vector<int>& wake_fds = {});
 
   int udp_port() const { return udp_port_; }
   int tcp_port() const { return tcp_port_; }

@@ -21,6 +21,7 @@
 // flow is flushed and delivered (for up to 10 s) before it exits 0.
 #include <grp.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -223,7 +224,11 @@ Result<transport::SenderConfig> sender_config(const Options& o, const char* mode
   transport::ConnectOptions c = o.conn;
   if (c.connect.empty()) c.connect = kDefaultConnect;
   auto made = transport::sender_config(c, std::string("with ") + mode);
-  if (made) made->heartbeat_interval = std::chrono::seconds(o.heartbeat_s);
+  if (made) {
+    made->heartbeat_interval = std::chrono::seconds(o.heartbeat_s);
+    // SIGTERM ends a wait for room (a full spool under --spool-full block, a full window).
+    made->interrupted = [] { return g_stop.load(); };
+  }
   return made;
 }
 
@@ -252,7 +257,7 @@ int run_offline_connect(const Options& o, std::vector<std::unique_ptr<PcapSource
   auto sender = transport::Sender::connect(tc);
   if (!sender) {
     std::fprintf(stderr, "soc-packet-sensor: %s\n", sender.error().message.c_str());
-    return 1;
+    return sender.error().code == "config" ? config::kExitConfig : 1;
   }
   auto& tx = **sender;
   std::optional<Error> send_error;
@@ -370,7 +375,7 @@ int run_live(const Options& o) {
   auto sender = transport::Sender::connect(tc);
   if (!sender) {
     std::fprintf(stderr, "soc-packet-sensor: %s\n", sender.error().message.c_str());
-    return 1;
+    return sender.error().code == "config" ? config::kExitConfig : 1;
   }
   auto& tx = **sender;
   uint64_t send_failures = 0;
@@ -403,6 +408,10 @@ int run_live(const Options& o) {
     s.on_frame(link, f.data, f.caplen, f.wire_len, f.ts_us);
   };
   int rc = 0;
+  const int cap_fd = cap.selectable_fd();
+  std::vector<pollfd> wait_fds;
+  if (cap_fd >= 0) wait_fds.push_back({cap_fd, POLLIN, 0});
+  for (int fd : tx.wait_fds()) wait_fds.push_back({fd, POLLIN, 0});
   while (!g_stop) {
     const int n = cap.dispatch(256, on_frame);
     if (n < 0) {
@@ -410,15 +419,24 @@ int run_live(const Options& o) {
       rc = 1;
       break;
     }
-    if (auto r = tx.poll(std::chrono::milliseconds(n == 0 ? 10 : 0)); !r) {
+    if (auto r = tx.poll(std::chrono::milliseconds(0)); !r && r.error().code != "interrupted") {
       std::fprintf(stderr, "soc-packet-sensor: %s\n", r.error().message.c_str());
     }
-    const auto now = std::chrono::steady_clock::now();
+    auto now = std::chrono::steady_clock::now();
     if (now - last_tick >= std::chrono::seconds(1)) {  // quiet links still end their flows
       last_tick = now;
       kernel = cap.stats();
       s.expire(std::chrono::duration_cast<std::chrono::microseconds>(soc::now().time_since_epoch()).count());
     }
+    if (n > 0) continue;
+    // Nothing captured: wait for a frame, the correlator's answers, the sender's next deadline
+    // (a batch's flush deadline, a heartbeat) or the next tick, whichever comes first.
+    const auto until = std::min(tx.next_deadline(), last_tick + std::chrono::seconds(1));
+    now = std::chrono::steady_clock::now();
+    int wait_ms = static_cast<int>(std::clamp<int64_t>(
+        std::chrono::ceil<std::chrono::milliseconds>(until - now).count(), 0, 1000));
+    if (cap_fd < 0) wait_ms = std::min(wait_ms, 10);  // no selectable descriptor: poll the capture
+    ::poll(wait_fds.data(), wait_fds.size(), wait_ms);
   }
   s.flush();
   kernel = cap.stats();
@@ -464,6 +482,7 @@ int main(int argc, char** argv) {
               "With --read and --connect: replay at the packets' pace times this (1: real time; 0: at once)")
       .option("drain-timeout", o.drain_timeout_s,
               "With --read and --connect: seconds to wait for the correlator's acknowledgements before failing");
+  transport::add_delivery_options(cli.root(), o.conn);
   if (auto code = cli.parse(argc, argv)) return *code;
   if (!o.read.empty() && !o.interface.empty()) return usage("--read and --interface exclude each other");
   if (o.read.empty() && o.interface.empty()) return usage("--read FILE or --interface IF is required");

@@ -64,9 +64,14 @@ QUIET = {
                         "time() - soc_sensor_last_seen_timestamp_seconds"),
     "SocCorrelatorDown": ("the correlator is up while the queries run; the test stops it at the end and checks "
                           "the alert then", 'up{job="soc-correlator"}'),
-    "SocSensorDroppingEvents": ("no sender drops events before the spool branch (issue 14) lands: a full spool or "
-                                "a failing disk cannot happen to today's senders",
+    "SocSensorDroppingEvents": ("senders drop events only when their spool is full (--spool-full drop-oldest), too "
+                                "old (--spool-max-age) or its disk fails; the scenario's correlator is up, so no "
+                                "spool fills (e2e-spool_outage, e2e-spool_link and e2e-spool_disk_full cause drops)",
                                 "sensor:soc_sensor_events_dropped:increase15m"),
+    "SocSensorSpoolFilling": ("a spool fills only while the correlator or the link is away or too slow; the "
+                              "scenario's correlator keeps up, so log-dc-hatinh's spool holds a few batches at most "
+                              "(e2e-spool_outage and e2e-spool_link fill one on purpose)",
+                              "sensor:soc_sensor_spool_fill:ratio"),
     "SocWriteErrors": ("the scenario's disk does not fail; tests/e2e/delivery_disk_full_test.sh "
                        "fills a disk on purpose", "soc_write_errors_total"),
 }
@@ -331,6 +336,7 @@ def main():
     (WORK / "journal").mkdir()
     start("log-dc-hatinh", [LOG_SENSOR, "--file", WORK / "logs" / "log-dc-hatinh" / "*.log", "--file-start", "beginning",
                             "--timezone", "+07:00", "--checkpoint", WORK / "log-dc-hatinh.checkpoint",
+                            "--spool", WORK / "spool-log-dc-hatinh", "--spool-max-bytes", "67108864",
                             "--heartbeat", "1"] + sender("log-dc-hatinh", "dc-hatinh"))
     start("log-xa-camxuyen", [LOG_SENSOR, "--file", WORK / "logs" / "log-xa-camxuyen" / "*.log",
                               "--file-start", "beginning", "--timezone", "+07:00",

@@ -53,9 +53,6 @@ PENDING = [
             "alert deliveries per sink and result: soc_alert_deliveries_total{sink,result}"),
     Pending("alerts-sinks (issue 10)", r"\bsoc_alert_queue_depth\b", "soc_alert_queue_depth",
             "notices waiting per sink: soc_alert_queue_depth{sink}"),
-    Pending("spool (issue 14)", r"\bsoc_sensor_spool_bytes(_limit)?\b", "soc_sensor_spool_bytes",
-            "the spool's size and limit, as daemon/sensor_report.cpp will name the heartbeat fields "
-            "spool_bytes and spool_bytes_limit (gauges) once the spool branch adds them"),
     Pending("correlator-state (issue 17)", r"\bsoc_rule_groups_evicted_total\b", "soc_rule_groups_evicted_total",
             "correlation groups dropped at the state bound: soc_rule_groups_evicted_total{rule}"),
 ]
