@@ -24,10 +24,12 @@
 #include "daemon/alerts/store.h"
 #include "daemon/baseline_monitor.h"
 #include "daemon/compliance_api.h"
+#include "daemon/console/console.h"
 #include "daemon/event_log.h"
 #include "daemon/http/server.h"
 #include "daemon/ingest.h"
 #include "daemon/rules_stage.h"
+#include "daemon/sites/api.h"
 #include "daemon/state_dir.h"
 #include "daemon/telemetry/metrics.h"
 #include "soc_build_config.h"
@@ -56,6 +58,15 @@ void install_signals() {
 int config_error(const std::string& message) {
   std::fprintf(stderr, "soc-correlator: %s\n", message.c_str());
   return soc::config::kExitConfig;
+}
+
+// The console's view of the sites after an evaluation (ingest thread; workers read the copy).
+void publish_sites(soc::daemon::BaselineMonitor& monitor, bool has_baseline, soc::daemon::sites::ViewSlot& slot) {
+  const soc::Timestamp now = soc::now();
+  std::vector<soc::daemon::sites::SensorSeen> seen;
+  for (auto& s : monitor.sensors_seen(now)) seen.push_back({s.id, s.last_seen, s.up});
+  slot.publish(soc::daemon::sites::build_view(monitor.inventory(), has_baseline ? &monitor.baseline() : nullptr,
+                                              monitor.findings(), seen, now));
 }
 
 }  // namespace
@@ -255,6 +266,10 @@ int main(int argc, char** argv) {
     daemon::alerts::register_api(http, std::move(api));
   }
   http.route("GET", "/api/v1/compliance", daemon::compliance_handler(monitor.get()));
+  // The sites (docs/api.md): a snapshot the main loop publishes after each evaluation.
+  daemon::sites::ViewSlot sites_view;
+  daemon::sites::register_api(http, {monitor ? &sites_view : nullptr, alert_store.get()});
+  daemon::console::register_console(http);
   daemon::http::ServerOptions http_options;
   http_options.address = metrics_address;
   if (http_threads < 1 || http_threads > 1024) return config_error("--http-threads must be 1 .. 1024");
@@ -292,6 +307,7 @@ int main(int argc, char** argv) {
     }
     if (monitor && std::chrono::steady_clock::now() >= next_tick) {
       monitor->evaluate();
+      publish_sites(*monitor, !baseline_path.empty(), sites_view);
       next_tick = std::chrono::steady_clock::now() + tick;
     }
     if (feed) feed->update_subscriptions();

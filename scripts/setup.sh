@@ -52,6 +52,9 @@ SOC_PACKAGES=(
   # the installed units: systemd-analyze verify/security, and a real run under systemd booted
   # in a container made from this machine's files (systemd-nspawn); docs/adr/0035
   systemd systemd-container
+  # the analyst console's end-to-end test: headless Chromium driven through the DevTools
+  # protocol (tests/e2e/cdp.py; docs/adr/0036-analyst-console.md)
+  chromium python3-websocket
 )
 
 # The function body is a subshell: `set -e` and `exit` stay inside it.

@@ -719,8 +719,8 @@ int run_demo(const DemoOptions& o, const char*) {
     const double secs = std::chrono::duration<double>(now - last_draw).count();
     std::string out;
     if (tty && !final) out += "\x1b[H\x1b[2J";
-    out += fmt::format("SOC demo: correlator {} ({}{})  metrics http://{}/metrics  live feed {}\n", listen, mode,
-                       absent, metrics, publish);
+    out += fmt::format("SOC demo: correlator {} ({}{})  console http://{}/  metrics http://{}/metrics  live feed {}\n",
+                       listen, mode, absent, metrics, metrics, publish);
     out += alertmanager ? fmt::format("Alerts are delivered to Alertmanager at {} (where on-call is paged from)\n",
                                       alertmanager->url())
                         : fmt::format("Alerts go to no Alertmanager ({})\n", alertmanager_note);

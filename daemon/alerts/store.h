@@ -112,6 +112,10 @@ struct AlertFilter {
 // Alerts not resolved, per state (open, acknowledged) and severity word.
 using OpenCounts = std::map<std::string, std::map<std::string, int64_t>>;
 
+// Alerts not resolved (open or acknowledged), per site id and severity word; sites without any
+// are absent, alerts that name no site are not counted.
+using SiteCounts = std::map<std::string, std::map<std::string, int64_t>>;
+
 struct AlertPage {
   std::vector<AlertRecord> alerts;
   std::optional<std::pair<Timestamp, int64_t>> next;  // set when more alerts follow
@@ -160,6 +164,7 @@ class AlertStore {
   // nullopt: no such alert.
   Result<std::optional<AlertDetail>> get(int64_t id) const;
   Result<OpenCounts> open_counts() const;
+  Result<SiteCounts> open_counts_by_site() const;
 
   // --- housekeeping (the store's thread; public for tests) -----------------------------------
   // Resolves the alerts whose quiet period ended by `now`. Returns how many.

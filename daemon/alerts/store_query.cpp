@@ -202,6 +202,23 @@ Result<size_t> AlertStore::restate() const {
   return n;
 }
 
+Result<SiteCounts> AlertStore::open_counts_by_site() const {
+  auto db = readers_->acquire();
+  if (!db) return fail(db.error());
+  auto s = (*db)->prepare(
+      "SELECT site_id, severity, count(*) FROM alerts WHERE state <> 'resolved' AND site_id <> '' "
+      "GROUP BY site_id, severity");
+  if (!s) return fail(s.error());
+  SiteCounts out;
+  for (;;) {
+    auto row = s->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    out[std::string(s->text(0))][std::string(severity_word(s->int64(1)))] += s->int64(2);
+  }
+  return out;
+}
+
 Result<std::optional<AlertDetail>> AlertStore::get(int64_t id) const {
   auto db = readers_->acquire();
   if (!db) return fail(db.error());

@@ -158,6 +158,31 @@ TEST_CASE("repeats of one rule and group fold into one alert with a count and fi
   CHECK(d.history[2].action == "repeated");
 }
 
+TEST_CASE("open alerts are counted per site and severity; resolved ones and alerts without a site are not") {
+  Fixture f;
+  const RuleInfo r = brute_force();
+  f.record(alert_of(r, "203.0.113.7", at(0)), r);  // resolves below
+  f.commit();
+  f.clock.t = at(0) + minutes(5);
+  f.record(alert_of(r, "203.0.113.8", at(1)), r);  // acknowledged below: still not resolved
+  Event other = alert_of(r, "203.0.113.9", at(2));
+  other.set("site.id", "dc-hatinh");
+  f.record(other, r);
+  Event nowhere = alert_of(r, "203.0.113.10", at(3));
+  nowhere.erase("site.id");
+  f.record(nowhere, r);
+  f.commit();
+  REQUIRE(f.store->resolve_due(at(0) + minutes(11)).ok());
+  const auto alerts = f.all(AlertFilter{.source_ip = "203.0.113.8"});
+  REQUIRE(alerts.size() == 1);
+  REQUIRE(f.store->acknowledge(alerts[0].id, "lan", "").ok());
+  auto counts = f.store->open_counts_by_site();
+  REQUIRE(counts.ok());
+  CHECK(counts->size() == 2);
+  CHECK((*counts)["xa-thach-ha"]["high"] == 1);
+  CHECK((*counts)["dc-hatinh"]["high"] == 1);
+}
+
 TEST_CASE("readers see a batch's alerts only once it is committed") {
   Fixture f;
   const RuleInfo r = brute_force();
