@@ -6,10 +6,11 @@ namespace soc {
 
 std::string render(const Diagnostic& d, std::string_view source) {
   std::string out;
+  const char* level = d.warning ? "warning" : "error";
   if (d.line > 0) {
-    out = fmt::format("{}:{}:{}: error[{}]: {}", d.file, d.line, d.column, d.code, d.message);
+    out = fmt::format("{}:{}:{}: {}[{}]: {}", d.file, d.line, d.column, level, d.code, d.message);
   } else {
-    out = fmt::format("{}: error[{}]: {}", d.file, d.code, d.message);
+    out = fmt::format("{}: {}[{}]: {}", d.file, level, d.code, d.message);
   }
   if (d.line <= 0 || source.empty()) return out;
   size_t pos = 0;

@@ -18,6 +18,7 @@ struct Diagnostic {
   int column = 0;  // 1-based
   std::string code;
   std::string message;
+  bool warning = false;  // rendered as "warning[code]": reported, but nothing was refused
 };
 
 // One diagnostic as text (no trailing newline). `source` is the file's text, used for the
