@@ -611,3 +611,34 @@ TEST_CASE("a key given twice in a decoder map is refused") {
   REQUIRE(!diags.empty());
   CHECK(render(diags[0]) == "d.yaml:7:9: error[decoder.duplicate_key]: key 'set' appears twice in this map");
 }
+
+TEST_CASE("a legitimate line near the length limit still decodes under the regex match limit") {
+  // The access log's user agent and the nginx error log's request are scanned by lazy patterns:
+  // 60 KB of them stays within core/regex's bounded match.
+  const std::string agent(60000, 'a');
+  auto access = decode(R"(192.0.2.7 - - [20/Nov/2026:08:00:00 +0700] "GET /dvc/ HTTP/1.1" 200 512 "-" ")" + agent + "\"");
+  CHECK(text(access, "event.dataset") == "apache.access");
+  CHECK(text(access, "user_agent.original").size() == agent.size());
+  auto error = decode("2026/11/20 08:00:00 [error] 7001#7001: *1 " + std::string(60000, 'x') +
+                      ", client: 192.0.2.8, server: s, request: \"GET /a HTTP/1.1\"");
+  CHECK(text(error, "source.ip") == "192.0.2.8");
+  auto sshd = decode("Nov 20 08:00:00 h sshd[1]: Failed password for " + std::string(60000, 'u') +
+                     " from 192.0.2.9 port 22 ssh2");
+  CHECK(auth_failure(sshd));
+  CHECK(text(sshd, "source.ip") == "192.0.2.9");
+}
+
+TEST_CASE("hostile lines made of every decoder's keywords decode to something, in bounded work") {
+  const char* pieces[] = {"Disconnected (auth failed, 1 attempts): user=<", "rip=", " from ", "Failed password for ",
+                          "Access denied for user '", "'@'", " rhost=", "client: ", "../", "%25", "<script", "(", "[",
+                          "\\", "\"", "AUTHFAIL: user=", " ip=", "USER ", "(Login failed): ", "IP: "};
+  for (const char* prefix : {"Nov 20 08:00:00 h sshd[1]: ", "Nov 20 08:00:00 h dovecot: imap-login: ",
+                             "2026/11/20 08:00:00 [error] 1#1: *1 ", "192.0.2.1 - - [20/Nov/2026:08:00:00 +0000] \"GET /",
+                             ""}) {
+    std::string line = prefix;
+    for (size_t i = 0; line.size() < 60000; ++i) line += pieces[(i * 7) % std::size(pieces)];
+    CAPTURE(prefix);
+    auto e = decode(line);
+    CHECK(!text(e, "event.dataset").empty());
+  }
+}
