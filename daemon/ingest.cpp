@@ -4,6 +4,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "daemon/alert_output.h"
 
 namespace soc::daemon {
 
@@ -180,6 +181,14 @@ void Ingest::handle_batch(transport::Receiver& rx, const transport::Delivery& d,
   });
   flush_run();
   if (to_file) events_out_->flush();
+  accepted_snapshot_.store(events_accepted_, std::memory_order_relaxed);
+  if (alerts_) {
+    if (auto r = alerts_->commit(); !r) {
+      // Not acknowledged: the sender keeps the batch and sends it again (ADR 0018).
+      log::error("ingest", "batch #{} of sensor {} not acknowledged: {}", h.seq, s.id, r.error().message);
+      return;
+    }
+  }
   rx.ack(d, v.ack, h.count);
 }
 
@@ -196,19 +205,9 @@ void Ingest::handle_heartbeat(const transport::Delivery& d, SensorState& s) {
   event_.set("event.dataset", "soc.heartbeat");
   if (!event_.contains("event.category")) event_.set("event.category", List{Value("host")});
   event_.set("event.ingested", now());
-  for (const auto& f : event_) {
-    if (f.key.rfind("soc.sensor.", 0) != 0 || !(f.value.is_int() || f.value.is_float())) continue;
-    const std::string name = f.key.substr(11);
-    auto it = s.reported.find(name);
-    if (it == s.reported.end()) {
-      if (s.reported.size() >= limits_.max_counters_per_sensor) continue;
-      it = s.reported
-               .emplace(name, metrics_.gauge("soc_sensor_reported", "The latest value of a sensor's own counter, from its heartbeat.",
-                                             {{"sensor", s.id}, {"site", s.site}, {"counter", name}}))
-               .first;
-    }
-    it->second.set(f.value.is_int() ? static_cast<double>(f.value.as_int()) : f.value.as_float());
-  }
+  // The sensor's own counters, typed (daemon/sensor_report.h).
+  if (!s.report) s.report = std::make_unique<SensorReport>(metrics_, s.id, s.site);
+  s.report->on_heartbeat(event_, d.header.epoch);
   for (Stage* stage : stages_) stage->on_heartbeat(s.id, s.site, event_);
   const bool to_file = events_out_ && events_out_->is_open();
   const bool to_feed = feed_ && feed_->wanted("heartbeat");

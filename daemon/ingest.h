@@ -6,6 +6,7 @@
 // Single-threaded: owned by the correlator's main loop.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,9 +19,12 @@
 #include "core/transport/receiver.h"
 #include "core/transport/sequence.h"
 #include "daemon/event_log.h"
+#include "daemon/sensor_report.h"
 #include "daemon/telemetry/metrics.h"
 
 namespace soc::daemon {
+
+class AlertOutput;
 
 // A stage of the correlator's pipeline after ingest: enrichment (the inventory), detection (the
 // rules), observation (what the baseline needs to know: which sensor and log source reported).
@@ -39,7 +43,6 @@ class Stage {
 struct IngestLimits {
   size_t max_datasets_per_sensor = 64;  // beyond: counted under dataset="other"
   size_t max_sensors = 4096;            // only reachable in --insecure mode
-  size_t max_counters_per_sensor = 64;  // heartbeat counters exported per sensor
 };
 
 class Ingest {
@@ -55,6 +58,11 @@ class Ingest {
   void add_stage(Stage* stage) { stages_.push_back(stage); }
 
   uint64_t events_accepted() const { return events_accepted_; }
+  // The same for other threads (the API's status): updated once per batch.
+  uint64_t events_accepted_snapshot() const { return accepted_snapshot_.load(std::memory_order_relaxed); }
+  // The alert path whose alerts a batch raised are committed before the batch is acknowledged
+  // (AlertOutput::commit; ADR 0018, "what an acknowledgement promises"). May be null.
+  void set_alert_output(AlertOutput* alerts) { alerts_ = alerts; }
 
  private:
   struct SensorState {
@@ -65,7 +73,7 @@ class Ingest {
     std::unordered_map<std::string, telemetry::Counter> received;  // by dataset
     telemetry::Counter received_other;
     std::unordered_map<std::string, telemetry::Counter> rejected;  // by reason
-    std::unordered_map<std::string, telemetry::Gauge> reported;    // heartbeat counters by name
+    std::unique_ptr<SensorReport> report;                         // what its heartbeats say
     uint64_t rejects_logged = 0;
     uint64_t gaps_logged = 0;
     uint64_t restarts_logged = 0;
@@ -89,6 +97,8 @@ class Ingest {
   Event event_;        // reused for every event: its fields keep their capacity
   std::string line_;   // reused encoding buffer
   uint64_t events_accepted_ = 0;
+  std::atomic<uint64_t> accepted_snapshot_{0};
+  AlertOutput* alerts_ = nullptr;
 };
 
 }  // namespace soc::daemon
