@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <unordered_map>
 
 #include <fmt/core.h>
@@ -16,25 +17,30 @@ namespace soc::daemon::rules {
 
 using load::Doc;
 
-std::string RuleSet::render_diagnostics() const {
+namespace {
+
+// Each file's lines are indexed once, however many diagnostics it has (core/diagnostic.h).
+std::string render_each(const std::vector<Diagnostic>& diags, const std::map<std::string, std::string>& sources) {
   std::string out;
-  for (const auto& d : diagnostics) {
-    auto it = sources.find(d.file);
-    out += render(d, it != sources.end() ? std::string_view(it->second) : std::string_view());
+  std::map<std::string_view, SourceLines> lines;
+  for (const auto& d : diags) {
+    auto it = lines.find(d.file);
+    if (it == lines.end()) {
+      auto src = sources.find(d.file);
+      it = lines.emplace(d.file, SourceLines(src != sources.end() ? std::string_view(src->second) : std::string_view()))
+               .first;
+    }
+    out += render(d, it->second);
     out += '\n';
   }
   return out;
 }
 
-std::string RuleSet::render_warnings() const {
-  std::string out;
-  for (const auto& d : warnings) {
-    auto it = sources.find(d.file);
-    out += render(d, it != sources.end() ? std::string_view(it->second) : std::string_view());
-    out += '\n';
-  }
-  return out;
-}
+}  // namespace
+
+std::string RuleSet::render_diagnostics() const { return render_each(diagnostics, sources); }
+
+std::string RuleSet::render_warnings() const { return render_each(warnings, sources); }
 
 namespace {
 
@@ -46,20 +52,26 @@ std::string get_title(const YAML::Node& root) {
 // Every document of the file. The whole stream is parsed at once when it is well formed (the
 // common case, and the fast one); otherwise document by document, so that a syntax error
 // refuses only its own document. `broken` receives one diagnostic per document that did not
-// parse.
-std::vector<YAML::Node> parse_documents(const std::string& file, const std::string& text,
-                                        std::vector<Diagnostic>& broken) {
-  std::vector<YAML::Node> docs;
+// parse. Each document comes with the number of file lines before the text it was parsed from.
+std::vector<std::pair<YAML::Node, int>> parse_documents(const std::string& file, const std::string& text,
+                                                        std::vector<Diagnostic>& broken) {
+  std::vector<std::pair<YAML::Node, int>> docs;
+  std::vector<YAML::Node> all;
   std::vector<Diagnostic> whole;
-  if (config::load_yaml_all(file, text, docs, whole)) return docs;
-  docs.clear();
+  if (config::load_yaml_all(file, text, all, whole)) {
+    for (auto& n : all) docs.emplace_back(std::move(n), 0);
+    return docs;
+  }
   for (const auto& part : load::split_documents(text)) {
     std::vector<YAML::Node> one;
     std::vector<Diagnostic> diags;
     if (config::load_yaml_all(file, part.text, one, diags)) {
-      for (auto& n : one) docs.push_back(std::move(n));
+      for (auto& n : one) docs.emplace_back(std::move(n), part.first_line);
     } else {
-      for (auto& d : diags) broken.push_back(std::move(d));
+      for (auto& d : diags) {
+        if (d.line > 0) d.line += part.first_line;
+        broken.push_back(std::move(d));
+      }
     }
   }
   if (broken.empty() && !whole.empty()) broken = std::move(whole);  // an error the split did not reproduce
@@ -71,14 +83,14 @@ std::vector<YAML::Node> parse_documents(const std::string& file, const std::stri
 void Loader::load_text(const std::string& file, const std::string& text) {
   set_.sources[file] = text;
   std::vector<Diagnostic> broken;
-  const std::vector<YAML::Node> docs = parse_documents(file, text, broken);
+  const std::vector<std::pair<YAML::Node, int>> docs = parse_documents(file, text, broken);
   for (auto& d : broken) {
     set_.refused.push_back(Refusal{file, "", d});
     set_.diagnostics.push_back(std::move(d));
   }
-  for (const auto& root : docs) {
+  for (const auto& [root, line_offset] : docs) {
     if (!root || root.IsNull()) continue;
-    Doc doc{file, {}, {}};
+    Doc doc{file, {}, {}, line_offset};
     if (root.IsMap() && root["allowlist"]) {
       // A shared allowlist: {rules: [ids or names], exceptions: selection}; not a rule.
       Allowlist al;
@@ -91,7 +103,7 @@ void Loader::load_text(const std::string& file, const std::string& text) {
         } else {
           if (a["rules"])
             for (const auto& r : load::string_list(doc, a["rules"], "allowlist.rules"))
-              al.rules.push_back({r.Scalar(), {r.Mark().line + 1, r.Mark().column + 1}});
+              al.rules.push_back({r.Scalar(), doc.position(r)});
           load::compile_selection(doc, mapping_, "exceptions", a["exceptions"], al.exceptions);
         }
       } catch (const YAML::Exception& e) {

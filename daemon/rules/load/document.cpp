@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <tuple>
 
 #include <fmt/core.h>
 
@@ -94,7 +95,7 @@ void load_correlation(Doc& doc, const FieldMapping& mapping, const YAML::Node& c
   } else {
     for (const auto& e : string_list(doc, r, "rules")) {
       corr.rule_refs.push_back(e.Scalar());
-      corr.ref_positions.emplace_back(e.Mark().line + 1, e.Mark().column + 1);
+      corr.ref_positions.push_back(doc.position(e));
     }
   }
   if (const YAML::Node g = c["group-by"]) {
@@ -236,7 +237,7 @@ void load_tests(Doc& doc, const YAML::Node& tests, Rule& rule) {
   }
   for (const auto& t : tests) {
     RuleTest rt;
-    rt.line = t.Mark().line + 1;
+    rt.line = doc.position(t).first;
     if (t.IsMap()) check_keys(doc, t, {"name", "events", "expect"}, "a test");
     if (!t.IsMap() || !t["events"] || !t["events"].IsSequence() || !t["expect"] || !t["expect"].IsSequence()) {
       doc.add(t, "rule.bad_value", "a test needs 'events' and 'expect' lists");
@@ -290,12 +291,11 @@ void load_document(Doc& doc, const FieldMapping& mapping, const YAML::Node& root
               "scope", "correlation", "generate", "custom_attributes", "suppress", "exceptions", "tests", "action",
               "filter"},
              "the rule");
-  rule.line = root.Mark().line + 1;
+  rule.line = doc.position(root).first;
   get_string(doc, root, "title", rule.title);
   get_string(doc, root, "id", rule.id);
   if (const YAML::Node id = root["id"]) {
-    rule.id_line = id.Mark().line + 1;
-    rule.id_column = id.Mark().column + 1;
+    std::tie(rule.id_line, rule.id_column) = doc.position(id);
   }
   get_string(doc, root, "name", rule.name);
   get_string(doc, root, "status", rule.status);

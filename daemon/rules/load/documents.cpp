@@ -48,9 +48,9 @@ std::vector<DocumentText> split_documents(const std::string& source) {
   size_t start = 0;    // byte offset of the current document's first line
   auto close = [&](size_t end) {
     if (!open) return;
-    // Lines before the document become empty lines: yaml-cpp's marks are then the file's.
-    current.text.assign(static_cast<size_t>(current.first_line), '\n');
-    current.text.append(text.substr(start, end - start));
+    // Not padded with the lines before it: that made a file of many documents cost the square
+    // of its length. Marks are shifted by first_line instead (Doc::line_offset).
+    current.text.assign(text.substr(start, end - start));
     out.push_back(std::move(current));
     current = DocumentText{};
     open = false;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/config/yaml_util.h"
@@ -27,16 +28,26 @@ struct Doc {
   const std::string& file;
   std::vector<Diagnostic> diags;
   std::vector<Diagnostic> warnings;
-  void add(const YAML::Node& n, std::string code, std::string msg) {
-    diags.push_back(config::diag_at(file, n, std::move(code), std::move(msg)));
-  }
+  // Lines of the file before the text yaml-cpp parsed (a document parsed alone, see
+  // split_documents): added to every mark's line, so that positions are the file's.
+  int line_offset = 0;
+  void add(const YAML::Node& n, std::string code, std::string msg) { add(n.Mark(), std::move(code), std::move(msg)); }
   void add(const YAML::Mark& m, std::string code, std::string msg) {
-    diags.push_back(config::diag_at(file, m, std::move(code), std::move(msg)));
+    diags.push_back(config::diag_at(file, at(m), std::move(code), std::move(msg)));
   }
   void warn(const YAML::Node& n, std::string code, std::string msg) {
-    Diagnostic d = config::diag_at(file, n, std::move(code), std::move(msg));
+    Diagnostic d = config::diag_at(file, at(n.Mark()), std::move(code), std::move(msg));
     d.warning = true;
     warnings.push_back(std::move(d));
+  }
+  // A mark in the file: line and column, both 1-based (0: unknown, as yaml-cpp's -1).
+  std::pair<int, int> position(const YAML::Node& n) const {
+    const YAML::Mark m = at(n.Mark());
+    return {m.line + 1, m.column + 1};
+  }
+  YAML::Mark at(YAML::Mark m) const {
+    if (m.line >= 0) m.line += line_offset;
+    return m;
   }
 };
 
@@ -49,7 +60,7 @@ int text_column(const YAML::Node& n);
 
 // --- documents.cpp ---------------------------------------------------------------------------
 
-// One YAML document of a file: its text padded so that yaml-cpp's marks are the file's lines.
+// One YAML document of a file: its text alone (its marks' lines are relative to first_line).
 struct DocumentText {
   int first_line = 0;  // 0-based line of the document's first line in the file
   std::string text;

@@ -428,15 +428,26 @@ title: fourth
 detection:
   sel: {a: 4}
   condition: sel
+---
+title: fifth
+levle: low
+detection:
+  sel: {a: 5}
+  condition: sel
 )");
   REQUIRE(set.rules.size() == 3);
   CHECK(set.rules[0].title == "first");
   CHECK(set.rules[1].title == "third");
   CHECK(set.rules[2].title == "fourth");
-  REQUIRE(set.diagnostics.size() == 1);
+  // Documents parsed one by one still report the file's lines.
+  CHECK(set.rules[1].line == 11);
+  CHECK(set.rules[2].line == 17);
+  REQUIRE(set.diagnostics.size() == 2);
   CHECK(set.diagnostics[0].code == "yaml.syntax");
   CHECK(set.diagnostics[0].line == 8);
-  CHECK(set.refused.size() == 1);
+  CHECK(set.render_diagnostics().find("r.yml:23:1: error[rule.unknown_key]: unknown key 'levle' in the rule; "
+                                      "did you mean 'level'?\n    levle: low\n    ^\n") != std::string::npos);
+  CHECK(set.refused.size() == 2);
 }
 
 TEST_CASE("a logsource service without a mapping entry loads on its dataset, with a warning") {
