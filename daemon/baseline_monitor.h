@@ -15,13 +15,16 @@
 //   soc_inventory_reload_total{result}, soc_inventory_last_reload_successful
 //
 // Single-threaded: owned by the correlator's main loop (events, heartbeats, ticks and reloads all
-// arrive there). Evidence is timed by arrival at the correlator (the clock), not by event time: a
-// sensor that empties its spool after an outage is alive now even though its events are old.
+// arrive there), except view(), which HTTP workers read. Evidence is recorded by
+// inventory::Observations, the same code the offline report replays recorded events through; it
+// is timed by arrival at the correlator (event.ingested), not by event time: a sensor that
+// empties its spool after an outage is alive now even though its events are old.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -38,6 +41,7 @@
 #include "daemon/inventory/enrich.h"
 #include "daemon/inventory/evaluate.h"
 #include "daemon/inventory/inventory.h"
+#include "daemon/inventory/observations.h"
 #include "daemon/inventory/tracker.h"
 #include "daemon/telemetry/metrics.h"
 
@@ -50,6 +54,17 @@ struct BaselineMonitorOptions {
   size_t max_certificates = 1024;  // certificate targets tracked (and exported); more are logged and ignored
 };
 
+// What one evaluation saw and found, immutable once published: what the HTTP workers read
+// (GET /api/v1/compliance) while the ingest thread goes on (docs/adr/0018, "Threads").
+struct BaselineView {
+  Timestamp at{};              // the evaluation's clock
+  std::shared_ptr<const inventory::Inventory> inventory;  // as evaluated (device licenses applied)
+  std::shared_ptr<const inventory::Baseline> baseline;
+  inventory::Evidence evidence;
+  std::shared_ptr<const std::vector<inventory::Finding>> findings;  // shared with the monitor, never copied
+  std::string inventory_sha256, baseline_sha256;  // of the files in force
+};
+
 class BaselineMonitor : public Stage {
  public:
   // Loads both files. On a problem, the error's message holds every diagnostic rendered
@@ -58,12 +73,13 @@ class BaselineMonitor : public Stage {
   static Result<std::unique_ptr<BaselineMonitor>> load(BaselineMonitorOptions options, telemetry::Registry& metrics,
                                                        AlertOutput& alerts);
 
-  // Stage: enriches, then records the event as evidence.
+  // Stage: enriches, then records the event as evidence, timed by its event.ingested (the
+  // monitor's clock when it has none).
   void on_event(Event& event) override;
   void on_heartbeat(std::string_view sensor, std::string_view site, const Event& heartbeat) override;
 
-  // Evaluates the baseline now: raises the alerts of what changed since the last evaluation and
-  // updates the metrics. Returns the number of alerts raised.
+  // Evaluates the baseline now: raises the alerts of what changed since the last evaluation,
+  // updates the metrics and publishes the view. Returns the number of alerts raised.
   size_t evaluate();
   // Reloads both files (SIGHUP). When either has a problem, logs every diagnostic, counts
   // soc_inventory_reload_total{result="failure"} and keeps the files in force; evidence survives
@@ -73,21 +89,17 @@ class BaselineMonitor : public Stage {
   ~BaselineMonitor() override;
   const inventory::Inventory& inventory() const;
   const inventory::Baseline& baseline() const;
-  const std::vector<inventory::Finding>& findings() const { return findings_; }
+  const std::vector<inventory::Finding>& findings() const { return *findings_; }
+  bool evaluates() const { return !options_.baseline_path.empty(); }
   // The inventory's sensors in the allowlist's shape (the allowlist when --allow is not given).
   std::vector<config::SensorBinding> allowlist() const;
+  // The view of the last evaluation (null before the first). Thread-safe: any thread may call it.
+  std::shared_ptr<const BaselineView> view() const;
 
  private:
   struct State;  // what one pair of files yields, replaced as a whole on reload
-  struct DeviceLicense {
-    std::string name, kind, status;
-    std::optional<Timestamp> expires;
-    bool temporary = false;
-    Timestamp read_at{};
-  };
-  struct Certificate {
-    Timestamp not_after{};
-    std::string site, asset;
+  struct CertificateGauge {
+    std::string site;
     telemetry::Gauge gauge;
   };
   // Series of one gauge family that follow a set of label values: set() what exists now, then
@@ -113,14 +125,10 @@ class BaselineMonitor : public Stage {
                   std::unique_ptr<State> state);
   static Result<std::unique_ptr<State>> load_state(const BaselineMonitorOptions& o);
 
-  void observe_certificate(const Event& e, Timestamp now);
-  void observe_license(const Event& e, Timestamp now);
-  void observe_reachability(const Event& e);
-  const inventory::Asset* match_asset(const Event& e, std::initializer_list<std::string_view> hosts,
-                                      std::optional<int64_t> port) const;
-  const inventory::Inventory& effective_inventory();
+  void export_reading(const inventory::Reading& r);
   void export_licenses(const inventory::Inventory& inv);
   void export_sensors(Timestamp now);
+  void export_statuses();
   void raise(const inventory::Change& change, Timestamp now);
   static Event finding_key(const inventory::Finding& f, std::string_view rule_id);
 
@@ -129,24 +137,23 @@ class BaselineMonitor : public Stage {
   AlertOutput& alerts_;
   std::unique_ptr<State> state_;
 
-  inventory::Evidence evidence_;
-  std::string last_sensor_;  // the sensor of the previous event, and its evidence slot
-  Timestamp* last_sensor_seen_ = nullptr;
-  std::map<std::string, std::map<std::string, DeviceLicense>> device_licenses_;  // asset id -> name ->
-  std::map<std::string, Certificate> certificates_;                              // by target
-  std::optional<inventory::Inventory> effective_;  // the inventory with device licenses applied
-  bool effective_dirty_ = true;
+  inventory::Observations observations_;
+  std::map<std::string, CertificateGauge> certificates_;  // by target
   uint64_t unmatched_logged_ = 0;
   uint64_t certificates_refused_ = 0;
 
   inventory::FindingTracker tracker_;
   bool reconciled_ = false;  // the store's baseline alerts were matched with the first evaluation
-  std::vector<inventory::Finding> findings_;
+  std::shared_ptr<const std::vector<inventory::Finding>> findings_ =
+      std::make_shared<const std::vector<inventory::Finding>>();
   GaugeSet license_expiry_, requirement_status_, equipment_gaps_, sensor_up_;
   GaugeSet site_info_, system_info_;  // names and levels for the dashboards
   std::map<std::string, std::pair<std::string, telemetry::Gauge>> reachable_;  // asset id -> (site, gauge)
   telemetry::Counter reload_ok_, reload_failed_;
   telemetry::Gauge reload_last_ok_;
+
+  mutable std::mutex view_mutex_;
+  std::shared_ptr<const BaselineView> view_;
 };
 
 }  // namespace soc::daemon
