@@ -4,6 +4,22 @@
 
 namespace soc {
 
+SourceLines::SourceLines(std::string_view source) : source_(source) {
+  if (source.empty()) return;
+  starts_.push_back(0);
+  for (size_t pos = source.find('\n'); pos != std::string_view::npos; pos = source.find('\n', pos + 1))
+    if (pos + 1 < source.size()) starts_.push_back(pos + 1);
+}
+
+bool SourceLines::line(int n, std::string_view& out) const {
+  if (n <= 0 || static_cast<size_t>(n) > starts_.size()) return false;
+  const size_t pos = starts_[static_cast<size_t>(n - 1)];
+  const size_t eol = source_.find('\n', pos);
+  out = source_.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+  if (!out.empty() && out.back() == '\r') out.remove_suffix(1);
+  return true;
+}
+
 namespace {
 
 // One character of quoted text as it is shown: its bytes in the source, its text on screen and
@@ -51,6 +67,14 @@ Shown shown_at(std::string_view s, size_t i) {
     return {n, fmt::format("\\u{{{:04x}}}", cp), 8};
   }
   return {n, std::string(s.substr(i, n)), 1};
+}
+
+std::string header(const Diagnostic& d) {
+  const char* level = d.warning ? "warning" : "error";
+  const std::string file = escape_text(d.file, kDiagnosticMessageBytes);
+  const std::string message = escape_text(d.message, kDiagnosticMessageBytes);
+  if (d.line > 0) return fmt::format("{}:{}:{}: {}[{}]: {}", file, d.line, d.column, level, d.code, message);
+  return fmt::format("{}: {}[{}]: {}", file, level, d.code, message);
 }
 
 }  // namespace
@@ -115,34 +139,25 @@ Snippet excerpt(std::string_view line, size_t caret_byte, size_t width) {
   return out;
 }
 
-std::string render(const Diagnostic& d, std::string_view source) {
-  std::string out;
-  const std::string file = escape_text(d.file, kDiagnosticMessageBytes);
-  const std::string message = escape_text(d.message, kDiagnosticMessageBytes);
-  if (d.line > 0) {
-    out = fmt::format("{}:{}:{}: error[{}]: {}", file, d.line, d.column, d.code, message);
-  } else {
-    out = fmt::format("{}: error[{}]: {}", file, d.code, message);
-  }
-  if (d.line <= 0 || source.empty()) return out;
-  size_t pos = 0;
-  for (int l = 1; l < d.line && pos != std::string_view::npos; ++l) {
-    pos = source.find('\n', pos);
-    if (pos != std::string_view::npos) ++pos;
-  }
-  if (pos == std::string_view::npos || pos >= source.size()) return out;
-  const size_t eol = source.find('\n', pos);
-  std::string_view text = source.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
-  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+std::string render(const Diagnostic& d, const SourceLines& lines) {
+  std::string out = header(d);
+  std::string_view text;
+  if (d.line <= 0 || !lines.line(d.line, text)) return out;
   const Snippet s = excerpt(text, d.column > 1 ? static_cast<size_t>(d.column - 1) : 0, kDiagnosticSnippetColumns);
   out += fmt::format("\n    {}\n    {}^", s.text, std::string(s.caret_column, ' '));
   return out;
 }
 
+std::string render(const Diagnostic& d, std::string_view source) {
+  if (d.line <= 0 || source.empty()) return header(d);
+  return render(d, SourceLines(source));
+}
+
 std::string render_all(const std::vector<Diagnostic>& diags, std::string_view source) {
   std::string out;
+  const SourceLines lines(source);
   for (const auto& d : diags) {
-    out += render(d, source);
+    out += render(d, lines);
     out += '\n';
   }
   return out;

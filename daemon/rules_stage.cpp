@@ -192,6 +192,7 @@ Result<void> RulesStage::load() {
   if (!l.set.diagnostics.empty()) {
     log::warn("rules", "{} rules refused, the others run:\n{}", l.set.refused.size(), l.set.render_diagnostics());
   }
+  if (!l.set.warnings.empty()) log::warn("rules", "loaded with warnings:\n{}", l.set.render_warnings());
   log::info("rules", "{} rules loaded from {} ({} refused)", l.set.rules.size(), fmt::join(options_.paths, ", "),
             l.set.refused.size());
   accepted_sources_ = l.set.sources;

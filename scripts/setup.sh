@@ -28,6 +28,8 @@ SOC_PACKAGES=(
   libssl-dev libcurl4-openssl-dev
   # tools the scripts and the end-to-end tests use
   curl ca-certificates python3 procps iproute2 libndpi-bin
+  # PyYAML: the log oracle test reads the rule pack's web rules (tests/e2e/log_oracle_test.py)
+  python3-yaml
   # openssl: the collector's end-to-end test makes and serves certificates
   openssl
   # logger (the log sensor's syslog listener tests)

@@ -68,6 +68,7 @@ int run_rules_test(const RulesCheckOptions& o) {
   if (!load_mappings(o.mappings, mapping)) return 1;
   auto set = std::make_shared<rules::RuleSet>(load(o.paths, mapping));
   std::fputs(set->render_diagnostics().c_str(), stderr);
+  std::fputs(set->render_warnings().c_str(), stderr);
   size_t passed = 0, failed = 0, untested = 0;
   for (const auto& r : set->rules) untested += r.tests.empty() ? 1 : 0;
   for (const auto& r : rules::run_rule_tests(set)) {
@@ -85,7 +86,11 @@ int run_rules_check(const RulesCheckOptions& o) {
   if (!load_mappings(o.mappings, mapping)) return 1;
   const auto set = load(o.paths, mapping);
   std::fputs(set.render_diagnostics().c_str(), stderr);
-  std::printf("%zu rules loaded, %zu refused\n", set.rules.size(), set.refused.size());
+  std::fputs(set.render_warnings().c_str(), stderr);
+  // Warnings (a logsource matched by the service fallback) do not fail the check.
+  std::printf("%zu rules loaded, %zu refused", set.rules.size(), set.refused.size());
+  if (!set.warnings.empty()) std::printf(", %zu warnings", set.warnings.size());
+  std::printf("\n");
   return set.ok() ? 0 : 1;
 }
 
@@ -141,6 +146,7 @@ int run_replay(const ReplayOptions& o) {
   auto set = std::make_shared<rules::RuleSet>(load(o.rules, mapping));
   // Refused rules are reported; the others run (one bad rule never stops the others).
   std::fputs(set->render_diagnostics().c_str(), stderr);
+  std::fputs(set->render_warnings().c_str(), stderr);
   rules::EngineOptions options;
   options.allowed_lateness = std::chrono::microseconds(static_cast<int64_t>(o.lateness_s * 1e6));
   options.max_groups_per_rule = static_cast<size_t>(std::max<int64_t>(1, o.max_groups));

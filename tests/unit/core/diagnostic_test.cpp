@@ -116,3 +116,17 @@ TEST_CASE("an excerpt of a short line is the whole line") {
   CHECK(end.text == "ab");
   CHECK(end.caret_column == 2);
 }
+
+TEST_CASE("render from indexed lines gives the same text as from the source, in any line order") {
+  const std::string source = "a: 1\r\n\nxyz\nlast";
+  const soc::SourceLines lines(source);
+  for (int line : {4, 1, 3, 2, 5, 0, 3}) {
+    const soc::Diagnostic d{"f.yaml", line, 2, "c", "m"};
+    CHECK(soc::render(d, lines) == soc::render(d, source));
+  }
+  std::string_view text;
+  CHECK(lines.line(4, text));
+  CHECK(text == "last");
+  CHECK_FALSE(lines.line(5, text));
+  CHECK_FALSE(soc::SourceLines("").line(1, text));
+}

@@ -167,3 +167,42 @@ TEST_CASE("an RFC 5424 PROCID that is not a pid of at most 12 digits gives no pi
   REQUIRE(parse_syslog("<38>1 2019-07-08T17:40:17Z host sshd 999999999999 - - m", ctx, h));
   CHECK(h.pid == 999999999999);
 }
+
+TEST_CASE("the journal's shapes without a syslog date give host, program, pid and message") {
+  const TimeContext ctx = at("2026-11-27T00:00:00Z");
+  SyslogHeader h;
+  REQUIRE(parse_journal_short("jump sshd[42]: Failed password for root from 192.0.2.1", ctx, h));
+  CHECK(h.hostname == "jump");
+  CHECK(h.program == "sshd");
+  CHECK(h.pid == 42);
+  CHECK(h.message == "Failed password for root from 192.0.2.1");
+  CHECK(!h.timestamp);
+  REQUIRE(parse_journal_short("sshd[43]: Invalid user admin from 192.0.2.2", ctx, h));
+  CHECK(h.hostname.empty());
+  CHECK(h.pid == 43);
+  REQUIRE(parse_journal_short("[ 8721.004512] jump sshd[44]: Connection closed", ctx, h));
+  CHECK(h.hostname == "jump");
+  CHECK(!h.timestamp);
+  REQUIRE(parse_journal_short("1763625600.250000 jump sshd[45]: Connection closed", ctx, h));
+  CHECK(iso(h.timestamp) == "2025-11-20T08:00:00.250000Z");
+  REQUIRE(parse_journal_short("Thu 2026-11-20 08:00:00 UTC jump sshd[46]: Connection closed", ctx, h));
+  CHECK(iso(h.timestamp) == "2026-11-20T08:00:00.000000Z");
+  CHECK(h.program == "sshd");
+}
+
+TEST_CASE("a line that only looks like a program is not taken for the journal's shape") {
+  const TimeContext ctx = at("2026-11-27T00:00:00Z");
+  SyslogHeader h;
+  CHECK_FALSE(parse_journal_short("Warning: the disk is full", ctx, h));
+  CHECK_FALSE(parse_journal_short("host prog: message without a pid", ctx, h));
+  CHECK_FALSE(parse_journal_short("192.0.2.1 - - [20/Nov/2026:08:00:00 +0000] \"GET / HTTP/1.1\" 200 1", ctx, h));
+  CHECK_FALSE(parse_journal_short("two words prog[1]: message", ctx, h));
+  CHECK_FALSE(parse_journal_short("", ctx, h));
+}
+
+TEST_CASE("an RFC 3339 date with a colon-less offset (journalctl -o short-iso, systemd < 249) is read") {
+  SyslogHeader h;
+  REQUIRE(parse_syslog("2026-11-20T08:00:00+0700 jump sshd[47]: Connection closed", at("2026-11-27T00:00:00Z"), h));
+  CHECK(iso(h.timestamp) == "2026-11-20T01:00:00.000000Z");
+  CHECK(h.program == "sshd");
+}
