@@ -5,7 +5,8 @@
 // or when the rule folders change, and exports the rule metrics. Semantics and choices:
 // docs/adr/0016-live-rules.md.
 //
-// Single-threaded: owned by the correlator's main loop, like Ingest.
+// Single-threaded: owned by the correlator's main loop, like Ingest. The snapshot it exports is
+// a copy that any thread may encode (docs/adr/0030-snapshots.md).
 #pragma once
 
 #include <chrono>
@@ -64,6 +65,25 @@ class RulesStage : public Stage {
 
   const rules::Engine& engine() const { return *engine_; }
 
+  // Snapshots (docs/adr/0030-snapshots.md): the engine's open state and each sensor's idle
+  // clock, copied on the ingest thread; encode_snapshot() may run on any thread.
+  struct Snapshot {
+    rules::EngineState engine;
+    struct Clock {
+      std::string sensor;
+      Timestamp newest{};
+      int64_t idle_us = 0;  // since its last event arrived, when the snapshot was taken
+    };
+    std::vector<Clock> clocks;
+    Timestamp taken_at{};  // wall clock
+  };
+  static constexpr uint32_t kSnapshotVersion = 1;
+  Snapshot export_snapshot() const;
+  static std::string encode_snapshot(const Snapshot& s);
+  // At start, before any event: restores what the snapshot holds of the rules that did not
+  // change. An error (a snapshot that does not parse) leaves the stage as it was.
+  Result<rules::Engine::RestoreReport> restore(std::string_view payload);
+
  private:
   struct Loaded {
     rules::RuleSet set;
@@ -98,9 +118,10 @@ class RulesStage : public Stage {
 
   // Metrics, per rule of the running set (index as in engine_->rules()).
   struct RuleMetrics {
-    telemetry::Counter matches, suppressed;
+    telemetry::Counter matches, suppressed, evicted;
     telemetry::Gauge groups;  // correlations only
   };
+  void log_evictions(Clock::time_point now);
   std::vector<RuleMetrics> per_rule_;
   std::vector<rules::Engine::RuleStats> exported_;  // what per_rule_ already counts
   std::map<std::string, telemetry::Gauge> group_gauges_;  // every label ever exported
@@ -108,6 +129,10 @@ class RulesStage : public Stage {
   telemetry::Counter reload_success_, reload_failure_;
   telemetry::Histogram eval_seconds_;
   uint64_t eval_count_ = 0;
+  telemetry::Gauge state_bytes_, state_groups_;
+  // Evictions are logged at most once a minute, with how many of each rule.
+  std::map<std::string, uint64_t> evicted_unlogged_;
+  Clock::time_point next_eviction_log_{};
 };
 
 }  // namespace soc::daemon
