@@ -222,11 +222,15 @@ BaselineMonitor::BaselineMonitor(BaselineMonitorOptions options, telemetry::Regi
                                   {});
   reload_last_ok_.set(1);
   // Every inventory sensor is exported from the start, at 0 until it is heard.
-  export_sensors(evidence_.observing_since);
+  export_sensors(*state_, evidence_, evidence_.observing_since);
 }
 
 BaselineMonitor::~BaselineMonitor() = default;
 const inv::Inventory& BaselineMonitor::inventory() const { return state_->inventory; }
+bool BaselineMonitor::checks_dataset(std::string_view dataset) const {
+  return state_->datasets.find(dataset) != state_->datasets.end();
+}
+bool BaselineMonitor::knows_asset(const std::string& id) const { return state_->assets_by_id.count(id) > 0; }
 const inv::Baseline& BaselineMonitor::baseline() const { return state_->baseline; }
 
 std::vector<config::SensorBinding> BaselineMonitor::allowlist() const {
@@ -297,16 +301,24 @@ void BaselineMonitor::observe_certificate(const Event& e, Timestamp now) {
 
   const inv::Asset* asset = match_asset(e, {sni, host}, port);
   const std::string site = asset ? asset->site : std::string(e.get_string("site.id"));
+  if (Certificate* c = certificate_slot(target)) set_certificate(*c, target, *not_after, site, asset ? asset->id : "");
+}
+
+BaselineMonitor::Certificate* BaselineMonitor::certificate_slot(const std::string& target) {
   auto it = certificates_.find(target);
   if (it == certificates_.end()) {
     if (certificates_.size() >= options_.max_certificates) {
       if (certificates_refused_++ % 1000 == 0)
         log::warn("baseline", "more than {} certificate targets: {} is not tracked", options_.max_certificates, target);
-      return;
+      return nullptr;
     }
     it = certificates_.emplace(target, Certificate{}).first;
   }
-  Certificate& c = it->second;
+  return &it->second;
+}
+
+void BaselineMonitor::set_certificate(Certificate& c, const std::string& target, Timestamp not_after,
+                                      const std::string& site, const std::string& asset) {
   if (c.gauge && c.site != site) {
     metrics_.remove("soc_certificate_expiry_timestamp_seconds", c.gauge);
     c.gauge = {};
@@ -315,10 +327,10 @@ void BaselineMonitor::observe_certificate(const Event& e, Timestamp now) {
     c.gauge = metrics_.gauge("soc_certificate_expiry_timestamp_seconds",
                              "Unix time of the not_after of the TLS certificate a collector read from a target.",
                              {{"target", target}, {"site", site}});
-  c.not_after = *not_after;
+  c.not_after = not_after;
   c.site = site;
-  c.asset = asset ? asset->id : "";
-  c.gauge.set(to_unix_seconds(*not_after));
+  c.asset = asset;
+  c.gauge.set(to_unix_seconds(not_after));
 }
 
 void BaselineMonitor::observe_license(const Event& e, Timestamp now) {
@@ -344,7 +356,7 @@ void BaselineMonitor::observe_license(const Event& e, Timestamp now) {
   d.temporary = status_is(d.status, {"grace", "trial", "evaluation", "eval", "temporary"});
   d.read_at = now;
   auto& slot = per_asset[name];
-  if (slot.expires != d.expires || slot.status != d.status || slot.kind != d.kind) effective_dirty_ = true;
+  if (slot.expires != d.expires || slot.status != d.status || slot.kind != d.kind) ++licenses_version_;
   slot = std::move(d);
 }
 
@@ -376,16 +388,20 @@ void BaselineMonitor::observe_reachability(const Event& e) {
 // The inventory as evaluated: what the devices themselves report supersedes what was written.
 // A device license replaces the declared licenses of its kind on that asset; kinds the device
 // did not report keep their declared dates. docs/adr/0017.
-const inv::Inventory& BaselineMonitor::effective_inventory() {
-  if (!effective_dirty_) return effective_ ? *effective_ : state_->inventory;
-  effective_dirty_ = false;
-  if (device_licenses_.empty()) {
+const inv::Inventory& BaselineMonitor::effective_inventory(const EvaluationInput& in) {
+  const State& state = *in.state;
+  if (effective_state_ == in.state.get() && effective_version_ == in.licenses_version)
+    return effective_ ? *effective_ : state.inventory;
+  effective_state_ = in.state.get();
+  effective_version_ = in.licenses_version;
+  const DeviceLicenses& licenses = *in.licenses;
+  if (licenses.empty()) {
     effective_.reset();
   } else {
-    effective_ = state_->inventory;
+    effective_ = state.inventory;
     for (auto& a : effective_->assets) {
-      auto it = device_licenses_.find(a.id);
-      if (it == device_licenses_.end()) continue;
+      auto it = licenses.find(a.id);
+      if (it == licenses.end()) continue;
       std::vector<inv::License> read;
       for (const auto& [name, d] : it->second) {
         const auto offset = effective_->utc_offset;
@@ -405,20 +421,20 @@ const inv::Inventory& BaselineMonitor::effective_inventory() {
       a.licenses.insert(a.licenses.end(), read.begin(), read.end());
     }
   }
-  const inv::Inventory& out = effective_ ? *effective_ : state_->inventory;
-  export_licenses(out);
+  const inv::Inventory& out = effective_ ? *effective_ : state.inventory;
+  export_licenses(out, licenses);
   return out;
 }
 
-void BaselineMonitor::export_licenses(const inv::Inventory& inventory) {
+void BaselineMonitor::export_licenses(const inv::Inventory& inventory, const DeviceLicenses& licenses) {
   std::map<telemetry::Labels, Timestamp> soonest;
   for (const auto& a : inventory.assets) {
-    auto dev = device_licenses_.find(a.id);
+    auto dev = licenses.find(a.id);
     for (const auto& l : a.licenses) {
       // The instant the license stops: the device's own reading when it gave one, else the end
       // of the declared day.
       Timestamp until = inv::end_of_day(l.expires, inventory.utc_offset);
-      if (dev != device_licenses_.end())
+      if (dev != licenses.end())
         for (const auto& [name, d] : dev->second)
           if (d.kind == l.kind && d.expires &&
               inv::local_day(*d.expires - std::chrono::microseconds(1), inventory.utc_offset) == l.expires)
@@ -432,34 +448,47 @@ void BaselineMonitor::export_licenses(const inv::Inventory& inventory) {
   license_expiry_.sweep();
 }
 
-void BaselineMonitor::export_sensors(Timestamp now) {
-  for (const auto& s : state_->inventory.sensors) {
-    auto w = state_->sensor_window.find(s.kind);
-    const auto window = w == state_->sensor_window.end() ? state_->default_window : w->second;
-    auto it = evidence_.sensor_last_seen.find(s.id);
-    const bool up = it != evidence_.sensor_last_seen.end() && now - it->second <= window;
+void BaselineMonitor::export_sensors(const State& state, const inv::Evidence& evidence, Timestamp now) {
+  for (const auto& s : state.inventory.sensors) {
+    auto w = state.sensor_window.find(s.kind);
+    const auto window = w == state.sensor_window.end() ? state.default_window : w->second;
+    auto it = evidence.sensor_last_seen.find(s.id);
+    const bool up = it != evidence.sensor_last_seen.end() && now - it->second <= window;
     sensor_up_.set({{"sensor", s.id}, {"site", s.site}}, up ? 1 : 0);
   }
   sensor_up_.sweep();
 }
 
-size_t BaselineMonitor::evaluate() {
-  const Timestamp now = options_.clock();
-  const inv::Inventory& inventory = effective_inventory();
-  evidence_.certificate_not_after.clear();
+BaselineMonitor::EvaluationInput BaselineMonitor::capture() const {
+  EvaluationInput in;
+  in.state = state_;
+  in.now = options_.clock();
+  in.evidence = evidence_;
+  in.evidence.certificate_not_after.clear();
   for (const auto& [target, c] : certificates_) {
+    in.certificates.push_back({target, c.site, c.asset, c.not_after});
     if (c.asset.empty()) continue;
-    auto [it, fresh] = evidence_.certificate_not_after.emplace(c.asset, c.not_after);
+    auto [it, fresh] = in.evidence.certificate_not_after.emplace(c.asset, c.not_after);
     if (!fresh) it->second = std::min(it->second, c.not_after);
   }
-  findings_ = inv::evaluate(inventory, state_->baseline, evidence_, now);
+  in.licenses = std::make_shared<const DeviceLicenses>(device_licenses_);
+  in.licenses_version = licenses_version_;
+  return in;
+}
+
+size_t BaselineMonitor::evaluate(const EvaluationInput& in) {
+  std::lock_guard lock(eval_mutex_);
+  const State& state = *in.state;
+  const Timestamp now = in.now;
+  const inv::Inventory& inventory = effective_inventory(in);
+  findings_ = inv::evaluate(inventory, state.baseline, in.evidence, now);
 
   size_t raised = 0;
   for (const auto& change : tracker_.update(findings_)) {
     if (change.removed) continue;
     const auto& f = change.finding;
     if (!f.rule_id.empty() && f.rule_id != change.previous_rule_id) {
-      raise(change, now);
+      raise(state, change, now);
       ++raised;
     } else if (f.rule_id.empty() && !change.previous_rule_id.empty()) {
       log::info("baseline", "resolved: {} for {} {}{}{}: {} ({})", change.previous_rule_id, f.system, f.requirement,
@@ -477,20 +506,20 @@ size_t BaselineMonitor::evaluate() {
   for (const auto& f : findings_)
     if (f.rule_id == "soc.equipment.missing") gaps[f.site].insert(f.subject);
   requirement_status_.sweep();
-  for (const auto& site : state_->inventory.sites) {
+  for (const auto& site : state.inventory.sites) {
     auto it = gaps.find(site.id);
     equipment_gaps_.set({{"site", site.id}}, it == gaps.end() ? 0 : static_cast<double>(it->second.size()));
   }
   equipment_gaps_.sweep();
-  export_sensors(now);
+  export_sensors(state, in.evidence, now);
   return raised;
 }
 
-void BaselineMonitor::raise(const inv::Change& change, Timestamp now) {
+void BaselineMonitor::raise(const State& state, const inv::Change& change, Timestamp now) {
   const inv::Finding& f = change.finding;
   const RuleInfo& rule = rule_info(f.rule_id);
-  const inv::Requirement* q = state_->baseline.find(f.requirement);
-  auto sys = state_->systems_by_id.find(f.system);
+  const inv::Requirement* q = state.baseline.find(f.requirement);
+  auto sys = state.systems_by_id.find(f.system);
   Event a;
   a.set("@timestamp", now);
   a.set("event.kind", "alert");
@@ -499,20 +528,20 @@ void BaselineMonitor::raise(const inv::Change& change, Timestamp now) {
   a.set("event.severity", rule.severity);
   a.set("rule.id", f.rule_id);
   a.set("rule.name", std::string(rule.name));
-  if (!state_->baseline.id.empty()) a.set("rule.ruleset", state_->baseline.id);
+  if (!state.baseline.id.empty()) a.set("rule.ruleset", state.baseline.id);
   if (!f.site.empty()) a.set("site.id", f.site);
   const bool about_asset =
       q && q->check &&
       (q->check->kind == inv::CheckKind::LicenseValid || q->check->kind == inv::CheckKind::CertificateValid) &&
-      state_->assets_by_id.count(f.subject);
+      state.assets_by_id.count(f.subject);
   if (about_asset)
     a.set("asset.id", f.subject);
   else if (q && q->check && q->check->kind == inv::CheckKind::AssetPresent)
     a.set("asset.kind", f.subject);
-  state_->enricher.apply(a);  // site.name, site.kind, site.level, asset.kind
+  state.enricher.apply(a);  // site.name, site.kind, site.level, asset.kind
   if (!f.subject.empty()) a.set("soc.subject", f.subject);
   a.set("soc.system.id", f.system);
-  if (sys != state_->systems_by_id.end()) a.set("soc.system.level", static_cast<int64_t>(sys->second->level));
+  if (sys != state.systems_by_id.end()) a.set("soc.system.level", static_cast<int64_t>(sys->second->level));
   a.set("soc.requirement.id", f.requirement);
   if (q) {
     if (!q->title_en.empty()) a.set("soc.requirement.title", q->title_en);
@@ -538,7 +567,6 @@ bool BaselineMonitor::reload() {
     return false;
   }
   state_ = std::move(*s);
-  effective_dirty_ = true;
   for (auto it = reachable_.begin(); it != reachable_.end();) {
     if (state_->assets_by_id.count(it->first)) {
       ++it;

@@ -13,14 +13,19 @@
 //   soc_asset_reachable{asset,site}                             the last TCP probe of an asset (collector.tcp)
 //   soc_inventory_reload_total{result}, soc_inventory_last_reload_successful
 //
-// Single-threaded: owned by the correlator's main loop (events, heartbeats, ticks and reloads all
-// arrive there). Evidence is timed by arrival at the correlator (the clock), not by event time: a
-// sensor that empties its spool after an outage is alive now even though its events are old.
+// Threads (docs/adr/0018 "Threads", 0030): the stage (events, heartbeats), capture(), reload()
+// and the snapshot's restore() belong to the ingest thread, which owns the evidence. The
+// evaluation runs elsewhere (the housekeeping thread) on an immutable copy of the evidence that
+// capture() takes: evaluate(input) may be called from any thread and is serialised by its own
+// mutex; its alerts go through AlertOutput, which any thread may use. Evidence is timed by
+// arrival at the correlator (the clock), not by event time: a sensor that empties its spool
+// after an outage is alive now even though its events are old.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -61,9 +66,44 @@ class BaselineMonitor : public Stage {
   void on_event(Event& event) override;
   void on_heartbeat(std::string_view sensor, std::string_view site, const Event& heartbeat) override;
 
-  // Evaluates the baseline now: raises the alerts of what changed since the last evaluation and
-  // updates the metrics. Returns the number of alerts raised.
-  size_t evaluate();
+  struct DeviceLicense {
+    std::string name, kind, status;
+    std::optional<Timestamp> expires;
+    bool temporary = false;
+    Timestamp read_at{};
+  };
+  using DeviceLicenses = std::map<std::string, std::map<std::string, DeviceLicense>>;  // asset id -> name ->
+  struct CertificateReading {
+    std::string target, site, asset;
+    Timestamp not_after{};
+  };
+  struct State;  // what one pair of files yields, replaced as a whole on reload
+  // What an evaluation needs, copied from what the ingest thread owns: immutable once taken.
+  struct EvaluationInput {
+    std::shared_ptr<const State> state;
+    inventory::Evidence evidence;  // certificate_not_after filled from the certificates
+    std::shared_ptr<const DeviceLicenses> licenses;
+    uint64_t licenses_version = 0;
+    std::vector<CertificateReading> certificates;
+    Timestamp now{};
+  };
+
+  // The ingest thread: a copy of the evidence as it stands, timed now.
+  EvaluationInput capture() const;
+  // Any thread (one evaluation at a time): raises the alerts of what changed since the last
+  // evaluation and updates the metrics. Returns the number of alerts raised.
+  size_t evaluate(const EvaluationInput& input);
+  // Both at once, on the calling thread (tests, reload).
+  size_t evaluate() { return evaluate(capture()); }
+
+  // Snapshot (docs/adr/0030-snapshots.md): the evidence of `input` (last-seen times, device
+  // licenses, certificates, since when the correlator observes) and the findings the last
+  // evaluation tracked, so that a restart neither calls every sensor silent nor raises every
+  // finding again. Any thread. restore() is for the ingest thread at start, before any event;
+  // an error leaves the monitor as it was.
+  static constexpr uint32_t kSnapshotVersion = 1;
+  std::string snapshot(const EvaluationInput& input);
+  Result<void> restore(std::string_view payload);
   // Reloads both files (SIGHUP). When either has a problem, logs every diagnostic, counts
   // soc_inventory_reload_total{result="failure"} and keeps the files in force; evidence survives
   // a reload either way. Evaluates at once after a successful reload.
@@ -72,18 +112,12 @@ class BaselineMonitor : public Stage {
   ~BaselineMonitor() override;
   const inventory::Inventory& inventory() const;
   const inventory::Baseline& baseline() const;
+  // The findings of the last evaluation: read it on the thread that evaluated, after evaluate().
   const std::vector<inventory::Finding>& findings() const { return findings_; }
   // The inventory's sensors in the allowlist's shape (the allowlist when --allow is not given).
   std::vector<config::SensorBinding> allowlist() const;
 
  private:
-  struct State;  // what one pair of files yields, replaced as a whole on reload
-  struct DeviceLicense {
-    std::string name, kind, status;
-    std::optional<Timestamp> expires;
-    bool temporary = false;
-    Timestamp read_at{};
-  };
   struct Certificate {
     Timestamp not_after{};
     std::string site, asset;
@@ -117,26 +151,36 @@ class BaselineMonitor : public Stage {
   void observe_reachability(const Event& e);
   const inventory::Asset* match_asset(const Event& e, std::initializer_list<std::string_view> hosts,
                                       std::optional<int64_t> port) const;
-  const inventory::Inventory& effective_inventory();
-  void export_licenses(const inventory::Inventory& inv);
-  void export_sensors(Timestamp now);
-  void raise(const inventory::Change& change, Timestamp now);
+  const inventory::Inventory& effective_inventory(const EvaluationInput& in);
+  void export_licenses(const inventory::Inventory& inv, const DeviceLicenses& licenses);
+  void export_sensors(const State& state, const inventory::Evidence& evidence, Timestamp now);
+  void raise(const State& state, const inventory::Change& change, Timestamp now);
+  Certificate* certificate_slot(const std::string& target);
+  bool checks_dataset(std::string_view dataset) const;  // a log_source check names it
+  bool knows_asset(const std::string& id) const;
+  void set_certificate(Certificate& c, const std::string& target, Timestamp not_after, const std::string& site,
+                       const std::string& asset);
 
   BaselineMonitorOptions options_;
   telemetry::Registry& metrics_;
   AlertOutput& alerts_;
-  std::unique_ptr<State> state_;
 
+  // Owned by the ingest thread.
+  std::shared_ptr<const State> state_;
   inventory::Evidence evidence_;
   std::string last_sensor_;  // the sensor of the previous event, and its evidence slot
   Timestamp* last_sensor_seen_ = nullptr;
-  std::map<std::string, std::map<std::string, DeviceLicense>> device_licenses_;  // asset id -> name ->
-  std::map<std::string, Certificate> certificates_;                              // by target
-  std::optional<inventory::Inventory> effective_;  // the inventory with device licenses applied
-  bool effective_dirty_ = true;
+  DeviceLicenses device_licenses_;
+  uint64_t licenses_version_ = 1;  // changes whenever device_licenses_ changes what is evaluated
+  std::map<std::string, Certificate> certificates_;  // by target
   uint64_t unmatched_logged_ = 0;
   uint64_t certificates_refused_ = 0;
 
+  // The evaluation's, guarded by eval_mutex_.
+  std::mutex eval_mutex_;
+  std::optional<inventory::Inventory> effective_;  // the inventory with device licenses applied
+  const State* effective_state_ = nullptr;         // what effective_ was built from
+  uint64_t effective_version_ = 0;
   inventory::FindingTracker tracker_;
   std::vector<inventory::Finding> findings_;
   GaugeSet license_expiry_, requirement_status_, equipment_gaps_, sensor_up_;
