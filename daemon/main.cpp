@@ -5,7 +5,9 @@
 #include <signal.h>
 
 #include <atomic>
+#include <charconv>
 #include <cstdio>
+#include <thread>
 
 #include "core/allocator.h"
 #include "core/config/command_line.h"
@@ -17,10 +19,12 @@
 #include "daemon/alert_output.h"
 #include "daemon/baseline_monitor.h"
 #include "daemon/event_log.h"
+#include "daemon/housekeeper.h"
 #include "daemon/http/server.h"
 #include "daemon/ingest.h"
 #include "daemon/rules_stage.h"
 #include "daemon/state_dir.h"
+#include "daemon/state_keeper.h"
 #include "daemon/telemetry/metrics.h"
 #include "soc_build_config.h"
 
@@ -50,6 +54,27 @@ int config_error(const std::string& message) {
   return soc::config::kExitConfig;
 }
 
+// --max-rule-state: a number of groups ("200000"), or bytes with a unit ("256MiB", "1GiB").
+bool parse_state_bound(const std::string& text, size_t& groups, size_t& bytes) {
+  uint64_t n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || p == text.data()) return false;
+  const std::string_view unit(p, static_cast<size_t>(text.data() + text.size() - p));
+  const std::pair<std::string_view, uint64_t> units[] = {{"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}};
+  groups = bytes = 0;
+  if (unit.empty()) {
+    groups = n;
+    return true;
+  }
+  for (const auto& [name, scale] : units) {
+    if (unit == name && n <= (1ull << 62) / scale) {
+      bytes = n * scale;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -68,6 +93,10 @@ int main(int argc, char** argv) {
   std::string inventory_path, baseline_path;
   double tick_s = 10;
   std::string state_dir_path;
+  std::string sync = "normal";
+  double snapshot_s = 30;
+  double clock_future_s = 300, clock_past_s = 86400;
+  std::string max_rule_state = "256MiB";
 
   config::CommandLine cli("soc-correlator",
                           "The central correlator: receives events from sensors over ZeroMQ (CURVE), counts them per "
@@ -90,7 +119,22 @@ int main(int argc, char** argv) {
       .option("tick", tick_s, "Seconds between evaluations of the baseline")
       .option("state-dir", state_dir_path,
               "Folder for what the correlator keeps across restarts (alert store, delivery marks, snapshots; "
-              "docs/adr/0018-state-directory.md); empty keeps nothing");
+              "docs/adr/0018-state-directory.md); empty keeps nothing")
+      .option("sync", sync,
+              "Before acknowledging a batch: 'normal' writes --events-out to the kernel (survives a crash of the "
+              "correlator), 'full' also fdatasyncs it (survives a crash of the machine)")
+      .option("snapshot-interval", snapshot_s,
+              "Seconds between snapshots of open correlation windows and the baseline's evidence in --state-dir "
+              "(a final one is written on SIGTERM)")
+      .option("clock-future", clock_future_s,
+              "Events stamped more than this many seconds ahead of the correlator's clock are flagged "
+              "soc.clock_skew=future and counted")
+      .option("clock-past", clock_past_s,
+              "Events stamped more than this many seconds behind the correlator's clock are flagged "
+              "soc.clock_skew=past and counted")
+      .option("max-rule-state", max_rule_state,
+              "Bound on all open correlation groups: a number of groups (200000) or estimated bytes (256MiB, 1GiB); "
+              "beyond, the least recently updated groups are evicted and counted");
   if (auto code = cli.parse(argc, argv)) return *code;
   tune_allocator_for_messages();
 
@@ -105,6 +149,16 @@ int main(int argc, char** argv) {
   if (max_message_bytes < 1024) return config_error("--max-message-bytes must be at least 1024");
   if (!baseline_path.empty() && inventory_path.empty()) return config_error("--baseline needs --inventory");
   if (!(tick_s >= 0.1 && tick_s <= 86400)) return config_error("--tick must be from 0.1 to 86400 seconds");
+  if (sync != "normal" && sync != "full") return config_error("--sync must be normal or full");
+  if (!(snapshot_s >= 0.1 && snapshot_s <= 86400))
+    return config_error("--snapshot-interval must be from 0.1 to 86400 seconds");
+  if (!(clock_future_s >= 1) || !(clock_past_s >= 1))
+    return config_error("--clock-future and --clock-past must be at least 1 second");
+  size_t max_state_groups = 0, max_state_bytes = 0;
+  if (!parse_state_bound(max_rule_state, max_state_groups, max_state_bytes) ||
+      (max_state_groups == 0 && max_state_bytes < (1u << 20)))
+    return config_error("--max-rule-state must be a number of groups (at least 1) or bytes with a unit, at least "
+                        "1MiB (e.g. 256MiB, 1GiB); got '" + max_rule_state + "'");
   if (!insecure) {
     if (server_key.empty()) return config_error("--server-key is required (or --insecure for a lab)");
     if (allow.empty() && inventory_path.empty())
@@ -150,8 +204,14 @@ int main(int argc, char** argv) {
     }
     feed = std::move(*p);
   }
-  daemon::Ingest ingest(metrics, events_out.empty() ? nullptr : &events_log, feed.get());
+  daemon::IngestOptions ingest_options;
+  ingest_options.sync = sync == "full" ? daemon::SyncPolicy::Full : daemon::SyncPolicy::Normal;
+  ingest_options.clock_future = std::chrono::microseconds(static_cast<int64_t>(clock_future_s * 1e6));
+  ingest_options.clock_past = std::chrono::microseconds(static_cast<int64_t>(clock_past_s * 1e6));
+  daemon::Ingest ingest(metrics, events_out.empty() ? nullptr : &events_log, feed.get(), {}, ingest_options);
   daemon::AlertOutput alerts(metrics, alerts_out.empty() ? nullptr : &alerts_log, feed.get());
+  ingest.set_alert_output(&alerts);
+  daemon::Housekeeper housekeeper(metrics);
   // The inventory stage runs first: the rules see its enrichment (site.level, asset.kind).
   std::unique_ptr<daemon::BaselineMonitor> monitor;
   if (!inventory_path.empty()) {
@@ -168,9 +228,21 @@ int main(int argc, char** argv) {
   if (!rules_paths.empty()) {
     daemon::RulesStageOptions rules_options;
     rules_options.paths = rules_paths;
+    rules_options.engine.max_state_groups = max_state_groups;
+    rules_options.engine.max_state_bytes = max_state_bytes;
     rules_stage = std::make_unique<daemon::RulesStage>(metrics, alerts, std::move(rules_options));
     if (auto r = rules_stage->load(); !r) return config_error(r.error().message);
     ingest.add_stage(rules_stage.get());
+  }
+  std::unique_ptr<daemon::StateKeeper> keeper;
+  if (state_dir) {
+    daemon::StateKeeperOptions keep;
+    keep.snapshot_interval = std::chrono::milliseconds(static_cast<int64_t>(snapshot_s * 1000));
+    keeper = std::make_unique<daemon::StateKeeper>(*state_dir, metrics, housekeeper, rules_stage.get(), monitor.get(),
+                                                   keep);
+    if (auto r = keeper->restore_delivery(ingest, events_out.empty() ? nullptr : &events_log); !r)
+      return config_error("--state-dir: " + r.error().message);
+    keeper->restore_snapshots();
   }
   auto rx = transport::Receiver::bind(rc, [&](std::string_view reason, std::string_view) { ingest.count_rejected(reason); });
   if (!rx) {
@@ -195,6 +267,10 @@ int main(int argc, char** argv) {
   transport::Delivery d;
   const auto tick = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(tick_s));
   auto next_tick = std::chrono::steady_clock::now();
+  auto next_retry = next_tick;
+  // Nothing periodic waits for its turn behind an event, and no event behind a timer: the loop
+  // takes each delivery as soon as it arrives, and between deliveries does what is due, each
+  // part cheap (the slow parts are posted to the housekeeping thread).
   while (!g_stop) {
     if (g_reopen.exchange(false)) {
       if (rules_stage) rules_stage->request_reload();
@@ -204,16 +280,33 @@ int main(int argc, char** argv) {
       }
       if (monitor) monitor->reload();
     }
-    if (monitor && std::chrono::steady_clock::now() >= next_tick) {
-      monitor->evaluate();
-      next_tick = std::chrono::steady_clock::now() + tick;
+    const auto now = std::chrono::steady_clock::now();
+    if (monitor && now >= next_tick) {
+      next_tick = now + tick;
+      auto input = std::make_shared<daemon::BaselineMonitor::EvaluationInput>(monitor->capture());
+      housekeeper.post("baseline", [m = monitor.get(), input] { m->evaluate(*input); });
     }
+    if (rules_stage) rules_stage->tick(now);
+    if (keeper) keeper->tick(now);
+    alerts.pump();
     if (feed) feed->update_subscriptions();
-    if ((*rx)->next(d, std::chrono::milliseconds(200))) ingest.handle(**rx, d);
-    if (rules_stage) rules_stage->tick(std::chrono::steady_clock::now());
+    if (ingest.blocked()) {
+      // An output cannot be written: read nothing more (the senders wait), try again each second.
+      if (now >= next_retry) {
+        next_retry = now + std::chrono::seconds(1);
+        if (ingest.retry(**rx)) continue;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    if ((*rx)->next(d, std::chrono::milliseconds(100))) ingest.handle(**rx, d);
   }
+  housekeeper.stop();
+  alerts.pump();
+  if (ingest.blocked()) ingest.retry(**rx);
   events_log.flush();
   alerts_log.flush();
+  if (keeper) keeper->final();
   log::info("correlator", "stopping after {} accepted events and {} alerts", ingest.events_accepted(),
             alerts.emitted());
   return 0;
