@@ -33,10 +33,14 @@ uint32_t crc32(std::string_view bytes, uint32_t crc) {
 }
 
 void ByteWriter::u32(uint32_t v) {
-  for (int i = 0; i < 4; ++i) out_ += static_cast<char>(v >> (8 * i));
+  char b[4];
+  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>(v >> (8 * i));
+  out_.append(b, 4);
 }
 void ByteWriter::u64(uint64_t v) {
-  for (int i = 0; i < 8; ++i) out_ += static_cast<char>(v >> (8 * i));
+  char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));
+  out_.append(b, 8);
 }
 void ByteWriter::f64(double v) {
   uint64_t bits;

@@ -30,6 +30,14 @@ Ingest::Ingest(telemetry::Registry& metrics, EventLog* events_out, transport::Pu
   for (const char* reason : kWireReasons) count_rejected_init(reason);
   write_errors_events_ = metrics_.counter("soc_write_errors_total", kWriteErrorsHelp, {{"output", "events-out"}});
   write_errors_delivery_ = metrics_.counter("soc_write_errors_total", kWriteErrorsHelp, {{"output", "delivery"}});
+  const telemetry::Labels queue{{"queue", "ingest"}};
+  backlog_ = metrics_.gauge("soc_queue_depth", "Items waiting in one of the correlator's bounded queues.", queue);
+  metrics_.gauge("soc_queue_limit", "The bound of one of the correlator's queues (items).", queue)
+      .set(transport::ReceiverConfig::kQueuedPerConnection);
+  busy_seconds_ = metrics_.counter("soc_ingest_busy_seconds_total",
+                                   "Time the ingest thread spent handling messages: its rate is the thread's load "
+                                   "(near 1, the correlator cannot keep up and the senders' windows fill).",
+                                   {});
   blocked_gauge_ = metrics_.gauge("soc_ingest_blocked",
                                   "1 while the correlator reads no messages because an output cannot be written "
                                   "(what the senders send waits in their windows and spools).",
@@ -122,6 +130,14 @@ telemetry::Counter& Ingest::received_counter(SensorState& s, std::string_view da
 }
 
 void Ingest::handle(transport::Receiver& rx, const transport::Delivery& d) {
+  const auto start = std::chrono::steady_clock::now();
+  backlog_run_ = d.queued ? backlog_run_ + 1 : 0;
+  backlog_.set(static_cast<double>(backlog_run_));
+  handle_message(rx, d);
+  busy_seconds_.inc(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+void Ingest::handle_message(transport::Receiver& rx, const transport::Delivery& d) {
   if (blocked()) {
     // The caller should not hand over anything while blocked; the sender resends it.
     log::debug("ingest", "a message from {} arrived while an output cannot be written: not acknowledged", d.sensor_id);

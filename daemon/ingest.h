@@ -130,6 +130,7 @@ class Ingest {
 
   void count_rejected_init(std::string_view reason);
   SensorState* sensor(std::string_view id, std::string_view site);
+  void handle_message(transport::Receiver& rx, const transport::Delivery& d);
   void handle_batch(transport::Receiver& rx, const transport::Delivery& d, SensorState& s);
   void account(const transport::Header& h, SensorState& s, const transport::SequenceVerdict& v);
   void process_events(const transport::Delivery& d, SensorState& s, const transport::SequenceVerdict& v);
@@ -158,6 +159,11 @@ class Ingest {
   std::optional<Pending> pending_;
   telemetry::Counter write_errors_events_, write_errors_delivery_;
   telemetry::Gauge blocked_gauge_;
+  // How far behind the senders the ingest thread is: messages taken one after the other without
+  // waiting (a lower bound of the receive queue's depth), and the time spent handling them.
+  telemetry::Gauge backlog_;
+  telemetry::Counter busy_seconds_;
+  uint64_t backlog_run_ = 0;
   Event event_;        // reused for every event: its fields keep their capacity
   std::string line_;   // reused encoding buffer
   std::string id_;     // reused event.id buffer

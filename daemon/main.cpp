@@ -268,6 +268,11 @@ int main(int argc, char** argv) {
   const auto tick = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(tick_s));
   auto next_tick = std::chrono::steady_clock::now();
   auto next_retry = next_tick;
+  auto pause = metrics.histogram("soc_ingest_loop_pause_seconds",
+                                 "Time the ingest thread spent on periodic work between two messages (the rules' idle "
+                                 "watermark and metrics, snapshot copies, the baseline's capture): what an arriving "
+                                 "event can wait behind.",
+                                 {}, {1e-6, 1e-5, 1e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5});
   // Nothing periodic waits for its turn behind an event, and no event behind a timer: the loop
   // takes each delivery as soon as it arrives, and between deliveries does what is due, each
   // part cheap (the slow parts are posted to the housekeeping thread).
@@ -290,6 +295,7 @@ int main(int argc, char** argv) {
     if (keeper) keeper->tick(now);
     alerts.pump();
     if (feed) feed->update_subscriptions();
+    pause.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - now).count());
     if (ingest.blocked()) {
       // An output cannot be written: read nothing more (the senders wait), try again each second.
       if (now >= next_retry) {

@@ -302,37 +302,31 @@ bool RulesStage::reload(std::string_view why) {
   return true;
 }
 
-RulesStage::Snapshot RulesStage::export_snapshot() const {
-  Snapshot s;
-  s.engine = engine_->export_state();
-  s.taken_at = soc::now();
-  const auto steady = Clock::now();
-  for (const auto& [sensor, c] : sensors_)
-    s.clocks.push_back(
-        {sensor, c.newest, std::chrono::duration_cast<std::chrono::microseconds>(steady - c.arrival).count()});
-  return s;
-}
-
-std::string RulesStage::encode_snapshot(const Snapshot& s) {
-  std::string out;
+void RulesStage::snapshot(std::string& out) const {
+  out.clear();
   ByteWriter w(out);
-  w.time(s.taken_at);
-  w.u32(static_cast<uint32_t>(s.clocks.size()));
-  for (const auto& c : s.clocks) {
-    w.str(c.sensor);
+  w.time(soc::now());
+  w.u32(static_cast<uint32_t>(sensors_.size()));
+  const auto steady = Clock::now();
+  for (const auto& [sensor, c] : sensors_) {
+    w.str(sensor);
     w.time(c.newest);
-    w.i64(c.idle_us);
+    w.i64(std::chrono::duration_cast<std::chrono::microseconds>(steady - c.arrival).count());
   }
-  rules::encode_engine_state(s.engine, out);
-  return out;
+  engine_->encode_state(out);
 }
 
 Result<rules::Engine::RestoreReport> RulesStage::restore(std::string_view payload) {
   ByteReader r(payload);
+  struct IdleClock {
+    std::string sensor;
+    Timestamp newest{};
+    int64_t idle_us = 0;  // since its last event arrived, when the snapshot was taken
+  };
   const Timestamp taken_at = r.time();
-  std::vector<Snapshot::Clock> clocks;
+  std::vector<IdleClock> clocks;
   for (uint64_t i = 0, n = r.count(20); i < n && r.ok(); ++i) {
-    Snapshot::Clock c;
+    IdleClock c;
     c.sensor = r.str();
     c.newest = r.time();
     c.idle_us = r.i64();

@@ -66,20 +66,17 @@ class RulesStage : public Stage {
   const rules::Engine& engine() const { return *engine_; }
 
   // Snapshots (docs/adr/0030-snapshots.md): the engine's open state and each sensor's idle
-  // clock, copied on the ingest thread; encode_snapshot() may run on any thread.
-  struct Snapshot {
-    rules::EngineState engine;
-    struct Clock {
-      std::string sensor;
-      Timestamp newest{};
-      int64_t idle_us = 0;  // since its last event arrived, when the snapshot was taken
-    };
-    std::vector<Clock> clocks;
-    Timestamp taken_at{};  // wall clock
-  };
+  // clock, as bytes, written on the ingest thread straight from the state (sealing and writing
+  // them may happen on any thread).
   static constexpr uint32_t kSnapshotVersion = 1;
-  Snapshot export_snapshot() const;
-  static std::string encode_snapshot(const Snapshot& s);
+  // Replaces `out` with the snapshot's bytes; a buffer reused from one snapshot to the next is
+  // already paged in, which halves the pause.
+  void snapshot(std::string& out) const;
+  std::string snapshot() const {
+    std::string out;
+    snapshot(out);
+    return out;
+  }
   // At start, before any event: restores what the snapshot holds of the rules that did not
   // change. An error (a snapshot that does not parse) leaves the stage as it was.
   Result<rules::Engine::RestoreReport> restore(std::string_view payload);

@@ -162,13 +162,12 @@ void StateKeeper::store(std::string_view part, uint32_t version, const std::stri
 
 void StateKeeper::take(bool final) {
   const auto start = std::chrono::steady_clock::now();
-  std::optional<RulesStage::Snapshot> rules;
   std::optional<BaselineMonitor::EvaluationInput> evidence;
-  if (rules_) rules = rules_->export_snapshot();
+  if (rules_) rules_->snapshot(*rules_bytes_);
   if (baseline_) evidence = baseline_->capture();
   pause_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  auto write = [this, rules = std::move(rules), evidence = std::move(evidence)] {
-    if (rules) store(kRulesPart, RulesStage::kSnapshotVersion, RulesStage::encode_snapshot(*rules));
+  auto write = [this, rules = rules_ ? rules_bytes_ : nullptr, evidence = std::move(evidence)] {
+    if (rules) store(kRulesPart, RulesStage::kSnapshotVersion, *rules);
     if (evidence) store(kBaselinePart, BaselineMonitor::kSnapshotVersion, baseline_->snapshot(*evidence));
   };
   if (final) {

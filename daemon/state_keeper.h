@@ -71,6 +71,8 @@ class StateKeeper {
   std::unique_ptr<DeliveryJournal> journal_;
   std::chrono::steady_clock::time_point next_snapshot_{};
   std::shared_ptr<std::atomic<bool>> in_flight_ = std::make_shared<std::atomic<bool>>(false);
+  // The rules snapshot's bytes: one buffer, reused while no snapshot is in flight.
+  std::shared_ptr<std::string> rules_bytes_ = std::make_shared<std::string>();
   telemetry::Histogram pause_;
 };
 

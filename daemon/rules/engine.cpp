@@ -1,6 +1,8 @@
 #include "daemon/rules/engine.h"
 
 #include "core/json_codec.h"
+#include "core/state_codec.h"
+#include "daemon/rules/engine_state_format.h"
 #include "daemon/rules/match.h"
 #include "daemon/rules/plan.h"
 
@@ -802,44 +804,51 @@ size_t Engine::groups(size_t rule_index) const {
 size_t Engine::state_groups() const { return impl_->total_groups; }
 size_t Engine::state_bytes() const { return impl_->total_bytes; }
 
-EngineState Engine::export_state() const {
+void Engine::encode_state(std::string& out) const {
+  namespace fmt_ = state_format;
   const Impl& im = *impl_;
   const RuleSet& set = *im.set;
-  EngineState out;
-  for (const auto& [stream, wm] : im.sensor_watermarks) out.watermarks.emplace_back(stream, wm);
-  std::vector<std::optional<uint64_t>> memo(set.rules.size());
+  out.reserve(out.size() + im.total_bytes / 4);  // the bytes run at about a fifth of the estimate
+  ByteWriter w(out);
+  w.u32(static_cast<uint32_t>(im.sensor_watermarks.size()));
+  for (const auto& [stream, wm] : im.sensor_watermarks) {
+    w.str(stream);
+    w.time(wm);
+  }
+  std::vector<size_t> with_state;
   for (size_t i = 0; i < set.rules.size(); ++i) {
     const bool groups = im.state[i] && !im.state[i]->groups.empty();
     const bool held = !im.suppressions.empty() && !im.suppressions[i].empty();
-    if (!groups && !held) continue;
-    EngineState::Rule& r = out.rules.emplace_back();
-    r.key = rule_key(set.rules[i]);
-    r.fingerprint = deep_digest(set, i, memo);
-    if (groups) {
-      const Correlation& c = *set.rules[i].correlation;
-      r.groups.reserve(im.state[i]->groups.size());
-      std::vector<std::pair<const std::string*, const Group*>> order;
-      for (const GroupList* l : {&im.state[i]->lru, &im.state[i]->hot})
-        for (const auto& [key, gp] : *l) order.emplace_back(&key, gp);
-      std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second->touched < b.second->touched; });
-      for (const auto& [key, gp] : order) {
-        const Group& g = *gp;
-        EngineState::Group& gs = r.groups.emplace_back();
-        gs.key = *key;
-        gs.hot = g.hot;
-        gs.values = g.values;
-        gs.site = g.site;
-        gs.mixed_sites = g.mixed_sites;
-        gs.entries.reserve(g.entries.size());
-        for (const auto& e : g.entries)
-          gs.entries.push_back({e.ts, e.start, static_cast<uint32_t>(Impl::slot(c, e.rule)), e.value, e.number, e.count,
-                                e.evidence, e.chained});
-      }
-    }
-    if (held)
-      for (const auto& [key, sup] : im.suppressions[i]) r.suppressions.push_back({key, sup.last, sup.held});
+    if (groups || held) with_state.push_back(i);
   }
-  return out;
+  std::vector<std::optional<uint64_t>> memo(set.rules.size());
+  std::vector<const std::pair<std::string, Group*>*> order;
+  w.u32(static_cast<uint32_t>(with_state.size()));
+  for (const size_t i : with_state) {
+    w.str(rule_key(set.rules[i]));
+    w.u64(deep_digest(set, i, memo));
+    order.clear();
+    if (im.state[i]) {
+      // Oldest update first, across both lists: restored in this order, the LRU is as it was.
+      for (const GroupList* l : {&im.state[i]->lru, &im.state[i]->hot})
+        for (const auto& item : *l) order.push_back(&item);
+      std::sort(order.begin(), order.end(),
+                [](const auto* a, const auto* b) { return a->second->touched < b->second->touched; });
+    }
+    w.u32(static_cast<uint32_t>(order.size()));
+    for (const auto* item : order) {
+      const Group& g = *item->second;
+      const Correlation& c = *set.rules[i].correlation;
+      fmt_::group_header(w, item->first, g.hot, g.values, g.site, g.mixed_sites, g.entries.size());
+      for (const auto& e : g.entries)
+        fmt_::entry(w, e.ts, e.start, static_cast<uint32_t>(Impl::slot(c, e.rule)), e.value, e.number, e.count,
+                    e.evidence, e.chained);
+    }
+    const bool held = !im.suppressions.empty() && !im.suppressions[i].empty();
+    w.u32(held ? static_cast<uint32_t>(im.suppressions[i].size()) : 0);
+    if (held)
+      for (const auto& [key, sup] : im.suppressions[i]) fmt_::suppression(w, key, sup.last, sup.held);
+  }
 }
 
 Engine::RestoreReport Engine::import_state(EngineState in) {

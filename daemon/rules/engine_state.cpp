@@ -1,10 +1,11 @@
-// The byte format of the rule engine's state (EngineState, docs/adr/0030-snapshots.md), in the
-// state codec of core/state_codec.h. Decoding trusts nothing: every count is bounded by the bytes
-// left, and a snapshot that does not parse whole is refused.
+// Reading the rule engine's state back (engine_state_format.h has the format; the engine writes
+// it in Engine::encode_state). Decoding trusts nothing: every count is bounded by the bytes left,
+// and a snapshot that does not parse whole is refused.
 #include <fmt/core.h>
 
 #include "core/state_codec.h"
 #include "daemon/rules/engine.h"
+#include "daemon/rules/engine_state_format.h"
 
 namespace soc::daemon::rules {
 
@@ -12,18 +13,6 @@ namespace {
 
 // Entries kept per group (the engine drops older ones, see kMaxEntriesPerGroup in engine.cpp).
 constexpr uint64_t kMaxEntries = 65536;
-
-void put_entry(ByteWriter& w, const EngineState::Entry& e) {
-  w.time(e.ts);
-  w.time(e.start);
-  w.u32(e.ref);
-  w.str(e.value);
-  w.f64(e.number);
-  w.i64(e.count);
-  w.str(e.evidence);
-  w.u32(static_cast<uint32_t>(e.chained.size()));
-  for (const auto& c : e.chained) w.str(c);
-}
 
 EngineState::Entry get_entry(ByteReader& r) {
   EngineState::Entry e;
@@ -39,37 +28,6 @@ EngineState::Entry get_entry(ByteReader& r) {
 }
 
 }  // namespace
-
-void encode_engine_state(const EngineState& s, std::string& out) {
-  ByteWriter w(out);
-  w.u32(static_cast<uint32_t>(s.watermarks.size()));
-  for (const auto& [stream, t] : s.watermarks) {
-    w.str(stream);
-    w.time(t);
-  }
-  w.u32(static_cast<uint32_t>(s.rules.size()));
-  for (const auto& r : s.rules) {
-    w.str(r.key);
-    w.u64(r.fingerprint);
-    w.u32(static_cast<uint32_t>(r.groups.size()));
-    for (const auto& g : r.groups) {
-      w.str(g.key);
-      w.u8(g.hot ? 1 : 0);
-      w.u32(static_cast<uint32_t>(g.values.size()));
-      for (const auto& v : g.values) w.value(v);
-      w.str(g.site);
-      w.u8(g.mixed_sites ? 1 : 0);
-      w.u32(static_cast<uint32_t>(g.entries.size()));
-      for (const auto& e : g.entries) put_entry(w, e);
-    }
-    w.u32(static_cast<uint32_t>(r.suppressions.size()));
-    for (const auto& sup : r.suppressions) {
-      w.str(sup.key);
-      w.time(sup.last);
-      w.i64(sup.held);
-    }
-  }
-}
 
 Result<EngineState> decode_engine_state(std::string_view bytes) {
   ByteReader r(bytes);

@@ -77,7 +77,7 @@ constexpr std::string_view kSpray = "11111111-0000-4000-8000-000000000002";
 // Export, encode, decode: what a restart does between two engines.
 EngineState round_trip(const Engine& e) {
   std::string bytes;
-  encode_engine_state(e.export_state(), bytes);
+  e.encode_state(bytes);
   auto back = decode_engine_state(bytes);
   REQUIRE(back.ok());
   return std::move(*back);
@@ -159,7 +159,7 @@ TEST_CASE("damaged state is refused, never half restored") {
   Engine first(set, sink.fn());
   for (int s = 0; s < 3; ++s) first.process(failure(s, "10.9.9." + std::to_string(s)));
   std::string bytes;
-  encode_engine_state(first.export_state(), bytes);
+  first.encode_state(bytes);
   CHECK_FALSE(decode_engine_state(bytes.substr(0, bytes.size() - 1)).ok());
   CHECK_FALSE(decode_engine_state(bytes + "x").ok());
   // Every single truncation point refuses or parses whole; none crashes.
