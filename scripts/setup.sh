@@ -37,6 +37,8 @@ SOC_PACKAGES=(
   # the packet sensor's live test (tcpreplay into a veth pair) and its benchmark (tcprewrite,
   # tcpdump as the floor, GNU time for the peak RSS)
   tcpreplay tcpdump time
+  # the picture of the soak benchmark (bench/soak.sh draws docs/soak.png)
+  python3-matplotlib
 )
 
 # The function body is a subshell: `set -e` and `exit` stay inside it.
