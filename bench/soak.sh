@@ -73,9 +73,11 @@ t0=$(date +%s)
 : >"$tmp/samples.tsv"
 while (( $(date +%s) - t0 < seconds )); do
   rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$cpid/status")
-  groups=$(curl -fsS "http://127.0.0.1:$mport/metrics" | awk '/^soc_rule_state_groups_total / {print $2}')
-  received=$(curl -fsS "http://127.0.0.1:$mport/metrics" | awk '/^soc_events_received_total/ {s += $NF} END {print s + 0}')
-  printf '%s\t%s\t%s\t%s\n' "$(date +%s.%N)" "$rss" "${groups:-0}" "$received" >>"$tmp/samples.tsv"
+  m=$(curl -fsS "http://127.0.0.1:$mport/metrics")
+  groups=$(awk '/^soc_rule_state_groups_total / {print $2}' <<<"$m")
+  state=$(awk '/^soc_rule_state_bytes / {print $2}' <<<"$m")
+  received=$(awk '/^soc_events_received_total/ {s += $NF} END {print s + 0}' <<<"$m")
+  printf '%s\t%s\t%s\t%s\t%s\n' "$(date +%s.%N)" "$rss" "${groups:-0}" "$received" "${state:-0}" >>"$tmp/samples.tsv"
   sleep 5
 done
 sleep 2
@@ -88,8 +90,8 @@ def pct(v, p):
     v = sorted(v)
     return v[min(len(v) - 1, int(p * len(v)))] if v else float("nan")
 print(f"{senders} senders x {rate:.0f} events/s, churn of distinct flow sources, a brute force per sender every 5 s\n")
-print("| minute | events/s | RSS MiB | open groups | alerts | latency p50 ms | p99 ms | max ms |")
-print("|---|---|---|---|---|---|---|---|")
+print("| minute | events/s | RSS MiB | open groups | rule state (estimate) MiB | alerts | latency p50 ms | p99 ms | max ms |")
+print("|---|---|---|---|---|---|---|---|---|")
 minutes = int((samples[-1][0] - t0) // 60) + 1
 prev = None
 for m in range(minutes):
@@ -98,6 +100,7 @@ for m in range(minutes):
     if not s: continue
     ev = (s[-1][3] - s[0][3]) / max(1e-9, s[-1][0] - s[0][0])
     print(f"| {m + 1} | {ev:.0f} | {statistics.mean(x[1] for x in s) / 1024:.1f} | {statistics.mean(x[2] for x in s):.0f} | "
+          f"{statistics.mean(x[4] for x in s) / 1048576:.1f} | "
           f"{len(l)} | {pct(l, .5) * 1e3:.1f} | {pct(l, .99) * 1e3:.1f} | {max(l) * 1e3 if l else float('nan'):.1f} |")
 warm = [x for x in samples if x[0] - t0 >= 120]
 if warm:

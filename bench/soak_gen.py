@@ -4,10 +4,11 @@
    soak_gen.py SENDER RATE SECONDS
 
 Every 10 ms it writes the events due, stamped with the time they are written (their send time):
-70 % flows, a tenth of them from a new source address (the churn of distinct sources), 20 % SSH
-logins of known users from known addresses, 10 % web requests; and every 5 s a brute force: ten
-failed SSH logins from a new address, which the shipped pack alerts on at the tenth. Deterministic
-but for the clock.
+85 % flows, a tenth of them from a new source address (the churn of distinct sources), 14 % web
+requests, 1 % SSH logins of known users from known addresses (a login is rare; every one stays
+for 30 minutes in the window of "SSH login success after a brute force"); and every 5 s a brute
+force: ten failed SSH logins from a new address, which the shipped pack alerts on at the tenth.
+Deterministic but for the clock.
 """
 import json, random, sys, time
 
@@ -57,7 +58,7 @@ while True:
     lines = []
     for _ in range(max(0, due)):
         r = rng.random()
-        e = flow() if r < 0.7 else ssh("success", "10.%d.2.%d" % (sender, rng.randrange(1, 20))) if r < 0.9 else web()
+        e = flow() if r < 0.85 else web() if r < 0.99 else ssh("success", "10.%d.2.%d" % (sender, rng.randrange(1, 20)))
         lines.append(json.dumps(e, separators=(",", ":")))
     sent += max(0, due)
     if now >= next_burst:
