@@ -69,18 +69,23 @@ PY
 # Each configuration runs RUNS times, the configurations interleaved (so that a burst of load
 # on the machine hits them alike); the figure is the median run.
 RUNS=${RUNS:-3}
-names=("none (floor: read + decode)" "default pack (rules/)" "100 generated" "1,000 generated")
-dirs=("$WORK/none" "$ROOT/rules" "$WORK/r100" "$WORK/r1000")
+names=("none (floor: read + decode)" "default pack (rules/)" "100 generated" "1,000 generated"
+       "pack, evidence kept (live)")
+dirs=("$WORK/none" "$ROOT/rules" "$WORK/r100" "$WORK/r1000" "$ROOT/rules")
+# The last configuration runs the pack as the correlator does: the events alerts cite are
+# encoded and kept, held-back repeats reported (EngineOptions::keep_evidence, ADR 0021).
+extra=("" "" "" "" "--keep-evidence")
 declare -a times
 for ((r = 0; r < RUNS; r++)); do
-  for i in 0 1 2 3; do times[$i]+="$(once --rules "${dirs[$i]}") "; done
+  for i in 0 1 2 3 4; do times[$i]+="$(once --rules "${dirs[$i]}" ${extra[$i]}) "; done
 done
 printf '%-28s %14s %10s\n' "rules" "events/s" "x floor"
 python3 - "$N" "${names[@]}" "${times[@]}" <<'PY'
 import statistics, sys
-n = int(sys.argv[1]); names = sys.argv[2:6]; runs = [list(map(float, t.split())) for t in sys.argv[6:10]]
+n = int(sys.argv[1]); names = sys.argv[2:7]; runs = [list(map(float, t.split())) for t in sys.argv[7:12]]
 med = [statistics.median(r) for r in runs]
 for name, m in zip(names, med):
     print(f"{name:<28} {n / m:>14,.0f} {m / med[0]:>10.2f}")
 print(f"1,000 rules / 100 rules (time): {med[3] / med[2]:.2f}")
+print(f"pack with evidence kept / pack (time): {med[4] / med[1]:.3f}")
 PY

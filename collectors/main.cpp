@@ -21,6 +21,7 @@
 #include "collectors/probe.h"
 #include "collectors/target.h"
 #include "core/config/command_line.h"
+#include "core/config/secret_file.h"
 #include "core/config/yaml_util.h"
 #include "core/event.h"
 #include "core/json_codec.h"
@@ -172,9 +173,9 @@ int main(int argc, char** argv) {
   po.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000));
   po.fortios_insecure = fortios_insecure;
   if (!token_file.empty()) {
-    if (!config::read_file(token_file, po.fortios_token)) return config_error("cannot read --fortios-token-file " + token_file);
-    while (!po.fortios_token.empty() && std::isspace(static_cast<unsigned char>(po.fortios_token.back())))
-      po.fortios_token.pop_back();
+    auto token = config::read_secret_token(token_file);
+    if (!token) return config_error("--fortios-token-file: " + token.error().message);
+    po.fortios_token = std::move(*token);
   }
 
   uint64_t probes = 0, failures = 0;

@@ -6,6 +6,7 @@
 #include "collectors/license_source.h"
 #include "collectors/tcp_connect.h"
 #include "collectors/tls_adapter.h"
+#include "core/config/secret_file.h"
 #include "core/config/yaml_util.h"
 #include "core/ip_address.h"
 
@@ -96,10 +97,9 @@ std::vector<Event> probe_license(const Target& t, const ProbeOptions& o) {
   ro.verify_tls = !(t.insecure || o.fortios_insecure);
   ro.token = o.fortios_token;
   if (!t.token_file.empty()) {
-    std::string token;
-    if (!config::read_file(t.token_file, token)) return failure(fmt::format("cannot read the token file {}", t.token_file));
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
-    ro.token = token;
+    auto token = config::read_secret_token(t.token_file);
+    if (!token) return failure("token_file: " + token.error().message);
+    ro.token = std::move(*token);
   }
   auto report = source->read(t, ro);
   if (!report) {

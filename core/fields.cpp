@@ -131,6 +131,7 @@ constexpr FieldSpec kFields[] = {
     {"soc.suppressed", T::Int, false, false, "Alerts of the same rule and group held back since the previous one."},
     {"soc.evidence", T::String, true, false, "Ids or samples of the events behind an alert."},
     {"soc.clock_skew", T::String, false, false, "Set by the correlator when @timestamp is implausible: future or past (--clock-future, --clock-past)."},
+    {"soc.severity", T::String, false, false, "An alert's severity as a word: informational, low, medium, high, critical."},
     // Baseline findings (event.dataset: soc.baseline)
     {"soc.subject", T::String, false, false, "What a baseline finding is about: an asset, sensor or dataset, or a missing asset kind."},
     {"soc.system.id", T::String, false, false, "Inventory id of the information system of a baseline finding."},

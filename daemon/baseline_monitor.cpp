@@ -21,17 +21,27 @@ constexpr inv::Status kStatuses[] = {inv::Status::Pass, inv::Status::Fail, inv::
 struct RuleInfo {
   std::string_view id, name;
   int64_t severity;  // 1 informational .. 5 critical
+  std::string_view description;
 };
 // The baseline's alert rules. A silent sensor is a blind spot and an expired license a device
 // without updates: high. A warning ahead of time is low.
 constexpr RuleInfo kRules[] = {
-    {"soc.license.expired", "License expired", 4},
-    {"soc.license.expiring", "License expiring soon", 2},
-    {"soc.equipment.missing", "Required equipment missing", 3},
-    {"soc.sensor.silent", "Sensor silent", 4},
-    {"soc.logsource.silent", "Log source silent", 3},
-    {"soc.assessment.overdue", "Security assessment overdue", 2},
-    {"soc.certificate.expiring", "TLS certificate expiring", 3},
+    {"soc.license.expired", "License expired", 4,
+     "A license of an inventory asset (support, signatures, software) has expired: the device runs without updates "
+     "or vendor support."},
+    {"soc.license.expiring", "License expiring soon", 2,
+     "A license of an inventory asset expires within the baseline's warning period."},
+    {"soc.equipment.missing", "Required equipment missing", 3,
+     "The baseline requires a kind of equipment or sensor at a site of this security level and the inventory has "
+     "none."},
+    {"soc.sensor.silent", "Sensor silent", 4,
+     "An inventory sensor has not been heard within the baseline's freshness window: a blind spot."},
+    {"soc.logsource.silent", "Log source silent", 3,
+     "A log source the baseline requires at a site has sent nothing within its window."},
+    {"soc.assessment.overdue", "Security assessment overdue", 2,
+     "The information system's last security assessment is older than its level's interval."},
+    {"soc.certificate.expiring", "TLS certificate expiring", 3,
+     "A TLS certificate a collector read from an asset expires within the baseline's warning period."},
 };
 
 const RuleInfo& rule_info(std::string_view id) {
@@ -136,7 +146,8 @@ bool status_is(std::string_view status, std::initializer_list<std::string_view> 
 struct BaselineMonitor::State {
   inv::Inventory inventory;
   inv::Baseline baseline;
-  inv::Enricher enricher;
+  // Shared with the alert path, which completes every alert with it (site.name, asset).
+  std::shared_ptr<const inv::Enricher> enricher;
   std::set<std::string, std::less<>> datasets;  // the log sources the baseline checks: the only ones recorded
   std::unordered_map<std::string, const inv::Asset*> assets_by_id;
   std::unordered_map<std::string, const inv::System*> systems_by_id;
@@ -165,7 +176,7 @@ Result<std::unique_ptr<BaselineMonitor::State>> BaselineMonitor::load_state(cons
   }
   if (!ok) return fail("config", text);
 
-  s->enricher = inv::Enricher(s->inventory);
+  s->enricher = std::make_shared<const inv::Enricher>(s->inventory);
   for (const auto& a : s->inventory.assets) {
     s->assets_by_id.emplace(a.id, &a);
     if (a.address.empty()) continue;
@@ -210,7 +221,13 @@ BaselineMonitor::BaselineMonitor(BaselineMonitorOptions options, telemetry::Regi
       equipment_gaps_(metrics, "soc_site_equipment_gaps",
                       "Equipment or sensor kinds the baseline requires at a site and the inventory lacks."),
       sensor_up_(metrics, "soc_sensor_up",
-                 "1 while an inventory sensor is heard within the baseline's freshness window, 0 otherwise.") {
+                 "1 while an inventory sensor is heard within the baseline's freshness window, 0 otherwise."),
+      site_info_(metrics, "soc_site_info",
+                 "An inventory site's name, kind and security level (the highest approved level of the systems "
+                 "that list it, 0 for none); always 1, for dashboards to show names instead of ids."),
+      system_info_(metrics, "soc_system_info",
+                   "An inventory information system's name and approved security level; always 1, for dashboards "
+                   "to show names and levels beside soc_requirement_status.") {
   evidence_.observing_since = options_.clock();
   reload_ok_ = metrics.counter("soc_inventory_reload_total", "Reloads of the inventory and baseline, by result.",
                                {{"result", "success"}});
@@ -223,6 +240,35 @@ BaselineMonitor::BaselineMonitor(BaselineMonitorOptions options, telemetry::Regi
   reload_last_ok_.set(1);
   // Every inventory sensor is exported from the start, at 0 until it is heard.
   export_sensors(*state_, evidence_, evidence_.observing_since);
+  alerts_.set_enricher(state_->enricher);
+  if (!options_.baseline_path.empty()) {
+    std::vector<alerts::RuleInfo> rules;
+    for (const auto& r : kRules) {
+      alerts::RuleInfo info;
+      info.id = std::string(r.id);
+      info.name = std::string(r.name);
+      info.description = std::string(r.description);
+      info.severity = static_cast<int>(r.severity);
+      info.file = options_.baseline_path;
+      info.source = "baseline";
+      info.group_fields = alerts::kBaselineGroup;  // one alert per finding; resolved when it clears
+      rules.push_back(std::move(info));
+    }
+    alerts_.set_rules("baseline", std::move(rules));
+  }
+}
+
+// The rule id and group fields of a finding's alert, as raise() sets them: what resolves it.
+Event BaselineMonitor::finding_key(const inv::Finding& f, std::string_view rule_id) {
+  Event e;
+  e.set("event.kind", "alert");
+  e.set("event.dataset", "soc.baseline");
+  e.set("rule.id", std::string(rule_id));
+  if (!f.site.empty()) e.set("site.id", f.site);
+  if (!f.subject.empty()) e.set("soc.subject", f.subject);
+  e.set("soc.system.id", f.system);
+  e.set("soc.requirement.id", f.requirement);
+  return e;
 }
 
 BaselineMonitor::~BaselineMonitor() = default;
@@ -242,7 +288,7 @@ std::vector<config::SensorBinding> BaselineMonitor::allowlist() const {
 // --- evidence ---------------------------------------------------------------------------------
 
 void BaselineMonitor::on_event(Event& e) {
-  state_->enricher.apply(e);
+  state_->enricher->apply(e);
   const Timestamp now = options_.clock();
   const std::string_view sensor = e.get_string("observer.name");
   if (!sensor.empty()) {
@@ -485,8 +531,16 @@ size_t BaselineMonitor::evaluate(const EvaluationInput& in) {
 
   size_t raised = 0;
   for (const auto& change : tracker_.update(findings_)) {
-    if (change.removed) continue;
     const auto& f = change.finding;
+    // The alert of the finding's previous rule ends when the finding recovers, turns into another
+    // rule (expiring -> expired), or is no longer evaluated.
+    if (!change.previous_rule_id.empty() && (change.removed || f.rule_id != change.previous_rule_id)) {
+      const std::string why = change.removed       ? "no longer evaluated (the inventory or the baseline changed)"
+                              : f.rule_id.empty() ? fmt::format("cleared: {} ({})", f.detail, inv::to_string(f.status))
+                                                  : fmt::format("superseded by {}", f.rule_id);
+      alerts_.resolve(finding_key(f, change.previous_rule_id), why);
+    }
+    if (change.removed) continue;
     if (!f.rule_id.empty() && f.rule_id != change.previous_rule_id) {
       raise(state, change, now);
       ++raised;
@@ -495,6 +549,16 @@ size_t BaselineMonitor::evaluate(const EvaluationInput& in) {
                 f.site.empty() ? "" : " at " + f.site, f.subject.empty() ? "" : " " + f.subject, f.detail,
                 inv::to_string(f.status));
     }
+  }
+
+  if (!reconciled_) {
+    // Findings that cleared while the correlator was stopped left their alerts open in the
+    // store: the first evaluation resolves every baseline alert it does not find active.
+    reconciled_ = true;
+    std::vector<Event> active;
+    for (const auto& f : findings_)
+      if (!f.rule_id.empty()) active.push_back(finding_key(f, f.rule_id));
+    alerts_.reconcile("baseline", active, "not found at the first evaluation after the correlator started");
   }
 
   std::map<std::string, std::set<std::string>> gaps;
@@ -511,6 +575,14 @@ size_t BaselineMonitor::evaluate(const EvaluationInput& in) {
     equipment_gaps_.set({{"site", site.id}}, it == gaps.end() ? 0 : static_cast<double>(it->second.size()));
   }
   equipment_gaps_.sweep();
+  for (const auto& site : state.inventory.sites) {
+    const int level = state.enricher->site_level(site.id);
+    site_info_.set({{"kind", site.kind}, {"level", std::to_string(level)}, {"name", site.name}, {"site", site.id}}, 1);
+  }
+  site_info_.sweep();
+  for (const auto& sys : state.inventory.systems)
+    system_info_.set({{"level", std::to_string(sys.level)}, {"name", sys.name}, {"system", sys.id}}, 1);
+  system_info_.sweep();
   export_sensors(state, in.evidence, now);
   return raised;
 }
@@ -538,7 +610,7 @@ void BaselineMonitor::raise(const State& state, const inv::Change& change, Times
     a.set("asset.id", f.subject);
   else if (q && q->check && q->check->kind == inv::CheckKind::AssetPresent)
     a.set("asset.kind", f.subject);
-  state.enricher.apply(a);  // site.name, site.kind, site.level, asset.kind
+  state.enricher->apply(a);  // site.name, site.kind, site.level, asset.kind
   if (!f.subject.empty()) a.set("soc.subject", f.subject);
   a.set("soc.system.id", f.system);
   if (sys != state.systems_by_id.end()) a.set("soc.system.level", static_cast<int64_t>(sys->second->level));
@@ -567,6 +639,7 @@ bool BaselineMonitor::reload() {
     return false;
   }
   state_ = std::move(*s);
+  alerts_.set_enricher(state_->enricher);
   for (auto it = reachable_.begin(); it != reachable_.end();) {
     if (state_->assets_by_id.count(it->first)) {
       ++it;

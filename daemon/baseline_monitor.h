@@ -3,7 +3,8 @@
 // evidence the baseline needs (which sensor was heard when, which log source arrived from which
 // site, what the collectors read: TLS certificates, device licenses), and an evaluation re-run on
 // a tick that raises the findings' alerts through the one alert path (AlertOutput), once per
-// state change (inventory::FindingTracker), and exports them as metrics:
+// state change (inventory::FindingTracker), resolves a finding's alert when the finding clears,
+// and exports them as metrics:
 //
 //   soc_license_expiry_timestamp_seconds{asset,site,license}   when each license stops being valid
 //   soc_certificate_expiry_timestamp_seconds{target,site}       not_after of each certificate probed
@@ -160,6 +161,7 @@ class BaselineMonitor : public Stage {
   bool knows_asset(const std::string& id) const;
   void set_certificate(Certificate& c, const std::string& target, Timestamp not_after, const std::string& site,
                        const std::string& asset);
+  static Event finding_key(const inventory::Finding& f, std::string_view rule_id);
 
   BaselineMonitorOptions options_;
   telemetry::Registry& metrics_;
@@ -182,8 +184,10 @@ class BaselineMonitor : public Stage {
   const State* effective_state_ = nullptr;         // what effective_ was built from
   uint64_t effective_version_ = 0;
   inventory::FindingTracker tracker_;
+  bool reconciled_ = false;  // the store's baseline alerts were matched with the first evaluation
   std::vector<inventory::Finding> findings_;
   GaugeSet license_expiry_, requirement_status_, equipment_gaps_, sensor_up_;
+  GaugeSet site_info_, system_info_;  // names and levels for the dashboards
   std::map<std::string, std::pair<std::string, telemetry::Gauge>> reachable_;  // asset id -> (site, gauge)
   telemetry::Counter reload_ok_, reload_failed_;
   telemetry::Gauge reload_last_ok_;

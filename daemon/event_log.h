@@ -52,6 +52,9 @@ class EventLog {
   size_t pending_bytes() const { return buffer_.size(); }
   // The cause of the last failure ("No space left on device"); empty when none.
   const std::string& last_error() const { return last_error_; }
+  // Drops what is buffered and not written (what belongs to a batch that will not be
+  // acknowledged: its sender sends it again).
+  void discard_pending() { buffer_.clear(); }
   // Buffered bytes beyond which write() refuses (the owner should stop producing while failing).
   void set_max_pending_bytes(size_t n) { max_pending_ = n; }
 

@@ -28,7 +28,7 @@ Ingest::Ingest(telemetry::Registry& metrics, EventLog* events_out, transport::Pu
   // Every reason is exported from the start, at 0, so that a rate() over it works and a
   // dashboard shows the reasons that never happened.
   for (const char* reason : kWireReasons) count_rejected_init(reason);
-  write_errors_events_ = metrics_.counter("soc_write_errors_total", kWriteErrorsHelp, {{"output", "events-out"}});
+  write_errors_events_ = metrics_.counter("soc_write_errors_total", kWriteErrorsHelp, {{"output", "events_out"}});
   write_errors_delivery_ = metrics_.counter("soc_write_errors_total", kWriteErrorsHelp, {{"output", "delivery"}});
   const telemetry::Labels queue{{"queue", "ingest"}};
   backlog_ = metrics_.gauge("soc_queue_depth", "Items waiting in one of the correlator's bounded queues.", queue);
@@ -283,16 +283,30 @@ void Ingest::process_events(const transport::Delivery& d, SensorState& s, const 
     }
   });
   flush_run();
+  accepted_snapshot_.store(events_accepted_, std::memory_order_relaxed);
 }
 
+// The alerts first: while they are not committed, the batch's events stay in --events-out's
+// buffer, so that a crash then leaves no trace of the batch that a restart would take for
+// "seen" (the marks are recovered from --events-out): the sender's resend is accepted and
+// raises the alerts again. The other order could lose them: events on disk, alerts rolled back.
 bool Ingest::write_outputs() {
+  if (alerts_) {
+    if (auto r = alerts_->commit(); !r) {
+      if (!alerts_failing_) log::error("ingest", "the alerts cannot be committed: {}", r.error().message);
+      alerts_failing_ = true;
+      return false;
+    }
+    if (alerts_failing_) log::info("ingest", "the alerts are committed again");
+    alerts_failing_ = false;
+  }
   if (events_out_ && events_out_->is_open()) {
     if (!events_out_->flush() || (options_.sync == SyncPolicy::Full && !events_out_->sync())) {
       write_errors_events_.inc();
       return false;
     }
   }
-  return !alerts_ || alerts_->commit();
+  return true;
 }
 
 bool Ingest::record_mark(const Pending& p) {
@@ -355,6 +369,16 @@ bool Ingest::retry(transport::Receiver& rx) {
   return true;
 }
 
+void Ingest::abandon() {
+  if (!pending_) return;
+  if (pending_->is_batch)
+    log::warn("ingest", "stopping with batch #{} of sensor {} unacknowledged: its sender sends it again to the next run",
+              pending_->header.seq, pending_->sensor->id);
+  if (events_out_ && events_out_->is_open() && !pending_->outputs_done) events_out_->discard_pending();
+  pending_.reset();
+  blocked_gauge_.set(0);
+}
+
 // The sensor's clock against the correlator's: each heartbeat carries its send time. A sample
 // is the offset minus the transit delay (never negative), so the largest recent sample is the
 // best estimate (as NTP prefers its least delayed samples).
@@ -386,19 +410,9 @@ void Ingest::handle_heartbeat(const transport::Delivery& d, SensorState& s) {
   event_.set("event.dataset", "soc.heartbeat");
   if (!event_.contains("event.category")) event_.set("event.category", List{Value("host")});
   event_.set("event.ingested", arrival);
-  for (const auto& f : event_) {
-    if (f.key.rfind("soc.sensor.", 0) != 0 || !(f.value.is_int() || f.value.is_float())) continue;
-    const std::string name = f.key.substr(11);
-    auto it = s.reported.find(name);
-    if (it == s.reported.end()) {
-      if (s.reported.size() >= limits_.max_counters_per_sensor) continue;
-      it = s.reported
-               .emplace(name, metrics_.gauge("soc_sensor_reported", "The latest value of a sensor's own counter, from its heartbeat.",
-                                             {{"sensor", s.id}, {"site", s.site}, {"counter", name}}))
-               .first;
-    }
-    it->second.set(f.value.is_int() ? static_cast<double>(f.value.as_int()) : f.value.as_float());
-  }
+  // The sensor's own counters, typed (daemon/sensor_report.h).
+  if (!s.report) s.report = std::make_unique<SensorReport>(metrics_, s.id, s.site);
+  s.report->on_heartbeat(event_, d.header.epoch);
   for (Stage* stage : stages_) stage->on_heartbeat(s.id, s.site, event_);
   const bool to_file = events_out_ && events_out_->is_open();
   const bool to_feed = feed_ && feed_->wanted("heartbeat");

@@ -14,6 +14,7 @@
 // Single-threaded: owned by the correlator's main loop (the ingest thread).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -30,6 +31,7 @@
 #include "core/transport/sequence.h"
 #include "daemon/delivery_journal.h"
 #include "daemon/event_log.h"
+#include "daemon/sensor_report.h"
 #include "daemon/telemetry/metrics.h"
 
 namespace soc::daemon {
@@ -53,7 +55,6 @@ class Stage {
 struct IngestLimits {
   size_t max_datasets_per_sensor = 64;  // beyond: counted under dataset="other"
   size_t max_sensors = 4096;            // only reachable in --insecure mode
-  size_t max_counters_per_sensor = 64;  // heartbeat counters exported per sensor
 };
 
 // --sync: how durable an acknowledged batch is.
@@ -83,7 +84,8 @@ class Ingest {
   void count_rejected(std::string_view reason);
   // Adds a stage; it must outlive the Ingest.
   void add_stage(Stage* stage) { stages_.push_back(stage); }
-  // The alert path whose commit() is part of each acknowledgement; may be null.
+  // The alert path whose alerts a batch raised are committed before the batch is acknowledged
+  // (AlertOutput::commit; ADR 0018, "what an acknowledgement promises"). May be null.
   void set_alert_output(AlertOutput* alerts) { alerts_ = alerts; }
   // Records a mark per batch in `journal` (may be null), after restoring `marks` (what a
   // previous run recorded and the recovery from --events-out found).
@@ -96,8 +98,15 @@ class Ingest {
   bool blocked() const { return pending_.has_value(); }
   // Writes what is pending again; acknowledges the batch when it succeeds. Returns !blocked().
   bool retry(transport::Receiver& rx);
+  // At shutdown, while still blocked: the pending batch's events that are not written are
+  // dropped instead of being written at exit, so that nothing of a batch that was not
+  // acknowledged (its alerts not committed) reaches --events-out, where the next run would take
+  // it for seen: its sender sends it again then.
+  void abandon();
 
   uint64_t events_accepted() const { return events_accepted_; }
+  // The same for other threads (the API's status): updated once per batch.
+  uint64_t events_accepted_snapshot() const { return accepted_snapshot_.load(std::memory_order_relaxed); }
 
  private:
   struct SensorState {
@@ -108,7 +117,7 @@ class Ingest {
     std::unordered_map<std::string, telemetry::Counter> received;  // by dataset
     telemetry::Counter received_other;
     std::unordered_map<std::string, telemetry::Counter> rejected;  // by reason
-    std::unordered_map<std::string, telemetry::Gauge> reported;    // heartbeat counters by name
+    std::unique_ptr<SensorReport> report;  // what its heartbeats say
     telemetry::Counter skew_future, skew_past;
     std::deque<double> offset_samples;  // heartbeat send time - arrival, seconds, newest last
     uint64_t rejects_logged = 0;
@@ -157,6 +166,7 @@ class Ingest {
   std::unordered_map<std::string, telemetry::Counter> rejected_messages_;
   std::vector<Stage*> stages_;
   std::optional<Pending> pending_;
+  bool alerts_failing_ = false;  // the last commit of the alerts failed (logged once per run)
   telemetry::Counter write_errors_events_, write_errors_delivery_;
   telemetry::Gauge blocked_gauge_;
   // How far behind the senders the ingest thread is: messages taken one after the other without
@@ -168,6 +178,7 @@ class Ingest {
   std::string line_;   // reused encoding buffer
   std::string id_;     // reused event.id buffer
   uint64_t events_accepted_ = 0;
+  std::atomic<uint64_t> accepted_snapshot_{0};
 };
 
 }  // namespace soc::daemon

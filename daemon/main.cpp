@@ -4,6 +4,8 @@
 // (daemon/alert_output.h).
 #include <signal.h>
 
+#include <time.h>
+
 #include <atomic>
 #include <charconv>
 #include <cstdio>
@@ -17,6 +19,8 @@
 #include "core/transport/publisher.h"
 #include "core/transport/receiver.h"
 #include "daemon/alert_output.h"
+#include "daemon/alerts/api.h"
+#include "daemon/alerts/store.h"
 #include "daemon/baseline_monitor.h"
 #include "daemon/event_log.h"
 #include "daemon/housekeeper.h"
@@ -97,6 +101,9 @@ int main(int argc, char** argv) {
   double snapshot_s = 30;
   double clock_future_s = 300, clock_past_s = 86400;
   std::string max_rule_state = "256MiB";
+  std::string api_token_path;
+  int64_t retention_days = 90, retention_rows = 100'000;
+  double resolve_after_s = 300;
 
   config::CommandLine cli("soc-correlator",
                           "The central correlator: receives events from sensors over ZeroMQ (CURVE), counts them per "
@@ -134,7 +141,15 @@ int main(int argc, char** argv) {
               "soc.clock_skew=past and counted")
       .option("max-rule-state", max_rule_state,
               "Bound on all open correlation groups: a number of groups (200000) or estimated bytes (256MiB, 1GiB); "
-              "beyond, the least recently updated groups are evicted and counted");
+              "beyond, the least recently updated groups are evicted and counted")
+      .option("api-token", api_token_path,
+              "File holding the bearer token of the API's writes (acknowledgements); mode 600. Without it writes are "
+              "refused")
+      .option("alert-retention-days", retention_days, "Days a resolved alert stays in the alert store")
+      .option("alert-retention-rows", retention_rows, "Alerts the alert store keeps at most (the oldest go first)")
+      .option("alert-resolve-after", resolve_after_s,
+              "Seconds without a repeat after which an alert of a plain rule without `suppress` resolves "
+              "(docs/adr/0021-alert-lifecycle.md)");
   if (auto code = cli.parse(argc, argv)) return *code;
   tune_allocator_for_messages();
 
@@ -163,8 +178,8 @@ int main(int argc, char** argv) {
     if (server_key.empty()) return config_error("--server-key is required (or --insecure for a lab)");
     if (allow.empty() && inventory_path.empty())
       return config_error("--allow or --inventory is required (or --insecure for a lab)");
-    auto key = transport::read_key_file(server_key);
-    if (!key) return config_error(key.error().message);
+    auto key = transport::read_secret_key_file(server_key);
+    if (!key) return config_error("--server-key: " + key.error().message);
     rc.server_secret_key = *key;
   }
   if (!allow.empty()) {
@@ -178,6 +193,16 @@ int main(int argc, char** argv) {
     rc.allowlist = std::move(list.sensors);
   }
 
+  if (retention_days < 1) return config_error("--alert-retention-days must be at least 1");
+  if (retention_rows < 100) return config_error("--alert-retention-rows must be at least 100");
+  if (!(resolve_after_s >= 1 && resolve_after_s <= 30 * 86400))
+    return config_error("--alert-resolve-after must be from 1 to 2592000 seconds");
+  std::string api_token;
+  if (!api_token_path.empty()) {
+    auto t = daemon::alerts::read_api_token(api_token_path);
+    if (!t) return config_error(t.error().message);
+    api_token = std::move(*t);
+  }
   std::unique_ptr<daemon::StateDir> state_dir;
   if (!state_dir_path.empty()) {
     auto d = daemon::StateDir::open(state_dir_path);
@@ -186,6 +211,17 @@ int main(int argc, char** argv) {
   }
 
   daemon::telemetry::Registry metrics;
+  const Timestamp started_at = now();
+  // The alert store (docs/adr/0020-alert-store.md): only with a state directory.
+  std::unique_ptr<daemon::alerts::AlertStore> alert_store;
+  if (state_dir) {
+    daemon::alerts::StoreOptions so;
+    so.retention_days = retention_days;
+    so.retention_rows = retention_rows;
+    auto st = daemon::alerts::AlertStore::open(state_dir->file("alerts.db"), metrics, so);
+    if (!st) return config_error("--state-dir: " + st.error().message);
+    alert_store = std::move(*st);
+  }
   metrics.gauge("soc_build_info", "Build information of the correlator.", {{"version", SOC_VERSION}}).set(1);
   daemon::EventLog events_log;
   if (!events_out.empty()) {
@@ -210,6 +246,8 @@ int main(int argc, char** argv) {
   ingest_options.clock_past = std::chrono::microseconds(static_cast<int64_t>(clock_past_s * 1e6));
   daemon::Ingest ingest(metrics, events_out.empty() ? nullptr : &events_log, feed.get(), {}, ingest_options);
   daemon::AlertOutput alerts(metrics, alerts_out.empty() ? nullptr : &alerts_log, feed.get());
+  alerts.set_default_quiet(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::duration<double>(resolve_after_s)));
+  alerts.set_store(alert_store.get());
   ingest.set_alert_output(&alerts);
   daemon::Housekeeper housekeeper(metrics);
   // The inventory stage runs first: the rules see its enrichment (site.level, asset.kind).
@@ -256,10 +294,32 @@ int main(int argc, char** argv) {
     r.body = metrics.serialize();
     return r;
   });
+  {
+    daemon::alerts::ApiOptions api;
+    api.store = alert_store.get();
+    api.token = api_token;
+    api.version = SOC_VERSION;
+    api.started_at = started_at;
+    if (monitor) {
+      api.utc_offset = monitor->inventory().utc_offset;
+    } else {
+      const time_t t = time(nullptr);
+      struct tm local {};
+      localtime_r(&t, &local);
+      api.utc_offset = std::chrono::minutes(local.tm_gmtoff / 60);
+    }
+    api.catalog = [&alerts] { return alerts.catalog(); };
+    api.status = [&ingest, has_rules = rules_stage != nullptr, has_inventory = monitor != nullptr,
+                  has_baseline = !baseline_path.empty()] {
+      return daemon::alerts::ApiStatus{has_rules, has_inventory, has_baseline, ingest.events_accepted_snapshot()};
+    };
+    daemon::alerts::register_api(http, std::move(api));
+  }
   daemon::http::ServerOptions http_options;
   http_options.address = metrics_address;
   if (auto r = http.start(http_options); !r) return config_error("--metrics: " + r.error().message);
   install_signals();
+  if (alert_store) alert_store->start();
   log::info("correlator", "listening on {} ({}, {} sensors allowed), metrics on http://{}:{}/metrics{}", listen,
             insecure ? "INSECURE plain TCP" : "CURVE", rc.allowlist.size(),
             metrics_address.substr(0, metrics_address.rfind(':')), http.port(), feed ? ", live feed on " + publish : "");
@@ -268,6 +328,7 @@ int main(int argc, char** argv) {
   const auto tick = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(tick_s));
   auto next_tick = std::chrono::steady_clock::now();
   auto next_retry = next_tick;
+  auto next_commit = next_tick;
   auto pause = metrics.histogram("soc_ingest_loop_pause_seconds",
                                  "Time the ingest thread spent on periodic work between two messages (the rules' idle "
                                  "watermark and metrics, snapshot copies, the baseline's capture): what an arriving "
@@ -306,10 +367,17 @@ int main(int argc, char** argv) {
       continue;
     }
     if ((*rx)->next(d, std::chrono::milliseconds(100))) ingest.handle(**rx, d);
+    // Alerts raised outside a batch (the rules' timers, the baseline on the housekeeping thread)
+    // are committed here; a batch's own were committed before its ack. A failure keeps them
+    // (AlertStore::commit) and is tried again a second later.
+    if (!ingest.blocked() && std::chrono::steady_clock::now() >= next_commit) {
+      if (!alerts.commit()) next_commit = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    }
   }
   housekeeper.stop();
+  if (ingest.blocked() && !ingest.retry(**rx)) ingest.abandon();
+  if (auto r = alerts.commit(); !r) log::error("correlator", "alert store: {}", r.error().message);
   alerts.pump();
-  if (ingest.blocked()) ingest.retry(**rx);
   events_log.flush();
   alerts_log.flush();
   if (keeper) keeper->final();

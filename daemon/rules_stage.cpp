@@ -51,6 +51,9 @@ RulesStage::RulesStage(telemetry::Registry& metrics, AlertOutput& alerts, RulesS
     : metrics_(metrics), alerts_(alerts), options_(std::move(options)) {
   if (options_.mappings.empty()) options_.mappings = shipped_mappings();
   if (options_.eval_sample == 0) options_.eval_sample = 1;
+  // The alert store keeps the events an alert cites and counts held-back repeats (ADR 0021).
+  options_.engine.keep_evidence = true;
+  options_.engine.report_suppressed = true;
   loaded_ = metrics_.gauge("soc_rules_loaded", "Rules running in the correlator (plain rules and correlations).", {});
   failed_ = metrics_.gauge("soc_rules_failed", "Rules refused by the most recent load or reload attempt.", {});
   reload_success_ = metrics_.counter("soc_rules_reload_total", "Rule reloads (SIGHUP or a change in the rule folders).",
@@ -70,6 +73,13 @@ RulesStage::RulesStage(telemetry::Registry& metrics, AlertOutput& alerts, RulesS
   metrics_.gauge("soc_rule_state_limit", "The bound on all correlation state (--max-rule-state); 0: none.",
                  {{"unit", "groups"}})
       .set(static_cast<double>(eo.max_state_groups));
+  // Like Prometheus's own prometheus_config_last_reload_successful: what an alert can wait on
+  // (dashboards/prometheus), cleared by the next good reload.
+  last_reload_ok_ = metrics_.gauge("soc_rules_last_reload_successful",
+                                   "1 when the last load or reload of the rules succeeded, 0 when the rules running are "
+                                   "older than a failed reload.",
+                                   {});
+  last_reload_ok_.set(1);
   eval_seconds_ = metrics_.histogram("soc_rule_eval_seconds",
                                      fmt::format("Time to evaluate one event against every rule (one event in {} is timed).",
                                                  options_.eval_sample),
@@ -134,13 +144,19 @@ Result<void> RulesStage::load() {
   accepted_fingerprint_ = last_poll_fingerprint_ = l.fingerprint;
   failed_.set(static_cast<double>(l.set.refused.size()));
   auto set = std::make_shared<const rules::RuleSet>(std::move(l.set));
-  engine_ = std::make_unique<rules::Engine>(set, [this](const Event& alert) { alerts_.emit(alert); }, options_.engine);
+  engine_ = std::make_unique<rules::Engine>(
+      set,
+      rules::Engine::DetailedSink(
+          [this](const Event& alert, const rules::AlertDetails& details) { alerts_.emit(alert, details); }),
+      options_.engine);
   install();
   return {};
 }
 
 void RulesStage::install() {
   const auto& rules = engine_->rules().rules;
+  // The alert path folds, resolves and names alerts by what the running rules say.
+  alerts_.set_rules("rule", alerts::catalog_entries(engine_->rules(), alerts_.default_quiet()));
   per_rule_.assign(rules.size(), RuleMetrics{});
   exported_.assign(rules.size(), rules::Engine::RuleStats{});
   for (auto& [name, g] : group_gauges_) g.set(0);  // rules gone or changed start from nothing
@@ -283,6 +299,7 @@ bool RulesStage::reload(std::string_view why) {
   failed_.set(static_cast<double>(l.set.refused.size()));
   if (!reasons.empty()) {
     reload_failure_.inc();
+    last_reload_ok_.set(0);
     failed_fingerprint_ = l.fingerprint;
     log::error("rules", "reload ({}) failed, the {} running rules stay:\n{}", why, engine_->rules().rules.size(),
                fmt::join(reasons, "\n"));
@@ -297,6 +314,7 @@ bool RulesStage::reload(std::string_view why) {
   engine_->replace_rules(std::make_shared<const rules::RuleSet>(std::move(l.set)));
   install();
   reload_success_.inc();
+  last_reload_ok_.set(1);
   log::info("rules", "reloaded ({}): {} rules (were {}), {} refused in unchanged files; state of unchanged rules kept",
             why, engine_->rules().rules.size(), before, refused);
   return true;

@@ -122,7 +122,7 @@ class RulesStage : public Stage {
   std::vector<RuleMetrics> per_rule_;
   std::vector<rules::Engine::RuleStats> exported_;  // what per_rule_ already counts
   std::map<std::string, telemetry::Gauge> group_gauges_;  // every label ever exported
-  telemetry::Gauge loaded_, failed_;
+  telemetry::Gauge loaded_, failed_, last_reload_ok_;
   telemetry::Counter reload_success_, reload_failure_;
   telemetry::Histogram eval_seconds_;
   uint64_t eval_count_ = 0;

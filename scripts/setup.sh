@@ -21,6 +21,8 @@ SOC_PACKAGES=(
   prometheus-cpp-dev doctest-dev libcli11-dev libpcre2-dev
   # the correlator's HTTP listener (daemon/http, docs/adr/0019-http-listener.md)
   libcivetweb-dev
+  # the correlator's alert store (daemon/alerts, docs/adr/0020-alert-store.md)
+  libsqlite3-dev
   libsystemd-dev
   # soc-collector: TLS probe and HTTP(S) client (docs/adr/0013-collector.md)
   libssl-dev libcurl4-openssl-dev
@@ -37,8 +39,10 @@ SOC_PACKAGES=(
   # the packet sensor's live test (tcpreplay into a veth pair) and its benchmark (tcprewrite,
   # tcpdump as the floor, GNU time for the peak RSS)
   tcpreplay tcpdump time
-  # the picture of the soak benchmark (bench/soak.sh draws docs/soak.png)
-  python3-matplotlib
+  # dashboards/: promtool check/test rules and a real Prometheus in the end-to-end test,
+  # amtool for the Alertmanager example, python3-yaml to read rule files and
+  # python3-matplotlib to draw the panels from the test's query results (docs/dashboards.md)
+  prometheus prometheus-alertmanager python3-yaml python3-matplotlib
 )
 
 # The function body is a subshell: `set -e` and `exit` stay inside it.

@@ -33,6 +33,9 @@ int run_send(const SendOptions& o);
 
 struct TailOptions {
   std::string connect = "tcp://127.0.0.1:7701";
+  std::string api = "http://127.0.0.1:9750";  // --alerts: the open alerts come from here first
+  bool json = false;
+  std::string color = "auto";
   bool alerts = false;
   bool heartbeats = false;
   bool all = false;
@@ -41,6 +44,25 @@ struct TailOptions {
 };
 void add_tail(config::Command& root, TailOptions& o, config::Command*& cmd);
 int run_tail(const TailOptions& o);
+
+// socctl alerts list / socctl alerts ack (socctl/alerts.cpp)
+struct AlertsListOptions {
+  std::string api = "http://127.0.0.1:9750";
+  std::string state, site, severity, rule;
+  int64_t limit = 100;
+  std::string color = "auto";
+  bool json = false;
+};
+struct AlertsAckOptions {
+  std::string api = "http://127.0.0.1:9750";
+  std::string token_file, by, comment;
+  bool json = false;
+  std::vector<std::string> ids;
+};
+void add_alerts(config::Command& root, AlertsListOptions& list, AlertsAckOptions& ack, config::Command*& list_cmd,
+                config::Command*& ack_cmd);
+int run_alerts_list(const AlertsListOptions& o);
+int run_alerts_ack(const AlertsAckOptions& o);
 
 struct DemoOptions {
   bool once = false;
@@ -78,6 +100,7 @@ struct ReplayOptions {
   int64_t max_groups = 100000;
   std::vector<std::string> files;
   std::string inventory;  // enrich events from this inventory before the rules (as the correlator does)
+  bool keep_evidence = false;  // keep the events alerts cite, as the correlator does (bench/rules_bench.sh)
 };
 void add_replay(config::Command& root, ReplayOptions& o, config::Command*& cmd);
 int run_replay(const ReplayOptions& o);

@@ -498,6 +498,9 @@ int run_demo(const DemoOptions& o, const char*) {
       missing.push_back("rules");
     }
     if (has("--alerts-out")) correlator_args.insert(correlator_args.end(), {"--alerts-out", tmp + "/alerts.jsonl"});
+    // A scratch state directory (ADR 0018): the alert store, so that `socctl alerts list` and
+    // `socctl tail --alerts` show the demo's alerts while it runs.
+    if (has("--state-dir")) correlator_args.insert(correlator_args.end(), {"--state-dir", tmp + "/state"});
     if (has("--inventory") && !demo_inventory.empty()) {
       correlator_args.insert(correlator_args.end(), {"--inventory", demo_inventory});
       features.push_back("inventory");

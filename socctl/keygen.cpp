@@ -6,8 +6,8 @@
 namespace soc::ctl {
 
 void add_keygen(config::Command& root, KeygenOptions& o, config::Command*& cmd) {
-  cmd = &root.subcommand("keygen", "Write a CURVE key pair: PREFIX.key (secret, mode 0600) and PREFIX.pub, Z85 text");
-  cmd->option("out", o.out, "Path prefix of the two files (required)").flag("force", o.force, "Replace existing files");
+  cmd = &root.subcommand("keygen", "Write a CURVE key pair: PREFIX.key (secret, mode 0600) and PREFIX.pub, Z85 text; never writes through a symbolic link");
+  cmd->option("out", o.out, "Path prefix of the two files (required)").flag("force", o.force, "Replace existing files (a path that is a symbolic link is still refused)");
 }
 
 int run_keygen(const KeygenOptions& o) {

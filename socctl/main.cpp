@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
   ctl::InventoryOptions inventory;
   ctl::RulesCheckOptions rules_check, rules_test;
   ctl::ReplayOptions replay;
+  ctl::AlertsListOptions alerts_list;
+  ctl::AlertsAckOptions alerts_ack;
+  config::Command *alerts_list_cmd, *alerts_ack_cmd;
   config::Command *keygen_cmd, *send_cmd, *tail_cmd, *demo_cmd, *inventory_check_cmd, *rules_cmd, *rules_check_cmd,
       *rules_test_cmd, *replay_cmd;
   ctl::add_keygen(cli.root(), keygen, keygen_cmd);
@@ -26,6 +29,7 @@ int main(int argc, char** argv) {
   ctl::add_inventory(cli.root(), inventory, inventory_check_cmd);
   ctl::add_rules(cli.root(), rules_check, rules_test, rules_cmd, rules_check_cmd, rules_test_cmd);
   ctl::add_replay(cli.root(), replay, replay_cmd);
+  ctl::add_alerts(cli.root(), alerts_list, alerts_ack, alerts_list_cmd, alerts_ack_cmd);
   if (auto code = cli.parse(argc, argv)) return *code;
   if (keygen_cmd->selected()) return ctl::run_keygen(keygen);
   if (send_cmd->selected()) return ctl::run_send(send);
@@ -35,5 +39,7 @@ int main(int argc, char** argv) {
   if (rules_check_cmd->selected()) return ctl::run_rules_check(rules_check);
   if (rules_test_cmd->selected()) return ctl::run_rules_test(rules_test);
   if (replay_cmd->selected()) return ctl::run_replay(replay);
+  if (alerts_list_cmd->selected()) return ctl::run_alerts_list(alerts_list);
+  if (alerts_ack_cmd->selected()) return ctl::run_alerts_ack(alerts_ack);
   return config::kExitUsage;
 }

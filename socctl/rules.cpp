@@ -91,6 +91,9 @@ void add_replay(config::Command& root, ReplayOptions& o, config::Command*& cmd) 
       .option("lateness", o.lateness_s, "Seconds an event may arrive behind the newest one and still count")
       .option("max-groups", o.max_groups, "Open groups per correlation rule before the oldest is evicted")
       .option("inventory", o.inventory, "inventory.yaml: add site.name/kind/level and asset.id/kind before the rules")
+      .flag("keep-evidence", o.keep_evidence,
+            "Keep the events alerts cite and count held-back repeats, as the correlator does (what it costs: "
+            "bench/rules_bench.sh)")
       .positionals("files", o.files, "JSON-lines files of events, evaluated in order (- for standard input)", true);
 }
 
@@ -118,10 +121,19 @@ int run_replay(const ReplayOptions& o) {
   rules::EngineOptions options;
   options.allowed_lateness = std::chrono::microseconds(static_cast<int64_t>(o.lateness_s * 1e6));
   options.max_groups_per_rule = static_cast<size_t>(std::max<int64_t>(1, o.max_groups));
+  options.keep_evidence = o.keep_evidence;
+  options.report_suppressed = o.keep_evidence;
   std::string out;
   rules::Engine engine(set, [&](const Event& alert) {
     out.clear();
-    encode_event(alert, out);
+    // As the correlator completes its alerts: a correlation's alert names its site's name too.
+    if (enricher && !alert.get_string("site.id").empty() && !alert.contains("site.name")) {
+      Event a = alert;
+      enricher->apply(a);
+      encode_event(a, out);
+    } else {
+      encode_event(alert, out);
+    }
     out += '\n';
     std::fwrite(out.data(), 1, out.size(), stdout);
   }, options);

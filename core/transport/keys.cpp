@@ -1,15 +1,13 @@
 #include "core/transport/keys.h"
 
-#include <fcntl.h>
 #include <fmt/core.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zmq.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
+
+#include "core/config/secret_file.h"
 
 namespace soc::transport {
 
@@ -34,35 +32,10 @@ Result<CurveKey> derive_public_key(const CurveKey& secret) {
 }
 
 namespace {
-Result<void> write_text(const std::string& path, const std::string& text, mode_t mode, bool overwrite) {
-  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL);
-  const int fd = ::open(path.c_str(), flags, mode);
-  if (fd < 0) {
-    if (errno == EEXIST) return fail("exists", fmt::format("{} exists (use --force to replace it)", path));
-    return fail("io", fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-  }
-  // open() applies the umask and keeps the mode of an existing file: set it explicitly.
-  if (::fchmod(fd, mode) != 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-    const int err = errno;
-    ::close(fd);
-    return fail("io", fmt::format("cannot write {}: {}", path, std::strerror(err)));
-  }
-  if (::close(fd) != 0) return fail("io", fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-  return {};
-}
-}  // namespace
 
-Result<void> write_key_files(const std::string& prefix, const KeyPair& keys, bool overwrite) {
-  if (auto r = write_text(prefix + ".key", z85_encode_key(keys.secret_key) + "\n", 0600, overwrite); !r) return r;
-  return write_text(prefix + ".pub", z85_encode_key(keys.public_key) + "\n", 0644, overwrite);
-}
+constexpr size_t kMaxKeyFileBytes = 4096;
 
-Result<CurveKey> read_key_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return fail("io", fmt::format("cannot read key file {}: {}", path, std::strerror(errno)));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
+Result<CurveKey> parse_key(const std::string& path, std::string text) {
   const auto b = text.find_first_not_of(" \t\r\n");
   const auto e = text.find_last_not_of(" \t\r\n");
   text = b == std::string::npos ? "" : text.substr(b, e - b + 1);
@@ -71,6 +44,33 @@ Result<CurveKey> read_key_file(const std::string& path) {
     return fail("bad_key", fmt::format("{}: not a CURVE key (expected 40 characters of Z85, as socctl keygen writes)", path));
   }
   return *key;
+}
+
+}  // namespace
+
+Result<void> write_key_files(const std::string& prefix, const KeyPair& keys, bool overwrite) {
+  if (auto r = config::write_secret_file(prefix + ".key", z85_encode_key(keys.secret_key) + "\n", overwrite); !r)
+    return fail(r.error());
+  if (auto r = config::write_file_no_follow(prefix + ".pub", z85_encode_key(keys.public_key) + "\n", 0644, overwrite); !r)
+    return fail(r.error());
+  return {};
+}
+
+Result<CurveKey> read_key_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("io", fmt::format("cannot read key file {}: {}", path, std::strerror(errno)));
+  std::string text(kMaxKeyFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return fail("io", fmt::format("cannot read key file {}", path));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxKeyFileBytes) return fail("bad_key", fmt::format("{}: not a CURVE key (the file is larger than {} bytes)", path, kMaxKeyFileBytes));
+  return parse_key(path, std::move(text));
+}
+
+Result<CurveKey> read_secret_key_file(const std::string& path) {
+  auto text = config::read_secret_file(path, kMaxKeyFileBytes);
+  if (!text) return fail(text.error());
+  return parse_key(path, std::move(*text));
 }
 
 }  // namespace soc::transport

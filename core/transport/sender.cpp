@@ -405,9 +405,9 @@ class ZmqSender final : public Sender {
 Result<void> load_keys(SenderConfig& config, const std::string& server_pub_path, const std::string& secret_key_path) {
   if (config.insecure) return {};
   auto server = read_key_file(server_pub_path);
-  if (!server) return fail(server.error());
-  auto secret = read_key_file(secret_key_path);
-  if (!secret) return fail(secret.error());
+  if (!server) return fail(server.error().code, "--server-pub: " + server.error().message);
+  auto secret = read_secret_key_file(secret_key_path);
+  if (!secret) return fail(secret.error().code, "--key: " + secret.error().message);
   config.server_public_key = *server;
   config.secret_key = *secret;
   return {};

@@ -4,9 +4,11 @@
 #include "core/state_codec.h"
 #include "daemon/rules/engine_state_format.h"
 #include "daemon/rules/match.h"
+#include "core/severity.h"
 #include "daemon/rules/plan.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <deque>
@@ -52,9 +54,16 @@ std::string evidence_of(const Event& event) {
   return e;
 }
 
-// Fields of a matching event copied into a plain rule's alert, so that analysts see who and where.
-constexpr std::string_view kContextFields[] = {"source.ip", "source.port", "destination.ip", "destination.port",
-                                               "user.name", "host.hostname", "site.id", "observer.name"};
+// Fields of a matching event copied into a plain rule's alert, so that analysts see who and where:
+// the key fields, then where the event was seen.
+constexpr std::string_view kWhereFields[] = {"site.id", "observer.name"};
+
+// The bytes of evidence events held by the groups of one engine (across rule reloads), so that
+// keeping evidence costs a bounded amount of memory. Released when the last holder lets go of
+// an event (a deleter of the shared string), possibly on another thread.
+struct EvidenceBudget {
+  std::atomic<size_t> used{0};
+};
 
 }  // namespace
 
@@ -123,7 +132,8 @@ struct Entry {
   double number = 0;   // value_sum / value_avg
   int64_t count = 1;   // events behind it (a chained correlation's alert stands for soc.count events)
   std::string evidence;                // its id or a sample (empty: none kept)
-  std::vector<std::string> chained;    // a chained alert's soc.evidence
+  std::shared_ptr<const std::string> json;  // the event, when kept (EngineOptions::keep_evidence)
+  std::vector<EvidenceEvent> chained;  // a chained alert's soc.evidence (with its events when kept)
 };
 
 // A group's entries: a vector consumed from the front. Most groups hold a few entries and many
@@ -179,6 +189,8 @@ struct Group {
   // (soc_alerts_total{site}, the analyst's "where") unless the events came from several.
   std::string site;
   bool mixed_sites = false;
+  // The key fields (kAlertKeyFields) of the newest event of the window: the alert carries them.
+  Event last_fields;
 
   void note_site(std::string_view s) {
     if (s.empty() || mixed_sites || s == site) return;
@@ -211,9 +223,11 @@ struct CorrState {
 // Estimated bytes of rule state, for the bound (ADR 0030): what the allocator holds for a group
 // and an entry, near enough to bound memory, cheap enough to keep up to date on every event.
 constexpr size_t kNodeBytes = 64;  // a hash or list node with its allocator overhead
+// An evidence event kept as JSON counts where it is held (a chained alert's copy again: an
+// overestimate, on the safe side).
 size_t entry_bytes(const Entry& e) {
-  size_t n = sizeof(Entry) + e.value.size() + e.evidence.size();
-  for (const auto& c : e.chained) n += sizeof(std::string) + c.size();
+  size_t n = sizeof(Entry) + e.value.size() + e.evidence.size() + (e.json ? kNodeBytes + e.json->size() : 0);
+  for (const auto& c : e.chained) n += sizeof(EvidenceEvent) + c.id.size() + (c.json ? kNodeBytes + c.json->size() : 0);
   return n;
 }
 size_t group_base_bytes(const std::string& key, const std::vector<Value>& values) {
@@ -227,7 +241,7 @@ size_t group_base_bytes(const std::string& key, const std::vector<Value>& values
 struct Engine::Impl {
   std::shared_ptr<const RuleSet> set;
   std::vector<Engine::RuleStats> stats = std::vector<Engine::RuleStats>(set->rules.size());  // after `set`
-  AlertSink sink;
+  DetailedSink sink;
   EngineOptions options;
   EngineCounters& counters;
   std::vector<std::vector<int>> consumers;  // rule -> correlations that refer to it
@@ -237,6 +251,8 @@ struct Engine::Impl {
   std::unique_ptr<Plan> plan;
   std::vector<int> candidates;  // scratch
   std::vector<std::unique_ptr<CorrState>> state;
+  // The bytes of evidence events held by this engine's groups (shared with their deleters).
+  std::shared_ptr<EvidenceBudget> budget = std::make_shared<EvidenceBudget>();
   // Newest event time per stream: each stream is in time order, but streams lag each other (a
   // spool flushed after an outage, files replayed one after the other), so lateness is measured
   // per stream. A stream is a sensor (observer.name), or for a log sensor one of its files
@@ -272,7 +288,7 @@ struct Engine::Impl {
     return it->second;
   }
 
-  Impl(std::shared_ptr<const RuleSet> s, AlertSink k, EngineOptions o, EngineCounters& c)
+  Impl(std::shared_ptr<const RuleSet> s, DetailedSink k, EngineOptions o, EngineCounters& c)
       : set(std::move(s)), sink(std::move(k)), options(o), counters(c), plan(std::make_unique<Plan>(*set)) {
     const auto& rules = set->rules;
     consumers.resize(rules.size());
@@ -297,6 +313,7 @@ struct Engine::Impl {
     a.set("rule.name", rule.title);
     a.set("rule.ruleset", rule.file);
     a.set("event.severity", static_cast<int64_t>(rule.level));
+    a.set("soc.severity", severity_word(static_cast<int64_t>(rule.level)));
     if (!rule.techniques.empty()) {
       List l;
       for (const auto& t : rule.techniques) l.emplace_back(t);
@@ -314,48 +331,90 @@ struct Engine::Impl {
   };
   std::vector<std::unordered_map<std::string, Suppression>> suppressions;  // per rule
 
-  // Passes the alert to the sink unless the rule's suppression holds it back.
-  void output(Event& alert, size_t rule_index) {
-    const Rule& rule = set->rules[rule_index];
-    if (rule.suppress.count() == 0) {
-      ++counters.alerts;
-      sink(alert);
-      return;
+  // The event as JSON, kept as an alert's evidence: null when evidence is not kept, when the
+  // event is larger than allowed, or when the events held by all groups reach the budget.
+  std::shared_ptr<const std::string> keep_json(const Event& event) {
+    if (!options.keep_evidence) return nullptr;
+    std::string json = encode_event(event);
+    const size_t n = json.size();
+    if (n > options.max_evidence_event_bytes ||
+        budget->used.load(std::memory_order_relaxed) + n > options.max_evidence_bytes) {
+      ++counters.evidence_dropped;
+      return nullptr;
     }
-    const auto& by = rule.suppress_by.empty() && rule.correlation ? rule.correlation->group_by : rule.suppress_by;
-    std::string key;
-    for (const auto& f : by) {
-      if (const Value* v = alert.find(f)) key += v->to_text();
-      key += '\x1f';
-    }
-    if (suppressions.empty()) suppressions.resize(set->rules.size());
-    auto& table = suppressions[rule_index];
-    if (table.size() >= options.max_groups_per_rule && !table.count(key)) {
-      table.erase(table.begin());
-      ++counters.evicted_groups;
-    }
-    const Timestamp ts = alert.timestamp().value_or(Timestamp{});
-    auto [it, fresh] = table.try_emplace(key);
-    if (!fresh && ts < it->second.last + rule.suppress) {
-      ++it->second.held;
-      ++counters.suppressed;
-      ++stats[rule_index].suppressed;
-      return;
-    }
-    if (it->second.held > 0) alert.set("soc.suppressed", it->second.held);
-    it->second = Suppression{ts, 0};
-    ++counters.alerts;
-    sink(alert);
+    return account_json(std::move(json));
   }
 
-  void emit(Event& alert, size_t rule_index) {
+  // An evidence event read back from a snapshot: kept under the same budget (null when it is
+  // empty, when evidence is not kept, or when it does not fit).
+  std::shared_ptr<const std::string> adopt_json(std::string json) {
+    if (json.empty() || !options.keep_evidence) return nullptr;
+    if (json.size() > options.max_evidence_event_bytes ||
+        budget->used.load(std::memory_order_relaxed) + json.size() > options.max_evidence_bytes) {
+      ++counters.evidence_dropped;
+      return nullptr;
+    }
+    return account_json(std::move(json));
+  }
+
+  std::shared_ptr<const std::string> account_json(std::string json) {
+    const size_t n = json.size();
+    budget->used.fetch_add(n, std::memory_order_relaxed);
+    return std::shared_ptr<const std::string>(new std::string(std::move(json)), [b = budget, n](const std::string* p) {
+      b->used.fetch_sub(n, std::memory_order_relaxed);
+      delete p;
+    });
+  }
+
+  // Passes the alert to the sink unless the rule's suppression holds it back. `source`: a plain
+  // rule's matching event, encoded as the alert's evidence only when the alert goes out.
+  void output(Event& alert, size_t rule_index, AlertDetails& details, const Event* source) {
+    const Rule& rule = set->rules[rule_index];
+    if (rule.suppress.count() != 0) {
+      const auto& by = rule.suppress_by.empty() && rule.correlation ? rule.correlation->group_by : rule.suppress_by;
+      std::string key;
+      for (const auto& f : by) {
+        if (const Value* v = alert.find(f)) key += v->to_text();
+        key += '\x1f';
+      }
+      if (suppressions.empty()) suppressions.resize(set->rules.size());
+      auto& table = suppressions[rule_index];
+      if (table.size() >= options.max_groups_per_rule && !table.count(key)) {
+        table.erase(table.begin());
+        ++counters.evicted_groups;
+      }
+      const Timestamp ts = alert.timestamp().value_or(Timestamp{});
+      auto [it, fresh] = table.try_emplace(key);
+      if (!fresh && ts < it->second.last + rule.suppress) {
+        ++it->second.held;
+        ++counters.suppressed;
+        ++stats[rule_index].suppressed;
+        if (options.report_suppressed) {
+          AlertDetails held;
+          held.suppressed = true;
+          sink(alert, held);
+        }
+        return;
+      }
+      if (it->second.held > 0) alert.set("soc.suppressed", it->second.held);
+      it->second = Suppression{ts, 0};
+    }
+    if (source && !details.evidence.empty() && !details.evidence.front().json)
+      details.evidence.front().json = keep_json(*source);
+    ++counters.alerts;
+    sink(alert, details);
+  }
+
+  // A correlation's alert: out (unless excepted), and into the correlations that refer to it.
+  void emit(Event& alert, size_t rule_index, AlertDetails& details) {
     if (!set->rules[rule_index].exceptions.alternatives.empty() && excepted(set->rules[rule_index], alert)) {
       ++counters.excepted;
       return;
     }
-    if (set->rules[rule_index].standalone || options.emit_referenced) output(alert, rule_index);
+    if (set->rules[rule_index].standalone || options.emit_referenced) output(alert, rule_index, details, nullptr);
     const auto ts = alert.timestamp();
-    for (int c : consumers[rule_index]) feed(static_cast<size_t>(c), rule_index, alert, ts, alert.get_int("soc.count").value_or(1));
+    for (int c : consumers[rule_index])
+      feed(static_cast<size_t>(c), rule_index, alert, ts, alert.get_int("soc.count").value_or(1), &details);
   }
 
   void process(const Event& event) {
@@ -390,17 +449,24 @@ struct Engine::Impl {
           a.erase("event.start");
           a.erase("event.end");
         }
-        for (auto f : kContextFields)
+        for (auto f : kAlertKeyFields)
           if (const Value* v = event.find(f)) a.set(f, *v);
-        a.set("soc.evidence", List{Value(evidence_of(event))});
-        output(a, i);
+        for (auto f : kWhereFields)
+          if (const Value* v = event.find(f)) a.set(f, *v);
+        std::string id = evidence_id(event);
+        const bool has_id = !id.empty();
+        if (!has_id) id = evidence_of(event);
+        a.set("soc.evidence", List{Value(id)});
+        AlertDetails details;
+        details.evidence.push_back({std::move(id), nullptr});
+        output(a, i, details, has_id ? &event : nullptr);
       }
       for (int c : consumers[i]) {
         if (ts && *ts < *watermark - options.allowed_lateness) {
           ++counters.late_events;
           continue;
         }
-        feed(static_cast<size_t>(c), i, event, ts, 1);
+        feed(static_cast<size_t>(c), i, event, ts, 1, nullptr);
       }
     }
   }
@@ -418,7 +484,10 @@ struct Engine::Impl {
   std::string key_scratch;
   std::vector<const Value*> values_scratch;
 
-  void feed(size_t ci, size_t src, const Event& event, std::optional<Timestamp> ts, int64_t weight) {
+  // Counts `event` (a match of rule `src`, or an alert of it with its `inner` details) in the
+  // correlation `ci`'s group.
+  void feed(size_t ci, size_t src, const Event& event, std::optional<Timestamp> ts, int64_t weight,
+            const AlertDetails* inner) {
     const Rule& rule = set->rules[ci];
     const Correlation& c = *rule.correlation;
     if (!ts) {
@@ -462,10 +531,15 @@ struct Engine::Impl {
     auto [it, fresh] = st.groups.try_emplace(key);
     Group& g = it->second;
     if (set->rules[src].correlation) {
-      if (const Value* ev = event.find("soc.evidence"); ev != nullptr && ev->is_list())
-        for (const auto& x : ev->as_list()) e.chained.push_back(x.to_text());
+      if (inner && !inner->evidence.empty()) e.chained = inner->evidence;
+      else if (const Value* ev = event.find("soc.evidence"); ev != nullptr && ev->is_list())
+        for (const auto& x : ev->as_list()) e.chained.push_back({x.to_text(), nullptr});
     } else if (std::string id = evidence_id(event); !id.empty()) {
       e.evidence = std::move(id);
+      // The first events of a window are cited by the alert; the last is encoded when it fires.
+      // Only in a warm group: most groups (one per flow pair for a scan rule) never come near
+      // their threshold, and encoding their events would cost the engine a third of its time.
+      if (options.keep_evidence && g.entries.size() < kMaxEvidence && warm(c, g)) e.json = keep_json(event);
     } else if (g.entries.size() < kMaxEvidence) {
       e.evidence = evidence_of(event);  // samples only for the first events: bounded cost
     }
@@ -486,11 +560,32 @@ struct Engine::Impl {
     if (c.decided_at_close() && !g.entries.empty() && *ts > g.entries.front().ts + c.timespan) {
       close_window(ci, g, g.entries.front().ts + c.timespan);
     }
+    // A window decided when it closes has no event in hand then: it keeps its newest event's key
+    // fields. A sliding window fires on the event that completes it and takes them from it.
+    if (c.decided_at_close() && *ts >= g.newest) note_fields(g, event);
     insert(c, g, std::move(e));
     if (c.decided_at_close()) return;
     // Sliding window ending at the newest event: [newest - timespan, newest], both ends included.
     while (!g.entries.empty() && g.entries.front().ts < g.newest - c.timespan) drop_front(c, g);
-    if (holds(c, g)) fire(ci, g);
+    if (holds(c, g)) fire(ci, g, &event, inner);
+  }
+
+  static void note_fields(Group& g, const Event& event) {
+    g.last_fields.clear();
+    for (auto f : kAlertKeyFields)
+      if (const Value* v = event.find(f)) g.last_fields.append_unchecked(f) = *v;
+  }
+
+  // A group whose next event brings it to at least half its lower threshold (gte/gt), or any
+  // group of a condition without one (temporal, absence, lt): its events may well be cited.
+  bool warm(const Correlation& c, const Group& g) const {
+    if (c.expression || c.decided_at_close()) return true;
+    const std::optional<double> bound = c.condition.gte ? c.condition.gte : c.condition.gt;
+    if (!bound || c.type == CorrelationType::ValueAvg || c.type == CorrelationType::Temporal ||
+        c.type == CorrelationType::TemporalOrdered)
+      return true;
+    const double next = c.type == CorrelationType::ValueSum ? metric(c, g) : metric(c, g) + 1;
+    return next * 2 >= *bound;
   }
 
   // Position of a referenced rule in the correlation's list (its first occurrence).
@@ -620,7 +715,10 @@ struct Engine::Impl {
     return 0;
   }
 
-  void fire(size_t ci, Group& g) {
+  // The condition of correlation `ci` holds for group `g`: the alert, then the group starts
+  // over. `trigger`: the event that completed the condition (null when a window closed), with
+  // its details when it is a chained alert.
+  void fire(size_t ci, Group& g, const Event* trigger, const AlertDetails* trigger_details) {
     const Rule& rule = set->rules[ci];
     const Correlation& c = *rule.correlation;
     ++stats[ci].matches;
@@ -633,18 +731,68 @@ struct Engine::Impl {
       if (!group.empty()) group += ',';
       group += c.group_by[i] + '=' + g.values[i].to_text();
     }
+    // Who and what, from the newest event (the group-by fields win): the account of "login
+    // success after a brute force", the URL of the last exploit attempt.
+    // (Not the client's source port: one connection's, it says nothing about a window.)
+    const Event& newest = trigger ? *trigger : g.last_fields;
+    for (auto f : kAlertKeyFields)
+      if (f != "source.port" && !a.contains(f))
+        if (const Value* v = newest.find(f)) a.set(f, *v);
     if (!g.mixed_sites && !g.site.empty() && !a.contains("site.id")) a.set("site.id", g.site);
     if (!group.empty()) a.set("soc.group", group);
-    List evidence;
-    for (const auto& e : g.entries) {
-      if (!e.evidence.empty() && evidence.size() < kMaxEvidence) evidence.emplace_back(e.evidence);
-      for (const auto& x : e.chained)
-        if (evidence.size() < kMaxEvidence) evidence.emplace_back(x);
+    AlertDetails details = select_evidence(g, trigger, trigger_details);
+    if (!details.evidence.empty()) {
+      List evidence;
+      for (const auto& x : details.evidence) evidence.emplace_back(x.id);
+      a.set("soc.evidence", std::move(evidence));
     }
-    if (!evidence.empty()) a.set("soc.evidence", std::move(evidence));
     // After a fire the group starts over: the next alert needs new evidence (see the ADR).
     while (!g.entries.empty()) drop_front(c, g);
-    emit(a, ci);
+    emit(a, ci, details);
+  }
+
+  // soc.evidence of a window (ADR 0008): its first kMaxEvidence entries in event time, or when
+  // it holds more, the first kMaxEvidence - 1 and the newest (the event that completed it).
+  AlertDetails select_evidence(const Group& g, const Event* trigger, const AlertDetails* trigger_details) {
+    AlertDetails details;
+    auto& ev = details.evidence;
+    size_t total = 0;
+    const EvidenceEvent* last = nullptr;
+    EvidenceEvent own;
+    for (const auto& e : g.entries) {
+      if (!e.evidence.empty()) {
+        ++total;
+        if (ev.size() < kMaxEvidence) ev.push_back({e.evidence, e.json});
+      }
+      for (const auto& x : e.chained) {
+        ++total;
+        if (ev.size() < kMaxEvidence) ev.push_back(x);
+      }
+    }
+    if (total <= kMaxEvidence) {
+      encode_trigger(details, trigger, trigger_details);
+      return details;
+    }
+    for (auto it = g.entries.end(); it != g.entries.begin() && last == nullptr;) {
+      --it;
+      if (!it->chained.empty()) {
+        last = &it->chained.back();
+      } else if (!it->evidence.empty()) {
+        own = {it->evidence, it->json};
+        last = &own;
+      }
+    }
+    ev.resize(kMaxEvidence - 1);
+    ev.push_back(*last);
+    encode_trigger(details, trigger, trigger_details);
+    return details;
+  }
+
+  // The event that completed the condition is cited last; it is encoded now if its entry was not.
+  void encode_trigger(AlertDetails& details, const Event* trigger, const AlertDetails* trigger_details) {
+    auto& ev = details.evidence;
+    if (!ev.empty() && !ev.back().json && trigger && !trigger_details && evidence_id(*trigger) == ev.back().id)
+      ev.back().json = keep_json(*trigger);
   }
 
   // Evaluates an anchored window [first, end] of an at_close condition and removes it.
@@ -654,12 +802,13 @@ struct Engine::Impl {
     closed.values = g.values;
     closed.site = g.site;
     closed.mixed_sites = g.mixed_sites;
+    closed.last_fields = g.last_fields;
     closed.per_rule.assign(c.rules.size(), 0);
     while (!g.entries.empty() && g.entries.front().ts <= end) {
       insert(c, closed, g.entries.front());
       drop_front(c, g);
     }
-    if (!closed.entries.empty() && holds(c, closed)) fire(ci, closed);
+    if (!closed.entries.empty() && holds(c, closed)) fire(ci, closed, nullptr, nullptr);
   }
 
   // Drops the groups of correlation `ci` whose window can no longer change at `watermark` (idle
@@ -725,6 +874,12 @@ struct Engine::Impl {
 };
 
 Engine::Engine(std::shared_ptr<const RuleSet> rules, AlertSink sink, EngineOptions options)
+    : Engine(std::move(rules),
+             DetailedSink([sink = std::move(sink)](const Event& alert, const AlertDetails& details) {
+               if (!details.suppressed) sink(alert);
+             }),
+             options) {}
+Engine::Engine(std::shared_ptr<const RuleSet> rules, DetailedSink sink, EngineOptions options)
     : impl_(std::make_unique<Impl>(std::move(rules), std::move(sink), options, counters_)) {}
 Engine::~Engine() = default;
 void Engine::process(const Event& event) {
@@ -760,6 +915,7 @@ uint64_t deep_digest(const RuleSet& set, size_t i, std::vector<std::optional<uin
 void Engine::replace_rules(std::shared_ptr<const RuleSet> rules) {
   Impl& old = *impl_;
   auto next = std::make_unique<Impl>(std::move(rules), std::move(old.sink), old.options, counters_);
+  next->budget = old.budget;
   next->sensor_watermarks = std::move(old.sensor_watermarks);
   next->slowest = old.slowest;
   next->slowest_sensor = std::move(old.slowest_sensor);
@@ -839,10 +995,10 @@ void Engine::encode_state(std::string& out) const {
     for (const auto* item : order) {
       const Group& g = *item->second;
       const Correlation& c = *set.rules[i].correlation;
-      fmt_::group_header(w, item->first, g.hot, g.values, g.site, g.mixed_sites, g.entries.size());
+      fmt_::group_header(w, item->first, g.hot, g.values, g.site, g.mixed_sites, g.last_fields, g.entries.size());
       for (const auto& e : g.entries)
         fmt_::entry(w, e.ts, e.start, static_cast<uint32_t>(Impl::slot(c, e.rule)), e.value, e.number, e.count,
-                    e.evidence, e.chained);
+                    e.evidence, e.json.get(), e.chained);
     }
     const bool held = !im.suppressions.empty() && !im.suppressions[i].empty();
     w.u32(held ? static_cast<uint32_t>(im.suppressions[i].size()) : 0);
@@ -881,6 +1037,7 @@ Engine::RestoreReport Engine::import_state(EngineState in) {
         g.per_rule.assign(c.rules.size(), 0);
         g.site = std::move(gs.site);
         g.mixed_sites = gs.mixed_sites;
+        for (auto& [field, value] : gs.last_fields) g.last_fields.set(field, std::move(value));
         g.hot = gs.hot;
         GroupList& list = st.list_of(g);
         list.emplace_back(gs.key, &g);
@@ -897,7 +1054,8 @@ Engine::RestoreReport Engine::import_state(EngineState in) {
           e.number = es.number;
           e.count = es.count;
           e.evidence = std::move(es.evidence);
-          e.chained = std::move(es.chained);
+          e.json = im.adopt_json(std::move(es.evidence_json));
+          for (auto& ch : es.chained) e.chained.push_back({std::move(ch.id), im.adopt_json(std::move(ch.json))});
           im.insert(c, g, std::move(e));
         }
         ++report.groups;

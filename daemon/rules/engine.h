@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,24 @@ namespace soc::daemon::rules {
 
 // True when the plain (non-correlation) rule matches the event: logsource and condition.
 bool matches(const Rule& rule, const Event& event);
+
+// An event an alert cites: its id (event.id, else observer.name:event.sequence; for an event
+// with neither, the bounded sample soc.evidence lists) and, when the engine kept it, the event
+// itself as JSON.
+struct EvidenceEvent {
+  std::string id;
+  std::shared_ptr<const std::string> json;  // null when not kept (see EngineOptions)
+};
+
+// What comes with an alert to a DetailedSink.
+struct AlertDetails {
+  // True for an alert the rule's suppression holds back (passed only with report_suppressed):
+  // a repeat of the previous alert of its rule and group, not an alert of its own.
+  bool suppressed = false;
+  // The events of soc.evidence, in its order: every id (none for a suppressed repeat); `json`
+  // only for the events the engine kept (EngineOptions::keep_evidence).
+  std::vector<EvidenceEvent> evidence;
+};
 
 struct EngineOptions {
   // Events older than (newest event time seen - allowed_lateness) are not counted by
@@ -34,6 +53,18 @@ struct EngineOptions {
   size_t max_state_bytes = 0;
   // Also pass alerts of rules that only feed correlations to the sink (rule tests).
   bool emit_referenced = false;
+  // Keep the matching events an alert cites and hand them with it (AlertDetails::evidence):
+  // a plain rule's event; of a correlation's window, the events of its first soc.evidence
+  // entries and the one that completed the condition. Only matching events are encoded, never
+  // every event. An event larger than max_evidence_event_bytes, or one that would take the
+  // events held by all groups together beyond max_evidence_bytes, is cited by id only
+  // (counter evidence_dropped).
+  bool keep_evidence = false;
+  size_t max_evidence_event_bytes = 16 << 10;
+  size_t max_evidence_bytes = 64 << 20;
+  // Also pass the alerts that suppression holds back, marked AlertDetails::suppressed (the
+  // correlator's alert store counts them as repeats of the open alert).
+  bool report_suppressed = false;
 };
 
 struct EngineCounters {
@@ -46,6 +77,7 @@ struct EngineCounters {
   uint64_t evicted_groups = 0;    // evicted for a cap (per rule or the whole state), not for expiry
   uint64_t suppressed = 0;        // alerts held back by a rule's `suppress`
   uint64_t excepted = 0;          // matches or alerts dropped by a rule's `exceptions`
+  uint64_t evidence_dropped = 0;  // evidence events cited by id only (too large, or over the budget)
 };
 
 // The engine's open state in a form that outlives one rule set and one process
@@ -60,7 +92,11 @@ struct EngineState {
     double number = 0;
     int64_t count = 1;
     std::string evidence;
-    std::vector<std::string> chained;
+    std::string evidence_json;  // the event itself when the engine kept it (keep_evidence); empty: not kept
+    struct Chained {
+      std::string id, json;  // json empty: not kept
+    };
+    std::vector<Chained> chained;
   };
   struct Group {
     std::string key;
@@ -68,6 +104,7 @@ struct EngineState {
     std::vector<Value> values;
     std::string site;
     bool mixed_sites = false;
+    std::vector<std::pair<std::string, Value>> last_fields;  // kAlertKeyFields of the newest event
     std::vector<Entry> entries;
   };
   struct Suppression {
@@ -89,12 +126,23 @@ struct EngineState {
 // its input: anything that does not parse whole is an error.
 Result<EngineState> decode_engine_state(std::string_view bytes);
 
+// The fields of an event that name who and what, copied into alerts so that an analyst sees
+// them without opening the evidence: a plain rule's alert takes them from its event, a
+// correlation's from the newest event of its window (after its group-by fields, which win).
+inline constexpr std::string_view kAlertKeyFields[] = {"source.ip",    "source.port",   "destination.ip",
+                                                       "destination.port", "user.name", "host.hostname",
+                                                       "url.original", "dns.question.name"};
+
 class Engine {
  public:
   using AlertSink = std::function<void(const Event& alert)>;
+  using DetailedSink = std::function<void(const Event& alert, const AlertDetails& details)>;
 
   // The engine keeps `rules` (shared, immutable). Alerts go to `sink` synchronously.
   Engine(std::shared_ptr<const RuleSet> rules, AlertSink sink, EngineOptions options = {});
+  // The same, with what comes with each alert (evidence events, suppressed repeats; see
+  // EngineOptions). The sink must not keep references into `details` beyond the call.
+  Engine(std::shared_ptr<const RuleSet> rules, DetailedSink sink, EngineOptions options = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

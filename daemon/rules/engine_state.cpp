@@ -23,7 +23,13 @@ EngineState::Entry get_entry(ByteReader& r) {
   e.number = r.f64();
   e.count = r.i64();
   e.evidence = r.str();
-  for (uint64_t i = 0, n = r.count(4); i < n && r.ok(); ++i) e.chained.push_back(r.str());
+  e.evidence_json = r.str();
+  for (uint64_t i = 0, n = r.count(8); i < n && r.ok(); ++i) {
+    EngineState::Entry::Chained c;
+    c.id = r.str();
+    c.json = r.str();
+    e.chained.push_back(std::move(c));
+  }
   return e;
 }
 
@@ -47,7 +53,11 @@ Result<EngineState> decode_engine_state(std::string_view bytes) {
       for (uint64_t k = 0, values = r.count(2); k < values && r.ok(); ++k) g.values.push_back(r.value());
       g.site = r.str();
       g.mixed_sites = r.u8() != 0;
-      const uint64_t entries = r.count(48);
+      for (uint64_t k = 0, fields = r.count(6); k < fields && r.ok(); ++k) {
+        std::string field = r.str();
+        g.last_fields.emplace_back(std::move(field), r.value());
+      }
+      const uint64_t entries = r.count(52);
       if (entries > kMaxEntries) r.fail();
       for (uint64_t k = 0; k < entries && r.ok(); ++k) g.entries.push_back(get_entry(r));
     }

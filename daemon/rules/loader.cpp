@@ -813,6 +813,9 @@ void load_document(Doc& doc, const FieldMapping& mapping, const YAML::Node& root
   }
   get_string(doc, root, "name", rule.name);
   get_string(doc, root, "status", rule.status);
+  // Free text for people (the API, the console); Sigma does not constrain it, so a description
+  // that is not a string is ignored rather than refused.
+  if (const YAML::Node d = root["description"]; d && d.IsScalar()) rule.description = d.Scalar();
   rule.level = parse_level(doc, root["level"]);
   if (const YAML::Node tags = root["tags"]) {
     for (const auto& t : string_list(doc, tags, "tags")) {

@@ -113,6 +113,7 @@ struct Rule {
   int line = 0;      // where the document starts
   int id_line = 0, id_column = 0;  // where `id` is written (duplicate-id diagnostics)
   std::string title, id, name, status;
+  std::string description;
   Level level = Level::Medium;
   std::vector<std::string> techniques;  // from attack.tNNNN tags, upper case
   // Logsource after mapping: every (field, value) must match (equality, case-insensitive).

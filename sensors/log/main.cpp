@@ -121,7 +121,7 @@ struct FollowOptions {
 };
 
 // The sensor's own counters, sent in each heartbeat (the correlator exports them as
-// soc_sensor_reported{counter=...}). Absent inputs report nothing.
+// soc_sensor_<name>_total, docs/metrics.md). Absent inputs report nothing.
 void fill_counters(Event& hb, const DecodeStats& d, const FileTailer* tailer, const SyslogListener* listener,
                    const JournalReader* journal) {
   auto n = [](uint64_t v) { return static_cast<int64_t>(v); };

@@ -55,6 +55,7 @@ check "a missing config file" "$(code "$CORRELATOR" --config "$WORK/none.yaml")"
 check "no server key" "$(code "$CORRELATOR" --allow "$WORK/x.yaml")" 78
 check_contains "it says what is missing" "$WORK/out" "--server-key is required"
 echo "not a key" >"$WORK/bad.key"
+chmod 600 "$WORK/bad.key"  # a secret readable by others is refused before its content is read
 printf 'sensors: []\n' >"$WORK/empty.yaml"
 check "a server key that is not a key" "$(code "$CORRELATOR" --server-key "$WORK/bad.key" --allow "$WORK/empty.yaml")" 78
 check_contains "it names the file" "$WORK/out" "bad.key: not a CURVE key"

@@ -99,6 +99,7 @@ PIDS+=($!)
 for p in "$TLS_PORT" "$HTTP_PORT" "$HTTPS_PORT" "$SILENT_PORT"; do wait_port "$p"; done
 printf 's3cret-token\n' >"$WORK/token"
 printf 'wrong\n' >"$WORK/badtoken"
+chmod 600 "$WORK/token" "$WORK/badtoken"  # secrets must be readable by their owner only
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%S.000000Z; }
 
 echo "== --once --stdout: TLS certificate, closed port, FortiOS over HTTP"
@@ -247,9 +248,9 @@ PIDS+=("$DAEMON")
 n_tcp_ok() { grep '"event.dataset":"collector.tcp"' "$WORK/accepted.jsonl" | grep -c '"event.outcome":"success"' || true; }
 for _ in $(seq 1 600); do [ "$(n_tcp_ok)" -ge 2 ] && break; sleep 0.05; done
 check_ge "repeated probes reach the correlator" "$(n_tcp_ok)" 2
-for _ in $(seq 1 600); do [ "$(metric soc_sensor_reported 'sensor="col1",site="dc-hatinh",counter="probe_failures"')" != 0 ] && break; sleep 0.05; done
-check_ge "heartbeats report the probes" "$(metric soc_sensor_reported 'sensor="col1",site="dc-hatinh",counter="probes"')" 2
-check_ge "and the failures (the closed port)" "$(metric soc_sensor_reported 'sensor="col1",site="dc-hatinh",counter="probe_failures"')" 1
+for _ in $(seq 1 600); do [ "$(metric soc_sensor_probe_failures_total 'sensor="col1",site="dc-hatinh"')" != 0 ] && break; sleep 0.05; done
+check_ge "heartbeats report the probes" "$(metric soc_sensor_probes_total 'sensor="col1",site="dc-hatinh"')" 2
+check_ge "and the failures (the closed port)" "$(metric soc_sensor_probe_failures_total 'sensor="col1",site="dc-hatinh"')" 1
 kill -TERM "$DAEMON"
 set +e; wait "$DAEMON"; rc=$?; set -e
 check "SIGTERM stops it with exit 0" "$rc" 0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 14: the correlator's --events-out on a full disk (a 1 MiB tmpfs). What cannot be written
 # is not acknowledged: the error is logged once with the file and the cause and counted
-# (soc_write_errors_total{output="events-out"}), no partial line is left in the file, the
+# (soc_write_errors_total{output="events_out"}), no partial line is left in the file, the
 # sender keeps its events (its window fills and it waits), and once the disk has room again
 # (the tmpfs remounted larger) everything arrives, each event exactly once. Needs root (mount).
 source "$(dirname "$0")/lib.sh"
@@ -44,11 +44,11 @@ sender=$!
 PIDS+=("$sender")
 wait_for 60 metric_ge soc_ingest_blocked '' 1 || true
 check "the correlator stops reading while --events-out cannot be written" "$(metric soc_ingest_blocked '')" 1
-check_ge "the failed write is counted" "$(metric soc_write_errors_total 'output="events-out"')" 1
+check_ge "the failed write is counted" "$(metric soc_write_errors_total 'output="events_out"')" 1
 check_contains "the log says which file and why" "$WORK/correlator.log" "cannot write $FULL/events.jsonl: No space left on device"
 check_contains "and that the batch waits, unacknowledged" "$WORK/correlator.log" "is not acknowledged until its outputs can be written"
 sleep 3  # it stays that way: retried every second, counted each time, logged once
-check_ge "retries are counted" "$(metric soc_write_errors_total 'output="events-out"')" 3
+check_ge "retries are counted" "$(metric soc_write_errors_total 'output="events_out"')" 3
 check "logged once" "$(grep -c "cannot write $FULL/events.jsonl" "$WORK/correlator.log")" 1
 check "the sender is still waiting, not done" "$(kill -0 "$sender" 2>/dev/null && echo running)" running
 written=$(python3 - "$FULL/events.jsonl" <<'PY'

@@ -92,6 +92,20 @@ if [ -x "$JOURNAL_REMOTE" ]; then
   JOURNAL_ARGS=(--journal --journal-dir "$WORK/hb/journal" --journal-start beginning)
   JOURNAL_N=2
 fi
+# The sensor's counters, typed by the correlator: soc_sensor_<field>_total, real counters that add
+# up the runs of logs1 above (so this run's are what grew from here), or soc_sensor_<field> for a
+# gauge.
+total() {
+  local name="soc_sensor_$1_total"
+  [ "$1" = log_files_followed ] && name="soc_sensor_$1"
+  metric "$name" "sensor=\"logs1\",site=\"commune-07\""
+}
+declare -A BASE
+for c in log_lines_read log_events log_lines_truncated log_invalid_utf8 log_decode_fallbacks syslog_udp_messages \
+         syslog_tcp_messages journal_entries events_acked; do
+  BASE[$c]=$(total "$c")
+done
+reported() { awk -v a="$(total "$1")" -v b="${BASE[$1]:-0}" 'BEGIN { printf "%d", a - b }'; }
 "$LOG_SENSOR" --file "$WORK/hb/*.log" --file-start beginning --syslog-udp 127.0.0.1:0 --syslog-tcp 127.0.0.1:0 \
   "${JOURNAL_ARGS[@]}" --max-line-bytes 256 --heartbeat 1 "${CONNECT[@]}" >/dev/null 2>"$WORK/err6" &
 SENSOR_PID=$!
@@ -101,7 +115,6 @@ UDP=$(sed -n 's/.*udp port \([0-9]*\).*/\1/p' "$WORK/err6")
 TCP=$(sed -n 's/.*tcp port \([0-9]*\).*/\1/p' "$WORK/err6")
 for i in 1 2; do logger --server 127.0.0.1 --port "$UDP" --udp --rfc3164 -t app "udp $i"; done
 for i in 1 2 3; do logger --server 127.0.0.1 --port "$TCP" --tcp --rfc5424 -t app "tcp $i"; done
-reported() { metric soc_sensor_reported "sensor=\"logs1\",site=\"commune-07\",counter=\"$1\""; }
 lines_want=$((5 + 1 + 5 + JOURNAL_N))  # 4+1 lines in a.log (one blank), 1 in b.log, 5 syslog, the journal
 for _ in $(seq 1 100); do [ "$(reported log_lines_read)" -ge "$lines_want" ] && break; sleep 0.1; done
 check "lines read" "$(reported log_lines_read)" "$lines_want"

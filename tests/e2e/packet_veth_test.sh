@@ -29,8 +29,9 @@ make_keys server p1
 printf 'sensors:\n  - {id: p1, site: lab, kind: packet, public_key: "%s"}\n' "$(cat "$WORK/p1.pub")" >"$WORK/allow.yaml"
 start_correlator --server-key "$WORK/server.key" --allow "$WORK/allow.yaml" --events-out "$WORK/events.jsonl"
 
-# As the systemd unit runs it: an unprivileged user with CAP_NET_RAW alone (ambient).
-chmod o+x "$WORK"; chmod o+r "$WORK/p1.key" "$WORK/server.pub"
+# As the systemd unit runs it: an unprivileged user with CAP_NET_RAW alone (ambient). Its secret
+# key belongs to it, readable by it alone (a secret others can read is refused).
+chmod o+x "$WORK"; chmod o+r "$WORK/server.pub"; chown nobody "$WORK/p1.key"
 setpriv --reuid nobody --regid nogroup --clear-groups --inh-caps -all,+net_raw --ambient-caps -all,+net_raw \
   --bounding-set -all,+net_raw \
   "$SENSOR" --interface "$RX" --connect "tcp://127.0.0.1:$LISTEN_PORT" --server-pub "$WORK/server.pub" \
@@ -98,5 +99,5 @@ done
 check_ge "it counted the replayed packets" "$(awk '$1 == "packets_received" { print $2 }' "$WORK/heartbeat")" "$sent"
 check "the kernel dropped none of them" "$(awk '$1 == "packets_dropped_kernel" { print $2 }' "$WORK/heartbeat")" 0
 check_ge "the correlator counts the packets received" \
-  "$(metric soc_sensor_reported 'counter="packets_received",sensor="p1",site="lab"')" "$sent"
+  "$(metric soc_sensor_packets_received_total 'sensor="p1",site="lab"')" "$sent"
 finish

@@ -46,7 +46,7 @@ FAILURE=6c2f0b4e-8a0f-4d55-9c1e-1f3b0e7a5a01
 echo "== (a) live alerts: feed, --alerts-out, soc_alerts_total"
 start_correlator --server-key "$WORK/server.key" --allow "$WORK/allow.yaml" --rules "$SRC/rules" \
   --alerts-out "$WORK/alerts.jsonl"
-"$SOCCTL" tail --connect "tcp://127.0.0.1:$PUBLISH_PORT" --alerts --count 1 --timeout 60 >"$WORK/tail.out" 2>&1 &
+"$SOCCTL" tail --connect "tcp://127.0.0.1:$PUBLISH_PORT" --alerts --json --api "" --count 1 --timeout 60 >"$WORK/tail.out" 2>&1 &
 tail_pid=$!
 PIDS+=("$tail_pid")
 sleep 0.5  # let the subscription reach the correlator

@@ -123,7 +123,7 @@ check "events after SIGHUP go to a new file" "$(grep -c '"event.dataset":"flow"'
 
 echo "== heartbeats carry the sender's counters"
 check_ge "heartbeats arrived" "$(metric soc_heartbeats_received_total 'sensor="s1"')" 1
-check_ge "the sender's own counter is exported" "$(metric soc_sensor_reported 'counter="events_sent",sensor="s1",site="dc-hatinh"')" 1
+check_ge "the sender's own counter is exported" "$(metric soc_sensor_events_sent_total 'sensor="s1",site="dc-hatinh"')" 1
 
 stop_correlator
 check_contains "the correlator stops cleanly" "$WORK/correlator.log" "stopping after"

@@ -63,3 +63,62 @@ TEST_CASE("an alert without severity or site is still counted") {
 
 }  // namespace
 }  // namespace soc::daemon
+
+#include "daemon/alerts/store.h"
+
+namespace soc::daemon {
+namespace {
+
+struct Notices : alerts::Dispatcher {
+  std::vector<alerts::Notice> got;
+  void publish(const alerts::Notice& n) override { got.push_back(n); }
+};
+
+TEST_CASE("with a store, alerts are completed, folded by the rule's group and reach the sinks after the commit") {
+  test::TempDir dir;
+  telemetry::Registry metrics;
+  auto store = alerts::AlertStore::open((dir.path() / "alerts.db").string(), metrics);
+  REQUIRE(store.ok());
+  Notices sinks;
+  AlertOutput out(metrics, nullptr, nullptr);
+  out.set_dispatcher(&sinks);
+  out.set_store(store->get());
+  alerts::RuleInfo rule;
+  rule.id = "brute";
+  rule.name = "SSH brute force";
+  rule.severity = 4;
+  rule.group_fields = {"source.ip"};
+  rule.quiet = std::chrono::minutes(10);
+  out.set_rules("rule", {rule});
+  CHECK(out.catalog()->find("brute") != nullptr);
+  CHECK(metrics.serialize().find("soc_rule_info{name=\"SSH brute force\",rule=\"brute\",severity=\"high\"} 1") !=
+        std::string::npos);
+  inventory::Inventory inv;
+  inv.sites.push_back({});
+  inv.sites.back().id = "xa";
+  inv.sites.back().name = "UBND xã";
+  out.set_enricher(std::make_shared<const inventory::Enricher>(inv));
+
+  Event a = make_alert("brute", 4, "xa");
+  a.set("source.ip", "203.0.113.7");
+  out.emit(a);
+  rules::AlertDetails held;
+  held.suppressed = true;
+  out.emit(a, held);  // a repeat suppression held back: the store only
+  CHECK(out.emitted() == 1);
+  CHECK(sinks.got.empty());  // nothing before the commit
+  REQUIRE(out.commit().ok());
+  REQUIRE(sinks.got.size() == 1);
+  CHECK(sinks.got[0].kind == alerts::NoticeKind::Firing);
+  CHECK(sinks.got[0].count == 2);
+  CHECK(sinks.got[0].alert.get_string("soc.severity") == "high");
+  CHECK(sinks.got[0].alert.get_string("site.name") == "UBND xã");
+  CHECK(metrics.serialize().find("soc_alerts_total{rule=\"brute\",severity=\"high\",site=\"xa\"} 1") != std::string::npos);
+
+  // The rule set changes: the gone rule's info series goes with it.
+  out.set_rules("rule", {});
+  CHECK(metrics.serialize().find("soc_rule_info{name=\"SSH brute force\"") == std::string::npos);
+}
+
+}  // namespace
+}  // namespace soc::daemon

@@ -170,6 +170,10 @@ TEST_CASE("license metrics, the expiry edge and the alert's fields") {
         std::to_string(static_cast<int64_t>(to_unix_seconds(at("2027-07-01T00:00:00Z")))));
   CHECK(series(f.metrics, R"(soc_site_equipment_gaps{site="xa"})") == "1");
   CHECK(series(f.metrics, R"(soc_site_equipment_gaps{site="dc"})") == "0");
+  // Names for the dashboards: one info series per inventory site.
+  CHECK(series(f.metrics, R"(soc_site_info{kind="datacenter",level="3",name="DC",site="dc"})") == "1");
+  CHECK(series(f.metrics, R"(soc_site_info{kind="commune",level="3",name="XA",site="xa"})") == "1");
+  CHECK(series(f.metrics, R"(soc_system_info{level="3",name="S",system="sys"})") == "1");
 
   f.clock = at("2027-06-01T00:00:00Z");  // 29 days left, warn_days 30
   f.monitor->evaluate();

@@ -156,13 +156,16 @@ TEST_CASE("a reload with a broken rule in a changed file keeps the running set; 
   f.start();
   CHECK(f.metric("soc_rules_loaded") == 3);
   CHECK(f.metric("soc_rules_failed") == 1);
+  CHECK(f.metric("soc_rules_last_reload_successful") == 1);
   f.dir.write("z.yml", "title: broken\ndetection:\n  sel: {x|nope: 1}\n  condition: sel\n");
   CHECK_FALSE(f.stage->reload("test"));
   CHECK(f.metric("soc_rules_reload_total{result=\"failure\"}") == 1);
+  CHECK(f.metric("soc_rules_last_reload_successful") == 0);
   CHECK(f.metric("soc_rules_loaded") == 3);
   f.dir.write("z.yml", "title: fixed\nname: z\ndetection:\n  sel: {x: 1}\n  condition: sel\n");
   CHECK(f.stage->reload("test"));
   CHECK(f.metric("soc_rules_reload_total{result=\"success\"}") == 1);
+  CHECK(f.metric("soc_rules_last_reload_successful") == 1);
   CHECK(f.metric("soc_rules_loaded") == 4);
   // Renaming the rule that running correlations (in an unchanged file) refer to would drop
   // them: refused, although the changed file itself loads.

@@ -557,3 +557,188 @@ allowlist:
   REQUIRE(every.ok());
   for (const auto& rule : every.rules) CHECK(rule.exceptions.alternatives.size() == 1);
 }
+
+namespace {
+
+struct DetailedRun {
+  std::vector<soc::Event> alerts;
+  std::vector<AlertDetails> details;
+  EngineCounters counters;
+};
+
+DetailedRun run_detailed(const std::string& rules, const std::vector<std::pair<double, std::string>>& events,
+                         EngineOptions options) {
+  Loader l(FieldMapping{});
+  l.load_text("c.yml", std::string(kBase) + rules);
+  auto set = std::make_shared<RuleSet>(l.finish());
+  REQUIRE_MESSAGE(set->ok(), set->render_diagnostics());
+  DetailedRun r;
+  Engine e(set,
+           Engine::DetailedSink([&](const soc::Event& a, const AlertDetails& d) {
+             r.alerts.push_back(a);
+             r.details.push_back(d);
+           }),
+           options);
+  for (const auto& [secs, members] : events) {
+    const auto ts = soc::Timestamp{} + std::chrono::hours(24 * 365 * 56) +
+                    std::chrono::microseconds(static_cast<int64_t>(secs * 1e6));
+    auto ev = soc::decode_event("{\"@timestamp\":\"" + soc::format_rfc3339(ts) + "\"," + members + "}");
+    REQUIRE(ev.ok());
+    e.process(*ev);
+  }
+  e.flush();
+  r.counters = e.counters();
+  return r;
+}
+
+std::string seq(int n) { return R"(,"observer.name":"s1","event.sequence":)" + std::to_string(n); }
+
+}  // namespace
+
+TEST_CASE("an alert names its severity as a word and carries the key fields of the event that completed it") {
+  // "Login success after a brute force": the account is in the success, not in the failures.
+  const char* rules = R"(title: brute
+name: brute
+correlation:
+  type: event_count
+  rules: [a]
+  group-by: [source.ip]
+  timespan: 1m
+  condition: {gte: 2}
+---
+title: success after brute
+level: critical
+correlation:
+  type: temporal_ordered
+  rules: [brute, b]
+  group-by: [source.ip]
+  timespan: 30m
+)";
+  auto r = run(rules, {{0, a() + R"(,"user.name":"guess1")"},
+                       {1, a() + R"(,"user.name":"guess2")"},
+                       {60, b() + R"(,"user.name":"root","destination.ip":"10.1.2.3","destination.port":22)"}});
+  REQUIRE(r.alerts.size() == 1);
+  const auto& alert = r.alerts[0];
+  CHECK(alert.get_string("soc.severity") == "critical");
+  CHECK(alert.get_string("user.name") == "root");
+  CHECK(alert.find("destination.ip")->to_text() == "10.1.2.3");
+  CHECK(alert.get_int("destination.port") == 22);
+  CHECK(alert.find("source.ip")->to_text() == "10.0.0.1");  // the group-by field
+  // A plain rule's alert copies the key fields of its event, the URL among them.
+  auto p = run("", {{0, a() + R"(,"url.original":"/wp-login.php","user.name":"x")"}});
+  REQUIRE(p.alerts.size() == 1);
+  CHECK(p.alerts[0].get_string("url.original") == "/wp-login.php");
+  CHECK(p.alerts[0].get_string("soc.severity") == "medium");
+}
+
+TEST_CASE("a window of more than ten events cites the first nine and the one that completed it") {
+  const char* rules = R"(title: twelve
+correlation:
+  type: event_count
+  rules: [a]
+  group-by: [source.ip]
+  timespan: 1h
+  condition: {gte: 12}
+)";
+  std::vector<std::pair<double, std::string>> events;
+  for (int i = 1; i <= 12; ++i) events.emplace_back(i, a() + seq(i));
+  auto r = run(rules, events);
+  REQUIRE(r.alerts.size() == 1);
+  CHECK(r.alerts[0].find("soc.evidence")->to_text() == "s1:1,s1:2,s1:3,s1:4,s1:5,s1:6,s1:7,s1:8,s1:9,s1:12");
+}
+
+TEST_CASE("with keep_evidence the cited events come with the alert, bounded in size") {
+  const char* rules = R"(title: twelve
+correlation:
+  type: event_count
+  rules: [a]
+  group-by: [source.ip]
+  timespan: 1h
+  condition: {gte: 12}
+)";
+  std::vector<std::pair<double, std::string>> events;
+  for (int i = 1; i <= 12; ++i) events.emplace_back(i, a() + seq(i));
+  EngineOptions o;
+  o.keep_evidence = true;
+  auto r = run_detailed(rules, events, o);
+  REQUIRE(r.alerts.size() == 1);
+  const auto& ev = r.details[0].evidence;
+  REQUIRE(ev.size() == 10);
+  CHECK(ev[0].id == "s1:1");
+  // Events are encoded once their group is warm (half its threshold: the 6th of 12), not before:
+  // most groups never get there.
+  CHECK_FALSE(ev[0].json);
+  CHECK_FALSE(ev[4].json);
+  REQUIRE(ev[5].json);
+  CHECK(soc::decode_event(*ev[5].json)->get_int("event.sequence") == 6);
+  CHECK(ev[9].id == "s1:12");
+  REQUIRE(ev[9].json);  // the event that completed the window, encoded when it fired
+  CHECK(soc::decode_event(*ev[9].json)->get_int("event.sequence") == 12);
+  CHECK_FALSE(r.details[0].suppressed);
+
+  // A budget smaller than one event: ids only, counted.
+  o.max_evidence_bytes = 16;
+  auto tight = run_detailed(rules, events, o);
+  REQUIRE(tight.alerts.size() == 1);
+  CHECK(tight.details[0].evidence.size() == 10);
+  CHECK_FALSE(tight.details[0].evidence[5].json);
+  CHECK(tight.counters.evidence_dropped > 0);
+
+  // Without keep_evidence nothing is encoded.
+  auto none = run_detailed(rules, events, EngineOptions{});
+  CHECK_FALSE(none.details[0].evidence[0].json);
+  CHECK(none.details[0].evidence[0].id == "s1:1");
+
+  // A chained correlation hands on the events of the alerts behind it; a plain rule its event.
+  const char* chained = R"(title: pairs
+name: pairs
+correlation:
+  type: event_count
+  rules: [a]
+  group-by: [source.ip]
+  timespan: 1m
+  condition: {gte: 2}
+---
+title: two pairs
+correlation:
+  type: event_count
+  rules: [pairs]
+  group-by: [source.ip]
+  timespan: 1h
+  condition: {gte: 2}
+)";
+  o.max_evidence_bytes = 1 << 20;
+  auto c = run_detailed(chained, {{0, a() + seq(1)}, {1, a() + seq(2)}, {100, a() + seq(3)}, {101, a() + seq(4)}}, o);
+  REQUIRE(c.alerts.size() == 1);
+  REQUIRE(c.details[0].evidence.size() == 4);
+  for (const auto& e : c.details[0].evidence) CHECK(e.json);
+  auto p = run_detailed("", {{0, a() + seq(5)}}, o);
+  REQUIRE(p.details.size() == 1);
+  REQUIRE(p.details[0].evidence.size() == 1);
+  CHECK(p.details[0].evidence[0].id == "s1:5");
+  CHECK(p.details[0].evidence[0].json);
+}
+
+TEST_CASE("with report_suppressed the held-back alerts reach a detailed sink marked as repeats") {
+  const char* rules = R"(title: a once in ten minutes
+name: a_quiet
+suppress: 10m
+detection:
+  sel: {rule: a}
+  condition: sel
+)";
+  EngineOptions o;
+  o.report_suppressed = true;
+  auto r = run_detailed(rules, {{0, a()}, {60, a()}, {120, a()}, {700, a()}}, o);
+  // Rule "a" itself alerts too; keep the suppressed rule's.
+  std::vector<bool> held;
+  for (size_t i = 0; i < r.alerts.size(); ++i)
+    if (r.alerts[i].get_string("rule.id") == "a_quiet") held.push_back(r.details[i].suppressed);
+  CHECK(held == std::vector<bool>{false, true, true, false});
+  // A plain sink sees only the alerts that go out, as before.
+  auto plain = run(rules, {{0, a()}, {60, a()}, {120, a()}, {700, a()}}, o);
+  size_t quiet = 0;
+  for (const auto& alert : plain.alerts) quiet += alert.get_string("rule.id") == "a_quiet";
+  CHECK(quiet == 2);
+  CHECK(plain.alerts.back().get_int("soc.suppressed") == 2);
+}

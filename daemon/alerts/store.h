@@ -1,0 +1,213 @@
+// The alert store: every alert the correlator raised, with its lifecycle, history and evidence,
+// in the state directory's alerts.db (SQLite, WAL; docs/adr/0020-alert-store.md for the schema,
+// docs/adr/0021-alert-lifecycle.md for folding, acknowledgement and resolution).
+//
+//   open -> acknowledged (by, at, comment; again: more history) -> resolved
+//
+// Repeats of one rule and group (RuleInfo::group_fields) fold into the alert that is not
+// resolved yet: its count, last_seen and key fields grow. A rule's alert resolves when no repeat
+// came for its quiet period (RuleInfo::quiet, wall clock), a baseline alert when its finding is
+// reported clear (resolve()). Bounded: resolved alerts older than retention_days are pruned, and
+// the oldest alerts beyond retention_rows; evidence per alert and in total.
+//
+// Threads (ADR 0018): one writer connection behind a mutex, used by
+//   - the ingest thread: record() and resolve() add to the current batch's transaction, which
+//     commit() commits before the batch is acknowledged;
+//   - HTTP workers: acknowledge();
+//   - the store's own thread (start()): resolution of quiet alerts, retention, the gauges.
+// A write from another thread while a batch is open commits the batch first (earlier
+// durability, never less). Reads (list, get, counts) use their own read-only connections and
+// run beside the writer. Notices of what changed go to the Dispatcher after each commit, in the
+// order of the changes (Dispatcher::publish never blocks).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/event.h"
+#include "core/result.h"
+#include "daemon/alerts/catalog.h"
+#include "daemon/alerts/sink.h"
+#include "daemon/alerts/sqlite.h"
+#include "daemon/rules/engine.h"
+#include "daemon/telemetry/metrics.h"
+
+namespace soc::daemon::alerts {
+
+enum class AlertState { Open, Acknowledged, Resolved };
+std::string_view to_string(AlertState s);
+std::optional<AlertState> parse_alert_state(std::string_view s);
+
+struct StoreOptions {
+  int64_t retention_days = 90;       // resolved alerts older than this are pruned
+  int64_t retention_rows = 100'000;  // beyond, the oldest alerts (resolved first) are pruned
+  size_t max_evidence_per_alert = 32;        // evidence events kept per alert (the first ones)
+  size_t max_evidence_bytes = 256u << 20;    // evidence events kept by the whole store
+  size_t max_history_per_alert = 200;        // beyond, "repeated" entries merge into the newest
+  std::chrono::milliseconds tick{1'000};     // the store thread: resolution and gauges
+  std::chrono::milliseconds prune_every{60'000};
+  // synchronous=FULL: a commit survives a power loss (an fsync per batch that raised alerts);
+  // NORMAL (default): it survives a crash of the correlator (ADR 0018, "what an ack promises").
+  bool synchronous_full = false;
+  std::function<Timestamp()> clock = [] { return soc::now(); };
+};
+
+struct Acknowledgement {
+  std::string by;
+  Timestamp at{};
+  std::string comment;
+};
+
+// One alert as the API shows it.
+struct AlertRecord {
+  int64_t id = 0;
+  std::string rule_id, rule_name, source;
+  int severity = 3;
+  AlertState state = AlertState::Open;
+  std::string site_id, site_name;  // empty when the alert names no site
+  std::string summary;
+  std::string group_json, fields_json;  // JSON objects
+  int64_t count = 0;
+  Timestamp first_seen{}, last_seen{};
+  std::optional<Acknowledgement> acknowledged;  // the latest acknowledgement
+  std::optional<Timestamp> resolved_at;
+  std::string alert_json;  // the latest occurrence's alert event
+};
+
+struct HistoryEntry {
+  Timestamp at{};
+  std::string action;  // opened, repeated, acknowledged, resolved
+  std::optional<std::string> by, comment;
+  int64_t count = 1;   // occurrences a "repeated" entry stands for
+};
+
+struct AlertDetail {
+  AlertRecord alert;
+  std::vector<std::string> evidence;  // the events, as JSON objects, oldest first
+  std::vector<HistoryEntry> history;  // oldest first
+};
+
+struct AlertFilter {
+  std::vector<AlertState> states;  // empty: any
+  std::vector<int> severities;     // empty: any
+  std::optional<std::string> site, rule, source_ip;
+  std::optional<Timestamp> since, until;  // on last_seen, both included
+  size_t limit = 100;
+  // Paging: the page after the alert with this (last_seen, id); newest first.
+  std::optional<std::pair<Timestamp, int64_t>> after;
+};
+
+// Alerts not resolved, per state (open, acknowledged) and severity word.
+using OpenCounts = std::map<std::string, std::map<std::string, int64_t>>;
+
+struct AlertPage {
+  std::vector<AlertRecord> alerts;
+  std::optional<std::pair<Timestamp, int64_t>> next;  // set when more alerts follow
+  OpenCounts counts;  // with the filter's site, severity, rule, source_ip, since, until; any state
+};
+
+class AlertStore {
+ public:
+  // Opens or creates `path` (WAL). A database of a newer schema is refused (code "config").
+  static Result<std::unique_ptr<AlertStore>> open(const std::string& path, telemetry::Registry& metrics,
+                                                  StoreOptions options = {});
+  ~AlertStore();  // stops the thread; an uncommitted batch is rolled back
+  AlertStore(const AlertStore&) = delete;
+  AlertStore& operator=(const AlertStore&) = delete;
+
+  // Where notices go (may be null: none). Set before start() and before the first record().
+  void set_dispatcher(Dispatcher* dispatcher) { dispatcher_ = dispatcher; }
+  // Starts the store's thread (resolution, retention, gauges every `tick`).
+  void start();
+
+  // --- the alert path (ingest thread) --------------------------------------------------------
+  // One occurrence of an alert, completed by AlertOutput: folds into the rule's unresolved alert
+  // of the same group, or opens one. `repeat_only` (a repeat suppression held back): folds, never
+  // opens. Part of the current batch until commit().
+  Result<void> record(const Event& alert, const RuleInfo& rule, std::span<const rules::EvidenceEvent> evidence,
+                      bool repeat_only = false);
+  // The condition of the unresolved alert of (rule, group) cleared (a baseline finding
+  // recovered): resolves it. `why` goes into its history. No alert: nothing happens.
+  Result<void> resolve(std::string_view rule_id, std::string_view group_key, std::string_view why);
+  // Resolves the unresolved alerts of `source` whose (rule id, group key) is not in `active`
+  // (the baseline after a restart: findings that cleared while the correlator was away).
+  Result<size_t> reconcile(std::string_view source, const std::set<std::pair<std::string, std::string>>& active,
+                           std::string_view why);
+  // Commits the batch (record/resolve since the last commit) and publishes its notices.
+  Result<void> commit();
+
+  // --- the API (any thread) ------------------------------------------------------------------
+  // Errors: "not_found" (no such id), "conflict" (the alert is resolved), "sqlite".
+  Result<AlertRecord> acknowledge(int64_t id, std::string_view by, std::string_view comment);
+  Result<AlertPage> list(const AlertFilter& filter) const;
+  // nullopt: no such alert.
+  Result<std::optional<AlertDetail>> get(int64_t id) const;
+  Result<OpenCounts> open_counts() const;
+
+  // --- housekeeping (the store's thread; public for tests) -----------------------------------
+  // Resolves the alerts whose quiet period ended by `now`. Returns how many.
+  Result<size_t> resolve_due(Timestamp now);
+  // Applies retention; returns the alerts pruned.
+  Result<size_t> prune(Timestamp now);
+  // soc_alerts_open{severity,state} from the database.
+  void update_gauges();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Pending;  // an alert touched by the open batch
+  class ReadPool;
+
+  AlertStore(std::string path, std::unique_ptr<sql::Database> db, telemetry::Registry& metrics, StoreOptions options);
+  Result<void> begin_batch_locked();
+  Result<void> flush_locked();  // writes the pending changes and commits the open batch
+  Result<Pending*> pending_for_locked(const Event& alert, const RuleInfo& rule, const std::string& key,
+                                      bool repeat_only);
+  Result<void> write_pending_locked(Pending& p);
+  Result<void> resolve_locked(int64_t id, Timestamp now, std::string_view why);
+  Result<size_t> prune_locked(Timestamp now);
+  Result<void> drop_evidence_over_budget_locked();
+  Notice notice_of_row_locked(NoticeKind kind, int64_t id);
+  void publish_locked(std::vector<Notice>& notices);
+  void count_error(const Error& e);
+  void run();
+
+  std::string path_;
+  StoreOptions options_;
+  telemetry::Registry& metrics_;
+  Dispatcher* dispatcher_ = nullptr;
+
+  mutable std::mutex mutex_;  // the writer connection and everything below until the thread
+  std::unique_ptr<sql::Database> db_;
+  bool in_batch_ = false;
+  std::unordered_map<std::string, std::unique_ptr<Pending>> pending_;  // by rule id + group key
+  std::vector<Pending*> pending_order_;
+  std::vector<Notice> batch_notices_;  // resolutions of the batch, in order
+  size_t evidence_bytes_ = 0;
+
+  std::unique_ptr<ReadPool> readers_;
+
+  telemetry::Counter pruned_age_, pruned_rows_, evidence_per_alert_, evidence_budget_, write_errors_;
+  telemetry::Counter resolved_quiet_, resolved_cleared_;
+  std::map<std::pair<std::string, std::string>, telemetry::Gauge> open_gauges_;  // (state, severity)
+  telemetry::Gauge evidence_bytes_gauge_, rows_gauge_;
+
+  std::thread thread_;
+  std::mutex thread_mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+};
+
+}  // namespace soc::daemon::alerts
