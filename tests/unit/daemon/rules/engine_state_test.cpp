@@ -110,6 +110,34 @@ TEST_CASE("a brute force half counted before a restart fires once after it, with
         std::string::npos);
 }
 
+TEST_CASE("the evidence events a window kept come back with it: the alert after a restart carries them") {
+  auto set = load(kRules);
+  EngineOptions o;
+  o.keep_evidence = true;
+  std::vector<AlertDetails> details;
+  auto sink = Engine::DetailedSink([&](const soc::Event& a, const AlertDetails& d) {
+    if (a.get_string("rule.id") == kBrute) details.push_back(d);
+  });
+  Engine first(set, sink, o);
+  first.process(failure(0, "203.0.113.9", "root"));
+  first.process(failure(5, "203.0.113.9", "admin"));  // the group is warm now: its events are kept
+
+  Engine second(set, sink, o);
+  second.import_state(round_trip(first));
+  CHECK(second.state_bytes() == first.state_bytes());
+  second.process(failure(10, "203.0.113.9", "root"));
+  second.process(failure(15, "203.0.113.9", "root"));
+  REQUIRE(details.size() == 1);
+  const auto& ev = details[0].evidence;
+  REQUIRE(ev.size() == 4);
+  CHECK(ev[0].id == "s1:1:0");
+  CHECK(ev[0].json == nullptr);  // a cold group's first event is cited by id only, as before the restart
+  CHECK(ev[1].id == "s1:1:5");
+  REQUIRE(ev[1].json != nullptr);
+  CHECK(ev[1].json->find("\"user.name\":\"admin\"") != std::string::npos);
+  CHECK(ev[3].json != nullptr);
+}
+
 TEST_CASE("suppression survives a restart: the alert after it is held back") {
   auto set = load(kRules);
   Sink before, after;
