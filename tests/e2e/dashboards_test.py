@@ -81,6 +81,7 @@ EXPECTED_ALERTS = {
     "SocLicenseExpired": ("asset", "fw-nghixuan"),          # examples: expired 2026-08-15
     "SocLicenseExpiring": ("asset", "sw-dc-core"),          # added here: 20 days from now
     "SocCertificateExpiring": ("site", "dc-hatinh"),        # the s_server's 10-day certificate
+    "SocRuleStateEvicted": (None, None),                    # --max-rule-state 20
 }
 
 FAILS = []
@@ -287,7 +288,9 @@ def main():
         CORRELATOR, "--listen", endpoint, "--metrics", f"127.0.0.1:{metrics_port}",
         "--publish", f"tcp://127.0.0.1:{publish}", "--server-key", WORK / "server.key",
         "--inventory", inventory, "--baseline", baseline, "--rules", rules, "--tick", "1",
-        "--alerts-out", WORK / "alerts.jsonl", "--state-dir", WORK / "state"])
+        "--alerts-out", WORK / "alerts.jsonl", "--state-dir", WORK / "state",
+        # A bound the sample traffic's scans exceed, so that evictions are counted and shown.
+        "--max-rule-state", "20"])
     if not check("the correlator listens", wait_port(metrics_port) and wait_port(listen),
                  (WORK / "correlator.log").read_text(errors="replace")[-3000:]):
         return
