@@ -74,7 +74,7 @@ t0=$(date +%s)
 while (( $(date +%s) - t0 < seconds )); do
   rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$cpid/status")
   m=$(curl -fsS "http://127.0.0.1:$mport/metrics")
-  groups=$(awk '/^soc_rule_state_groups_total / {print $2}' <<<"$m")
+  groups=$(awk '/^soc_rule_state_groups[{ ]/ {s += $NF} END {print s + 0}' <<<"$m")
   state=$(awk '/^soc_rule_state_bytes / {print $2}' <<<"$m")
   received=$(awk '/^soc_events_received_total/ {s += $NF} END {print s + 0}' <<<"$m")
   printf '%s\t%s\t%s\t%s\t%s\n' "$(date +%s.%N)" "$rss" "${groups:-0}" "$received" "${state:-0}" >>"$tmp/samples.tsv"

@@ -64,8 +64,6 @@ RulesStage::RulesStage(telemetry::Registry& metrics, AlertOutput& alerts, RulesS
                                 "Estimated memory held by the open groups of every correlation (what --max-rule-state "
                                 "bounds in bytes).",
                                 {});
-  state_groups_ = metrics_.gauge("soc_rule_state_groups_total",
-                                 "Open groups of every correlation together (what --max-rule-state bounds in groups).", {});
   const auto& eo = options_.engine;
   metrics_.gauge("soc_rule_state_limit", "The bound on all correlation state (--max-rule-state); 0: none.",
                  {{"unit", "bytes"}})
@@ -197,7 +195,6 @@ void RulesStage::sync_metrics() {
     if (per_rule_[i].groups) per_rule_[i].groups.set(static_cast<double>(engine_->groups(i)));
   }
   state_bytes_.set(static_cast<double>(engine_->state_bytes()));
-  state_groups_.set(static_cast<double>(engine_->state_groups()));
 }
 
 // A flood of distinct sources evicts groups on every event: one line a minute says how many.

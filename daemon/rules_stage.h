@@ -126,7 +126,7 @@ class RulesStage : public Stage {
   telemetry::Counter reload_success_, reload_failure_;
   telemetry::Histogram eval_seconds_;
   uint64_t eval_count_ = 0;
-  telemetry::Gauge state_bytes_, state_groups_;
+  telemetry::Gauge state_bytes_;  // the groups: sum(soc_rule_state_groups)
   // Evictions are logged at most once a minute, with how many of each rule.
   std::map<std::string, uint64_t> evicted_unlogged_;
   Clock::time_point next_eviction_log_{};
