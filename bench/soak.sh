@@ -49,7 +49,10 @@ port=$(free_port); mport=$(free_port); pport=$(free_port)
 cpid=$!
 pids+=("$cpid")
 for _ in $(seq 100); do [[ -n $(ss -Hltn "sport = :$mport") ]] && break; sleep 0.1; done
-"$socctl" tail --connect "tcp://127.0.0.1:$pport" --alerts 2>/dev/null | "$PYTHON" -u -c '
+# JSON lines of the live alerts only (--api "": not the store's open ones); it stops by itself a
+# little after the run, since the pipeline's first process is not among the pids killed.
+"$socctl" tail --connect "tcp://127.0.0.1:$pport" --alerts --json --api "" --timeout $((minutes * 60 + 30)) 2>/dev/null |
+  "$PYTHON" -u -c '
 import json, sys, time, datetime
 for line in sys.stdin:
     now = time.time()
