@@ -6,6 +6,8 @@
 // the load is yaml-cpp's event parser reading the same file into nothing.
 //
 //   build/bench/inventory_scale [SITES [ASSETS_PER_SITE]] [--baseline examples/baseline.yaml] [--runs 3] [--tree]
+//   build/bench/inventory_scale [SITES [ASSETS_PER_SITE]] --write DIR   (only writes DIR/inventory.yaml and
+//                                                                        DIR/events.jsonl, for report_bench.sh)
 //
 // --tree also measures, once, yaml-cpp's node tree of the same file (what the loader built
 // before it streamed) in a child process.
@@ -128,27 +130,11 @@ long peak_rss_mib() {
   return ru.ru_maxrss / 1024;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  int sites = 5000, per_site = 20, runs = 3;
-  bool tree = false;
-  std::string baseline_path = SOC_SOURCE_DIR "/examples/baseline.yaml";
-  std::vector<std::string> positional;
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--baseline" && i + 1 < argc)
-      baseline_path = argv[++i];
-    else if (std::string(argv[i]) == "--tree")
-      tree = true;
-    else if (std::string(argv[i]) == "--runs" && i + 1 < argc)
-      runs = std::max(1, std::atoi(argv[++i]));
-    else
-      positional.push_back(argv[i]);
-  }
-  if (positional.size() > 0) sites = std::atoi(positional[0].c_str());
-  if (positional.size() > 1) per_site = std::atoi(positional[1].c_str());
+// The synthetic province: every site a commune with `per_site` assets (two licenses each) and
+// two sensors; one level-3 system over every site and one level-2 system per 50 sites, each
+// with a waiver. Returns the number of waivers.
+size_t write_inventory(const std::filesystem::path& path, int sites, int per_site) {
   size_t waivers = 0;
-  const auto path = std::filesystem::temp_directory_path() / fmt::format("inventory-scale-{}.yaml", getpid());
   {
     std::ofstream out(path);
     out << "sites:\n";
@@ -187,6 +173,65 @@ int main(int argc, char** argv) {
           "2027-06-30}}\n",
           g);
   }
+  return waivers;
+}
+
+// What the correlator's --events-out would hold for that province at `at`: a heartbeat of every
+// sensor 30 s before, and an sshd event of every site's log sensor 10 minutes before (what
+// `socctl report --events` replays; bench/report_bench.sh).
+void write_events(const std::filesystem::path& path, int sites, const std::string& at) {
+  const auto t = *soc::parse_rfc3339(at);
+  const std::string hb = soc::format_rfc3339(t - std::chrono::seconds(30));
+  const std::string ssh = soc::format_rfc3339(t - std::chrono::minutes(10));
+  std::ofstream out(path);
+  for (int s = 0; s < sites; ++s) {
+    for (const char* kind : {"packet", "log"})
+      out << fmt::format(
+          "{{\"@timestamp\":\"{0}\",\"event.kind\":\"metric\",\"event.dataset\":\"soc.heartbeat\",\"event.category\":"
+          "[\"host\"],\"observer.name\":\"{1}-xa-{2}\",\"site.id\":\"xa-{2}\",\"event.ingested\":\"{0}\"}}\n",
+          hb, kind, s);
+    out << fmt::format(
+        "{{\"@timestamp\":\"{0}\",\"event.kind\":\"event\",\"event.dataset\":\"sshd\",\"event.category\":"
+        "[\"authentication\"],\"event.outcome\":\"failure\",\"user.name\":\"root\",\"observer.name\":\"log-xa-{1}\","
+        "\"site.id\":\"xa-{1}\",\"event.ingested\":\"{0}\"}}\n",
+        ssh, s);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int sites = 5000, per_site = 20, runs = 3;
+  bool tree = false;
+  std::string write_to;
+  std::string baseline_path = SOC_SOURCE_DIR "/examples/baseline.yaml";
+  std::vector<std::string> positional;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--baseline" && i + 1 < argc)
+      baseline_path = argv[++i];
+    else if (std::string(argv[i]) == "--tree")
+      tree = true;
+    else if (std::string(argv[i]) == "--runs" && i + 1 < argc)
+      runs = std::max(1, std::atoi(argv[++i]));
+    else if (std::string(argv[i]) == "--write" && i + 1 < argc)
+      write_to = argv[++i];
+    else
+      positional.push_back(argv[i]);
+  }
+  if (positional.size() > 0) sites = std::atoi(positional[0].c_str());
+  if (positional.size() > 1) per_site = std::atoi(positional[1].c_str());
+  const std::string& write_dir = write_to;
+  if (!write_dir.empty()) {
+    // Only the files, for bench/report_bench.sh: DIR/inventory.yaml and DIR/events.jsonl.
+    std::filesystem::create_directories(write_dir);
+    const size_t n = write_inventory(std::filesystem::path(write_dir) / "inventory.yaml", sites, per_site);
+    write_events(std::filesystem::path(write_dir) / "events.jsonl", sites, "2026-11-27T12:00:00Z");
+    std::printf("wrote %s/inventory.yaml (%d sites, %d assets, %zu waivers) and %s/events.jsonl\n", write_dir.c_str(),
+                sites, sites * per_site, n, write_dir.c_str());
+    return 0;
+  }
+  const auto path = std::filesystem::temp_directory_path() / fmt::format("inventory-scale-{}.yaml", getpid());
+  const size_t waivers = write_inventory(path, sites, per_site);
   const auto size = std::filesystem::file_size(path);
   std::string baseline_source;
   inv::Baseline baseline;

@@ -140,7 +140,7 @@ constexpr FieldSpec kFields[] = {
     {"soc.requirement.title", T::String, false, false, "The requirement's title in English."},
     {"soc.requirement.title_vi", T::String, false, false, "The requirement's title in Vietnamese."},
     {"soc.requirement.reference", T::String, false, false, "The requirement's legal reference."},
-    {"soc.finding.status", T::String, false, false, "pass, fail, partial, waived or not_assessable."},
+    {"soc.finding.status", T::String, false, false, "met, partially_met, not_met, not_applicable, not_assessable or waived (ADR 0025)."},
     {"soc.finding.previous_status", T::String, false, false, "The finding's status at the evaluation before."},
     // Heartbeats (event.dataset: soc.heartbeat)
     {"soc.sensor.version", T::String, false, false, "Software version of the sensor."},

@@ -15,12 +15,14 @@
 //   soc_inventory_reload_total{result}, soc_inventory_last_reload_successful
 //
 // Threads (docs/adr/0018 "Threads", 0030): the stage (events, heartbeats), capture(), reload()
-// and the snapshot's restore() belong to the ingest thread, which owns the evidence. The
-// evaluation runs elsewhere (the housekeeping thread) on an immutable copy of the evidence that
-// capture() takes: evaluate(input) may be called from any thread and is serialised by its own
-// mutex; its alerts go through AlertOutput, which any thread may use. Evidence is timed by
-// arrival at the correlator (the clock), not by event time: a sensor that empties its spool
-// after an outage is alive now even though its events are old.
+// and the snapshot's restore() belong to the ingest thread, which owns the evidence. Evidence is
+// recorded by inventory::Observations, the same code the offline report replays recorded events
+// through. The evaluation runs elsewhere (the housekeeping thread) on a copy of the Observations
+// that capture() takes: evaluate(input) may be called from any thread and is serialised by its
+// own mutex; its alerts go through AlertOutput, which any thread may use, and it publishes view(),
+// which HTTP workers read. Evidence is timed by arrival at the correlator (event.ingested), not
+// by event time: a sensor that empties its spool after an outage is alive now even though its
+// events are old.
 #pragma once
 
 #include <functional>
@@ -43,6 +45,7 @@
 #include "daemon/inventory/enrich.h"
 #include "daemon/inventory/evaluate.h"
 #include "daemon/inventory/inventory.h"
+#include "daemon/inventory/observations.h"
 #include "daemon/inventory/tracker.h"
 #include "daemon/telemetry/metrics.h"
 
@@ -55,6 +58,17 @@ struct BaselineMonitorOptions {
   size_t max_certificates = 1024;  // certificate targets tracked (and exported); more are logged and ignored
 };
 
+// What one evaluation saw and found, immutable once published: what the HTTP workers read
+// (GET /api/v1/compliance) while the ingest thread goes on (docs/adr/0018, "Threads").
+struct BaselineView {
+  Timestamp at{};              // the evaluation's clock
+  std::shared_ptr<const inventory::Inventory> inventory;  // as evaluated (device licenses applied)
+  std::shared_ptr<const inventory::Baseline> baseline;
+  inventory::Evidence evidence;
+  std::shared_ptr<const std::vector<inventory::Finding>> findings;  // shared with the monitor, never copied
+  std::string inventory_sha256, baseline_sha256;  // of the files in force
+};
+
 class BaselineMonitor : public Stage {
  public:
   // Loads both files. On a problem, the error's message holds every diagnostic rendered
@@ -63,41 +77,32 @@ class BaselineMonitor : public Stage {
   static Result<std::unique_ptr<BaselineMonitor>> load(BaselineMonitorOptions options, telemetry::Registry& metrics,
                                                        AlertOutput& alerts);
 
-  // Stage: enriches, then records the event as evidence.
+  // Stage: enriches, then records the event as evidence, timed by its event.ingested (the
+  // monitor's clock when it has none).
   void on_event(Event& event) override;
   void on_heartbeat(std::string_view sensor, std::string_view site, const Event& heartbeat) override;
 
-  struct DeviceLicense {
-    std::string name, kind, status;
-    std::optional<Timestamp> expires;
-    bool temporary = false;
-    Timestamp read_at{};
-  };
-  using DeviceLicenses = std::map<std::string, std::map<std::string, DeviceLicense>>;  // asset id -> name ->
-  struct CertificateReading {
-    std::string target, site, asset;
-    Timestamp not_after{};
-  };
   struct State;  // what one pair of files yields, replaced as a whole on reload
-  // What an evaluation needs, copied from what the ingest thread owns: immutable once taken.
+  // What an evaluation needs, copied from what the ingest thread owns; evaluate() works on it
+  // (the Observations' caches fill in the copy), nothing else does.
   struct EvaluationInput {
     std::shared_ptr<const State> state;
-    inventory::Evidence evidence;  // certificate_not_after filled from the certificates
-    std::shared_ptr<const DeviceLicenses> licenses;
-    uint64_t licenses_version = 0;
-    std::vector<CertificateReading> certificates;
+    inventory::Observations observations;
     Timestamp now{};
   };
 
   // The ingest thread: a copy of the evidence as it stands, timed now.
   EvaluationInput capture() const;
   // Any thread (one evaluation at a time): raises the alerts of what changed since the last
-  // evaluation and updates the metrics. Returns the number of alerts raised.
-  size_t evaluate(const EvaluationInput& input);
+  // evaluation, updates the metrics and publishes the view. Returns the number of alerts raised.
+  size_t evaluate(EvaluationInput& input);
   // Both at once, on the calling thread (tests, reload).
-  size_t evaluate() { return evaluate(capture()); }
+  size_t evaluate() {
+    auto input = capture();
+    return evaluate(input);
+  }
 
-  // Snapshot (docs/adr/0030-snapshots.md): the evidence of `input` (last-seen times, device
+  // Snapshot (docs/adr/0030-snapshots.md): the Observations of `input` (last-seen times, device
   // licenses, certificates, since when the correlator observes) and the findings the last
   // evaluation tracked, so that a restart neither calls every sensor silent nor raises every
   // finding again. Any thread. restore() is for the ingest thread at start, before any event;
@@ -114,14 +119,16 @@ class BaselineMonitor : public Stage {
   const inventory::Inventory& inventory() const;
   const inventory::Baseline& baseline() const;
   // The findings of the last evaluation: read it on the thread that evaluated, after evaluate().
-  const std::vector<inventory::Finding>& findings() const { return findings_; }
+  const std::vector<inventory::Finding>& findings() const { return *findings_; }
+  bool evaluates() const { return !options_.baseline_path.empty(); }
   // The inventory's sensors in the allowlist's shape (the allowlist when --allow is not given).
   std::vector<config::SensorBinding> allowlist() const;
+  // The view of the last evaluation (null before the first). Thread-safe: any thread may call it.
+  std::shared_ptr<const BaselineView> view() const;
 
  private:
-  struct Certificate {
-    Timestamp not_after{};
-    std::string site, asset;
+  struct CertificateGauge {
+    std::string site;
     telemetry::Gauge gauge;
   };
   // Series of one gauge family that follow a set of label values: set() what exists now, then
@@ -147,20 +154,11 @@ class BaselineMonitor : public Stage {
                   std::unique_ptr<State> state);
   static Result<std::unique_ptr<State>> load_state(const BaselineMonitorOptions& o);
 
-  void observe_certificate(const Event& e, Timestamp now);
-  void observe_license(const Event& e, Timestamp now);
-  void observe_reachability(const Event& e);
-  const inventory::Asset* match_asset(const Event& e, std::initializer_list<std::string_view> hosts,
-                                      std::optional<int64_t> port) const;
-  const inventory::Inventory& effective_inventory(const EvaluationInput& in);
-  void export_licenses(const inventory::Inventory& inv, const DeviceLicenses& licenses);
+  void export_reading(const inventory::Reading& r);
+  void export_licenses(const inventory::Inventory& inv);
   void export_sensors(const State& state, const inventory::Evidence& evidence, Timestamp now);
+  void export_statuses(const State& state);
   void raise(const State& state, const inventory::Change& change, Timestamp now);
-  Certificate* certificate_slot(const std::string& target);
-  bool checks_dataset(std::string_view dataset) const;  // a log_source check names it
-  bool knows_asset(const std::string& id) const;
-  void set_certificate(Certificate& c, const std::string& target, Timestamp not_after, const std::string& site,
-                       const std::string& asset);
   static Event finding_key(const inventory::Finding& f, std::string_view rule_id);
 
   BaselineMonitorOptions options_;
@@ -169,28 +167,26 @@ class BaselineMonitor : public Stage {
 
   // Owned by the ingest thread.
   std::shared_ptr<const State> state_;
-  inventory::Evidence evidence_;
-  std::string last_sensor_;  // the sensor of the previous event, and its evidence slot
-  Timestamp* last_sensor_seen_ = nullptr;
-  DeviceLicenses device_licenses_;
-  uint64_t licenses_version_ = 1;  // changes whenever device_licenses_ changes what is evaluated
-  std::map<std::string, Certificate> certificates_;  // by target
+  inventory::Observations observations_;
+  std::map<std::string, CertificateGauge> certificates_;  // by target
   uint64_t unmatched_logged_ = 0;
   uint64_t certificates_refused_ = 0;
 
   // The evaluation's, guarded by eval_mutex_.
   std::mutex eval_mutex_;
-  std::optional<inventory::Inventory> effective_;  // the inventory with device licenses applied
-  const State* effective_state_ = nullptr;         // what effective_ was built from
-  uint64_t effective_version_ = 0;
+  std::shared_ptr<const inventory::Inventory> licenses_exported_;  // the inventory export_licenses() last saw
   inventory::FindingTracker tracker_;
   bool reconciled_ = false;  // the store's baseline alerts were matched with the first evaluation
-  std::vector<inventory::Finding> findings_;
+  std::shared_ptr<const std::vector<inventory::Finding>> findings_ =
+      std::make_shared<const std::vector<inventory::Finding>>();
   GaugeSet license_expiry_, requirement_status_, equipment_gaps_, sensor_up_;
   GaugeSet site_info_, system_info_;  // names and levels for the dashboards
   std::map<std::string, std::pair<std::string, telemetry::Gauge>> reachable_;  // asset id -> (site, gauge)
   telemetry::Counter reload_ok_, reload_failed_;
   telemetry::Gauge reload_last_ok_;
+
+  mutable std::mutex view_mutex_;
+  std::shared_ptr<const BaselineView> view_;
 };
 
 }  // namespace soc::daemon

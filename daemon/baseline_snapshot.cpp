@@ -1,4 +1,5 @@
-// BaselineMonitor's snapshot (docs/adr/0030-snapshots.md): the evidence and the tracked findings,
+// BaselineMonitor's snapshot (docs/adr/0030-snapshots.md): the Observations' readings (what
+// inventory::Observations recorded, put back with Observations::restore()) and the tracked findings,
 // in the state codec's byte format. Kept apart from the monitor's logic: this file only says
 // what is kept and reads it back without trusting it.
 #include <fmt/core.h>
@@ -29,7 +30,7 @@ bool get_finding(ByteReader& r, inv::Finding& f) {
   f.site = r.str();
   f.subject = r.str();
   const uint8_t status = r.u8();
-  if (status > static_cast<uint8_t>(inv::Status::NotAssessable)) r.fail();
+  if (status > static_cast<uint8_t>(inv::Status::Waived)) r.fail();
   f.status = static_cast<inv::Status>(status);
   f.rule_id = r.str();
   f.detail = r.str();
@@ -44,7 +45,8 @@ constexpr size_t kMinItem = 4;
 std::string BaselineMonitor::snapshot(const EvaluationInput& in) {
   std::string out;
   ByteWriter w(out);
-  const auto& ev = in.evidence;
+  const inv::Observations& obs = in.observations;
+  const auto& ev = obs.recorded();
   w.time(ev.observing_since);
   w.u32(static_cast<uint32_t>(ev.sensor_last_seen.size()));
   for (const auto& [sensor, t] : ev.sensor_last_seen) {
@@ -57,8 +59,8 @@ std::string BaselineMonitor::snapshot(const EvaluationInput& in) {
     w.str(key.second);
     w.time(t);
   }
-  w.u32(static_cast<uint32_t>(in.licenses->size()));
-  for (const auto& [asset, by_name] : *in.licenses) {
+  w.u32(static_cast<uint32_t>(obs.device_licenses().size()));
+  for (const auto& [asset, by_name] : obs.device_licenses()) {
     w.str(asset);
     w.u32(static_cast<uint32_t>(by_name.size()));
     for (const auto& [name, d] : by_name) {
@@ -71,12 +73,13 @@ std::string BaselineMonitor::snapshot(const EvaluationInput& in) {
       w.time(d.read_at);
     }
   }
-  w.u32(static_cast<uint32_t>(in.certificates.size()));
-  for (const auto& c : in.certificates) {
-    w.str(c.target);
+  w.u32(static_cast<uint32_t>(obs.certificates().size()));
+  for (const auto& [target, c] : obs.certificates()) {
+    w.str(target);
     w.str(c.site);
     w.str(c.asset);
     w.time(c.not_after);
+    w.time(c.read_at);
   }
   std::lock_guard lock(eval_mutex_);
   const auto tracked = tracker_.state();
@@ -98,12 +101,12 @@ Result<void> BaselineMonitor::restore(std::string_view payload) {
     std::string dataset = r.str();
     ev.dataset_last_seen[{std::move(site), std::move(dataset)}] = r.time();
   }
-  DeviceLicenses licenses;
+  inv::Observations::DeviceLicenses licenses;
   for (uint64_t i = 0, n = r.count(2 * kMinItem); i < n && r.ok(); ++i) {
     auto& by_name = licenses[r.str()];
     for (uint64_t j = 0, m = r.count(3 * kMinItem + 18); j < m && r.ok(); ++j) {
-      DeviceLicense d;
-      d.name = r.str();
+      std::string name = r.str();
+      inv::Observations::DeviceLicense d;
       d.kind = r.str();
       d.status = r.str();
       const bool has_expiry = r.u8() != 0;
@@ -111,17 +114,18 @@ Result<void> BaselineMonitor::restore(std::string_view payload) {
       if (has_expiry) d.expires = expires;
       d.temporary = r.u8() != 0;
       d.read_at = r.time();
-      by_name[d.name] = d;
+      by_name[std::move(name)] = std::move(d);
     }
   }
-  std::vector<CertificateReading> certificates;
-  for (uint64_t i = 0, n = r.count(3 * kMinItem + 8); i < n && r.ok(); ++i) {
-    CertificateReading c;
-    c.target = r.str();
+  inv::Observations::Certificates certificates;
+  for (uint64_t i = 0, n = r.count(3 * kMinItem + 16); i < n && r.ok(); ++i) {
+    std::string target = r.str();
+    inv::Observations::Certificate c;
     c.site = r.str();
     c.asset = r.str();
     c.not_after = r.time();
-    certificates.push_back(std::move(c));
+    c.read_at = r.time();
+    certificates[std::move(target)] = std::move(c);
   }
   std::vector<inv::Finding> tracked;
   for (uint64_t i = 0, n = r.count(6 * kMinItem + 1); i < n && r.ok(); ++i) {
@@ -130,25 +134,17 @@ Result<void> BaselineMonitor::restore(std::string_view payload) {
   }
   if (!r.at_end()) return fail("snapshot", "the baseline snapshot does not parse (damaged or cut short)");
 
-  // Only what the current inventory and baseline can use: a sensor or a dataset removed since is
-  // not brought back as evidence (the maps would grow with every rename).
-  evidence_.observing_since = std::min(ev.observing_since, evidence_.observing_since);
-  for (auto& [sensor, t] : ev.sensor_last_seen) {
-    auto [it, fresh] = evidence_.sensor_last_seen.try_emplace(sensor, t);
-    if (!fresh) it->second = std::max(it->second, t);
+  // Observations keeps only what the current inventory and baseline can use: a dataset or an
+  // asset removed since is not brought back (the maps would grow with every rename).
+  const auto kept = observations_.restore(ev, certificates, licenses);
+  for (const auto& [target, c] : observations_.certificates()) {
+    inv::Reading reading;
+    reading.kind = inv::Reading::Kind::Certificate;
+    reading.target = target;
+    reading.site = c.site;
+    reading.not_after = c.not_after;
+    export_reading(reading);
   }
-  for (auto& [key, t] : ev.dataset_last_seen)
-    if (checks_dataset(key.second)) evidence_.dataset_last_seen[key] = t;
-  last_sensor_seen_ = nullptr;  // the map may have rehashed
-  size_t kept_licenses = 0;
-  for (auto& [asset, by_name] : licenses) {
-    if (!knows_asset(asset)) continue;
-    kept_licenses += by_name.size();
-    device_licenses_[asset] = std::move(by_name);
-  }
-  ++licenses_version_;
-  for (const auto& c : certificates)
-    if (Certificate* slot = certificate_slot(c.target)) set_certificate(*slot, c.target, c.not_after, c.site, c.asset);
   {
     std::lock_guard lock(eval_mutex_);
     tracker_.restore(tracked);
@@ -156,7 +152,7 @@ Result<void> BaselineMonitor::restore(std::string_view payload) {
   log::info("baseline",
             "restored from the snapshot: {} sensors and {} log sources last seen, {} device licenses, {} certificates, "
             "{} findings tracked",
-            ev.sensor_last_seen.size(), ev.dataset_last_seen.size(), kept_licenses, certificates.size(), tracked.size());
+            kept.sensors, kept.datasets, kept.licenses, kept.certificates, tracked.size());
   return {};
 }
 

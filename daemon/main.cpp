@@ -22,6 +22,7 @@
 #include "daemon/alerts/api.h"
 #include "daemon/alerts/store.h"
 #include "daemon/baseline_monitor.h"
+#include "daemon/compliance_api.h"
 #include "daemon/event_log.h"
 #include "daemon/housekeeper.h"
 #include "daemon/http/server.h"
@@ -315,6 +316,7 @@ int main(int argc, char** argv) {
     };
     daemon::alerts::register_api(http, std::move(api));
   }
+  http.route("GET", "/api/v1/compliance", daemon::compliance_handler(monitor.get()));
   daemon::http::ServerOptions http_options;
   http_options.address = metrics_address;
   if (auto r = http.start(http_options); !r) return config_error("--metrics: " + r.error().message);

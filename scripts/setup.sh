@@ -39,6 +39,9 @@ SOC_PACKAGES=(
   # the packet sensor's live test (tcpreplay into a veth pair) and its benchmark (tcprewrite,
   # tcpdump as the floor, GNU time for the peak RSS)
   tcpreplay tcpdump time
+  # socctl report --format pdf prints the HTML report with headless Chromium; its tests read
+  # the PDF back with pdftotext/pdfinfo; DejaVu has every Vietnamese glyph the report names
+  chromium poppler-utils fonts-dejavu-core
   # dashboards/: promtool check/test rules and a real Prometheus in the end-to-end test,
   # amtool for the Alertmanager example, python3-yaml to read rule files and
   # python3-matplotlib to draw the panels from the test's query results (docs/dashboards.md)

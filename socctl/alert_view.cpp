@@ -20,9 +20,9 @@ constexpr std::string_view kShown[] = {"source.ip",   "user.name",         "dest
                                        "url.original", "dns.question.name", "host.hostname",  "asset.id",
                                        "soc.subject"};
 
-std::string text_of(const JsonValue& v) {
+std::string text_of(const json::Node& v) {
   if (v.is_string()) return v.as_string();
-  if (v.is_integer()) return std::to_string(v.as_int());
+  if (v.is_int()) return std::to_string(v.as_int());
   return v.dump();
 }
 
@@ -39,31 +39,31 @@ std::string_view colour_of(int severity) {
 
 }  // namespace
 
-AlertLine alert_line_of_api(const JsonValue& a) {
+AlertLine alert_line_of_api(const json::Node& a) {
   AlertLine l;
-  if (const JsonValue* id = a.find("id"); id && id->is_integer()) l.id = id->as_int();
+  if (const json::Node* id = a.find("id"); id && id->is_int()) l.id = id->as_int();
   l.state = a.string_or("state");
   if (auto t = parse_rfc3339(a.string_or("last_seen"))) l.time = *t;
-  if (const JsonValue* n = a.at({"severity", "number"}); n && n->is_integer()) l.severity = static_cast<int>(n->as_int());
-  if (const JsonValue* s = a.find("site"); s && s->is_object()) {
+  if (const json::Node* n = a.at({"severity", "number"}); n && n->is_int()) l.severity = static_cast<int>(n->as_int());
+  if (const json::Node* s = a.find("site"); s && s->is_object()) {
     l.site_id = s->string_or("id");
     l.site_name = s->string_or("name");
   }
-  if (const JsonValue* r = a.find("rule")) l.rule_name = r->string_or("name", r->string_or("id"));
+  if (const json::Node* r = a.find("rule")) l.rule_name = r->string_or("name", r->string_or("id"));
   // The group first (what the alert is about), then the key fields of its last event.
   for (const char* part : {"group", "fields"}) {
-    const JsonValue* obj = a.find(part);
+    const json::Node* obj = a.find(part);
     if (!obj || !obj->is_object()) continue;
     for (auto k : kShown) {
-      const JsonValue* v = obj->find(k);
+      const json::Node* v = obj->find(k);
       if (!v) continue;
       bool seen = false;
       for (const auto& [name, value] : l.fields) seen = seen || name == k;
       if (!seen) l.fields.emplace_back(std::string(k), text_of(*v));
     }
   }
-  if (const JsonValue* c = a.find("count"); c && c->is_integer()) l.count = c->as_int();
-  if (const JsonValue* ack = a.find("acknowledged"); ack && ack->is_object()) l.acknowledged_by = ack->string_or("by");
+  if (const json::Node* c = a.find("count"); c && c->is_int()) l.count = c->as_int();
+  if (const json::Node* ack = a.find("acknowledged"); ack && ack->is_object()) l.acknowledged_by = ack->string_or("by");
   return l;
 }
 
@@ -120,15 +120,15 @@ Result<bool> use_color(const std::string& when, int fd) {
 
 namespace {
 
-Result<JsonValue> answer_of(const std::string& what, const Result<http::Response>& r) {
+Result<json::Node> answer_of(const std::string& what, const Result<http::Response>& r) {
   if (!r) return fail("api", fmt::format("{}: {}", what, r.error().message));
-  auto doc = parse_json(r->body);
+  auto doc = json::parse(r->body);
   if (r->status >= 200 && r->status < 300) {
-    if (!doc) return fail("api", fmt::format("{}: the answer is not JSON: {}", what, doc.error().message));
+    if (!doc) return fail("api", fmt::format("{}: the answer is not JSON: {}", what, doc.error().where_and_what()));
     return std::move(*doc);
   }
   if (doc)
-    if (const JsonValue* e = doc->find("error"))
+    if (const json::Node* e = doc->find("error"))
       return fail(e->string_or("code", "error"),
                   fmt::format("{}: HTTP {} {}: {}", what, r->status, e->string_or("code"), e->string_or("message")));
   return fail("http", fmt::format("{}: HTTP {}", what, r->status));
@@ -136,7 +136,7 @@ Result<JsonValue> answer_of(const std::string& what, const Result<http::Response
 
 }  // namespace
 
-Result<JsonValue> ApiClient::get(const std::string& path_and_query) const {
+Result<json::Node> ApiClient::get(const std::string& path_and_query) const {
   http::Request req;
   req.url = base + path_and_query;
   req.timeout = std::chrono::seconds(15);
@@ -145,7 +145,7 @@ Result<JsonValue> ApiClient::get(const std::string& path_and_query) const {
   return answer_of("GET " + req.url, http::get(req));
 }
 
-Result<JsonValue> ApiClient::post(const std::string& path, const std::string& json_body) const {
+Result<json::Node> ApiClient::post(const std::string& path, const std::string& json_body) const {
   http::Request req;
   req.method = "POST";
   req.url = base + path;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/event.h"
-#include "core/json_value.h"
+#include "core/json_tree.h"
 #include "core/result.h"
 
 namespace soc::ctl {
@@ -28,7 +28,7 @@ struct AlertLine {
   std::string acknowledged_by;
 };
 
-AlertLine alert_line_of_api(const JsonValue& alert);
+AlertLine alert_line_of_api(const json::Node& alert);
 AlertLine alert_line_of_event(const Event& alert);
 
 // `utc_offset`: the time zone to show times in (the API's status time_zone).
@@ -44,8 +44,8 @@ struct ApiClient {
 
   // GET base + path: the answer's JSON, or an error saying what the API said (its error code and
   // message, with the HTTP status) or why it could not be reached.
-  Result<JsonValue> get(const std::string& path_and_query) const;
-  Result<JsonValue> post(const std::string& path, const std::string& json_body) const;
+  Result<json::Node> get(const std::string& path_and_query) const;
+  Result<json::Node> post(const std::string& path, const std::string& json_body) const;
   // The province's time zone (GET /api/v1/status time_zone); UTC when the API does not say.
   std::chrono::minutes utc_offset() const;
 };

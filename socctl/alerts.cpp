@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "core/json_value.h"
+#include "core/json_tree.h"
 #include "socctl/alert_view.h"
 #include "socctl/commands.h"
 
@@ -51,8 +51,8 @@ int run_alerts_list(const AlertsListOptions& o) {
   const auto offset = o.json ? std::chrono::minutes(0) : api.utc_offset();
   int64_t shown = 0;
   std::string cursor;
-  const JsonValue* counts = nullptr;
-  JsonValue page;
+  const json::Node* counts = nullptr;
+  json::Node page;
   while (shown < o.limit) {
     const int64_t want = std::min<int64_t>(1000, o.limit - shown);
     std::string path = fmt::format("/api/v1/alerts?limit={}{}", want, query);
@@ -63,18 +63,18 @@ int run_alerts_list(const AlertsListOptions& o) {
       return 1;
     }
     page = std::move(*r);
-    const JsonValue* alerts = page.find("alerts");
+    const json::Node* alerts = page.find("alerts");
     if (!alerts || !alerts->is_array()) {
       std::fputs("socctl alerts list: the answer has no \"alerts\" list\n", stderr);
       return 1;
     }
-    for (const auto& a : alerts->as_array()) {
+    for (const auto& a : alerts->items()) {
       if (o.json) std::printf("%s\n", a.dump().c_str());
       else std::printf("%s\n", format_alert_line(alert_line_of_api(a), offset, *color).c_str());
       ++shown;
     }
     counts = page.find("counts");
-    const JsonValue* next = page.find("next");
+    const json::Node* next = page.find("next");
     if (!next || !next->is_string()) break;
     cursor = next->as_string();
   }
@@ -82,12 +82,12 @@ int run_alerts_list(const AlertsListOptions& o) {
     // What is not resolved, whatever the filters on state: the work left.
     std::string summary;
     for (const char* state : {"open", "acknowledged"}) {
-      const JsonValue* per = counts ? counts->find(state) : nullptr;
+      const json::Node* per = counts ? counts->find(state) : nullptr;
       int64_t total = 0;
       std::string detail;
       if (per && per->is_object())
-        for (const auto& [word, n] : per->as_object())
-          if (n.is_integer() && n.as_int() > 0) {
+        for (const auto& [word, n] : per->members())
+          if (n.is_int() && n.as_int() > 0) {
             total += n.as_int();
             detail += fmt::format("{}{} {}", detail.empty() ? "" : ", ", n.as_int(), word);
           }
@@ -122,7 +122,7 @@ int run_alerts_ack(const AlertsAckOptions& o) {
     return config::kExitUsage;
   }
   ApiClient api{o.api, *token};
-  JsonWriter body;
+  json::Writer body(json::Writer::Layout::Dense);
   body.begin_object().key("by").value(o.by).key("comment").value(o.comment).end_object();
   auto r = api.post("/api/v1/alerts/" + id + "/ack", body.str());
   if (!r) {

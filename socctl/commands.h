@@ -70,6 +70,7 @@ struct DemoOptions {
   std::string metrics = "127.0.0.1:9750";
   int64_t port = 0;      // first of the ports used (0: pick free ones)
   double rate = 200;     // events per second per sensor in the live view (0: as fast as possible)
+  std::string report_dir;  // where the compliance report of the run goes (socctl/demo_report.h)
 };
 void add_demo(config::Command& root, DemoOptions& o, config::Command*& cmd);
 int run_demo(const DemoOptions& o, const char* argv0);
@@ -104,5 +105,31 @@ struct ReplayOptions {
 };
 void add_replay(config::Command& root, ReplayOptions& o, config::Command*& cmd);
 int run_replay(const ReplayOptions& o);
+
+// socctl report --inventory FILE --baseline FILE [--events FILE.jsonl...] [--at T] [--from T]
+//   --format json|html|csv|pdf [--lang vi|en] --out FILE;  socctl report --api URL ...
+// (socctl/report.cpp, docs/report.md)
+struct ReportOptions {
+  std::string inventory, baseline;
+  std::vector<std::string> events;
+  std::vector<std::string> more_events;  // positionals after --events FILE (--events a.jsonl b.jsonl)
+  std::string api;                       // http://HOST:PORT of a running correlator
+  std::string at, from;
+  std::string format;
+  std::string lang = "vi";
+  std::string out;
+  std::string chromium;  // for --format pdf (default: chromium on PATH)
+  double timeout_s = 180;
+};
+// socctl report verify FILE.json [--events FILE.jsonl...] [--inventory FILE --baseline FILE]
+struct ReportVerifyOptions {
+  std::vector<std::string> files;  // the report, then more events files after --events
+  std::vector<std::string> events;
+  std::string inventory, baseline;
+};
+void add_report(config::Command& root, ReportOptions& o, ReportVerifyOptions& v, config::Command*& report_cmd,
+                config::Command*& verify_cmd);
+int run_report(const ReportOptions& o);
+int run_report_verify(const ReportVerifyOptions& o);
 
 }  // namespace soc::ctl

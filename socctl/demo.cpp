@@ -38,6 +38,7 @@
 #include "daemon/inventory/loader.h"
 #include "soc_build_config.h"
 #include "socctl/commands.h"
+#include "socctl/demo_report.h"
 #include "socctl/process.h"
 
 namespace soc::ctl {
@@ -47,7 +48,10 @@ void add_demo(config::Command& root, DemoOptions& o, config::Command*& cmd) {
   cmd->flag("once", o.once, "Feed the samples once at full speed, print a summary and exit")
       .option("examples", o.examples, "Folder of the sample data (default: examples/ of the source tree)")
       .option("metrics", o.metrics, "ADDR:PORT where the correlator serves /metrics (another port if taken)")
-      .option("rate", o.rate, "Log lines (or events) per second per sensor in the live view (0: as fast as possible)");
+      .option("rate", o.rate, "Log lines (or events) per second per sensor in the live view (0: as fast as possible)")
+      .option("report-dir", o.report_dir,
+              "Where to write the compliance report of the run at its end (default: a new soc-demo-report.* folder in "
+              "$TMPDIR)");
 }
 
 namespace {
@@ -323,6 +327,89 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   return out;
 }
 
+// Each sensor's feed, prepared in `tmp`: captures are decoded offline first (the count of flows
+// the sensor makes of them is what the correlator must count, and the decoded events are the
+// fallback's input); log files are planned line by line for appending.
+Result<void> prepare_feeds(std::vector<SampleSensor>& sensors, const std::string& tmp,
+                           const std::string& packet_sensor_bin) {
+  std::error_code ec;
+  for (auto& s : sensors) {
+    if (s.kind == Kind::Events) {
+      s.expected = for_each_line(s.send_file, [](std::string_view) {});
+      s.how = "socctl send";
+    } else if (s.kind == Kind::Packet) {
+      s.send_file = tmp + "/" + s.id + ".decoded.jsonl";
+      auto c = Child::spawn({"/bin/sh", "-c", "exec \"$0\" --read \"$1\" --sensor-id \"$2\" --site \"$3\" > \"$4\"",
+                             packet_sensor_bin, s.sources[0], s.id, s.site, s.send_file},
+                            tmp + "/" + s.id + ".decode.log");
+      if (!c || c->wait() != 0) {
+        return fail("demo", fmt::format("{} --read {} failed: {}", packet_sensor_bin, s.sources[0],
+                                        read_all(tmp + "/" + s.id + ".decode.log")));
+      }
+      std::optional<Timestamp> first, last;
+      s.expected = for_each_line(s.send_file, [&](std::string_view line) {
+        auto ev = decode_event(line);
+        if (!ev) return;
+        auto time_of = [&](std::string_view key) -> std::optional<Timestamp> {
+          const Value* v = ev->find(key);
+          return v ? parse_rfc3339(v->to_text()) : std::nullopt;
+        };
+        auto t0 = time_of("event.start");
+        auto t1 = time_of("@timestamp");
+        if (t0 && (!first || *t0 < *first)) first = t0;
+        if (t1 && (!last || *t1 > *last)) last = t1;
+      });
+      if (first && last && *last > *first) s.span_s = std::chrono::duration<double>(*last - *first).count();
+      s.how = "soc-packet-sensor --read " + fs::path(s.sources[0]).filename().string();
+    } else {
+      const std::string dir = tmp + "/logs/" + s.id;
+      fs::create_directories(dir, ec);
+      plan_log_lines(s, dir);
+      std::vector<std::string> names;
+      for (const auto& f : s.sources) names.push_back(fs::path(f).filename().string());
+      s.how = "soc-log-sensor --file " + join(names, ",");
+    }
+  }
+  return {};
+}
+
+// Throwaway keys in `tmp`, the allowlist that binds them (tmp/allow.yaml), and the inventory
+// with them in place of its placeholders (the sensors the demo does not start keep theirs, and
+// stay silent). Returns the demo's inventory path, empty when the examples have none.
+Result<std::string> make_keys_and_inventory(const std::vector<SampleSensor>& sensors, const std::string& tmp,
+                                            const std::string& inventory_path) {
+  std::string allow = "sensors:\n";
+  std::map<std::string, std::string> pubkeys;
+  std::vector<std::string> names{"correlator"};
+  for (auto& s : sensors) names.push_back(s.id);
+  for (const auto& name : names) {
+    auto kp = transport::generate_key_pair();
+    if (!kp || !transport::write_key_files(tmp + "/" + name, *kp, true)) return fail("demo", "cannot make keys in " + tmp);
+    pubkeys[name] = z85_encode_key(kp->public_key);
+  }
+  for (const auto& s : sensors) {
+    allow += fmt::format("  - {{id: {}, site: {}, public_key: \"{}\"}}\n", s.id, s.site, pubkeys[s.id]);
+  }
+  std::ofstream(tmp + "/allow.yaml") << allow;
+  if (!fs::exists(inventory_path)) return std::string();
+  std::istringstream in(read_all(inventory_path));
+  std::ostringstream out;
+  for (std::string line; std::getline(in, line);) {
+    for (const auto& s : sensors) {
+      const auto id_at = line.find("id: " + s.id + ",");
+      const auto key_at = line.find("public_key: \"");
+      if (id_at == std::string::npos || key_at == std::string::npos) continue;
+      const auto value = key_at + 13;
+      const auto end = line.find('"', value);
+      if (end != std::string::npos) line.replace(value, end - value, pubkeys[s.id]);
+    }
+    out << line << '\n';
+  }
+  const std::string demo_inventory = tmp + "/inventory.yaml";
+  std::ofstream(demo_inventory) << out.str();
+  return demo_inventory;
+}
+
 }  // namespace
 
 int run_demo(const DemoOptions& o, const char*) {
@@ -382,81 +469,10 @@ int run_demo(const DemoOptions& o, const char*) {
   const std::string log_sensor_bin = find_binary("soc-log-sensor", "sensors/log");
   const std::string packet_sensor_bin = find_binary("soc-packet-sensor", "sensors/packet");
 
-  // Captures are decoded offline first: the count of flows the sensor makes of them is what
-  // the correlator must count, and the decoded events are the fallback's input.
-  for (auto& s : sensors) {
-    if (s.kind == Kind::Events) {
-      s.expected = for_each_line(s.send_file, [](std::string_view) {});
-      s.how = "socctl send";
-    } else if (s.kind == Kind::Packet) {
-      s.send_file = tmp + "/" + s.id + ".decoded.jsonl";
-      auto c = Child::spawn({"/bin/sh", "-c", "exec \"$0\" --read \"$1\" --sensor-id \"$2\" --site \"$3\" > \"$4\"",
-                             packet_sensor_bin, s.sources[0], s.id, s.site, s.send_file},
-                            tmp + "/" + s.id + ".decode.log");
-      if (!c || c->wait() != 0) {
-        return fail(fmt::format("{} --read {} failed: {}", packet_sensor_bin, s.sources[0],
-                                read_all(tmp + "/" + s.id + ".decode.log")));
-      }
-      std::optional<Timestamp> first, last;
-      s.expected = for_each_line(s.send_file, [&](std::string_view line) {
-        auto ev = decode_event(line);
-        if (!ev) return;
-        auto time_of = [&](std::string_view key) -> std::optional<Timestamp> {
-          const Value* v = ev->find(key);
-          return v ? parse_rfc3339(v->to_text()) : std::nullopt;
-        };
-        auto t0 = time_of("event.start");
-        auto t1 = time_of("@timestamp");
-        if (t0 && (!first || *t0 < *first)) first = t0;
-        if (t1 && (!last || *t1 > *last)) last = t1;
-      });
-      if (first && last && *last > *first) s.span_s = std::chrono::duration<double>(*last - *first).count();
-      s.how = "soc-packet-sensor --read " + fs::path(s.sources[0]).filename().string();
-    } else {
-      const std::string dir = tmp + "/logs/" + s.id;
-      fs::create_directories(dir, ec);
-      plan_log_lines(s, dir);
-      std::vector<std::string> names;
-      for (const auto& f : s.sources) names.push_back(fs::path(f).filename().string());
-      s.how = "soc-log-sensor --file " + join(names, ",");
-    }
-  }
-
-  // Throwaway keys, the allowlist that binds them, and the inventory with them in place of
-  // its placeholders (the sensors the demo does not start keep theirs, and stay silent).
-  std::string allow = "sensors:\n";
-  std::map<std::string, std::string> pubkeys;
-  {
-    std::vector<std::string> names{"correlator"};
-    for (auto& s : sensors) names.push_back(s.id);
-    for (const auto& name : names) {
-      auto kp = transport::generate_key_pair();
-      if (!kp || !transport::write_key_files(tmp + "/" + name, *kp, true)) return fail("cannot make keys in " + tmp);
-      pubkeys[name] = z85_encode_key(kp->public_key);
-    }
-  }
-  for (const auto& s : sensors) {
-    allow += fmt::format("  - {{id: {}, site: {}, public_key: \"{}\"}}\n", s.id, s.site, pubkeys[s.id]);
-  }
-  std::ofstream(tmp + "/allow.yaml") << allow;
-  std::string demo_inventory;
-  if (fs::exists(inventory_path)) {
-    std::istringstream in(read_all(inventory_path));
-    std::ostringstream out;
-    for (std::string line; std::getline(in, line);) {
-      for (const auto& s : sensors) {
-        const auto id_at = line.find("id: " + s.id + ",");
-        const auto key_at = line.find("public_key: \"");
-        if (id_at == std::string::npos || key_at == std::string::npos) continue;
-        const auto value = key_at + 13;
-        const auto end = line.find('"', value);
-        if (end != std::string::npos) line.replace(value, end - value, pubkeys[s.id]);
-      }
-      out << line << '\n';
-    }
-    demo_inventory = tmp + "/inventory.yaml";
-    std::ofstream(demo_inventory) << out.str();
-  }
+  if (auto prepared = prepare_feeds(sensors, tmp, packet_sensor_bin); !prepared) return fail(prepared.error().message);
+  auto made = make_keys_and_inventory(sensors, tmp, inventory_path);
+  if (!made) return fail(made.error().message);
+  const std::string demo_inventory = *made;
 
   // Ports: the metrics port asked for when it is free, fresh ones for the rest.
   std::string metrics = o.metrics;
@@ -892,6 +908,16 @@ int run_demo(const DemoOptions& o, const char*) {
   std::stable_sort(by_rule.begin(), by_rule.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   for (const auto& [rule, n] : by_rule) std::printf("  %6llu  %s\n", static_cast<unsigned long long>(n), rule.c_str());
   if (!body) std::fprintf(stderr, "socctl demo: cannot read metrics: %s\n", body.error().message.c_str());
+  // The auditors' report of the run, from what the correlator recorded (socctl report).
+  if (std::find(features.begin(), features.end(), "baseline") != features.end()) {
+    auto report = write_demo_report(demo_inventory, examples + "/baseline.yaml",
+                                    {tmp + "/events.jsonl", tmp + "/alerts.jsonl"}, o.report_dir);
+    if (report)
+      std::printf("Compliance report of the sample province (%s):\n  %s\n  %s\n", report->summary.c_str(),
+                  report->html.c_str(), report->json.c_str());
+    else
+      std::fprintf(stderr, "socctl demo: no compliance report: %s\n", report.error().message.c_str());
+  }
   cleanup();
   if (o.once) {
     if (failed || !complete) {

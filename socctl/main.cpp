@@ -17,11 +17,13 @@ int main(int argc, char** argv) {
   ctl::InventoryOptions inventory;
   ctl::RulesCheckOptions rules_check, rules_test;
   ctl::ReplayOptions replay;
+  ctl::ReportOptions report;
+  ctl::ReportVerifyOptions report_verify;
   ctl::AlertsListOptions alerts_list;
   ctl::AlertsAckOptions alerts_ack;
   config::Command *alerts_list_cmd, *alerts_ack_cmd;
   config::Command *keygen_cmd, *send_cmd, *tail_cmd, *demo_cmd, *inventory_check_cmd, *rules_cmd, *rules_check_cmd,
-      *rules_test_cmd, *replay_cmd;
+      *rules_test_cmd, *replay_cmd, *report_cmd, *report_verify_cmd;
   ctl::add_keygen(cli.root(), keygen, keygen_cmd);
   ctl::add_send(cli.root(), send, send_cmd);
   ctl::add_tail(cli.root(), tail, tail_cmd);
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
   ctl::add_inventory(cli.root(), inventory, inventory_check_cmd);
   ctl::add_rules(cli.root(), rules_check, rules_test, rules_cmd, rules_check_cmd, rules_test_cmd);
   ctl::add_replay(cli.root(), replay, replay_cmd);
+  ctl::add_report(cli.root(), report, report_verify, report_cmd, report_verify_cmd);
   ctl::add_alerts(cli.root(), alerts_list, alerts_ack, alerts_list_cmd, alerts_ack_cmd);
   if (auto code = cli.parse(argc, argv)) return *code;
   if (keygen_cmd->selected()) return ctl::run_keygen(keygen);
@@ -39,6 +42,8 @@ int main(int argc, char** argv) {
   if (rules_check_cmd->selected()) return ctl::run_rules_check(rules_check);
   if (rules_test_cmd->selected()) return ctl::run_rules_test(rules_test);
   if (replay_cmd->selected()) return ctl::run_replay(replay);
+  if (report_verify_cmd->selected()) return ctl::run_report_verify(report_verify);
+  if (report_cmd->selected()) return ctl::run_report(report);
   if (alerts_list_cmd->selected()) return ctl::run_alerts_list(alerts_list);
   if (alerts_ack_cmd->selected()) return ctl::run_alerts_ack(alerts_ack);
   return config::kExitUsage;

@@ -34,16 +34,16 @@ void print_open_alerts(const TailOptions& o, std::chrono::minutes offset, bool c
                  page.error().message.c_str());
     return;
   }
-  const JsonValue* alerts = page->find("alerts");
+  const json::Node* alerts = page->find("alerts");
   if (!alerts || !alerts->is_array()) return;
-  std::vector<const JsonValue*> open;
-  for (const auto& a : alerts->as_array()) open.push_back(&a);
+  std::vector<const json::Node*> open;
+  for (const auto& a : alerts->items()) open.push_back(&a);
   std::reverse(open.begin(), open.end());
   if (!o.json) std::fprintf(stderr, "socctl tail: %zu alerts still open, then live alerts\n", open.size());
-  if (const JsonValue* next = page->find("next"); next && next->is_string())
+  if (const json::Node* next = page->find("next"); next && next->is_string())
     std::fprintf(stderr, "socctl tail: more alerts are open than shown: socctl alerts list --api %s --state open\n",
                  o.api.c_str());
-  for (const JsonValue* a : open) print_line(o.json ? a->dump() : format_alert_line(alert_line_of_api(*a), offset, color));
+  for (const json::Node* a : open) print_line(o.json ? a->dump() : format_alert_line(alert_line_of_api(*a), offset, color));
 }
 
 }  // namespace

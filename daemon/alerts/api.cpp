@@ -8,7 +8,7 @@
 #include "core/config/secret_file.h"
 #include "core/crypto/digest.h"
 #include "core/json_codec.h"
-#include "core/json_value.h"
+#include "core/json_tree.h"
 #include "core/severity.h"
 #include "daemon/alerts/mitre.h"
 #include "daemon/alerts/store.h"
@@ -176,11 +176,11 @@ Result<AlertFilter> parse_filter(const Request& r) {
   return f;
 }
 
-void write_severity(JsonWriter& w, int severity) {
+void write_severity(json::Writer& w, int severity) {
   w.begin_object().key("number").value(severity).key("word").value(severity_word(severity)).end_object();
 }
 
-void write_mitre(JsonWriter& w, const std::vector<std::string>& techniques) {
+void write_mitre(json::Writer& w, const std::vector<std::string>& techniques) {
   w.begin_array();
   for (const auto& t : techniques) {
     w.begin_object().key("id").value(t).key("name");
@@ -191,7 +191,7 @@ void write_mitre(JsonWriter& w, const std::vector<std::string>& techniques) {
   w.end_array();
 }
 
-void write_alert(JsonWriter& w, const AlertRecord& a, const RuleCatalog& catalog) {
+void write_alert(json::Writer& w, const AlertRecord& a, const RuleCatalog& catalog) {
   const RuleInfo* rule = catalog.find(a.rule_id);
   std::vector<std::string> techniques;
   if (auto e = decode_event(a.alert_json)) {
@@ -248,7 +248,7 @@ void write_alert(JsonWriter& w, const AlertRecord& a, const RuleCatalog& catalog
   w.end_object();
 }
 
-void write_counts(JsonWriter& w, const OpenCounts& counts) {
+void write_counts(json::Writer& w, const OpenCounts& counts) {
   w.begin_object();
   for (auto state : {"open", "acknowledged"}) {
     w.key(state).begin_object();
@@ -277,7 +277,7 @@ class Api {
       for (const auto& [word, n] : (*counts)["open"]) open += n;
       for (const auto& [word, n] : (*counts)["acknowledged"]) acked += n;
     }
-    JsonWriter w;
+    json::Writer w(json::Writer::Layout::Dense);
     w.begin_object();
     w.key("version").value(o_.version);
     w.key("started_at").value(api_time(o_.started_at));
@@ -299,7 +299,7 @@ class Api {
     auto page = o_.store->list(*f);
     if (!page) return store_error(page.error());
     const auto catalog = snapshot();
-    JsonWriter w;
+    json::Writer w(json::Writer::Layout::Dense);
     w.begin_object().key("alerts").begin_array();
     for (const auto& a : page->alerts) write_alert(w, a, *catalog);
     w.end_array();
@@ -350,14 +350,14 @@ class Api {
       if (a.error().code == "conflict") return Response::error(409, "conflict", a.error().message);
       return store_error(a.error());
     }
-    JsonWriter w;
+    json::Writer w(json::Writer::Layout::Dense);
     write_alert(w, *a, *snapshot());
     return Response::json(w.take());
   }
 
   Response rules(const Request&) const {
     const auto catalog = snapshot();
-    JsonWriter w;
+    json::Writer w(json::Writer::Layout::Dense);
     w.begin_object().key("rules").begin_array();
     for (const auto& rule : catalog->rules()) {
       w.begin_object();
@@ -395,15 +395,15 @@ class Api {
   // {"by": "1-64 characters", "comment": "at most 4096 characters"}: nothing else.
   static Result<std::pair<std::string, std::string>> parse_ack(std::string_view text) {
     if (text.empty()) return fail("bad_request", "the body must be a JSON object {\"by\": NAME, \"comment\": TEXT}");
-    auto doc = parse_json(text, JsonLimits{1 << 20, 8});
-    if (!doc) return fail("bad_request", "the body is not JSON: " + doc.error().message);
+    auto doc = json::parse(text, json::ParseLimits{1 << 20, 8});
+    if (!doc) return fail("bad_request", "the body is not JSON: " + doc.error().where_and_what());
     if (!doc->is_object()) return fail("bad_request", "the body must be a JSON object {\"by\": NAME, \"comment\": TEXT}");
-    for (const auto& [k, v] : doc->as_object())
+    for (const auto& [k, v] : doc->members())
       if (k != "by" && k != "comment")
         return fail("bad_request", fmt::format("unknown member \"{}\" (an acknowledgement has by and comment)",
                                                k.substr(0, 64)));
-    const JsonValue* by = doc->find("by");
-    const JsonValue* comment = doc->find("comment");
+    const json::Node* by = doc->find("by");
+    const json::Node* comment = doc->find("comment");
     if (!by) return fail("bad_request", "by: missing (who acknowledges, 1 to 64 characters)");
     if (!by->is_string()) return fail("bad_request", "by: must be a string");
     const size_t by_chars = characters(by->as_string());
@@ -417,11 +417,11 @@ class Api {
   }
 
   std::string detail_json(const AlertDetail& d) const {
-    JsonWriter w;
+    json::Writer w(json::Writer::Layout::Dense);
     write_alert(w, d.alert, *snapshot());
     std::string out = w.take();
     out.pop_back();  // the alert's closing brace: evidence and history follow
-    JsonWriter tail;
+    json::Writer tail(json::Writer::Layout::Dense);
     tail.begin_object();
     tail.key("evidence").begin_array();
     for (const auto& e : d.evidence) tail.raw(e);
@@ -430,7 +430,7 @@ class Api {
     for (const auto& h : d.history) {
       tail.begin_object();
       tail.key("at").value(api_time(h.at)).key("action").value(h.action);
-      tail.key("by").value_or_null(h.by).key("comment").value_or_null(h.comment);
+      tail.key("by").value(h.by).key("comment").value(h.comment);
       tail.key("count").value(h.count);
       tail.end_object();
     }

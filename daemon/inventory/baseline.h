@@ -58,6 +58,8 @@ struct Requirement {
   std::string reference;         // legal reference, e.g. "TCVN 14423:2026 x.12.2.2; Decree 331/2026 Art. 28"
   std::string group;             // optional
   std::string manual;            // optional: the artefact an auditor must be shown
+  std::string source;            // optional: how the requirement is sourced (decree, standard, [ENG])
+  std::string legacy;            // optional: where the topic sat under TCVN 11930:2017 / Circular 12/2022
   std::array<bool, 5> levels{};  // levels[0]: applies at level 1
   std::optional<Check> check;    // absent: manual only, never assessed automatically
   Position at;
@@ -68,6 +70,8 @@ struct Requirement {
 struct Baseline {
   std::string id;
   std::string version;
+  std::vector<std::string> basis;  // the legal texts it is derived from, as written
+  std::string description;
   std::vector<Requirement> requirements;
 
   const Requirement* find(std::string_view id) const;

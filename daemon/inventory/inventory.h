@@ -80,7 +80,11 @@ struct System {
 struct License {
   std::string kind;        // kLicenseKinds
   Date expires{};          // valid through this day
-  bool temporary = false;  // a vendor loan or grace period: counts as partial, never as met
+  bool temporary = false;  // a vendor loan or grace period: counts as partially met, never as met
+  // Set when a collector read the license from the device (docs/adr/0017): when the reading
+  // arrived, and the device's own end instant when it gave one. Absent for declared licenses.
+  std::optional<Timestamp> read_at;
+  std::optional<Timestamp> until;
 };
 
 struct Asset {

@@ -467,8 +467,12 @@ bool load_baseline(const std::string& path, Baseline& out, std::vector<Diagnosti
       ok = ok && v;
       if (v) *target = *v;
     }
-    for (const char* key : {"source", "legacy"})
-      if (item[key]) ok = r.string(item, what, key, false) && ok;
+    for (auto [key, target] : {std::pair{"source", &q.source}, {"legacy", &q.legacy}}) {
+      if (!item[key]) continue;
+      auto v = r.string(item, what, key, false);
+      ok = ok && v;
+      if (v) *target = *v;
+    }
     if (const Node check = item["check"]) {
       q.check = read_check(r, check, q.levels, id.value_or("this requirement"));
       ok = ok && q.check;
@@ -492,8 +496,11 @@ bool load_baseline(const std::string& path, Baseline& out, std::vector<Diagnosti
       r.check_keys(meta, "'baseline'", {"id", "version", "basis", "description"});
       if (auto v = r.string(meta, "'baseline'", "id", true)) out.id = *v;
       if (auto v = r.string(meta, "'baseline'", "version", true)) out.version = *v;
-      if (meta["basis"]) (void)r.string_list(meta, "'baseline'", "basis", false);
-      if (meta["description"]) (void)r.string(meta, "'baseline'", "description", false);
+      if (meta["basis"])
+        if (auto list = r.string_list(meta, "'baseline'", "basis", false))
+          for (auto& [text, mark] : *list) out.basis.push_back(std::move(text));
+      if (meta["description"])
+        if (auto v = r.string(meta, "'baseline'", "description", false)) out.description = *v;
     }
     section(r, root, "requirements", true);
   };

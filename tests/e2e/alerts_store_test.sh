@@ -138,7 +138,7 @@ URL="http://127.0.0.1:$METRICS_PORT/api/v1/alerts/$OTHER/ack"
 check "no token: 401" "$(code -d '{"by":"x","comment":""}' "$URL")" 401
 check "a wrong token: 401" "$(code -H 'Authorization: Bearer nope' -d '{"by":"x","comment":""}' "$URL")" 401
 check "a malformed body: 400" "$(code -H "$AUTH" -d '{"by":' "$URL")" 400
-check_contains "… saying where" "$WORK/body" '"message":"the body is not JSON: byte 6: the document ends inside a value"'
+check_contains "… saying where" "$WORK/body" '"message":"the body is not JSON: 1:7: the text ends where a value is expected"'
 check "a body without by: 400" "$(code -H "$AUTH" -d '{"comment":"x"}' "$URL")" 400
 check "an unknown id: 404" "$(code -H "$AUTH" -d '{"by":"x","comment":""}' "http://127.0.0.1:$METRICS_PORT/api/v1/alerts/424242/ack")" 404
 head -c 2000000 /dev/zero | tr '\0' 'x' >"$WORK/huge"

@@ -297,8 +297,8 @@ for _ in $(seq 1 100); do grep -q soc.certificate.expiring "$WORK/inv-alerts.jso
 check "soc.certificate.expiring for the portal" "$(grep '"rule.id":"soc.certificate.expiring"' "$WORK/inv-alerts.jsonl" | grep -c '"asset.id":"portal-1"')" 1
 check "soc.license.expired for the firewall, from what the device said" \
   "$(grep '"rule.id":"soc.license.expired"' "$WORK/inv-alerts.jsonl" | grep -c '"asset.id":"fw-dc-1"')" 1
-check "CRT-01 fails" "$(metric soc_requirement_status 'system="portal",requirement="CRT-01",status="fail"')" 1
-check "AST-02 fails" "$(metric soc_requirement_status 'system="portal",requirement="AST-02",status="fail"')" 1
+check "CRT-01 is not met" "$(metric soc_requirement_status 'system="portal",requirement="CRT-01",status="not_met"')" 1
+check "AST-02 is not met" "$(metric soc_requirement_status 'system="portal",requirement="AST-02",status="not_met"')" 1
 check "the collector is up" "$(metric soc_sensor_up 'sensor="col1",site="dc-hatinh"')" 1
 
 finish

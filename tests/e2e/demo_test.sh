@@ -47,5 +47,17 @@ for rule in "SSH brute force from one address" "SSH login success after a brute 
   "DGA domain name (nDPI)" "License expired" "Required equipment missing"; do
   check_contains "the demo's alerts include: $rule" "$WORK/demo.out" "$rule"
 done
+# The auditors' report of the run, written where the demo says, and checkable.
+check_contains "the demo writes the sample province's compliance report" "$WORK/demo.out" \
+  "Compliance report of the sample province"
+html=$(grep -o '/[^ ]*/report\.html' "$WORK/demo.out" | head -1)
+json=$(grep -o '/[^ ]*/report\.json' "$WORK/demo.out" | head -1)
+check "its HTML exists" "$([ -s "$html" ] && echo yes)" yes
+check_contains "and names the province's systems" "$html" "Cổng dịch vụ công tỉnh"
+check_contains "with the expired firewall license of Cẩm Xuyên among the gaps" "$json" '"subject": "fw-camxuyen"'
+set +e
+"$SOCCTL" report verify "$json" >/dev/null 2>&1
+check "its JSON verifies" "$?" 0
+set -e
 check "no temporary folder is left behind" "$(find "$WORK" -maxdepth 1 -name 'soc-demo.*' | wc -l)" 0
 finish

@@ -136,8 +136,10 @@ TEST_CASE("baseline alerts are raised once per state change, not on every evalua
         std::vector<std::string>{"soc.equipment.missing firewall xa", "soc.sensor.silent pkt-xa xa"});
   CHECK(series(f.metrics, R"(soc_sensor_up{sensor="pkt-dc",site="dc"})") == "1");
   CHECK(series(f.metrics, R"(soc_sensor_up{sensor="pkt-xa",site="xa"})") == "0");
-  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="MON-02",status="fail",system="sys"})") == "1");
-  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="MON-02",status="pass",system="sys"})") == "0");
+  // Never heard in the period: nothing shows it ever ran, so MON-02 cannot be assessed (the alert
+  // is raised all the same); never met.
+  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="MON-02",status="not_assessable",system="sys"})") == "1");
+  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="MON-02",status="met",system="sys"})") == "0");
 
   // pkt-dc falls silent too: one more alert; then it comes back (no alert, metric back to 1).
   f.clock += 6min;
@@ -145,6 +147,8 @@ TEST_CASE("baseline alerts are raised once per state change, not on every evalua
   CHECK(series(f.metrics, R"(soc_sensor_up{sensor="pkt-dc",site="dc"})") == "0");
   CHECK(f.alert_lines().size() == 3);
   CHECK(f.alert_lines()[2] == "soc.sensor.silent pkt-dc dc");
+  // Heard in the period and silent since: not met.
+  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="MON-02",status="not_met",system="sys"})") == "1");
   f.send(R"({"observer.name":"pkt-dc","site.id":"dc","event.dataset":"flow"})");
   f.monitor->evaluate();
   CHECK(series(f.metrics, R"(soc_sensor_up{sensor="pkt-dc",site="dc"})") == "1");
@@ -205,8 +209,8 @@ TEST_CASE("license metrics, the expiry edge and the alert's fields") {
   CHECK(e.get_string("soc.requirement.id") == "AST-02");
   CHECK(e.get_string("soc.requirement.title") == "Firewall license");
   CHECK(e.get_string("soc.requirement.title_vi") == "Bản quyền tường lửa");
-  CHECK(e.get_string("soc.finding.status") == "fail");
-  CHECK(e.get_string("soc.finding.previous_status") == "pass");
+  CHECK(e.get_string("soc.finding.status") == "not_met");
+  CHECK(e.get_string("soc.finding.previous_status") == "met");
   CHECK(e.get_string("message") ==
         "License expired: fw-dc at dc: support license expired on 2027-06-30 (system sys, requirement AST-02)");
   CHECK(series(f.metrics, R"(soc_alerts_total{rule="soc.license.expired",severity="high",site="dc"})") == "1");
@@ -220,15 +224,15 @@ TEST_CASE("license instants follow the inventory's time zone") {
         std::to_string(static_cast<int64_t>(to_unix_seconds(at("2027-06-30T17:00:00Z")))));
   f.clock = at("2027-06-30T16:59:59Z");
   f.monitor->evaluate();
-  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="AST-02",status="pass",system="sys"})") == "1");
+  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="AST-02",status="met",system="sys"})") == "1");
   f.clock = at("2027-06-30T17:00:00Z");
   f.monitor->evaluate();
-  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="AST-02",status="fail",system="sys"})") == "1");
+  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="AST-02",status="not_met",system="sys"})") == "1");
   // A device reading at local midnight ends the day before, there.
   f.send(R"({"event.dataset":"collector.license","asset.id":"fw-dc","asset.license.name":"FortiCare",)"
          R"("asset.license.status":"licensed","asset.license.expires":"2027-12-31T17:00:00Z"})");
   f.monitor->evaluate();
-  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="AST-02",status="pass",system="sys"})") == "1");
+  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="AST-02",status="met",system="sys"})") == "1");
   CHECK(series(f.metrics, R"(soc_license_expiry_timestamp_seconds{asset="fw-dc",license="support",site="dc"})") ==
         std::to_string(static_cast<int64_t>(to_unix_seconds(at("2027-12-31T17:00:00Z")))));
 }
@@ -250,7 +254,7 @@ TEST_CASE("a license the device reports supersedes the declared one of its kind"
          R"("asset.license.status":"licensed","asset.license.expires":"2028-01-01T00:00:00Z"})");
   f.monitor->evaluate();
   CHECK(f.alert_lines().size() == 2);
-  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="AST-02",status="pass",system="sys"})") == "1");
+  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="AST-02",status="met",system="sys"})") == "1");
   CHECK(series(f.metrics, R"(soc_license_expiry_timestamp_seconds{asset="fw-dc",license="support",site="dc"})") ==
         std::to_string(static_cast<int64_t>(to_unix_seconds(at("2028-01-01T00:00:00Z")))));
   // A signature subscription the inventory did not declare is added, and warns.
@@ -283,7 +287,7 @@ TEST_CASE("a certificate read by the collector is exported by target and judged 
   CHECK(series(f.metrics,
                R"(soc_certificate_expiry_timestamp_seconds{site="xa",target="192.0.2.9:8443/other.example.vn"})") ==
         std::to_string(static_cast<int64_t>(to_unix_seconds(at("2027-12-02T10:00:00Z")))));
-  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="CRT-01",status="fail",system="sys"})") == "1");
+  CHECK(series(f.metrics, R"(soc_requirement_status{requirement="CRT-01",status="not_met",system="sys"})") == "1");
 }
 
 TEST_CASE("a TCP probe of an inventory asset is exported as reachable or not; others are not exported") {

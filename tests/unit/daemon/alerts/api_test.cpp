@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 
 #include "core/http/client.h"
-#include "core/json_value.h"
+#include "core/json_tree.h"
 #include "daemon/alerts/store.h"
 #include "tests/unit/test_support.h"
 
@@ -81,8 +81,8 @@ struct ApiFixture {
     REQUIRE(resp.ok());
     return *resp;
   }
-  JsonValue json(const soc::http::Response& r) {
-    auto j = parse_json(r.body);
+  json::Node json(const soc::http::Response& r) {
+    auto j = json::parse(r.body);
     REQUIRE_MESSAGE(j.ok(), r.body);
     return *j;
   }
@@ -108,10 +108,10 @@ TEST_CASE("GET /api/v1/alerts lists alerts newest first with rule names, MITRE n
   ApiFixture f;
   auto r = f.call("GET", "/api/v1/alerts?limit=2");
   REQUIRE(r.status == 200);
-  const JsonValue doc = f.json(r);
-  const auto& alerts = doc.find("alerts")->as_array();
+  const json::Node doc = f.json(r);
+  const auto& alerts = doc.find("alerts")->items();
   REQUIRE(alerts.size() == 2);
-  const JsonValue& a = alerts[0];
+  const json::Node& a = alerts[0];
   CHECK(a.find("id")->as_int() == f.first_id + 2);
   CHECK(a.at({"rule", "name"})->as_string() == "SSH brute force from one address");
   CHECK(a.at({"rule", "description"})->as_string().find("10 or more") == 0);
@@ -131,22 +131,22 @@ TEST_CASE("GET /api/v1/alerts lists alerts newest first with rule names, MITRE n
   // The next page holds the rest, and then there is none.
   const std::string next = doc.find("next")->as_string();
   auto r2 = f.json(f.call("GET", "/api/v1/alerts?limit=2&cursor=" + next));
-  REQUIRE(r2.find("alerts")->as_array().size() == 1);
-  CHECK(r2.find("alerts")->as_array()[0].find("id")->as_int() == f.first_id);
+  REQUIRE(r2.find("alerts")->items().size() == 1);
+  CHECK(r2.find("alerts")->items()[0].find("id")->as_int() == f.first_id);
   CHECK(r2.find("next")->is_null());
 
   // Filters.
-  CHECK(f.json(f.call("GET", "/api/v1/alerts?severity=high,critical")).find("alerts")->as_array().size() == 3);
-  CHECK(f.json(f.call("GET", "/api/v1/alerts?severity=2")).find("alerts")->as_array().empty());
-  CHECK(f.json(f.call("GET", "/api/v1/alerts?state=acknowledged")).find("alerts")->as_array().empty());
+  CHECK(f.json(f.call("GET", "/api/v1/alerts?severity=high,critical")).find("alerts")->items().size() == 3);
+  CHECK(f.json(f.call("GET", "/api/v1/alerts?severity=2")).find("alerts")->items().empty());
+  CHECK(f.json(f.call("GET", "/api/v1/alerts?state=acknowledged")).find("alerts")->items().empty());
   CHECK(f.json(f.call("GET", "/api/v1/alerts?site=xa-thach-ha&rule=SSH+brute+force+from+one+address"))
             .find("alerts")
-            ->as_array()
+            ->items()
             .size() == 3);
-  CHECK(f.json(f.call("GET", "/api/v1/alerts?source.ip=203.0.113.1")).find("alerts")->as_array().size() == 1);
+  CHECK(f.json(f.call("GET", "/api/v1/alerts?source.ip=203.0.113.1")).find("alerts")->items().size() == 1);
   CHECK(f.json(f.call("GET", "/api/v1/alerts?since=2027-01-15T08:00:01Z&until=2027-01-15T15:00:01%2B07:00"))
             .find("alerts")
-            ->as_array()
+            ->items()
             .size() == 1);
 }
 
@@ -176,10 +176,10 @@ TEST_CASE("GET /api/v1/alerts/ID gives evidence and history; bad ids are refused
   ApiFixture f;
   auto r = f.call("GET", "/api/v1/alerts/" + std::to_string(f.first_id));
   REQUIRE(r.status == 200);
-  const JsonValue d = f.json(r);
+  const json::Node d = f.json(r);
   CHECK(d.find("id")->as_int() == f.first_id);
-  CHECK(d.find("evidence")->as_array().empty());
-  const auto& history = d.find("history")->as_array();
+  CHECK(d.find("evidence")->items().empty());
+  const auto& history = d.find("history")->items();
   REQUIRE(history.size() == 1);
   CHECK(history[0].find("action")->as_string() == "opened");
   CHECK(history[0].find("by")->is_null());
@@ -209,7 +209,7 @@ TEST_CASE("acknowledging needs the token and a well-formed body; refusals change
       {R"({"by":"lan","comment":"x"})", "", 401, "unauthorized", "this write needs 'Authorization: Bearer TOKEN'"},
       {R"({"by":"lan","comment":"x"})", "wrong", 401, "unauthorized", "the bearer token is not the correlator's --api-token"},
       {"", kToken, 400, "bad_request", "the body must be a JSON object {\"by\": NAME, \"comment\": TEXT}"},
-      {"{\"by\":", kToken, 400, "bad_request", "the body is not JSON: byte 6: the document ends inside a value"},
+      {"{\"by\":", kToken, 400, "bad_request", "the body is not JSON: 1:7: the text ends where a value is expected"},
       {R"(["lan"])", kToken, 400, "bad_request", "the body must be a JSON object {\"by\": NAME, \"comment\": TEXT}"},
       {R"({"comment":"x"})", kToken, 400, "bad_request", "by: missing (who acknowledges, 1 to 64 characters)"},
       {R"({"by":7,"comment":"x"})", kToken, 400, "bad_request", "by: must be a string"},
@@ -222,7 +222,7 @@ TEST_CASE("acknowledging needs the token and a well-formed body; refusals change
       {R"({"by":"lan","comment":"x","state":"resolved"})", kToken, 400, "bad_request",
        "unknown member \"state\" (an acknowledgement has by and comment)"},
       {R"({"by":"lan","by":"minh","comment":""})", kToken, 400, "bad_request",
-       "the body is not JSON: byte 16: duplicate member \"by\""},
+       "the body is not JSON: 1:13: member \"by\" written twice"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.body.substr(0, 80));
@@ -243,17 +243,17 @@ TEST_CASE("acknowledging needs the token and a well-formed body; refusals change
   // Nothing changed.
   auto d = f.json(f.call("GET", "/api/v1/alerts/" + std::to_string(id)));
   CHECK(d.find("state")->as_string() == "open");
-  CHECK(d.find("history")->as_array().size() == 1);
+  CHECK(d.find("history")->items().size() == 1);
 
   auto ok = f.ack(id, R"({"by":"Lan Nguyễn","comment":"blocked at the firewall"})");
   REQUIRE(ok.status == 200);
-  const JsonValue a = f.json(ok);
+  const json::Node a = f.json(ok);
   CHECK(a.find("state")->as_string() == "acknowledged");
   CHECK(a.at({"acknowledged", "by"})->as_string() == "Lan Nguyễn");
   CHECK(a.at({"acknowledged", "comment"})->as_string() == "blocked at the firewall");
   d = f.json(f.call("GET", "/api/v1/alerts/" + std::to_string(id)));
-  CHECK(d.find("history")->as_array().size() == 2);
-  CHECK(d.find("history")->as_array()[1].find("by")->as_string() == "Lan Nguyễn");
+  CHECK(d.find("history")->items().size() == 2);
+  CHECK(d.find("history")->items()[1].find("by")->as_string() == "Lan Nguyễn");
   CHECK(f.json(f.call("GET", "/api/v1/status")).at({"alerts", "acknowledged"})->as_int() == 1);
 }
 

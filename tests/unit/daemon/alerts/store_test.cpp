@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "core/json_codec.h"
-#include "core/json_value.h"
+#include "core/json_tree.h"
 #include "daemon/alerts/sqlite.h"
 #include "tests/unit/test_support.h"
 

@@ -28,27 +28,27 @@ std::string describe(const std::vector<inv::Change>& changes) {
 
 TEST_CASE("a finding raises one change when it goes bad and one when it recovers, not one per tick") {
   inv::FindingTracker t;
-  CHECK(describe(t.update({finding("pkt-a", Status::Pass, ""), finding("pkt-b", Status::Pass, "")})) ==
-        "pkt-a new->pass \npkt-b new->pass \n");
-  CHECK(describe(t.update({finding("pkt-a", Status::Pass, ""), finding("pkt-b", Status::Pass, "")})) == "");
+  CHECK(describe(t.update({finding("pkt-a", Status::Met, ""), finding("pkt-b", Status::Met, "")})) ==
+        "pkt-a new->met \npkt-b new->met \n");
+  CHECK(describe(t.update({finding("pkt-a", Status::Met, ""), finding("pkt-b", Status::Met, "")})) == "");
   // pkt-b falls silent: one change, then nothing while it stays silent.
-  CHECK(describe(t.update({finding("pkt-a", Status::Pass, ""), finding("pkt-b", Status::Fail, "soc.sensor.silent")})) ==
-        "pkt-b pass->fail soc.sensor.silent\n");
-  CHECK(describe(t.update({finding("pkt-a", Status::Pass, ""), finding("pkt-b", Status::Fail, "soc.sensor.silent")})) == "");
+  CHECK(describe(t.update({finding("pkt-a", Status::Met, ""), finding("pkt-b", Status::NotMet, "soc.sensor.silent")})) ==
+        "pkt-b met->not_met soc.sensor.silent\n");
+  CHECK(describe(t.update({finding("pkt-a", Status::Met, ""), finding("pkt-b", Status::NotMet, "soc.sensor.silent")})) == "");
   // It comes back.
-  const auto back = t.update({finding("pkt-a", Status::Pass, ""), finding("pkt-b", Status::Pass, "")});
-  CHECK(describe(back) == "pkt-b fail->pass \n");
+  const auto back = t.update({finding("pkt-a", Status::Met, ""), finding("pkt-b", Status::Met, "")});
+  CHECK(describe(back) == "pkt-b not_met->met \n");
   REQUIRE(back.size() == 1);
   CHECK(back[0].previous_rule_id == "soc.sensor.silent");
 }
 
 TEST_CASE("a change of rule with the same status is a change; a finding that disappears is reported removed") {
   inv::FindingTracker t;
-  (void)t.update({finding("fw-1", Status::Pass, ""), finding("fw-2", Status::Pass, "")});
-  // A license enters its warning window: still pass, but now soc.license.expiring.
-  CHECK(describe(t.update({finding("fw-1", Status::Pass, "soc.license.expiring"), finding("fw-2", Status::Pass, "")})) ==
-        "fw-1 pass->pass soc.license.expiring\n");
+  (void)t.update({finding("fw-1", Status::Met, ""), finding("fw-2", Status::Met, "")});
+  // A license enters its warning window: still met, but now soc.license.expiring.
+  CHECK(describe(t.update({finding("fw-1", Status::Met, "soc.license.expiring"), finding("fw-2", Status::Met, "")})) ==
+        "fw-1 met->met soc.license.expiring\n");
   // fw-2 is removed from the inventory.
-  CHECK(describe(t.update({finding("fw-1", Status::Pass, "soc.license.expiring")})) == "fw-2 pass->pass  removed\n");
-  CHECK(describe(t.update({finding("fw-1", Status::Pass, "soc.license.expiring")})) == "");
+  CHECK(describe(t.update({finding("fw-1", Status::Met, "soc.license.expiring")})) == "fw-2 met->met  removed\n");
+  CHECK(describe(t.update({finding("fw-1", Status::Met, "soc.license.expiring")})) == "");
 }
