@@ -6,11 +6,18 @@
 #   soc-log-sensor --read FILE >/dev/null   ours: every line decoded to an ECS event and encoded
 #
 #   bench/log_bench.sh [BUILD] [LINES] [ROUNDS]      (defaults: build 1000000 3)
+#   MIX=varied bench/log_bench.sh ...                the second workload (below)
 #
-# The log is generated from the sshd sample lines of ../shared/testdata/logs (fail2ban's and
-# CrowdSec's), cycled, with the client addresses varied over TEST-NET-1/2/3, the user names
-# over a list of 50 and the timestamps increasing (a second every 20 lines from 1 November), so
-# that no two lines are identical. Output: a markdown table of medians (min-max) on stdout,
+# MIX=auth (default): the log is generated from the sshd sample lines of ../shared/testdata/logs
+# (fail2ban's and CrowdSec's), cycled, with the client addresses varied over TEST-NET-1/2/3, the
+# user names over a list of 50 and the timestamps increasing (a second every 20 lines from 1
+# November), so that no two lines are identical.
+# MIX=varied: every sample line of every service (all of fail2ban's and CrowdSec's sample logs,
+# tests/e2e/log_samples, and the real Apache access log of the test data: about four lines in
+# five are web requests), cycled with the addresses varied; their own timestamps are kept. The
+# peer still runs its sshd filter (one filter per run is what fail2ban-regex does): it reads
+# and dates every line as it would in production, most of them without a match.
+# SENSOR=path compares another build of the sensor in the same rounds (its row is added). Output: a markdown table of medians (min-max) on stdout,
 # lines per second of the whole process (start-up included), peak resident memory, and the
 # ratio of the sensor's lines per second to fail2ban's.
 set -euo pipefail
@@ -28,6 +35,28 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/soc-log-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 log="$tmp/auth.log"
 
+mix=${MIX:-auth}
+if [ "$mix" = varied ]; then
+python3 - "$data" "$n" "$log" "$repo/tests/e2e/log_samples" <<'PY'
+import glob, itertools, os, re, sys
+data, n, out, samples = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+lines = []
+paths = sorted(glob.glob(f"{data}/fail2ban/*")) + sorted(glob.glob(f"{data}/crowdsec/*/*.log")) + \
+    sorted(glob.glob(f"{samples}/*.log")) + [f"{data}/access/apache_combined_part1.log"]
+for path in paths:
+    if not os.path.isfile(path):
+        continue
+    for l in open(path, encoding="utf-8", errors="replace"):
+        l = l.rstrip("\n")
+        if l.strip() and not l.lstrip().startswith("#"):
+            lines.append(l)
+nets = ["192.0.2", "198.51.100", "203.0.113"]
+ipv4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+with open(out, "w") as f:
+    for i, l in zip(range(n), itertools.cycle(lines)):
+        f.write(ipv4.sub(f"{nets[i % 3]}.{1 + i % 254}", l) + "\n")
+PY
+else
 python3 - "$data" "$n" "$log" <<'PY'
 import itertools, re, sys
 data, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -55,7 +84,8 @@ with open(out, "w") as f:
         t = start + datetime.timedelta(seconds=i // 20)
         f.write(f"{months[t.month - 1]} {t.day:2d} {t:%H:%M:%S}" + l[15:] + "\n")
 PY
-echo "log: $n lines, $(du -h "$log" | cut -f1), $(grep -c 'Failed password' "$log") with 'Failed password'" >&2
+fi
+echo "log ($mix): $n lines, $(du -h "$log" | cut -f1), $(grep -c 'Failed password' "$log") with 'Failed password'" >&2
 
 have_time=0; [ -x /usr/bin/time ] && have_time=1
 run() {  # run NAME CMD...: prints "seconds peak_kib"
@@ -74,6 +104,8 @@ run() {  # run NAME CMD...: prints "seconds peak_kib"
 declare -A secs rss meds
 tools=("wc -l" "grep -c" "fail2ban-regex sshd" "soc-log-sensor")
 command -v fail2ban-regex >/dev/null || { echo "log_bench: fail2ban-regex not found (apt install fail2ban): its row is skipped" >&2; tools=("wc -l" "grep -c" "soc-log-sensor"); }
+other=${SENSOR:-}
+[ -n "$other" ] && tools+=("soc-log-sensor (SENSOR)")
 for r in $(seq 1 "$rounds"); do
   for t in "${tools[@]}"; do
     case $t in
@@ -81,6 +113,7 @@ for r in $(seq 1 "$rounds"); do
       "grep -c") res=$(run grep -c 'Failed password' "$log") ;;
       "fail2ban-regex sshd") res=$(run fail2ban-regex "$log" sshd) ;;
       "soc-log-sensor") res=$(run "$sensor" --read "$log") ;;
+      "soc-log-sensor (SENSOR)") res=$(run "$other" --read "$log") ;;
     esac
     secs[$t]+="${res% *} "; rss[$t]+="${res#* } "
     echo "round $r: $t: ${res% *} s" >&2

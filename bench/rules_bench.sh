@@ -8,6 +8,9 @@
 # in CPU time (user + sys) of socctl: on a shared machine wall-clock time measures the others'
 # load as much as ours.
 # usage: bench/rules_bench.sh [N] [BUILD]     (default N=1000000, BUILD=build)
+#        EVENTS=FILE.jsonl bench/rules_bench.sh ...   another mix: the events of FILE repeated
+#        (e.g. what soc-log-sensor makes of a varied log: bench/README.md, "Rule engine").
+# Each row gives the median and, in brackets, the worst and best run.
 set -euo pipefail
 N=${1:-1000000}
 BUILD=${2:-build}
@@ -16,11 +19,11 @@ SOCCTL="$BUILD/socctl/socctl"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/soc-rules-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
-python3 - "$ROOT/examples/events" "$N" "$WORK/events.jsonl" <<'PY'
-import datetime, glob, json, sys
+python3 - "${EVENTS:-$ROOT/examples/events}" "$N" "$WORK/events.jsonl" <<'PY'
+import datetime, glob, json, os, sys
 src, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 events = []
-for f in sorted(glob.glob(src + "/*.jsonl")):
+for f in ([src] if os.path.isfile(src) else sorted(glob.glob(src + "/*.jsonl"))):
     events += [json.loads(l) for l in open(f)]
 events.sort(key=lambda e: e["@timestamp"])
 fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -84,8 +87,9 @@ python3 - "$N" "${names[@]}" "${times[@]}" <<'PY'
 import statistics, sys
 n = int(sys.argv[1]); names = sys.argv[2:7]; runs = [list(map(float, t.split())) for t in sys.argv[7:12]]
 med = [statistics.median(r) for r in runs]
-for name, m in zip(names, med):
-    print(f"{name:<28} {n / m:>14,.0f} {m / med[0]:>10.2f}")
+for name, m, r in zip(names, med, runs):
+    print(f"{name:<28} {n / m:>14,.0f} {m / med[0]:>10.2f}   ({n / max(r):,.0f}-{n / min(r):,.0f} events/s, "
+          f"{max(r) / med[0]:.2f}-{min(r) / med[0]:.2f} x floor)")
 print(f"1,000 rules / 100 rules (time): {med[3] / med[2]:.2f}")
 print(f"pack with evidence kept / pack (time): {med[4] / med[1]:.3f}")
 PY

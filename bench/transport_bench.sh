@@ -15,9 +15,18 @@
 #                                   sequence accounting and acks, without JSON decoding
 #             ours                  socctl send -> soc-correlator, CURVE, allowlist, acks, every
 #                                   event validated by the sender and decoded by the correlator
+#             ours, spool           the same with `socctl send --spool DIR` (a fresh folder in the
+#                                   temp dir each round): every batch written to disk before it is
+#                                   sent, acknowledgement marks, segments deleted
+#             ours, base build      the same as "ours" with BASE_BUILD's binaries (a build of the
+#                                   commit before a change), when BASE_BUILD is set (and the
+#                                   transport-only row with its bench/transport_loop, if built)
+#           "ours" and "ours, base build" swap places every other round, so neither always runs
+#           first.
 #
 # Environment: CORRELATOR_ARGS, SEND_ARGS (extra arguments appended to the two commands),
-# KEEP=1 (keep the temp dir), TMPDIR.
+# BASE_BUILD (a meson build directory of another commit: daemon/soc-correlator and socctl/socctl),
+# KEEP=1 (keep the temp dir), TMPDIR (also where the spool rows write).
 #
 # Output: a markdown table of medians (min-max) on stdout; progress on stderr.
 #
@@ -53,6 +62,14 @@ for tool in python3 curl ss awk timeout; do
   command -v "$tool" >/dev/null || { log "missing tool: $tool"; exit 77; }
 done
 [[ -x $bare ]] || { log "missing $bare (meson setup with -Dbench=enabled, then ninja)"; exit 77; }
+base=${BASE_BUILD:-}
+if [[ -n $base ]]; then
+  [[ $base = /* ]] || base="$repo/$base"
+  for bin in "$base/daemon/soc-correlator" "$base/socctl/socctl"; do
+    [[ -x $bin ]] || die "BASE_BUILD: missing $bin"
+  done
+fi
+base_commit=$(cat "${base:-/nonexistent}/../BASE_COMMIT" 2>/dev/null || echo "?")
 ours=1
 for bin in "$correlator" "$socctl"; do
   if [[ ! -x $bin ]]; then
@@ -128,15 +145,15 @@ EOF
   log "  $kind: $(tail -n1 "$results" | cut -f3) events/s, $(tail -n1 "$results" | cut -f4) us CPU/event"
 }
 
-run_loop() {
-  local out
-  out=$("$loop" --file "$events" --batch "$batch") || die "transport_loop failed"
-  python3 - "$out" >>"$results" <<'EOF'
+run_loop() {  # [kind binary]
+  local kind=${1:-loop} bin=${2:-$loop} out
+  out=$("$bin" --file "$events" --batch "$batch") || die "transport_loop failed"
+  python3 - "$kind" "$out" >>"$results" <<'EOF'
 import json, sys
-r = json.loads(sys.argv[1])
-print(f"loop\t{r['seconds']}\t{r['events_per_s']}\t{(r['cpu_sender_s'] + r['cpu_receiver_s']) * 1e6 / r['events']:.3f}")
+r = json.loads(sys.argv[2])
+print(f"{sys.argv[1]}\t{r['seconds']}\t{r['events_per_s']}\t{(r['cpu_sender_s'] + r['cpu_receiver_s']) * 1e6 / r['events']:.3f}")
 EOF
-  log "  transport only: $(tail -n1 "$results" | cut -f3) events/s, $(tail -n1 "$results" | cut -f4) us CPU/event"
+  log "  $kind: $(tail -n1 "$results" | cut -f3) events/s, $(tail -n1 "$results" | cut -f4) us CPU/event"
 }
 
 if [[ $ours = 1 ]]; then
@@ -164,9 +181,10 @@ received_metric() {  # metrics port
     END { if (found) printf "%.0f\n", v }'
 }
 
-run_ours() {  # round number
-  local round=$1 dir port mport pport t0 t1 secs value status cpu0 cpu1 send_cpu
-  dir=$tmp/round$round
+run_ours() {  # round number, kind, correlator, socctl, extra socctl send arguments...
+  local round=$1 kind=$2 correlator=$3 socctl=$4 dir port mport pport t0 t1 secs value status cpu0 cpu1 send_cpu
+  shift 4
+  dir=$tmp/round$round-$kind
   mkdir -p "$dir"
   free_port port
   free_port mport
@@ -200,7 +218,7 @@ run_ours() {  # round number
   t0=$(date +%s.%N)
   # shellcheck disable=SC2086
   if ! { time timeout 300 "$socctl" send --connect "tcp://127.0.0.1:$port" --server-pub "$keys/server.pub" \
-         --key "$keys/bench1.key" --sensor-id bench1 --site lab ${SEND_ARGS:-} "$events" \
+         --key "$keys/bench1.key" --sensor-id bench1 --site lab "$@" ${SEND_ARGS:-} "$events" \
          >"$dir/send.log" 2>&1; } 2>"$dir/send.time"; then
     tail -n 20 "$dir/send.log" >&2
     die "socctl send failed or timed out (logs: $dir/send.log, $dir/correlator.log)"
@@ -230,9 +248,9 @@ run_ours() {  # round number
   correlator_pid=
   [[ $status = 0 ]] || log "  warning: soc-correlator exited with status $status after SIGTERM"
 
-  awk -v k=ours -v s="$secs" -v n="$n" -v c="$(awk -v a="$cpu0" -v b="$cpu1" -v x="$send_cpu" 'BEGIN { print b - a + x }')" \
+  awk -v k="$kind" -v s="$secs" -v n="$n" -v c="$(awk -v a="$cpu0" -v b="$cpu1" -v x="$send_cpu" 'BEGIN { print b - a + x }')" \
     'BEGIN { printf "%s\t%s\t%.0f\t%.3f\n", k, s, n / s, c * 1e6 / n }' >>"$results"
-  log "  ours: $(tail -n1 "$results" | cut -f3) events/s ($secs s), $(tail -n1 "$results" | cut -f4) us CPU/event"
+  log "  $kind: $(tail -n1 "$results" | cut -f3) events/s ($secs s), $(tail -n1 "$results" | cut -f4) us CPU/event"
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -246,17 +264,23 @@ for round in $(seq "$rounds"); do
   run_bare "bare_b$batch" --curve --batch "$batch"
   run_bare "bare_b${batch}_tuned" --curve --batch "$batch" --tune-malloc
   if [[ -x $loop ]]; then run_loop; fi
-  if [[ $ours = 1 ]]; then run_ours "$round"; fi
+  if [[ -n $base && -x $base/bench/transport_loop ]]; then run_loop loop_base "$base/bench/transport_loop"; fi
+  if [[ $ours = 1 ]]; then
+    if [[ -n $base && $((round % 2)) = 0 ]]; then run_ours "$round" ours_base "$base/daemon/soc-correlator" "$base/socctl/socctl"; fi
+    run_ours "$round" ours "$correlator" "$socctl"
+    run_ours "$round" ours_spool "$correlator" "$socctl" --spool "$tmp/round$round-spool"
+    if [[ -n $base && $((round % 2)) = 1 ]]; then run_ours "$round" ours_base "$base/daemon/soc-correlator" "$base/socctl/socctl"; fi
+  fi
 done
 
 model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 zmq_version=$(pkg-config --modversion libzmq 2>/dev/null || echo "?")
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo "?")
 machine="$(nproc) CPUs, ${model:-?}, kernel $(uname -r), libzmq $zmq_version; load average before: $load_before"
-command="bench/transport_bench.sh ${1:-build} $n $rounds (commit $commit)"
-python3 - "$results" "$n" "$event_bytes" "$batch" "$machine" "$command" <<'EOF'
+command="${BASE_BUILD:+BASE_BUILD=$BASE_BUILD }bench/transport_bench.sh ${1:-build} $n $rounds (commit $commit${base:+, base build of $base_commit})"
+python3 - "$results" "$n" "$event_bytes" "$batch" "$machine" "$command" "$base_commit" <<'EOF'
 import statistics, sys
-path, n, event_bytes, batch, machine, command = sys.argv[1:7]
+path, n, event_bytes, batch, machine, command, base_commit = sys.argv[1:8]
 n, event_bytes = int(n), int(event_bytes)
 runs, cpus = {}, {}
 for line in open(path):
@@ -278,7 +302,10 @@ rows = [("bare_b1", "bare cppzmq PUSH/PULL, CURVE, 1 event per message"),
         (f"bare_b{batch}", f"bare cppzmq PUSH/PULL, CURVE, {batch} events per message"),
         (f"bare_b{batch}_tuned", f"the same, glibc malloc thresholds raised (`--tune-malloc`)"),
         ("loop", "our transport alone (`transport_loop`: Sender/Receiver, CURVE, ZAP, sequences, acks; no JSON)"),
-        ("ours", "ours end to end: `socctl send` -> `soc-correlator` (+ validation and decoding of every event)")]
+        ("loop_base", f"the same, base build `{base_commit}`"),
+        ("ours", "ours end to end: `socctl send` -> `soc-correlator` (+ validation and decoding of every event)"),
+        ("ours_spool", "the same, `socctl send --spool DIR` (every batch on disk before it is sent)"),
+        ("ours_base", f"the same as ours, base build `{base_commit}` (before the change)")]
 med = {}
 print(f"Transport benchmark: {n} flow events of {bytes_per_event:.0f} B (JSON line, newline included), "
       f"{len(runs.get('bare_b1', []))} rounds, medians (min-max).\n")
@@ -287,6 +314,8 @@ print("| --- | --- | --- | --- |")
 for kind, label in rows:
     v = runs.get(kind)
     if not v:
+        if kind in ("ours_spool", "ours_base", "loop_base"):
+            continue
         print(f"| {label} | not run | | |")
         continue
     m = med[kind] = statistics.median(v)
@@ -304,6 +333,20 @@ if "ours" in med:
     print(f"- ours end to end / bare batch {batch} (default malloc): **{med['ours'] / med[f'bare_b{batch}']:.2f}**")
 else:
     print("- ours: not run (soc-correlator or socctl missing)")
+
+
+def paired(a, b):
+    # Per-round ratios a/b: both measured in the same round, in round order.
+    return [x / y for x, y in zip(runs.get(a, []), runs.get(b, []))]
+
+
+for a, b, what in (("ours_spool", "ours", "spool on / spool off (goal: the spool costs under 20%, i.e. at least 0.80)"),
+                   ("ours", "ours_base", "this build / base build, end to end (goal: at least 0.90)"),
+                   ("loop", "loop_base", "this build / base build, transport alone")):
+    xs = paired(a, b)
+    if xs:
+        print(f"- {what}: median of medians **{med[a] / med[b]:.2f}**; per round {', '.join(f'{x:.2f}' for x in xs)} "
+              f"(worst {min(xs):.2f}, best {max(xs):.2f})")
 print("- MB/s = events/s x mean JSON line size. Bare is timed in-loop at the receiver (first to last "
       "message); ours is the whole `socctl send` process (start-up, reading the file, handshake, final ack).")
 print("- CPU µs/event: user + system time of both processes (all threads) over the events; for ours, "

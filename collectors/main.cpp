@@ -25,6 +25,7 @@
 #include "core/config/yaml_util.h"
 #include "core/event.h"
 #include "core/json_codec.h"
+#include "core/systemd_notify.h"
 #include "core/transport/connect_options.h"
 #include "core/transport/sender.h"
 
@@ -37,9 +38,13 @@ using Clock = std::chrono::steady_clock;
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
 
+// A value that cannot be used is a usage error (2) on the command line, and a configuration
+// error (78, which systemd does not restart) when a --config file was read: it may come from it.
+bool g_from_config = false;
+
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "soc-collector: %s\n", message.c_str());
-  return config::kExitUsage;
+  return g_from_config ? config::kExitConfig : config::kExitUsage;
 }
 int config_error(const std::string& message) {
   std::fprintf(stderr, "soc-collector: %s\n", message.c_str());
@@ -56,6 +61,7 @@ class Sink {
     transport::SenderConfig sc = *config;
     sc.fail_on_refusal = false;
     sc.heartbeat_interval = heartbeat;
+    sc.interrupted = [] { return g_stop.load(); };  // SIGTERM ends a wait for room
     auto sender = transport::Sender::connect(sc);
     if (!sender) return fail("config", sender.error().message);
     sender_ = std::move(*sender);
@@ -124,6 +130,7 @@ int main(int argc, char** argv) {
       .config_section("targets");
   transport::add_connect_options(cli.root(), conn, "Send events to the correlator at this ZeroMQ endpoint", "collector");
   if (auto code = cli.parse(argc, argv)) return *code;
+  g_from_config = !cli.root().config_path().empty();
 
   // Targets: the command line's, then the config file's `targets:` section.
   std::vector<Target> targets;
@@ -146,7 +153,7 @@ int main(int argc, char** argv) {
   }
   if (!errors.empty()) {
     for (const auto& e : errors) std::fprintf(stderr, "soc-collector: %s\n", e.c_str());
-    return config::kExitUsage;
+    return g_from_config ? config::kExitConfig : config::kExitUsage;
   }
   if (const auto& path = cli.root().config_path(); !path.empty()) {
     std::vector<Diagnostic> diags;
@@ -155,6 +162,10 @@ int main(int argc, char** argv) {
       std::fputs(render_all(diags, source).c_str(), stderr);
       return config::kExitConfig;
     }
+    if (cli.check_config()) {
+      std::printf("%s: every key is known and every value has the right type\n", path.c_str());
+      return 0;
+    }
   }
   if (targets.empty()) return usage_error("nothing to probe: give --tls, --tcp, --fortios or a config with targets");
   if (interval < 1 || interval > 7 * 86400) return usage_error("--interval must be 1 .. 604800 seconds");
@@ -162,6 +173,12 @@ int main(int argc, char** argv) {
   if (!(timeout > 0 && timeout <= 600)) return usage_error("--timeout must be more than 0 and at most 600 seconds");
   if (heartbeat < 1 || heartbeat > 3600) return usage_error("--heartbeat must be 1 .. 3600 seconds");
   if (to_stdout == !conn.connect.empty()) return usage_error("give exactly one of --stdout and --connect");
+  // A probe's steps (connect, TLS handshake or HTTP request) take at most --timeout each, and the
+  // main loop pings the watchdog between probes: one probe must fit in the watchdog's interval.
+  if (const auto wd = systemd::watchdog_interval(); !once && wd.count() > 0 && 2 * timeout >= wd.count() / 1e6)
+    return config_error(fmt::format("--timeout {} s: one probe may take up to {} s, as long as the service's watchdog "
+                                    "interval (WatchdogSec={} s); lower --timeout or raise WatchdogSec",
+                                    timeout, 2 * timeout, wd.count() / 1'000'000));
   std::optional<transport::SenderConfig> sender_config;
   if (!conn.connect.empty()) {
     auto made = transport::sender_config(conn, "with --connect");
@@ -229,17 +246,24 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr, "soc-collector: %zu targets, every %lld s (jitter %.0f%%)\n", targets.size(),
                static_cast<long long>(interval), jitter * 100);
+  systemd::notify_ready(fmt::format("{} targets, every {} s", targets.size(), interval));
   while (!g_stop) {
+    systemd::watchdog_ping();
     auto now = Clock::now();
+    bool probed = false;
     for (size_t i = 0; i < targets.size() && !g_stop; ++i) {
       if (due[i] > now) continue;
+      probed = true;
+      systemd::notify_status(fmt::format("probing {} ({} probes, {} failed so far)", targets[i].spec, probes, failures));
       run(targets[i]);
+      systemd::watchdog_ping();
       const auto every = targets[i].interval.count() > 0 ? targets[i].interval : std::chrono::seconds(interval);
       now = Clock::now();
       due[i] = now + spread(every, 1 - jitter, 1 + jitter);
       if (auto r = sink.service(std::chrono::milliseconds(0)); !r && ++send_errors <= 5)
         std::fprintf(stderr, "soc-collector: %s\n", r.error().message.c_str());
     }
+    if (probed) systemd::notify_status(fmt::format("waiting: {} probes made, {} failed", probes, failures));
     const auto next = *std::min_element(due.begin(), due.end());
     const auto wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()),
                                  std::chrono::milliseconds(1), std::chrono::milliseconds(200));
@@ -251,6 +275,7 @@ int main(int argc, char** argv) {
       nanosleep(&ts, nullptr);
     }
   }
+  systemd::notify_stopping();
   if (auto r = sink.finish(std::chrono::seconds(5)); !r)
     std::fprintf(stderr, "soc-collector: not every event was acknowledged before exit: %s\n", r.error().message.c_str());
   return 0;

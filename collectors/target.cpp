@@ -55,8 +55,8 @@ bool scalar(const YAML::Node& n) { return n && n.IsScalar(); }
 bool load_targets(const std::string& path, std::vector<Target>& out, std::vector<Diagnostic>& diags,
                   std::string& source) {
   const size_t before = diags.size();
-  if (!config::read_file(path, source)) {
-    diags.push_back({path, 0, 0, "config.unreadable", "cannot open the config file"});
+  if (auto d = config::read_file_bounded(path, source, config::kMaxConfigFileBytes, "config.unreadable")) {
+    diags.push_back(std::move(*d));
     return false;
   }
   YAML::Node root;

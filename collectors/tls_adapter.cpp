@@ -4,10 +4,13 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include <cerrno>
+#include <chrono>
 #include <ctime>
 #include <optional>
 #include <memory>
@@ -89,25 +92,28 @@ Result<CertificateInfo> read_server_certificate(Socket& socket, const std::strin
     if (is_ip_literal(verify_name)) X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl.get()), verify_name.c_str());
     else SSL_set1_host(ssl.get(), verify_name.c_str());
   }
-  // A blocking handshake bounded by socket timeouts: each read or write waits at most `timeout`.
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-  ::setsockopt(socket.fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(socket.fd(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  // A non-blocking handshake with one deadline for the whole of it: a server that answers a
+  // byte at a time cannot hold the collector longer than `timeout` (its main loop pings the
+  // service watchdog between probes).
+  const int flags = ::fcntl(socket.fd(), F_GETFL);
+  ::fcntl(socket.fd(), F_SETFL, flags | O_NONBLOCK);
   SSL_set_fd(ssl.get(), socket.fd());
-  if (int rc = SSL_connect(ssl.get()); rc != 1) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const int rc = SSL_connect(ssl.get());
+    if (rc == 1) break;
     const int err = SSL_get_error(ssl.get(), rc);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd p{socket.fd(), static_cast<short>(err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0};
+      if (left.count() > 0 && ::poll(&p, 1, static_cast<int>(left.count())) > 0) continue;
+      if (left.count() > 0 && errno == EINTR) continue;
+      return fail("tls", fmt::format("TLS handshake failed: no answer within {} ms", timeout.count()));
+    }
     std::string why = openssl_errors();
     if (why.empty()) {
-      // A socket timeout shows as WANT_READ/WANT_WRITE (blocking socket, SO_RCVTIMEO) or as a
-      // SYSCALL error with EAGAIN.
-      const bool timed_out = err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ||
-                             (err == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK));
-      why = timed_out                     ? fmt::format("no answer within {} ms", timeout.count())
-            : err == SSL_ERROR_SYSCALL    ? std::string("the peer closed the connection")
-            : err == SSL_ERROR_ZERO_RETURN ? std::string("the peer closed the connection")
-                                           : fmt::format("SSL error {}", err);
+      why = err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN ? std::string("the peer closed the connection")
+                                                                     : fmt::format("SSL error {}", err);
     }
     return fail("tls", "TLS handshake failed: " + why);
   }

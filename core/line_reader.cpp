@@ -27,10 +27,26 @@ Result<void> LineReader::open(const std::string& path, size_t max_line_bytes) {
   return {};
 }
 
+bool LineReader::resume_at(uint64_t offset, uint64_t line_number) {
+  line_no_ = line_number;
+  if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) == static_cast<off_t>(offset)) {
+    begin_ = end_ = 0;
+    base_ = offset;
+    return true;
+  }
+  while (base_ + end_ < offset) {  // a pipe: read up to there
+    begin_ = end_;
+    if (!fill()) return false;
+  }
+  begin_ = static_cast<size_t>(offset - base_);
+  return true;
+}
+
 bool LineReader::fill() {
   if (eof_) return false;
   if (begin_ > 0) {
     std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    base_ += begin_;
     end_ -= begin_;
     begin_ = 0;
   }

@@ -25,6 +25,12 @@ class LineReader {
   // read error (see error()). The view is valid until the next call.
   bool next(std::string_view& line, bool& truncated);
   uint64_t line_number() const { return line_no_; }
+  // Bytes of input consumed: the offset just after the last line returned (its newline included).
+  uint64_t offset() const { return base_ + begin_; }
+  // Right after open(): goes on from `offset` (a value offset() returned before), counting lines
+  // from `line_number`. Seeks in a regular file, reads and discards otherwise. False when the
+  // input is shorter than that.
+  bool resume_at(uint64_t offset, uint64_t line_number);
   const std::string& error() const { return error_; }
 
  private:
@@ -35,6 +41,7 @@ class LineReader {
   size_t max_line_ = 0;
   std::string buf_;
   size_t begin_ = 0, end_ = 0;
+  uint64_t base_ = 0;  // input offset of buf_[0]
   uint64_t line_no_ = 0;
   std::string error_;
   std::string long_line_;

@@ -171,7 +171,7 @@ void AlertOutput::emit(const Event& alert, const rules::AlertDetails& details) {
     n.kind = alerts::NoticeKind::Firing;
     n.first_seen = n.last_seen = a.timestamp().value_or(now());
     n.alert = std::move(a);
-    dispatcher_->publish(n);
+    dispatcher_->publish(std::move(n));
   }
 }
 

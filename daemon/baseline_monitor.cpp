@@ -278,6 +278,22 @@ void BaselineMonitor::export_sensors(const State& state, const inv::Evidence& ev
   sensor_up_.sweep();
 }
 
+std::vector<BaselineMonitor::SensorSeen> BaselineMonitor::sensors_seen(Timestamp now) {
+  std::vector<SensorSeen> out;
+  for (const auto& s : state_->inventory->sensors) {
+    auto w = state_->sensor_window.find(s.kind);
+    const auto window = w == state_->sensor_window.end() ? state_->default_window : w->second;
+    SensorSeen seen{s.id, std::nullopt, false};
+    const auto& last_seen = observations_.evidence().sensor_last_seen;
+    if (auto it = last_seen.find(s.id); it != last_seen.end()) {
+      seen.last_seen = it->second;
+      seen.up = now - it->second <= window;
+    }
+    out.push_back(std::move(seen));
+  }
+  return out;
+}
+
 BaselineMonitor::EvaluationInput BaselineMonitor::capture() const {
   // A copy of the Observations (it drops its last-sensor shortcut): the evaluation folds the
   // certificates and applies the device licenses on the copy, off the ingest thread.

@@ -121,6 +121,15 @@ class BaselineMonitor : public Stage {
   // The findings of the last evaluation: read it on the thread that evaluated, after evaluate().
   const std::vector<inventory::Finding>& findings() const { return *findings_; }
   bool evaluates() const { return !options_.baseline_path.empty(); }
+  // Each inventory sensor, in inventory order: when it was last heard (arrival time; nullopt:
+  // never since the correlator started) and whether that is within its kind's window at `now`
+  // (the definition of soc_sensor_up). For the console's sites (daemon/sites).
+  struct SensorSeen {
+    std::string id;
+    std::optional<Timestamp> last_seen;
+    bool up = false;
+  };
+  std::vector<SensorSeen> sensors_seen(Timestamp now);  // ingest thread (reads the evidence)
   // The inventory's sensors in the allowlist's shape (the allowlist when --allow is not given).
   std::vector<config::SensorBinding> allowlist() const;
   // The view of the last evaluation (null before the first). Thread-safe: any thread may call it.

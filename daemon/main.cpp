@@ -2,6 +2,7 @@
 // them for replay and publishes a live feed. Accepted events pass through the pipeline's stages
 // (daemon/ingest.h: enrichment, rules, baseline); their alerts leave by one path
 // (daemon/alert_output.h).
+#include <fmt/core.h>
 #include <signal.h>
 
 #include <time.h>
@@ -15,19 +16,23 @@
 #include "core/config/command_line.h"
 #include "core/config/sensor_allowlist.h"
 #include "core/log.h"
+#include "core/systemd_notify.h"
 #include "core/transport/keys.h"
 #include "core/transport/publisher.h"
 #include "core/transport/receiver.h"
 #include "daemon/alert_output.h"
 #include "daemon/alerts/api.h"
+#include "daemon/alerts/sinks/flags.h"
 #include "daemon/alerts/store.h"
 #include "daemon/baseline_monitor.h"
 #include "daemon/compliance_api.h"
+#include "daemon/console/console.h"
 #include "daemon/event_log.h"
 #include "daemon/housekeeper.h"
 #include "daemon/http/server.h"
 #include "daemon/ingest.h"
 #include "daemon/rules_stage.h"
+#include "daemon/sites/api.h"
 #include "daemon/state_dir.h"
 #include "daemon/state_keeper.h"
 #include "daemon/telemetry/metrics.h"
@@ -80,6 +85,23 @@ bool parse_state_bound(const std::string& text, size_t& groups, size_t& bytes) {
   return false;
 }
 
+// The console's view of the sites after an evaluation (ingest thread; HTTP workers read the
+// copy). The evaluation runs on the housekeeping thread: its published view (thread-safe) gives
+// the inventory as evaluated and the findings; the sensors' last-seen times are the ingest
+// thread's own. Returns the view it published from, to publish again only after a new one.
+std::shared_ptr<const soc::daemon::BaselineView> publish_sites(soc::daemon::BaselineMonitor& monitor,
+                                                               const std::shared_ptr<const soc::daemon::BaselineView>& last,
+                                                               bool has_baseline, soc::daemon::sites::ViewSlot& slot) {
+  auto view = monitor.view();
+  if (!view || view == last) return last;
+  const soc::Timestamp now = soc::now();
+  std::vector<soc::daemon::sites::SensorSeen> seen;
+  for (auto& s : monitor.sensors_seen(now)) seen.push_back({s.id, s.last_seen, s.up});
+  slot.publish(soc::daemon::sites::build_view(*view->inventory, has_baseline ? view->baseline.get() : nullptr,
+                                              *view->findings, seen, now));
+  return view;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -102,9 +124,12 @@ int main(int argc, char** argv) {
   double snapshot_s = 30;
   double clock_future_s = 300, clock_past_s = 86400;
   std::string max_rule_state = "256MiB";
+  int64_t http_threads = 64;
+  double http_request_timeout_s = 5;
   std::string api_token_path;
   int64_t retention_days = 90, retention_rows = 100'000;
   double resolve_after_s = 300;
+  daemon::alerts::sinks::SinkFlags sink_flags;
 
   config::CommandLine cli("soc-correlator",
                           "The central correlator: receives events from sensors over ZeroMQ (CURVE), counts them per "
@@ -116,6 +141,8 @@ int main(int argc, char** argv) {
       .option("allow", allow, "YAML allowlist of sensors: sensors: [{id, site, public_key}] (an inventory file works too)")
       .flag("insecure", insecure, "Accept plain TCP without CURVE or allowlist (lab use only)")
       .option("metrics", metrics_address, "ADDR:PORT of the HTTP listener: /metrics, the API under /api/v1/, the console at /")
+      .option("http-threads", http_threads, "HTTP worker threads: each serves one connection at a time (slow clients hold one)")
+      .option("http-request-timeout", http_request_timeout_s, "Seconds a client may take to send its request headers and body")
       .option("events-out", events_out, "Append every accepted event to this JSON-lines file")
       .option("alerts-out", alerts_out, "Append every alert to this JSON-lines file")
       .option("rules", rules_paths, "Rule folder or file (repeatable): Sigma rules evaluated live; reloaded on SIGHUP or a change")
@@ -151,6 +178,7 @@ int main(int argc, char** argv) {
       .option("alert-resolve-after", resolve_after_s,
               "Seconds without a repeat after which an alert of a plain rule without `suppress` resolves "
               "(docs/adr/0021-alert-lifecycle.md)");
+  daemon::alerts::sinks::add_sink_flags(cli.root(), sink_flags);
   if (auto code = cli.parse(argc, argv)) return *code;
   tune_allocator_for_messages();
 
@@ -213,6 +241,11 @@ int main(int argc, char** argv) {
 
   daemon::telemetry::Registry metrics;
   const Timestamp started_at = now();
+  // The alert sinks (--alert-log, --alertmanager, --webhook), each behind its own queue and
+  // thread; made before the store, so that they outlive its thread (which publishes resolutions).
+  auto sinks = daemon::alerts::sinks::make_sinks(sink_flags, &metrics, "http://" + metrics_address,
+                                                 std::string("soc-correlator ") + SOC_VERSION);
+  if (!sinks) return config_error(sinks.error().message);
   // The alert store (docs/adr/0020-alert-store.md): only with a state directory.
   std::unique_ptr<daemon::alerts::AlertStore> alert_store;
   if (state_dir) {
@@ -235,10 +268,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<transport::Publisher> feed;
   if (!publish.empty()) {
     auto p = transport::Publisher::bind(publish);
-    if (!p) {
-      log::error("correlator", "{}", p.error().message);
-      return 1;
-    }
+    if (!p) return config_error("--publish: " + p.error().message);
     feed = std::move(*p);
   }
   daemon::IngestOptions ingest_options;
@@ -251,6 +281,7 @@ int main(int argc, char** argv) {
   alerts.set_store(alert_store.get());
   ingest.set_alert_output(&alerts);
   daemon::Housekeeper housekeeper(metrics);
+  alerts.set_dispatcher(sinks->dispatcher.get());
   // The inventory stage runs first: the rules see its enrichment (site.level, asset.kind).
   std::unique_ptr<daemon::BaselineMonitor> monitor;
   if (!inventory_path.empty()) {
@@ -284,10 +315,7 @@ int main(int argc, char** argv) {
     keeper->restore_snapshots();
   }
   auto rx = transport::Receiver::bind(rc, [&](std::string_view reason, std::string_view) { ingest.count_rejected(reason); });
-  if (!rx) {
-    log::error("correlator", "{}", rx.error().message);
-    return 1;
-  }
+  if (!rx) return config_error("--listen: " + rx.error().message);
   daemon::http::Server http;
   http.route("GET", "/metrics", [&metrics](const daemon::http::Request&) {
     daemon::http::Response r;
@@ -317,14 +345,32 @@ int main(int argc, char** argv) {
     daemon::alerts::register_api(http, std::move(api));
   }
   http.route("GET", "/api/v1/compliance", daemon::compliance_handler(monitor.get()));
+  // The sites (docs/api.md): a snapshot the main loop publishes after each evaluation.
+  daemon::sites::ViewSlot sites_view;
+  daemon::sites::register_api(http, {monitor ? &sites_view : nullptr, alert_store.get()});
+  daemon::console::register_console(http);
   daemon::http::ServerOptions http_options;
   http_options.address = metrics_address;
+  if (http_threads < 1 || http_threads > 1024) return config_error("--http-threads must be 1 .. 1024");
+  if (!(http_request_timeout_s >= 0.1 && http_request_timeout_s <= 300))
+    return config_error("--http-request-timeout must be 0.1 .. 300 seconds");
+  http_options.threads = static_cast<int>(http_threads);
+  http_options.request_timeout = std::chrono::milliseconds(static_cast<int64_t>(http_request_timeout_s * 1000));
   if (auto r = http.start(http_options); !r) return config_error("--metrics: " + r.error().message);
   install_signals();
+  if (alert_store && sinks->dispatcher) {
+    // Alerts still open from before the restart: sinks that keep state (Alertmanager) take them in.
+    if (auto n = alert_store->restate(); !n) log::error("correlator", "alert store: {}", n.error().message);
+    else if (*n > 0) log::info("correlator", "{} open alerts restated to the alert sinks", *n);
+  }
   if (alert_store) alert_store->start();
   log::info("correlator", "listening on {} ({}, {} sensors allowed), metrics on http://{}:{}/metrics{}", listen,
             insecure ? "INSECURE plain TCP" : "CURVE", rc.allowlist.size(),
             metrics_address.substr(0, metrics_address.rfind(':')), http.port(), feed ? ", live feed on " + publish : "");
+
+  systemd::notify_ready(fmt::format("listening on {}, metrics on port {}", listen, http.port()));
+  auto next_status = std::chrono::steady_clock::now();
+  std::shared_ptr<const daemon::BaselineView> sites_published;  // the view the sites were built from
 
   transport::Delivery d;
   const auto tick = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(tick_s));
@@ -347,6 +393,7 @@ int main(int argc, char** argv) {
         if (auto r = out->reopen(); !r) log::error("correlator", "{}", r.error().message);
       }
       if (monitor) monitor->reload();
+      if (sinks->log) sinks->log->request_reopen();
     }
     const auto now = std::chrono::steady_clock::now();
     if (monitor && now >= next_tick) {
@@ -354,10 +401,16 @@ int main(int argc, char** argv) {
       auto input = std::make_shared<daemon::BaselineMonitor::EvaluationInput>(monitor->capture());
       housekeeper.post("baseline", [m = monitor.get(), input] { m->evaluate(*input); });
     }
+    if (monitor) sites_published = publish_sites(*monitor, sites_published, !baseline_path.empty(), sites_view);
     if (rules_stage) rules_stage->tick(now);
     if (keeper) keeper->tick(now);
     alerts.pump();
     if (feed) feed->update_subscriptions();
+    systemd::watchdog_ping();
+    if (now >= next_status) {
+      next_status = now + std::chrono::seconds(10);
+      systemd::notify_status(fmt::format("{} events accepted, {} alerts", ingest.events_accepted(), alerts.emitted()));
+    }
     pause.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - now).count());
     if (ingest.blocked()) {
       // An output cannot be written: read nothing more (the senders wait), try again each second.
@@ -379,10 +432,12 @@ int main(int argc, char** argv) {
   housekeeper.stop();
   if (ingest.blocked() && !ingest.retry(**rx)) ingest.abandon();
   if (auto r = alerts.commit(); !r) log::error("correlator", "alert store: {}", r.error().message);
+  systemd::notify_stopping();
   alerts.pump();
   events_log.flush();
   alerts_log.flush();
   if (keeper) keeper->final();
+  if (sinks->dispatcher) sinks->dispatcher->stop();  // drains for --alert-drain seconds at most
   log::info("correlator", "stopping after {} accepted events and {} alerts", ingest.events_accepted(),
             alerts.emitted());
   return 0;

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/state_codec.h"
 #include "soc_build_config.h"
+#include "core/shipped_paths.h"
 
 namespace soc::daemon {
 
@@ -21,11 +22,12 @@ namespace {
 
 bool is_rule_file(const fs::path& p) { return p.extension() == ".yml" || p.extension() == ".yaml"; }
 
-// The shipped mappings (rules/mappings/*.yaml of the source tree), as `socctl replay` loads them.
+// The shipped mappings (rules/mappings/*.yaml, installed or in the source tree), as `socctl
+// replay` loads them.
 std::vector<std::string> shipped_mappings() {
   std::vector<std::string> files;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(std::string(SOC_SOURCE_DIR) + "/rules/mappings", ec))
+  for (const auto& e : fs::directory_iterator(shipped_path("rules/mappings", "rules/mappings"), ec))
     if (is_rule_file(e.path())) files.push_back(e.path().string());
   std::sort(files.begin(), files.end());
   return files;
@@ -84,7 +86,72 @@ RulesStage::RulesStage(telemetry::Registry& metrics, AlertOutput& alerts, RulesS
                                      {}, kEvalBuckets);
 }
 
-RulesStage::~RulesStage() = default;
+RulesStage::~RulesStage() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (loader_.joinable()) loader_.join();
+}
+
+void RulesStage::request_reload() {
+  {
+    std::lock_guard lock(mutex_);
+    reload_requested_ = true;
+  }
+  wake_.notify_all();
+}
+
+bool RulesStage::loading() const {
+  std::lock_guard lock(mutex_);
+  return loading_ || ready_.has_value();
+}
+
+// The loader thread: every poll period it lists the folders; a listing that differs from the
+// running set's (and from the last refused one) and has been stable for one period, or a request
+// (SIGHUP), makes it load a whole new set and build its evaluation plan, which it leaves in
+// ready_ for tick(). It starts no new load while one waits to be applied, so every decision sees
+// the fingerprints tick() recorded.
+void RulesStage::loader_main() {
+  std::string last_poll;
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, options_.poll, [this] { return stopping_ || (reload_requested_ && !ready_); });
+    if (stopping_) break;
+    if (ready_) continue;  // tick() has not taken the last one yet
+    const bool requested = reload_requested_;
+    const std::string accepted = accepted_fingerprint_, failed = failed_fingerprint_;
+    lock.unlock();
+    std::string fp = fingerprint();
+    const bool changed = fp != accepted && fp != failed && fp == last_poll;
+    last_poll = std::move(fp);
+    std::optional<Loaded> loaded;
+    if (requested || changed) {
+      {
+        std::lock_guard busy(mutex_);
+        loading_ = true;
+        if (requested) reload_requested_ = false;
+      }
+      loaded = prepare(load_set());
+    }
+    lock.lock();
+    loading_ = false;
+    if (loaded) {
+      ready_ = std::move(loaded);
+      ready_why_ = requested ? "SIGHUP" : "a change in the rule folders";
+    }
+  }
+}
+
+// Builds the evaluation plan (automata over every string test of the set): with thousands of
+// rules it takes seconds, and the swap on the ingest thread must not.
+RulesStage::Loaded RulesStage::prepare(Loaded l) {
+  const auto start = Clock::now();
+  l.prepared = rules::Engine::prepare(std::make_shared<const rules::RuleSet>(std::move(l.set)));
+  l.seconds += std::chrono::duration<double>(Clock::now() - start).count();
+  return l;
+}
 
 // What the folders hold now: every rule and mapping file with its size, mtime and inode.
 std::string RulesStage::fingerprint() const {
@@ -114,9 +181,11 @@ RulesStage::Loaded RulesStage::load_set() const {
   l.fingerprint = fingerprint();
   rules::FieldMapping mapping;
   for (const auto& f : options_.mappings) rules::merge_mapping(mapping, rules::load_mapping(f, l.mapping_diags));
+  const auto start = Clock::now();
   rules::Loader loader(std::move(mapping));
   for (const auto& p : options_.paths) loader.load_path(p);
   l.set = loader.finish();
+  l.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return l;
 }
 
@@ -136,10 +205,14 @@ Result<void> RulesStage::load() {
   if (!l.set.diagnostics.empty()) {
     log::warn("rules", "{} rules refused, the others run:\n{}", l.set.refused.size(), l.set.render_diagnostics());
   }
+  if (!l.set.warnings.empty()) log::warn("rules", "loaded with warnings:\n{}", l.set.render_warnings());
   log::info("rules", "{} rules loaded from {} ({} refused)", l.set.rules.size(), fmt::join(options_.paths, ", "),
             l.set.refused.size());
   accepted_sources_ = l.set.sources;
-  accepted_fingerprint_ = last_poll_fingerprint_ = l.fingerprint;
+  {
+    std::lock_guard lock(mutex_);
+    accepted_fingerprint_ = l.fingerprint;
+  }
   failed_.set(static_cast<double>(l.set.refused.size()));
   auto set = std::make_shared<const rules::RuleSet>(std::move(l.set));
   engine_ = std::make_unique<rules::Engine>(
@@ -148,6 +221,7 @@ Result<void> RulesStage::load() {
           [this](const Event& alert, const rules::AlertDetails& details) { alerts_.emit(alert, details); }),
       options_.engine);
   install();
+  if (!loader_.joinable()) loader_ = std::thread([this] { loader_main(); });
   return {};
 }
 
@@ -249,28 +323,33 @@ void RulesStage::advance_idle(Clock::time_point now) {
 }
 
 void RulesStage::tick(Clock::time_point now) {
-  if (reload_requested_) {
-    reload_requested_ = false;
-    reload("SIGHUP");
+  std::optional<Loaded> ready;
+  std::string why;
+  {
+    // try_lock: the loader holds the mutex only to swap pointers, but the ingest thread never
+    // waits for it; a set not taken now is taken at the next tick.
+    std::unique_lock lock(mutex_, std::try_to_lock);
+    if (lock.owns_lock() && ready_) {
+      ready = std::move(ready_);
+      ready_.reset();
+      why = std::move(ready_why_);
+    }
+  }
+  if (ready) {
+    apply(std::move(*ready), why);
+    wake_.notify_all();
   }
   if (now < next_tick_) return;
   next_tick_ = now + std::chrono::milliseconds(250);
   advance_idle(now);
   sync_metrics();
   log_evictions(now);
-  if (now >= next_poll_) {
-    next_poll_ = now + options_.poll;
-    std::string fp = fingerprint();
-    // Reload once a change has been stable for one poll period.
-    if (fp != accepted_fingerprint_ && fp != failed_fingerprint_ && fp == last_poll_fingerprint_) {
-      reload("a change in the rule folders");
-    }
-    last_poll_fingerprint_ = std::move(fp);
-  }
 }
 
-bool RulesStage::reload(std::string_view why) {
-  Loaded l = load_set();
+bool RulesStage::reload(std::string_view why) { return apply(prepare(load_set()), why); }
+
+bool RulesStage::apply(Loaded l, std::string_view why) {
+  const rules::RuleSet& set = *l.prepared.rules;
   std::vector<std::string> reasons;
   for (const auto& d : l.mapping_diags) reasons.push_back(render(d));
   // A problem in a file that changed since the running set was loaded fails the reload: the file
@@ -278,42 +357,54 @@ bool RulesStage::reload(std::string_view why) {
   // loaded and are tolerated (a pack with an unsupported rule can still be reloaded).
   auto unchanged = [&](const std::string& file) {
     auto before = accepted_sources_.find(file);
-    auto now = l.set.sources.find(file);
-    return before != accepted_sources_.end() && now != l.set.sources.end() && before->second == now->second;
+    auto now = set.sources.find(file);
+    return before != accepted_sources_.end() && now != set.sources.end() && before->second == now->second;
   };
-  for (const auto& d : l.set.diagnostics) {
+  for (const auto& d : set.diagnostics) {
     if (unchanged(d.file)) continue;
-    auto now = l.set.sources.find(d.file);
-    reasons.push_back(render(d, now != l.set.sources.end() ? std::string_view(now->second) : std::string_view()));
+    auto now = set.sources.find(d.file);
+    reasons.push_back(render(d, now != set.sources.end() ? std::string_view(now->second) : std::string_view()));
   }
   // A running rule that the new set refuses (a correlation whose reference was removed) too.
   std::set<std::pair<std::string, std::string>> running;
   for (const auto& r : engine_->rules().rules) running.emplace(r.file, r.title);
-  for (const auto& r : l.set.refused) {
+  for (const auto& r : set.refused) {
     if (running.count({r.file, r.title}) && !r.title.empty() && unchanged(r.file))
       reasons.push_back(fmt::format("{}: the running rule '{}' would be dropped", render(r.reason), r.title));
   }
-  failed_.set(static_cast<double>(l.set.refused.size()));
+  failed_.set(static_cast<double>(set.refused.size()));
   if (!reasons.empty()) {
     reload_failure_.inc();
     last_reload_ok_.set(0);
-    failed_fingerprint_ = l.fingerprint;
-    log::error("rules", "reload ({}) failed, the {} running rules stay:\n{}", why, engine_->rules().rules.size(),
-               fmt::join(reasons, "\n"));
+    {
+      std::lock_guard lock(mutex_);
+      failed_fingerprint_ = l.fingerprint;
+    }
+    log::error("rules", "reload ({}, read in {:.1f} s) failed, the {} running rules stay:\n{}", why, l.seconds,
+               engine_->rules().rules.size(), fmt::join(reasons, "\n"));
     return false;
   }
   sync_metrics();  // count what the old set did before its statistics go
   const size_t before = engine_->rules().rules.size();
-  accepted_sources_ = l.set.sources;
-  accepted_fingerprint_ = l.fingerprint;
-  failed_fingerprint_.clear();
-  const size_t refused = l.set.refused.size();
-  engine_->replace_rules(std::make_shared<const rules::RuleSet>(std::move(l.set)));
+  accepted_sources_ = set.sources;
+  {
+    std::lock_guard lock(mutex_);
+    accepted_fingerprint_ = l.fingerprint;
+    failed_fingerprint_.clear();
+  }
+  const size_t refused = set.refused.size();
+  const auto swap_start = Clock::now();
+  engine_->replace_rules(std::move(l.prepared));
+  const auto swapped = Clock::now();
   install();
   reload_success_.inc();
   last_reload_ok_.set(1);
-  log::info("rules", "reloaded ({}): {} rules (were {}), {} refused in unchanged files; state of unchanged rules kept",
-            why, engine_->rules().rules.size(), before, refused);
+  using Ms = std::chrono::duration<double, std::milli>;
+  log::info("rules",
+            "reloaded ({}, read in {:.1f} s, swapped in {:.0f} ms + {:.0f} ms of metrics): {} rules (were {}), {} "
+            "refused in unchanged files; state of unchanged rules kept",
+            why, l.seconds, Ms(swapped - swap_start).count(), Ms(Clock::now() - swapped).count(),
+            engine_->rules().rules.size(), before, refused);
   return true;
 }
 

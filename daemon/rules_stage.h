@@ -5,15 +5,23 @@
 // or when the rule folders change, and exports the rule metrics. Semantics and choices:
 // docs/adr/0016-live-rules.md.
 //
-// Single-threaded: owned by the correlator's main loop, like Ingest. The snapshot it exports is
-// a copy that any thread may encode (docs/adr/0030-snapshots.md).
+// Threads: owned by the correlator's ingest thread (the main loop), like Ingest: on_event, tick
+// and reload run there. A loader thread of its own, started by load(), watches the rule folders
+// and parses and compiles a new set (the slow part: reading, YAML, regular expressions) off the
+// ingest thread; tick() only takes a finished set, checks it against the running one and swaps
+// it in with the state of unchanged rules (docs/adr/0034). So a huge or slow rule file never
+// stalls ingestion. The snapshot it exports is a copy that any thread may encode
+// (docs/adr/0030-snapshots.md).
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -54,14 +62,19 @@ class RulesStage : public Stage {
   void on_event(Event& event) override;
 
   // Call from the main loop, at least every few hundred milliseconds; cheap when nothing is due.
-  // Advances the idle watermark (timers), exports metrics, polls the folders, and runs a reload
-  // asked for by request_reload().
+  // Advances the idle watermark (timers), exports metrics, and swaps in a set the loader thread
+  // has finished (a change in the folders, or request_reload()).
   void tick(Clock::time_point now);
-  void request_reload() { reload_requested_ = true; }
+  // Asks the loader thread for a reload now (SIGHUP). Any thread.
+  void request_reload();
 
-  // Loads the folders again; swaps the new set in when it is acceptable (see the ADR), keeping the
-  // state of unchanged rules. Returns whether the new set runs now.
+  // Loads the folders again on the calling thread and swaps the new set in when it is acceptable
+  // (see the ADR), keeping the state of unchanged rules. Returns whether the new set runs now.
+  // For tests and tools; the correlator reloads through the loader thread.
   bool reload(std::string_view why);
+
+  // True while the loader thread is reading a new set (for tests).
+  bool loading() const;
 
   const rules::Engine& engine() const { return *engine_; }
 
@@ -86,6 +99,8 @@ class RulesStage : public Stage {
     rules::RuleSet set;
     std::vector<Diagnostic> mapping_diags;
     std::string fingerprint;
+    double seconds = 0;  // how long reading, parsing and compiling took
+    rules::PreparedRules prepared;  // the set's evaluation plan, built by the loader thread
   };
   struct SensorClock {
     Timestamp newest{};
@@ -94,6 +109,9 @@ class RulesStage : public Stage {
 
   Loaded load_set() const;
   std::string fingerprint() const;
+  void loader_main();
+  static Loaded prepare(Loaded l);
+  bool apply(Loaded l, std::string_view why);  // on the ingest thread
   void install();  // metrics handles and gauges for the running set
   void sync_metrics();
   void advance_idle(Clock::time_point now);
@@ -104,9 +122,16 @@ class RulesStage : public Stage {
   RulesStageOptions options_;
   std::unique_ptr<rules::Engine> engine_;
   std::map<std::string, std::string> accepted_sources_;  // file -> text of the running set
-  std::string accepted_fingerprint_, failed_fingerprint_, last_poll_fingerprint_;
-  bool reload_requested_ = false;
-  Clock::time_point next_poll_{}, next_tick_{};
+  Clock::time_point next_tick_{};
+
+  // Shared with the loader thread, under mutex_: what it decided from and what it produced.
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::string accepted_fingerprint_, failed_fingerprint_;
+  bool reload_requested_ = false, stopping_ = false, loading_ = false;
+  std::optional<Loaded> ready_;  // a set the loader finished, for tick() to apply
+  std::string ready_why_;
+  std::thread loader_;
 
   // Event time per sensor and when its last event arrived: the idle watermark.
   std::unordered_map<std::string, SensorClock> sensors_;

@@ -28,6 +28,8 @@ SOC_PACKAGES=(
   libssl-dev libcurl4-openssl-dev
   # tools the scripts and the end-to-end tests use
   curl ca-certificates python3 procps iproute2 libndpi-bin
+  # PyYAML: the log oracle test reads the rule pack's web rules (tests/e2e/log_oracle_test.py)
+  python3-yaml
   # openssl: the collector's end-to-end test makes and serves certificates
   openssl
   # logger (the log sensor's syslog listener tests)
@@ -46,6 +48,15 @@ SOC_PACKAGES=(
   # amtool for the Alertmanager example, python3-yaml to read rule files and
   # python3-matplotlib to draw the panels from the test's query results (docs/dashboards.md)
   prometheus prometheus-alertmanager python3-yaml python3-matplotlib
+  # the sanitizer and fuzz build (scripts/sanitize.sh: clang, its sanitizer and libFuzzer
+  # runtimes, llvm-symbolizer for the reports); docs/adr/0035
+  clang libclang-rt-14-dev llvm
+  # the installed units: systemd-analyze verify/security, and a real run under systemd booted
+  # in a container made from this machine's files (systemd-nspawn); docs/adr/0035
+  systemd systemd-container
+  # the analyst console's end-to-end test: headless Chromium driven through the DevTools
+  # protocol (tests/e2e/cdp.py; docs/adr/0036-analyst-console.md)
+  chromium python3-websocket
 )
 
 # The function body is a subshell: `set -e` and `exit` stay inside it.

@@ -19,13 +19,18 @@ void add_keygen(config::Command& root, KeygenOptions& o, config::Command*& cmd);
 int run_keygen(const KeygenOptions& o);
 
 struct SendOptions {
-  transport::ConnectOptions conn{.connect = "tcp://127.0.0.1:7700"};
+  transport::ConnectOptions conn = [] {
+    transport::ConnectOptions c;
+    c.connect = "tcp://127.0.0.1:7700";
+    return c;
+  }();
   int64_t timeout_s = 30;
   int64_t batch = 512;
   int64_t heartbeat_s = 10;
   bool quiet = false;
   double rate = 0;    // events per second (0: as fast as the correlator takes them)
   bool loop = false;  // start the files over at their end, until interrupted
+  bool stamp_now = false;  // @timestamp set to the time each event is sent
   std::vector<std::string> files;
 };
 void add_send(config::Command& root, SendOptions& o, config::Command*& cmd);
@@ -102,9 +107,17 @@ struct ReplayOptions {
   std::vector<std::string> files;
   std::string inventory;  // enrich events from this inventory before the rules (as the correlator does)
   bool keep_evidence = false;  // keep the events alerts cite, as the correlator does (bench/rules_bench.sh)
+  std::string alert_log;  // also append the alerts to this hash-chained log (as the correlator's --alert-log)
 };
 void add_replay(config::Command& root, ReplayOptions& o, config::Command*& cmd);
 int run_replay(const ReplayOptions& o);
+
+// socctl audit verify FILE... (socctl/audit.cpp)
+struct AuditOptions {
+  std::vector<std::string> files;
+};
+void add_audit(config::Command& root, AuditOptions& o, config::Command*& verify_cmd);
+int run_audit_verify(const AuditOptions& o);
 
 // socctl report --inventory FILE --baseline FILE [--events FILE.jsonl...] [--at T] [--from T]
 //   --format json|html|csv|pdf [--lang vi|en] --out FILE;  socctl report --api URL ...

@@ -33,11 +33,13 @@
 #include "core/clock.h"
 #include "core/json_codec.h"
 #include "core/line_reader.h"
+#include "core/shipped_paths.h"
 #include "core/transport/keys.h"
 #include "core/transport/publisher.h"
 #include "daemon/inventory/loader.h"
 #include "soc_build_config.h"
 #include "socctl/commands.h"
+#include "socctl/demo_alertmanager.h"
 #include "socctl/demo_report.h"
 #include "socctl/process.h"
 
@@ -107,8 +109,7 @@ std::string find_binary(const std::string& name, const std::string& build_subdir
 
 std::string find_examples(const std::string& given) {
   if (!given.empty()) return given;
-  for (const std::string& candidate : {std::string(SOC_SOURCE_DIR) + "/examples", self_dir() + "/../../examples",
-                                       std::string("/usr/share/soc/examples")}) {
+  for (const std::string& candidate : {shipped_path("examples", "examples"), self_dir() + "/../../examples"}) {
     if (fs::is_directory(candidate)) return candidate;
   }
   return "examples";
@@ -116,7 +117,7 @@ std::string find_examples(const std::string& given) {
 
 std::string find_rules(const std::string& examples) {
   for (const std::string& candidate :
-       {examples + "/../rules", std::string(SOC_SOURCE_DIR) + "/rules", std::string("/usr/share/soc/rules")}) {
+       {examples + "/../rules", shipped_path("rules", "rules")}) {
     if (fs::is_directory(candidate)) return fs::canonical(candidate).string();
   }
   return "";
@@ -457,7 +458,13 @@ int run_demo(const DemoOptions& o, const char*) {
   }
   const std::string tmp = tmpl;
   std::error_code ec;
-  auto cleanup = [&] { fs::remove_all(tmp, ec); };
+  // An Alertmanager on loopback when one is installed, where the alerts go (socctl/demo_alertmanager.h).
+  std::optional<DemoAlertmanager> alertmanager;
+  std::string alertmanager_note;  // why there is none
+  auto cleanup = [&] {
+    if (alertmanager) alertmanager->stop();
+    fs::remove_all(tmp, ec);
+  };
   auto fail = [&](const std::string& what) {
     std::fprintf(stderr, "socctl demo: %s\n", what.c_str());
     cleanup();
@@ -485,6 +492,16 @@ int run_demo(const DemoOptions& o, const char*) {
   }
   const std::string listen = fmt::format("tcp://127.0.0.1:{}", free_port());
   const std::string publish = fmt::format("tcp://127.0.0.1:{}", free_port());
+  if (auto am = DemoAlertmanager::start(tmp + "/alertmanager")) {
+    alertmanager = std::move(*am);
+    std::printf("Alerts are delivered to Alertmanager at %s (where on-call is paged from; open it in a browser)\n",
+                alertmanager->url().c_str());
+    std::fflush(stdout);
+  } else {
+    alertmanager_note = am.error().code == "missing" ? "no Alertmanager: prometheus-alertmanager is not installed"
+                                                      : "no Alertmanager: it did not start";
+    std::fprintf(stderr, "socctl demo: %s; the demo goes on without it\n", am.error().message.c_str());
+  }
 
   // What this correlator can do: the rule engine and the inventory arrive on other branches;
   // the demo passes their flags as soon as --help lists them.
@@ -526,6 +543,11 @@ int run_demo(const DemoOptions& o, const char*) {
       }
     } else {
       missing.push_back("inventory");
+    }
+    if (alertmanager && has("--alertmanager")) {
+      correlator_args.insert(correlator_args.end(),
+                             {"--alertmanager", alertmanager->url(), "--external-url", "http://" + metrics});
+      features.push_back("Alertmanager");
     }
   }
 
@@ -697,8 +719,11 @@ int run_demo(const DemoOptions& o, const char*) {
     const double secs = std::chrono::duration<double>(now - last_draw).count();
     std::string out;
     if (tty && !final) out += "\x1b[H\x1b[2J";
-    out += fmt::format("SOC demo: correlator {} ({}{})  metrics http://{}/metrics  live feed {}\n", listen, mode,
-                       absent, metrics, publish);
+    out += fmt::format("SOC demo: correlator {} ({}{})  console http://{}/  metrics http://{}/metrics  live feed {}\n",
+                       listen, mode, absent, metrics, metrics, publish);
+    out += alertmanager ? fmt::format("Alerts are delivered to Alertmanager at {} (where on-call is paged from)\n",
+                                      alertmanager->url())
+                        : fmt::format("Alerts go to no Alertmanager ({})\n", alertmanager_note);
     out += fmt::format("{:<18} {:<13} {:>8} {:>7}  {:<14} {}\n", "sensor", "site", "events", "per s", "last dataset",
                        "fed by");
     for (auto& s : sensors) {
@@ -866,7 +891,7 @@ int run_demo(const DemoOptions& o, const char*) {
   // Drain what the feed still holds (late alerts of the last events), for the final counts.
   while ((*feed)->next(topic, json, std::chrono::milliseconds(500))) on_message(false);
   auto body = http_get(metrics_port, "/metrics");
-  correlator->stop();
+  correlator->stop();  // its sinks deliver what they hold before it exits
 
   // Alerts per rule: from the correlator's alert log when it writes one, else from the feed.
   if (fs::exists(tmp + "/alerts.jsonl")) {
@@ -917,6 +942,14 @@ int run_demo(const DemoOptions& o, const char*) {
                   report->html.c_str(), report->json.c_str());
     else
       std::fprintf(stderr, "socctl demo: no compliance report: %s\n", report.error().message.c_str());
+  }
+  if (alertmanager) {
+    auto n = alertmanager->active_alerts();
+    if (n) std::printf("Alertmanager at %s holds %zu active alerts (grouped by rule and site, as on-call sees them).\n",
+                       alertmanager->url().c_str(), *n);
+    else std::printf("Alertmanager at %s could not be read: %s\n", alertmanager->url().c_str(), n.error().message.c_str());
+  } else {
+    std::printf("Alerts went to no Alertmanager (%s).\n", alertmanager_note.c_str());
   }
   cleanup();
   if (o.once) {

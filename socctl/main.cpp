@@ -22,8 +22,9 @@ int main(int argc, char** argv) {
   ctl::AlertsListOptions alerts_list;
   ctl::AlertsAckOptions alerts_ack;
   config::Command *alerts_list_cmd, *alerts_ack_cmd;
+  ctl::AuditOptions audit;
   config::Command *keygen_cmd, *send_cmd, *tail_cmd, *demo_cmd, *inventory_check_cmd, *rules_cmd, *rules_check_cmd,
-      *rules_test_cmd, *replay_cmd, *report_cmd, *report_verify_cmd;
+      *rules_test_cmd, *replay_cmd, *report_cmd, *report_verify_cmd, *audit_verify_cmd;
   ctl::add_keygen(cli.root(), keygen, keygen_cmd);
   ctl::add_send(cli.root(), send, send_cmd);
   ctl::add_tail(cli.root(), tail, tail_cmd);
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   ctl::add_replay(cli.root(), replay, replay_cmd);
   ctl::add_report(cli.root(), report, report_verify, report_cmd, report_verify_cmd);
   ctl::add_alerts(cli.root(), alerts_list, alerts_ack, alerts_list_cmd, alerts_ack_cmd);
+  ctl::add_audit(cli.root(), audit, audit_verify_cmd);
   if (auto code = cli.parse(argc, argv)) return *code;
   if (keygen_cmd->selected()) return ctl::run_keygen(keygen);
   if (send_cmd->selected()) return ctl::run_send(send);
@@ -46,5 +48,6 @@ int main(int argc, char** argv) {
   if (report_cmd->selected()) return ctl::run_report(report);
   if (alerts_list_cmd->selected()) return ctl::run_alerts_list(alerts_list);
   if (alerts_ack_cmd->selected()) return ctl::run_alerts_ack(alerts_ack);
+  if (audit_verify_cmd->selected()) return ctl::run_audit_verify(audit);
   return config::kExitUsage;
 }

@@ -6,6 +6,10 @@
 
 #include "core/json_codec.h"
 #include "core/line_reader.h"
+#include "core/shipped_paths.h"
+#include "daemon/alerts/sinks/alert_log_sink.h"
+#include "daemon/alerts/sinks/chain_log.h"
+#include "daemon/alerts/sinks/notice_json.h"
 #include "daemon/inventory/enrich.h"
 #include "daemon/inventory/loader.h"
 #include "daemon/rules/engine.h"
@@ -19,12 +23,13 @@ namespace {
 
 namespace rules = daemon::rules;
 
-// The mapping files given, or the shipped ones (rules/mappings/*.yaml of the source tree).
+// The mapping files given, or the shipped ones (rules/mappings/*.yaml, installed or in the
+// source tree).
 bool load_mappings(const std::vector<std::string>& given, rules::FieldMapping& out) {
   std::vector<std::string> files = given;
   if (files.empty()) {
     std::error_code ec;
-    const std::string dir = std::string(SOC_SOURCE_DIR) + "/rules/mappings";
+    const std::string dir = shipped_path("rules/mappings", "rules/mappings");
     for (const auto& e : std::filesystem::directory_iterator(dir, ec))
       if (e.path().extension() == ".yaml" || e.path().extension() == ".yml") files.push_back(e.path().string());
     std::sort(files.begin(), files.end());
@@ -63,6 +68,7 @@ int run_rules_test(const RulesCheckOptions& o) {
   if (!load_mappings(o.mappings, mapping)) return 1;
   auto set = std::make_shared<rules::RuleSet>(load(o.paths, mapping));
   std::fputs(set->render_diagnostics().c_str(), stderr);
+  std::fputs(set->render_warnings().c_str(), stderr);
   size_t passed = 0, failed = 0, untested = 0;
   for (const auto& r : set->rules) untested += r.tests.empty() ? 1 : 0;
   for (const auto& r : rules::run_rule_tests(set)) {
@@ -80,7 +86,11 @@ int run_rules_check(const RulesCheckOptions& o) {
   if (!load_mappings(o.mappings, mapping)) return 1;
   const auto set = load(o.paths, mapping);
   std::fputs(set.render_diagnostics().c_str(), stderr);
-  std::printf("%zu rules loaded, %zu refused\n", set.rules.size(), set.refused.size());
+  std::fputs(set.render_warnings().c_str(), stderr);
+  // Warnings (a logsource matched by the service fallback) do not fail the check.
+  std::printf("%zu rules loaded, %zu refused", set.rules.size(), set.refused.size());
+  if (!set.warnings.empty()) std::printf(", %zu warnings", set.warnings.size());
+  std::printf("\n");
   return set.ok() ? 0 : 1;
 }
 
@@ -94,6 +104,9 @@ void add_replay(config::Command& root, ReplayOptions& o, config::Command*& cmd) 
       .flag("keep-evidence", o.keep_evidence,
             "Keep the events alerts cite and count held-back repeats, as the correlator does (what it costs: "
             "bench/rules_bench.sh)")
+      .option("alert-log", o.alert_log,
+              "Also append the alerts to this hash-chained alert log, as soc-correlator --alert-log writes it "
+              "(docs/alert-log.md)")
       .positionals("files", o.files, "JSON-lines files of events, evaluated in order (- for standard input)", true);
 }
 
@@ -115,9 +128,25 @@ int run_replay(const ReplayOptions& o) {
     }
     enricher.emplace(inv);
   }
+  std::unique_ptr<daemon::alerts::sinks::ChainLog> chain;
+  if (!o.alert_log.empty()) {
+    daemon::alerts::sinks::ChainLogOptions lo;
+    lo.path = o.alert_log;
+    lo.fsync = daemon::alerts::sinks::FsyncPolicy::Interval;  // and at the end
+    lo.writer = "socctl replay";
+    auto c = daemon::alerts::sinks::ChainLog::open(std::move(lo));
+    if (!c) {
+      std::fprintf(stderr, "socctl replay: --alert-log: %s\n", c.error().message.c_str());
+      return 1;
+    }
+    chain = std::move(*c);
+  }
+  int64_t alert_ids = 0;
+  bool chain_failed = false;
   auto set = std::make_shared<rules::RuleSet>(load(o.rules, mapping));
   // Refused rules are reported; the others run (one bad rule never stops the others).
   std::fputs(set->render_diagnostics().c_str(), stderr);
+  std::fputs(set->render_warnings().c_str(), stderr);
   rules::EngineOptions options;
   options.allowed_lateness = std::chrono::microseconds(static_cast<int64_t>(o.lateness_s * 1e6));
   options.max_groups_per_rule = static_cast<size_t>(std::max<int64_t>(1, o.max_groups));
@@ -127,15 +156,22 @@ int run_replay(const ReplayOptions& o) {
   rules::Engine engine(set, [&](const Event& alert) {
     out.clear();
     // As the correlator completes its alerts: a correlation's alert names its site's name too.
+    std::optional<Event> enriched;
     if (enricher && !alert.get_string("site.id").empty() && !alert.contains("site.name")) {
-      Event a = alert;
-      enricher->apply(a);
-      encode_event(a, out);
-    } else {
-      encode_event(alert, out);
+      enriched = alert;
+      enricher->apply(*enriched);
     }
+    const Event& a = enriched ? *enriched : alert;
+    encode_event(a, out);
     out += '\n';
     std::fwrite(out.data(), 1, out.size(), stdout);
+    if (chain && !chain_failed) {
+      const auto record = daemon::alerts::sinks::notice_record(daemon::alerts::sinks::firing_notice(a, ++alert_ids), "");
+      if (auto r = chain->append({&record, 1}); !r) {
+        std::fprintf(stderr, "socctl replay: --alert-log: %s\n", r.error().message.c_str());
+        chain_failed = true;
+      }
+    }
   }, options);
   uint64_t bad = 0;
   int rc = 0;
@@ -170,6 +206,8 @@ int run_replay(const ReplayOptions& o) {
     }
   }
   engine.flush();
+  chain.reset();  // synced and closed
+  if (chain_failed) rc = 1;
   std::fflush(stdout);
   const auto& c = engine.counters();
   std::fprintf(stderr,

@@ -106,6 +106,8 @@ CommandLine::CommandLine(const std::string& program, const std::string& descript
   impl->owned = std::make_unique<CLI::App>(description, program);
   impl->app = impl->owned.get();
   impl->app->set_version_flag("--version", std::string(program) + " " + SOC_VERSION, "Print the version and exit");
+  impl->app->add_flag("--check-config", check_config_,
+                      "Read the --config file, report its mistakes (file:line:column) and exit: 0 when it is valid");
   root_.reset(new Command(std::move(impl)));
 }
 
@@ -119,8 +121,8 @@ namespace {
 // skipped; every problem is collected.
 void apply_config(Command::Impl& cmd, std::vector<Diagnostic>& diags, std::string& source) {
   const std::string& path = cmd.config_path;
-  if (!read_file(path, source)) {
-    diags.push_back({path, 0, 0, "config.unreadable", "cannot open the config file"});
+  if (auto d = read_file_bounded(path, source, kMaxConfigFileBytes, "config.unreadable")) {
+    diags.push_back(std::move(*d));
     return;
   }
   YAML::Node root;
@@ -218,6 +220,10 @@ std::optional<int> CommandLine::parse(int argc, const char* const* argv) {
     std::fprintf(stderr, "%s: %s\nRun with --help for the list of options.\n", app.get_name().c_str(), e.what());
     return kExitUsage;
   }
+  if (check_config_ && root_->impl().config_path.empty()) {
+    std::fprintf(stderr, "%s: --check-config needs --config FILE\n", app.get_name().c_str());
+    return kExitUsage;
+  }
   std::vector<Command::Impl*> chain;
   collect_selected(root_->impl(), chain);
   for (Command::Impl* cmd : chain) {
@@ -229,6 +235,11 @@ std::optional<int> CommandLine::parse(int argc, const char* const* argv) {
       std::fputs(render_all(diags, source).c_str(), stderr);
       return kExitConfig;
     }
+  }
+  // A command with sections of its own (the collector's targets:) checks them, then exits.
+  if (check_config_ && root_->impl().sections.empty()) {
+    std::printf("%s: every key is known and every value has the right type\n", root_->impl().config_path.c_str());
+    return 0;
   }
   return std::nullopt;
 }

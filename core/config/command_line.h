@@ -1,9 +1,10 @@
 // The command line of every binary: an options table that both parses and documents (Fluent
 // Bit's plugin tables), behind one adapter for CLI11 and yaml-cpp.
 //
-// Every command gets --help, --version and --config FILE. The config file is YAML whose keys are
-// the long flag names without dashes (`listen: tcp://...`); a flag given on the command line
-// wins over the file. Exit codes: 0 after --help/--version, 2 for a usage error (unknown flag,
+// Every command gets --help, --version and --config FILE, and the root command --check-config,
+// which reads the file, reports its mistakes and exits (0 when it is valid). The config file is
+// YAML whose keys are the long flag names without dashes (`listen: tcp://...`); a flag given on
+// the command line wins over the file. Exit codes: 0 after --help/--version, 2 for a usage error (unknown flag,
 // bad value), 78 (EX_CONFIG) for a config file that cannot be used, each problem reported as
 // file:line:column.
 #pragma once
@@ -71,8 +72,13 @@ class CommandLine {
   // (help/version printed to stdout, errors to stderr).
   std::optional<int> parse(int argc, const char* const* argv);
 
+  // --check-config was given. parse() has then already exited 0 after a valid file, unless the
+  // root command has config_section()s: their owner checks them and exits.
+  bool check_config() const { return check_config_; }
+
  private:
   std::unique_ptr<Command> root_;
+  bool check_config_ = false;
 };
 
 }  // namespace soc::config

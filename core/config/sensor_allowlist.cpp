@@ -12,8 +12,9 @@ namespace soc::config {
 bool load_sensor_allowlist(const std::string& path, SensorAllowlist& out, std::vector<Diagnostic>& diags,
                            std::string& source) {
   const size_t before = diags.size();
-  if (!read_file(path, source)) {
-    diags.push_back({path, 0, 0, "allowlist.unreadable", "cannot read the file"});
+  // An allowlist may be the inventory itself (its sensors: section).
+  if (auto d = read_file_bounded(path, source, kMaxInventoryFileBytes, "allowlist.unreadable")) {
+    diags.push_back(std::move(*d));
     return false;
   }
   YAML::Node root;

@@ -1,6 +1,13 @@
 #include "core/config/yaml_util.h"
 
-#include <fstream>
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <sstream>
 
 #include <yaml-cpp/eventhandler.h>
@@ -78,13 +85,70 @@ bool load_yaml_all(const std::string& path, const std::string& source, std::vect
   }
 }
 
+std::string describe_size(size_t bytes) {
+  if (bytes >= (1 << 20) && bytes % (1 << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
+  if (bytes >= (1 << 10) && bytes % (1 << 10) == 0) return fmt::format("{} KiB", bytes >> 10);
+  std::string digits = std::to_string(bytes);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<size_t>(i), ",");
+  return digits + " bytes";
+}
+
+std::optional<Diagnostic> read_file_bounded(const std::string& path, std::string& out, size_t max_bytes,
+                                            const std::string& unreadable_code) {
+  out.clear();
+  auto unreadable = [&](int err) {
+    return Diagnostic{path, 0, 0, unreadable_code, fmt::format("cannot read the file: {}", std::strerror(err))};
+  };
+  auto too_large = [&](const std::string& size) {
+    return Diagnostic{path, 0, 0, "file.too_large",
+                      fmt::format("the file is {}, more than the {} a file of this kind may have; it was not read", size,
+                                  describe_size(max_bytes))};
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return unreadable(errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return unreadable(err);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return unreadable(EISDIR);
+  }
+  if (S_ISREG(st.st_mode) && static_cast<unsigned long long>(st.st_size) > max_bytes) {
+    ::close(fd);
+    return too_large(describe_size(static_cast<size_t>(st.st_size)));
+  }
+  out.resize(S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) + 1 : 64 * 1024);
+  size_t got = 0;
+  for (;;) {
+    if (got == out.size()) {
+      if (got > max_bytes) break;
+      out.resize(std::min(out.size() * 2, max_bytes + 1));
+    }
+    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      out.clear();
+      return unreadable(err);
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (got > max_bytes) {
+    out.clear();
+    return too_large("larger than " + describe_size(max_bytes));
+  }
+  out.resize(got);
+  return std::nullopt;
+}
+
 bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return !in.bad();
+  return !read_file_bounded(path, out, kMaxFileBytes, "file.unreadable");
 }
 
 }  // namespace soc::config

@@ -34,6 +34,11 @@ size_t on_data(char* data, size_t size, size_t n, void* user) {
   return len;
 }
 
+// Progress callback: a non-zero return aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(user)->load() ? 1 : 0;
+}
+
 struct CurlFree {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
 };
@@ -46,10 +51,10 @@ struct UrlFree {
 
 }  // namespace
 
-Result<Response> request(const Request& request) {
-  global_init();
-  std::unique_ptr<CURL, CurlFree> curl(curl_easy_init());
-  if (!curl) return fail("http", "cannot create a curl handle");
+namespace {
+
+// One request on handle `c` (fresh, or reset by a Session that keeps its connections).
+Result<Response> perform(CURL* c, const Request& request) {
   Response resp;
   Body body{&resp.body, request.max_body_bytes};
   char errbuf[CURL_ERROR_SIZE] = {0};
@@ -63,7 +68,6 @@ Result<Response> request(const Request& request) {
     headers.release();
     headers.reset(next);
   }
-  CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
@@ -84,13 +88,42 @@ Result<Response> request(const Request& request) {
   } else if (request.method != "GET") {
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
+  if (request.cancel) {
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(request.cancel));
+  }
   const CURLcode rc = curl_easy_perform(c);
+  if (rc == CURLE_ABORTED_BY_CALLBACK) return fail("http", fmt::format("{} {}: aborted", request.method, request.url));
   if (body.too_large)
     return fail("http", fmt::format("{} {}: the answer is larger than {} bytes", request.method, request.url, request.max_body_bytes));
   if (rc != CURLE_OK)
     return fail("http", fmt::format("{} {}: {}", request.method, request.url, errbuf[0] ? errbuf : curl_easy_strerror(rc)));
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
   return resp;
+}
+
+}  // namespace
+
+Result<Response> request(const Request& request) {
+  global_init();
+  std::unique_ptr<CURL, CurlFree> curl(curl_easy_init());
+  if (!curl) return fail("http", "cannot create a curl handle");
+  return perform(curl.get(), request);
+}
+
+Session::Session() = default;
+
+Session::~Session() {
+  if (handle_) curl_easy_cleanup(static_cast<CURL*>(handle_));
+}
+
+Result<Response> Session::request(const Request& request) {
+  global_init();
+  if (!handle_) handle_ = curl_easy_init();
+  if (!handle_) return fail("http", "cannot create a curl handle");
+  curl_easy_reset(static_cast<CURL*>(handle_));  // options go; live connections stay
+  return perform(static_cast<CURL*>(handle_), request);
 }
 
 Result<Response> get(Request r) {

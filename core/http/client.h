@@ -7,6 +7,7 @@
 // Thread-safe: each call uses its own curl handle (curl_global_init runs once, on first use).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -26,6 +27,9 @@ struct Request {
   std::chrono::milliseconds connect_timeout{5'000};   // the TCP (and TLS) connection alone
   size_t max_body_bytes = 4 << 20;                    // of the answer
   std::string user_agent = "soc";
+  // When set and it becomes true (from another thread), the request ends at once with error
+  // "http" ("aborted"): a sink stopping at shutdown does not wait for a peer that hangs.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct Response {
@@ -34,6 +38,20 @@ struct Response {
 };
 
 Result<Response> request(const Request& request);
+
+// Requests that keep their connection to the peer between calls (HTTP keep-alive), for a caller
+// that makes many to the same server (an alert sink). Not thread-safe: one owner.
+class Session {
+ public:
+  Session();
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  Result<Response> request(const Request& request);
+
+ private:
+  void* handle_ = nullptr;  // CURL*
+};
 
 // A GET of `request.url` (the method field is ignored).
 Result<Response> get(Request request);

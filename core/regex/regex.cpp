@@ -15,6 +15,30 @@ struct Regex::Code {
   }
 };
 
+namespace {
+
+// Bounds on one match against untrusted text: PCRE2's default match limit (10 million
+// backtracking steps) lets a hostile 64 KiB line cost tens of milliseconds in one badly
+// behaved pattern; a legitimate log line needs a few thousand steps, a 64 KiB one scanned by a
+// lazy ".*?" some 65,000. Past the limit the match fails (counted as no match, as the header
+// comment says). Shared read-only by every thread.
+constexpr uint32_t kMatchLimit = 100'000;
+constexpr uint32_t kDepthLimit = 100'000;
+
+pcre2_match_context* bounded_context() {
+  static pcre2_match_context* ctx = [] {
+    pcre2_match_context* c = pcre2_match_context_create(nullptr);
+    if (c) {
+      pcre2_set_match_limit(c, kMatchLimit);
+      pcre2_set_depth_limit(c, kDepthLimit);
+    }
+    return c;
+  }();
+  return ctx;
+}
+
+}  // namespace
+
 struct Regex::Captures::Impl {
   pcre2_match_data* data = nullptr;
   uint32_t size = 0;  // ovector pairs
@@ -101,7 +125,7 @@ bool Regex::search(std::string_view subject, Captures& caps) const {
   }
   m.subject = subject.data();
   int rc = pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0, m.data,
-                       nullptr);
+                       bounded_context());
   m.count = rc > 0 ? rc : 0;
   return rc > 0;
 }

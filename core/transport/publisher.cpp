@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <cerrno>
 #include <map>
 #include <zmq.hpp>
 
@@ -18,6 +19,8 @@ class ZmqPublisher final : public Publisher {
       sock_.set(zmq::sockopt::xpub_verbose, 1);  // see every (un)subscription, not only the first
       sock_.bind(endpoint);
     } catch (const zmq::error_t& e) {
+      if (e.num() == EADDRINUSE)
+        return fail("bind", fmt::format("{} is already in use by another program", endpoint));
       return fail("bind", fmt::format("cannot publish on '{}': {}", endpoint, e.what()));
     }
     return {};

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <cerrno>
 #include <cstring>
 #include <map>
 #include <set>
@@ -40,6 +41,8 @@ class ZmqReceiver final : public Receiver {
       }
       sock_.bind(config_.endpoint);
     } catch (const zmq::error_t& e) {
+      if (e.num() == EADDRINUSE)
+        return fail("bind", fmt::format("{} is already in use by another program", config_.endpoint));
       return fail("bind", fmt::format("cannot listen on '{}': {}", config_.endpoint, e.what()));
     }
     return {};

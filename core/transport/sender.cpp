@@ -2,8 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <cassert>
 #include <cstring>
-#include <deque>
 #include <optional>
 #include <vector>
 #include <zmq.hpp>
@@ -12,6 +12,7 @@
 #include "core/json_codec.h"
 #include "core/log.h"
 #include "core/transport/keys.h"
+#include "core/transport/send_queue.h"
 #include "core/transport/wire.h"
 #include "soc_build_config.h"
 
@@ -29,7 +30,11 @@ uint64_t new_epoch() {
 
 class ZmqSender final : public Sender {
  public:
-  explicit ZmqSender(const SenderConfig& config) : config_(config), epoch_(new_epoch()) {}
+  ZmqSender(const SenderConfig& config, std::unique_ptr<Spool> spool)
+      : config_(config), queue_(config.max_unacked_batches, std::move(spool)) {
+    // Later than every epoch in the spool: the batches of earlier runs are resent in theirs.
+    epoch_ = std::max(new_epoch(), queue_.newest_spooled_epoch() + 1);
+  }
 
   Result<void> open() {
     try {
@@ -63,24 +68,32 @@ class ZmqSender final : public Sender {
     started_ = SteadyClock::now();
     last_progress_ = started_;
     next_heartbeat_ = started_ + config_.heartbeat_interval;
+    next_maintain_ = started_;
+    cur_payload_ = queue_.take_buffer();
     return {};
   }
 
   Result<void> send(std::string_view json) override {
     if (fatal_) return fail(*fatal_);
-    if (cur_count_ > 0 && (cur_count_ >= config_.batch_max_events ||
-                           cur_payload_.size() + json.size() + 1 > config_.batch_max_bytes)) {
-      close_batch();
+    if (cur_count_ > 0) {
+      bool close = cur_count_ >= config_.batch_max_events || cur_payload_.size() + json.size() + 1 > config_.batch_max_bytes;
+      // The flush deadline also holds for a caller that sends without polling; the clock is read
+      // every 32 events, which costs nothing measurable and is far below any deadline.
+      if (!close && (cur_count_ & 31) == 0) close = SteadyClock::now() - cur_started_ >= config_.flush_deadline;
+      if (close) close_batch();
+    }
+    // A closed batch that found no room (window or spool full) is placed before the next event
+    // is taken: this is where a sender stops reading its input.
+    while (queue_.has_pending()) {
+      if (auto r = poll(milliseconds(100)); !r) return r;
+      if (auto r = check_stall(); !r) return r;
+      if (config_.interrupted && config_.interrupted()) return fail("interrupted", "interrupted while waiting for room");
     }
     if (cur_count_ == 0) cur_started_ = SteadyClock::now();
     cur_payload_.append(json);
     cur_payload_ += '\n';
     ++cur_count_;
     ++stats_.events_queued;
-    while (unacked_.size() >= config_.max_unacked_batches) {
-      if (auto r = poll(milliseconds(100)); !r) return r;
-      if (auto r = check_stall(); !r) return r;
-    }
     return {};
   }
 
@@ -93,15 +106,10 @@ class ZmqSender final : public Sender {
     const auto deadline = SteadyClock::now() + timeout;
     while (true) {
       auto now = SteadyClock::now();
-      if (cur_count_ > 0 && now - cur_started_ >= config_.flush_interval) close_batch();
-      if (now >= next_heartbeat_) send_heartbeat(now);
-      check_ack_timeout(now);
-      pump_sends();
+      service(now);
       if (fatal_) return fail(*fatal_);
 
-      auto wait = deadline - now;
-      if (cur_count_ > 0) wait = std::min<SteadyClock::duration>(wait, cur_started_ + config_.flush_interval - now);
-      wait = std::min<SteadyClock::duration>(wait, next_heartbeat_ - now);
+      auto wait = std::min(deadline, next_timer(now)) - now;
       if (wait < SteadyClock::duration::zero()) wait = SteadyClock::duration::zero();
       const bool want_out = connected_ && has_unsent();
       zmq::pollitem_t items[] = {
@@ -109,7 +117,9 @@ class ZmqSender final : public Sender {
           {monitor_.handle(), 0, ZMQ_POLLIN, 0},
       };
       try {
-        zmq::poll(items, 2, std::chrono::duration_cast<milliseconds>(wait));
+        // Rounded up: a wait of 0.4 ms must not become a busy loop of zero-time polls.
+        auto ms = std::chrono::ceil<milliseconds>(wait);
+        zmq::poll(items, 2, ms);
       } catch (const zmq::error_t& e) {
         if (e.num() != EINTR) return fail("zmq", e.what());
       }
@@ -118,8 +128,8 @@ class ZmqSender final : public Sender {
       if (fatal_) return fail(*fatal_);
       // Return as soon as something happened, so that a waiting send() goes on at once.
       if (items[0].revents || items[1].revents || SteadyClock::now() >= deadline) {
-        pump_sends();
-        return {};
+        service(SteadyClock::now());
+        return fatal_ ? Result<void>(fail(*fatal_)) : Result<void>();
       }
     }
   }
@@ -127,10 +137,10 @@ class ZmqSender final : public Sender {
   Result<void> drain(milliseconds timeout) override {
     if (auto r = flush(); !r) return r;
     const auto deadline = SteadyClock::now() + timeout;
-    while (!unacked_.empty()) {
+    while (!queue_.empty() || cur_count_ > 0) {
       const auto now = SteadyClock::now();
       if (now >= deadline) {
-        return fail("timeout", fmt::format("{} events were not acknowledged within {} s{}", unacked_events(),
+        return fail("timeout", fmt::format("{} events were not acknowledged within {} s{}", queue_.unacked_events() + cur_count_,
                                            std::chrono::duration_cast<std::chrono::seconds>(timeout).count(),
                                            connected_ ? "" : " (never connected: is the correlator running at " +
                                                                  config_.endpoint + "?)"));
@@ -139,15 +149,63 @@ class ZmqSender final : public Sender {
           !r) {
         return r;
       }
+      if (cur_count_ > 0) close_batch();  // it waited for a pending batch to find room
     }
     return {};
   }
 
+  std::vector<int> wait_fds() const override {
+    std::vector<int> fds;
+    try {
+      fds.push_back(static_cast<int>(sock_.get(zmq::sockopt::fd)));
+      fds.push_back(static_cast<int>(monitor_.get(zmq::sockopt::fd)));
+    } catch (const zmq::error_t&) {
+    }
+    return fds;
+  }
+
+  SteadyClock::time_point next_deadline() override {
+    const auto now = SteadyClock::now();
+    try {
+      // ZMQ_FD is edge-triggered: what is already queued does not wake a poll(2) again.
+      const int ev = sock_.get(zmq::sockopt::events);
+      if (ev & ZMQ_POLLIN) return now;
+      if ((ev & ZMQ_POLLOUT) && connected_ && has_unsent()) return now;
+      if (monitor_.get(zmq::sockopt::events) & ZMQ_POLLIN) return now;
+    } catch (const zmq::error_t&) {
+      return now;
+    }
+    return next_timer(now);
+  }
+
+  void set_position_source(std::function<std::string()> source) override { position_source_ = std::move(source); }
+  SpoolPosition safe_position() const override { return queue_.safe_position(); }
+  std::optional<SpoolPosition> recovered_position() const override { return queue_.recovered_position(); }
+
   SenderStats stats() const override {
     SenderStats s = stats_;
+    const QueueStats q = queue_.stats();
     s.next_sequence = next_seq_;
     s.connected = connected_;
-    s.events_acked = acked_;
+    s.events_acked = q.events_acked;
+    s.events_unacked = queue_.unacked_events() + cur_count_;
+    s.window_batches = q.window_batches;
+    s.window_limit = queue_.window_limit();
+    s.events_dropped_error = q.events_dropped_error;
+    s.events_dropped_delivered = q.events_dropped_delivered;
+    if (q.oldest_unacked_us > 0) {
+      s.oldest_unacked_age_s = std::max(0.0, static_cast<double>(now_us() - q.oldest_unacked_us) / 1e6);
+    } else if (cur_count_ > 0) {
+      s.oldest_unacked_age_s = std::chrono::duration<double>(SteadyClock::now() - cur_started_).count();
+    }
+    if (const Spool* sp = queue_.spool()) {
+      s.spool = true;
+      s.spool_stats = sp->stats();
+      s.events_dropped_full = s.spool_stats.events_dropped_full;
+      s.events_dropped_age = s.spool_stats.events_dropped_age;
+      s.events_dropped_error += s.spool_stats.events_dropped_disk;
+    }
+    s.events_dropped = s.events_dropped_full + s.events_dropped_age + s.events_dropped_error;
     return s;
   }
 
@@ -155,15 +213,7 @@ class ZmqSender final : public Sender {
   uint64_t epoch() const override { return epoch_; }
 
  private:
-  struct Batch {
-    uint64_t first = 0;
-    uint32_t count = 0;
-    std::string header;
-    std::string payload;
-    bool sent = false;
-    bool ever_sent = false;
-    SteadyClock::time_point sent_at;
-  };
+  static int64_t now_us() { return static_cast<int64_t>(soc::now().time_since_epoch().count()); }
 
   Result<CurveKey> derive_public() {
     char pub[41];
@@ -172,10 +222,10 @@ class ZmqSender final : public Sender {
     return *z85_decode_key(std::string_view(pub, 40));
   }
 
-  Header header(MessageType type, uint64_t seq, uint32_t count) const {
+  Header header(MessageType type, uint64_t epoch, uint64_t seq, uint32_t count) const {
     Header h;
     h.type = type;
-    h.epoch = epoch_;
+    h.epoch = epoch;
     h.seq = seq;
     h.count = count;
     h.sensor_id = config_.sensor_id;
@@ -183,46 +233,64 @@ class ZmqSender final : public Sender {
     return h;
   }
 
+  // Everything due at `now` that needs no input: the flush deadline, a pending batch, the spool's
+  // limits and retries, heartbeats, resends; then hands what it can to ZeroMQ.
+  void service(SteadyClock::time_point now) {
+    if (queue_.has_pending()) queue_.retry(now);
+    if (cur_count_ > 0 && now - cur_started_ >= config_.flush_deadline) close_batch();
+    if (now >= next_maintain_ || now >= queue_.next_retry()) {
+      queue_.maintain(now, now_us());
+      next_maintain_ = now + std::chrono::seconds(1);
+    }
+    if (now >= next_heartbeat_) send_heartbeat(now);
+    check_ack_timeout(now);
+    pump_sends();
+  }
+
+  // When service() next has something to do.
+  SteadyClock::time_point next_timer(SteadyClock::time_point now) {
+    auto t = std::min(next_heartbeat_, next_maintain_);
+    t = std::min(t, queue_.next_retry());
+    if (cur_count_ > 0) t = std::min(t, cur_started_ + std::chrono::duration_cast<SteadyClock::duration>(config_.flush_deadline));
+    const auto& w = queue_.window();
+    if (!w.empty() && w.front().sent) t = std::min(t, w.front().sent_at + config_.ack_timeout);
+    if (queue_.has_pending()) t = std::min(t, now + milliseconds(100));
+    return t;
+  }
+
+  // Closes the filling batch into the queue; not while a batch waits for room (the filling one
+  // then waits too, and send() takes no more events meanwhile).
   void close_batch() {
-    Batch b;
+    if (queue_.has_pending() && !queue_.retry(SteadyClock::now())) return;
+    QueuedBatch b;
+    b.epoch = epoch_;
     b.first = next_seq_;
     b.count = cur_count_;
-    b.header = encode_header(header(MessageType::Batch, b.first, b.count));
+    b.written_us = now_us();
+    if (position_source_) b.position = position_source_();
     b.payload = std::move(cur_payload_);
-    // Reuse the buffer of an acknowledged batch: allocating ~100 KiB per batch made the
-    // allocator return memory to the kernel and fault it back in, batch after batch.
-    if (!spare_.empty()) {
-      cur_payload_ = std::move(spare_.back());
-      spare_.pop_back();
-    } else {
-      cur_payload_ = std::string();
-      cur_payload_.reserve(b.payload.capacity());
-    }
-    cur_payload_.clear();
+    cur_payload_ = queue_.take_buffer();
+    if (cur_payload_.capacity() == 0) cur_payload_.reserve(b.payload.capacity());
     next_seq_ += cur_count_;
     cur_count_ = 0;
-    unacked_.push_back(std::move(b));
+    queue_.add(std::move(b), SteadyClock::now());
     pump_sends();
   }
 
   bool has_unsent() const {
-    for (const auto& b : unacked_) {
-      if (!b.sent) return true;
+    for (const auto& b : queue_.window()) {
+      if (!b.sent && !b.acked) return true;
     }
     return false;
   }
 
-  uint64_t unacked_events() const {
-    uint64_t n = cur_count_;
-    for (const auto& b : unacked_) n += b.count;
-    return n;
-  }
-
-  // Hands unsent batches to ZeroMQ in sequence order, until it would block.
+  // Hands unsent batches to ZeroMQ in order, until it would block.
   void pump_sends() {
     if (!connected_) return;
-    for (auto& b : unacked_) {
-      if (b.sent) continue;
+    for (auto& b : queue_.window()) {
+      if (b.sent || b.acked) continue;
+      assert(!b.payload.empty() && "a batch in the window always holds its events");
+      if (b.header.empty()) b.header = encode_header(header(MessageType::Batch, b.epoch, b.first, b.count));
       try {
         zmq::message_t h(b.header.data(), b.header.size());
         if (!sock_.send(h, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return;
@@ -235,7 +303,7 @@ class ZmqSender final : public Sender {
       }
       b.sent = true;
       b.sent_at = SteadyClock::now();
-      if (b.ever_sent) ++stats_.batches_resent;
+      if (b.ever_sent || b.epoch != epoch_) ++stats_.batches_resent;  // a spooled batch of an earlier run is a resend
       else ++stats_.batches_sent;
       b.ever_sent = true;
     }
@@ -254,13 +322,9 @@ class ZmqSender final : public Sender {
     e.set("soc.sensor.version", SOC_VERSION);
     e.set("soc.sensor.uptime_seconds",
           static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(now - started_).count()));
-    e.set("soc.sensor.events_sent", static_cast<int64_t>(stats_.events_queued));
-    e.set("soc.sensor.events_acked", static_cast<int64_t>(acked_));
-    e.set("soc.sensor.events_dropped", int64_t{0});
-    e.set("soc.sensor.batches_resent", static_cast<int64_t>(stats_.batches_resent));
-    e.set("soc.sensor.next_sequence", static_cast<int64_t>(next_seq_));
+    fill_counters(e);
     if (heartbeat_fill_) heartbeat_fill_(e);
-    const std::string h = encode_header(header(MessageType::Heartbeat, next_seq_, 0));
+    const std::string h = encode_header(header(MessageType::Heartbeat, epoch_, next_seq_, 0));
     const std::string payload = encode_event(e);
     try {
       zmq::message_t hm(h.data(), h.size());
@@ -273,12 +337,43 @@ class ZmqSender final : public Sender {
     }
   }
 
+  // The transport's own counters (docs/fields.md, soc.sensor.*).
+  void fill_counters(Event& e) const {
+    const SenderStats s = stats();
+    auto n = [](uint64_t v) { return static_cast<int64_t>(v); };
+    e.set("soc.sensor.events_sent", n(s.events_queued));
+    e.set("soc.sensor.events_acked", n(s.events_acked));
+    e.set("soc.sensor.events_dropped", n(s.events_dropped));
+    e.set("soc.sensor.events_unacked", n(s.events_unacked));
+    e.set("soc.sensor.batches_resent", n(s.batches_resent));
+    e.set("soc.sensor.next_sequence", n(s.next_sequence));
+    e.set("soc.sensor.queue_batches", n(s.window_batches));
+    e.set("soc.sensor.queue_batches_limit", n(s.window_limit));
+    e.set("soc.sensor.oldest_unacked_age_seconds", s.oldest_unacked_age_s);
+    if (s.events_dropped_error > 0 || s.spool) e.set("soc.sensor.events_dropped_disk_error", n(s.events_dropped_error));
+    if (!s.spool) return;
+    const SpoolStats& sp = s.spool_stats;
+    e.set("soc.sensor.events_dropped_spool_full", n(sp.events_dropped_full));
+    e.set("soc.sensor.events_dropped_spool_age", n(sp.events_dropped_age));
+    e.set("soc.sensor.events_dropped_delivered", n(s.events_dropped_delivered));
+    e.set("soc.sensor.spool_bytes", n(sp.bytes));
+    e.set("soc.sensor.spool_bytes_limit", n(config_.spool->max_bytes));
+    e.set("soc.sensor.spool_segments", n(sp.segments));
+    e.set("soc.sensor.spool_batches", n(sp.records));
+    e.set("soc.sensor.spool_events", n(sp.events));
+    e.set("soc.sensor.spool_events_recovered", n(sp.events_recovered));
+    e.set("soc.sensor.spool_torn_records", n(sp.records_torn));
+    e.set("soc.sensor.spool_corrupt_records", n(sp.records_corrupt));
+    e.set("soc.sensor.spool_write_errors", n(sp.write_errors));
+  }
+
   void check_ack_timeout(SteadyClock::time_point now) {
-    if (unacked_.empty() || !unacked_.front().sent) return;
-    if (now - unacked_.front().sent_at < config_.ack_timeout) return;
+    const auto& w = queue_.window();
+    if (w.empty() || !w.front().sent) return;
+    if (now - w.front().sent_at < config_.ack_timeout) return;
     log::warn("transport", "no acknowledgement for {} s: sending {} unacknowledged batches again",
-              std::chrono::duration_cast<std::chrono::seconds>(config_.ack_timeout).count(), unacked_.size());
-    for (auto& b : unacked_) b.sent = false;
+              std::chrono::duration_cast<std::chrono::seconds>(config_.ack_timeout).count(), w.size());
+    for (auto& b : queue_.window()) b.sent = false;
   }
 
   Result<void> check_stall() {
@@ -320,13 +415,16 @@ class ZmqSender final : public Sender {
           if (stats_.heartbeats_sent == 0) next_heartbeat_ = SteadyClock::now();
           break;
         case ZMQ_EVENT_CONNECTED:
-          if (config_.insecure) connected_ = true;  // no handshake event without a security mechanism
+          if (config_.insecure) {  // no handshake event without a security mechanism
+            connected_ = true;
+            if (stats_.heartbeats_sent == 0) next_heartbeat_ = SteadyClock::now();
+          }
           break;
         case ZMQ_EVENT_DISCONNECTED:
           if (connected_) log::warn("transport", "disconnected from {}; will resend what is unacknowledged", config_.endpoint);
           connected_ = false;
           // What ZeroMQ still queued for the old connection is gone: send it all again.
-          for (auto& b : unacked_) b.sent = false;
+          for (auto& b : queue_.window()) b.sent = false;
           break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
           refusal("auth_refused",
@@ -364,16 +462,11 @@ class ZmqSender final : public Sender {
       }
       Header hdr;
       if (decode_header(h.to_string_view(), hdr)) continue;  // not ours to judge: ignore
-      if (hdr.epoch != epoch_) continue;                     // reply to an earlier run
       if (hdr.type == MessageType::Ack) {
-        if (hdr.seq > acked_) {
-          acked_ = hdr.seq;
-          last_progress_ = SteadyClock::now();
-        }
-        while (!unacked_.empty() && unacked_.front().first + unacked_.front().count <= acked_) {
-          if (spare_.size() < 4) spare_.push_back(std::move(unacked_.front().payload));
-          unacked_.pop_front();
-        }
+        // Acknowledgements of any epoch we hold batches of (this run's, and spooled earlier runs').
+        const uint64_t before = queue_.stats().events_acked;
+        queue_.ack(hdr.epoch, hdr.seq);
+        if (queue_.stats().events_acked != before) last_progress_ = SteadyClock::now();
       } else if (hdr.type == MessageType::Nack) {
         refusal("rejected", fmt::format("the correlator refused a message: {}", payload));
       }
@@ -381,23 +474,22 @@ class ZmqSender final : public Sender {
   }
 
   SenderConfig config_;
-  uint64_t epoch_;
+  uint64_t epoch_ = 0;
+  SendQueue queue_;
   zmq::context_t ctx_{1};
   zmq::socket_t sock_;
   zmq::socket_t monitor_;
-  std::deque<Batch> unacked_;
   std::string cur_payload_;
-  std::vector<std::string> spare_;  // payload buffers of acknowledged batches, for reuse
   uint32_t cur_count_ = 0;
   SteadyClock::time_point cur_started_;
   uint64_t next_seq_ = 0;
-  uint64_t acked_ = 0;
   bool connected_ = false;
   int protocol_failures_ = 0;
   std::optional<Error> fatal_;
   SenderStats stats_;
-  SteadyClock::time_point started_, last_progress_, next_heartbeat_;
+  SteadyClock::time_point started_, last_progress_, next_heartbeat_, next_maintain_;
   std::function<void(Event&)> heartbeat_fill_;
+  std::function<std::string()> position_source_;
 };
 
 }  // namespace
@@ -413,14 +505,24 @@ Result<void> load_keys(SenderConfig& config, const std::string& server_pub_path,
   return {};
 }
 
-Result<std::unique_ptr<Sender>> Sender::connect(const SenderConfig& config) {
+Result<std::unique_ptr<Sender>> Sender::connect(const SenderConfig& config_in) {
+  SenderConfig config = config_in;
   if (!valid_id(config.sensor_id)) {
     return fail("bad_sensor_id", fmt::format("sensor id '{}' must be 1-64 characters of [A-Za-z0-9._:-]", config.sensor_id));
   }
   if (!valid_id(config.site, true)) {
     return fail("bad_site", fmt::format("site '{}' must be up to 64 characters of [A-Za-z0-9._:-]", config.site));
   }
-  auto s = std::make_unique<ZmqSender>(config);
+  std::unique_ptr<Spool> spool;
+  if (config.spool) {
+    // A batch is at most an eighth of the spool, so that dropping the oldest segments always
+    // makes room for one.
+    config.batch_max_bytes = std::max<size_t>(4096, std::min<uint64_t>(config.batch_max_bytes, config.spool->max_bytes / 8));
+    auto s = Spool::open(*config.spool);
+    if (!s) return fail(s.error());
+    spool = std::move(*s);
+  }
+  auto s = std::make_unique<ZmqSender>(config, std::move(spool));
   if (auto r = s->open(); !r) return fail(r.error());
   return std::unique_ptr<Sender>(std::move(s));
 }

@@ -9,6 +9,7 @@
 // (soc_alert_deliveries_total{sink,result}, soc_alert_queue_depth{sink}).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -38,7 +39,14 @@ struct Notice {
   // The alert event of the latest occurrence, as the rule or the baseline raised it and the
   // store completed it (rule.name, severity number and word, site, group-by and key fields).
   Event alert;
+  // A Firing or Repeat notice published again for an alert still open when the correlator
+  // starts: sinks that keep state (Alertmanager's re-sends) take it in, sinks that record what
+  // happened (the alert log, the webhook) skip it.
+  bool restated = false;
 };
+
+// The error code of Sink::deliver() for a batch the peer refused and would refuse again.
+inline constexpr std::string_view kRejected = "rejected";
 
 class Sink {
  public:
@@ -46,11 +54,19 @@ class Sink {
   // The metric label: "log", "alertmanager", "webhook", ...
   virtual std::string_view name() const = 0;
   // Delivers notices in order, on this sink's worker thread only. An error means the batch was
-  // not delivered: the dispatcher retries it with backoff, keeping the order.
+  // not delivered: the dispatcher retries it with backoff, keeping the order. An error with code
+  // kRejected means a retry cannot help (the peer refused the content, e.g. HTTP 400): the batch
+  // is counted as failed and not retried.
   virtual Result<void> deliver(std::span<const Notice> batch) = 0;
+  // The most notices one deliver() call takes (1 for a sink that makes one request per notice,
+  // so that a retry never repeats a notice the peer already took).
+  virtual size_t max_batch() const { return 64; }
   // Called on the worker thread when its queue is idle, at least once a second (for periodic
   // work such as re-sending firing alerts to Alertmanager).
   virtual void idle(Timestamp /*now*/) {}
+  // Called from another thread when the dispatcher stops and its drain time is over while
+  // deliver() still runs: deliver() should return soon (an HTTP sink aborts its request).
+  virtual void abandon() {}
 };
 
 // Hands notices to every sink. Thread-safe; publish() never blocks on a sink.
@@ -58,6 +74,8 @@ class Dispatcher {
  public:
   virtual ~Dispatcher() = default;
   virtual void publish(const Notice& notice) = 0;
+  // The same, taking the notice over instead of copying it (the ingest thread's cheaper path).
+  virtual void publish(Notice&& notice) { publish(static_cast<const Notice&>(notice)); }
 };
 
 }  // namespace soc::daemon::alerts

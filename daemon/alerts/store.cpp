@@ -557,7 +557,7 @@ Result<void> AlertStore::commit() {
 
 void AlertStore::publish_locked(std::vector<Notice>& notices) {
   if (dispatcher_)
-    for (const auto& n : notices) dispatcher_->publish(n);
+    for (auto& n : notices) dispatcher_->publish(std::move(n));  // taken over, not copied
   notices.clear();
 }
 

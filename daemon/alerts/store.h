@@ -119,6 +119,10 @@ struct AlertFilter {
 // Alerts not resolved, per state (open, acknowledged) and severity word.
 using OpenCounts = std::map<std::string, std::map<std::string, int64_t>>;
 
+// Alerts not resolved (open or acknowledged), per site id and severity word; sites without any
+// are absent, alerts that name no site are not counted.
+using SiteCounts = std::map<std::string, std::map<std::string, int64_t>>;
+
 struct AlertPage {
   std::vector<AlertRecord> alerts;
   std::optional<std::pair<Timestamp, int64_t>> next;  // set when more alerts follow
@@ -162,6 +166,12 @@ class AlertStore {
 
   static constexpr size_t kMaxRetained = 65536;
 
+  // Publishes every unresolved alert again, as a restated notice (Notice::restated; kind
+  // Acknowledged when acknowledged, else Firing), least recently seen first: the correlator calls
+  // it once at start, so that sinks that keep state (Alertmanager's re-sends) take in the alerts
+  // still open across its restart. Returns how many. Any thread (a read connection).
+  Result<size_t> restate() const;
+
   // --- the API (any thread) ------------------------------------------------------------------
   // Errors: "not_found" (no such id), "conflict" (the alert is resolved), "sqlite".
   Result<AlertRecord> acknowledge(int64_t id, std::string_view by, std::string_view comment);
@@ -169,6 +179,7 @@ class AlertStore {
   // nullopt: no such alert.
   Result<std::optional<AlertDetail>> get(int64_t id) const;
   Result<OpenCounts> open_counts() const;
+  Result<SiteCounts> open_counts_by_site() const;
 
   // --- housekeeping (the store's thread; public for tests) -----------------------------------
   // Resolves the alerts whose quiet period ended by `now`. Returns how many.

@@ -4,6 +4,7 @@
 
 #include <variant>
 
+#include "core/json_codec.h"
 #include "core/severity.h"
 #include "daemon/alerts/store.h"
 #include "daemon/alerts/store_internal.h"
@@ -172,6 +173,50 @@ Result<OpenCounts> AlertStore::open_counts() const {
   auto db = readers_->acquire();
   if (!db) return fail(db.error());
   return counts_of(**db, Where{});
+}
+
+Result<size_t> AlertStore::restate() const {
+  if (!dispatcher_) return size_t{0};
+  auto db = readers_->acquire();
+  if (!db) return fail(db.error());
+  auto s = (*db)->prepare(
+      fmt::format("SELECT {} FROM alerts WHERE state <> 'resolved' ORDER BY last_seen, id", kAlertColumns));
+  if (!s) return fail(s.error());
+  size_t n = 0;
+  for (;;) {
+    auto row = s->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    const AlertRecord a = read_record(*s);
+    Notice notice;
+    notice.kind = a.state == AlertState::Acknowledged ? NoticeKind::Acknowledged : NoticeKind::Firing;
+    notice.id = a.id;
+    notice.count = static_cast<uint64_t>(a.count);
+    notice.first_seen = a.first_seen;
+    notice.last_seen = a.last_seen;
+    notice.restated = true;
+    if (auto e = decode_event(a.alert_json)) notice.alert = std::move(*e);
+    dispatcher_->publish(std::move(notice));
+    ++n;
+  }
+  return n;
+}
+
+Result<SiteCounts> AlertStore::open_counts_by_site() const {
+  auto db = readers_->acquire();
+  if (!db) return fail(db.error());
+  auto s = (*db)->prepare(
+      "SELECT site_id, severity, count(*) FROM alerts WHERE state <> 'resolved' AND site_id <> '' "
+      "GROUP BY site_id, severity");
+  if (!s) return fail(s.error());
+  SiteCounts out;
+  for (;;) {
+    auto row = s->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    out[std::string(s->text(0))][std::string(severity_word(s->int64(1)))] += s->int64(2);
+  }
+  return out;
 }
 
 Result<std::optional<AlertDetail>> AlertStore::get(int64_t id) const {

@@ -263,14 +263,17 @@ Result<void> Server::start(const ServerOptions& options) {
   std::call_once(once, [] { mg_init_library(0); });
   if (options.address.empty() || options.address.find(':') == std::string::npos)
     return fail("config", fmt::format("'{}' is not ADDR:PORT", options.address));
-  if (options.threads < 1 || options.threads > 256) return fail("config", "the number of HTTP threads must be 1 to 256");
+  if (options.threads < 1 || options.threads > 1024) return fail("config", "the number of HTTP threads must be 1 to 1024");
+  if (options.request_timeout.count() < 100 || options.keep_alive_timeout.count() < 0)
+    return fail("config", "the HTTP request timeout must be at least 100 ms");
   impl_->options = options;
   const std::string threads = std::to_string(options.threads);
   const std::string timeout = std::to_string(options.request_timeout.count());
+  const std::string keep_alive = std::to_string(options.keep_alive_timeout.count());
   const char* conf[] = {"listening_ports", options.address.c_str(),
                         "num_threads", threads.c_str(),
                         "request_timeout_ms", timeout.c_str(),
-                        "keep_alive_timeout_ms", timeout.c_str(),
+                        "keep_alive_timeout_ms", keep_alive.c_str(),
                         "enable_keep_alive", "yes",
                         "linger_timeout_ms", "1000",
                         "max_request_size", "16384",

@@ -52,10 +52,16 @@ struct Response {
 
 using Handler = std::function<Response(const Request&)>;
 
+// Bounds against slow clients (docs/adr/0034): a worker is held by one connection at a time, for
+// at most `request_timeout` while the request arrives and `keep_alive_timeout` between two
+// requests of a kept-alive connection. With 64 workers, 63 clients that send half a request and
+// stop cannot delay a Prometheus scrape; more than that delay it by at most `request_timeout`
+// (5 s, under Prometheus's default 10 s scrape timeout) unless they keep coming.
 struct ServerOptions {
   std::string address = "127.0.0.1:9750";  // ADDR:PORT, [V6ADDR]:PORT; port 0 picks a free one
-  int threads = 8;
+  int threads = 64;
   std::chrono::milliseconds request_timeout{5'000};
+  std::chrono::milliseconds keep_alive_timeout{2'000};
   size_t max_body_bytes = 1 << 20;
 };
 

@@ -28,8 +28,10 @@ void append_sorted(std::vector<Diagnostic>& local, std::vector<Diagnostic>& diag
 
 // Reads the file into `source`; false (with a diagnostic) when it cannot be read.
 bool read_source(const std::string& path, const char* prefix, std::string& source, std::vector<Diagnostic>& diags) {
-  if (config::read_file(path, source)) return true;
-  diags.push_back({path, 0, 0, fmt::format("{}.unreadable", prefix), "cannot read the file"});
+  const size_t limit = std::string_view(prefix) == "inventory" ? config::kMaxInventoryFileBytes : config::kMaxBaselineFileBytes;
+  auto d = config::read_file_bounded(path, source, limit, fmt::format("{}.unreadable", prefix));
+  if (!d) return true;
+  diags.push_back(std::move(*d));
   return false;
 }
 

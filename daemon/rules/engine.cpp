@@ -248,7 +248,7 @@ struct Engine::Impl {
   // The plain rules' evaluation plan (plan.h, ADR 0011): the rules an event can match, in rule
   // order, with their string tests matched by one automaton per dataset and field. It refers to
   // *set: a swap of the rule set must build a new plan for the new set.
-  std::unique_ptr<Plan> plan;
+  std::shared_ptr<Plan> plan;
   std::vector<int> candidates;  // scratch
   std::vector<std::unique_ptr<CorrState>> state;
   // The bytes of evidence events held by this engine's groups (shared with their deleters).
@@ -288,8 +288,9 @@ struct Engine::Impl {
     return it->second;
   }
 
-  Impl(std::shared_ptr<const RuleSet> s, DetailedSink k, EngineOptions o, EngineCounters& c)
-      : set(std::move(s)), sink(std::move(k)), options(o), counters(c), plan(std::make_unique<Plan>(*set)) {
+  Impl(PreparedRules p, DetailedSink k, EngineOptions o, EngineCounters& c)
+      : set(std::move(p.rules)), sink(std::move(k)), options(o), counters(c),
+        plan(p.plan ? std::move(p.plan) : std::make_shared<Plan>(*set)) {
     const auto& rules = set->rules;
     consumers.resize(rules.size());
     state.resize(rules.size());
@@ -880,7 +881,7 @@ Engine::Engine(std::shared_ptr<const RuleSet> rules, AlertSink sink, EngineOptio
              }),
              options) {}
 Engine::Engine(std::shared_ptr<const RuleSet> rules, DetailedSink sink, EngineOptions options)
-    : impl_(std::make_unique<Impl>(std::move(rules), std::move(sink), options, counters_)) {}
+    : impl_(std::make_unique<Impl>(PreparedRules{std::move(rules), nullptr}, std::move(sink), options, counters_)) {}
 Engine::~Engine() = default;
 void Engine::process(const Event& event) {
   impl_->process(event);
@@ -912,9 +913,17 @@ uint64_t deep_digest(const RuleSet& set, size_t i, std::vector<std::optional<uin
 }
 }  // namespace
 
-void Engine::replace_rules(std::shared_ptr<const RuleSet> rules) {
+PreparedRules Engine::prepare(std::shared_ptr<const RuleSet> rules) {
+  PreparedRules p{std::move(rules), nullptr};
+  p.plan = std::make_shared<Plan>(*p.rules);
+  return p;
+}
+
+void Engine::replace_rules(std::shared_ptr<const RuleSet> rules) { replace_rules(prepare(std::move(rules))); }
+
+void Engine::replace_rules(PreparedRules prepared) {
   Impl& old = *impl_;
-  auto next = std::make_unique<Impl>(std::move(rules), std::move(old.sink), old.options, counters_);
+  auto next = std::make_unique<Impl>(std::move(prepared), std::move(old.sink), old.options, counters_);
   next->budget = old.budget;
   next->sensor_watermarks = std::move(old.sensor_watermarks);
   next->slowest = old.slowest;

@@ -133,6 +133,16 @@ inline constexpr std::string_view kAlertKeyFields[] = {"source.ip",    "source.p
                                                        "destination.port", "user.name", "host.hostname",
                                                        "url.original", "dns.question.name"};
 
+class Plan;
+
+// A rule set with its evaluation plan (plan.h) built for it. Building the plan of a large pack
+// takes seconds: Engine::prepare runs on any thread (the correlator's rule loader), and
+// replace_rules then only swaps it in.
+struct PreparedRules {
+  std::shared_ptr<const RuleSet> rules;
+  std::shared_ptr<Plan> plan;  // refers to *rules
+};
+
 class Engine {
  public:
   using AlertSink = std::function<void(const Event& alert)>;
@@ -159,6 +169,9 @@ class Engine {
   // name, or file and title) and digest are unchanged, and whose referenced rules are unchanged
   // too, is kept; the state of every other rule starts empty. Counters carry on.
   void replace_rules(std::shared_ptr<const RuleSet> rules);
+  void replace_rules(PreparedRules prepared);
+  // Builds the plan of `rules`; thread-safe, touches no engine.
+  static PreparedRules prepare(std::shared_ptr<const RuleSet> rules);
   const RuleSet& rules() const;
   // Per rule (index into rules()): plain-rule matches or correlation fires, and alerts held back
   // by suppression. Restart at zero after replace_rules.

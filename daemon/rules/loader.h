@@ -3,10 +3,15 @@
 // own: a broken or unsupported rule is refused with diagnostics (file:line:column, a stable
 // code, all problems of a file at once) and the others still load. Never throws.
 //
-// Diagnostic codes (stable, see docs/adr/0008-rule-engine.md):
-//   yaml.syntax, rule.missing_key, rule.bad_value, rule.unsupported, rule.bad_condition,
-//   rule.unknown_selection, rule.bad_modifier, rule.bad_regex, rule.bad_cidr,
-//   rule.unknown_reference, rule.duplicate_id, mapping.bad_value, file.unreadable
+// A YAML syntax error refuses only the document it is in: the other documents of the file load.
+// Unknown keys are refused with the nearest known key ("did you mean 'suppress'?"): a misspelt
+// key would otherwise switch a feature off without a word.
+//
+// Diagnostic codes (stable, see docs/adr/0008-rule-engine.md and 0031-detection-breadth.md):
+//   yaml.syntax, rule.missing_key, rule.unknown_key, rule.bad_value, rule.unsupported,
+//   rule.duplicate_key, rule.bad_condition, rule.unknown_selection, rule.bad_modifier, rule.bad_regex, rule.bad_cidr,
+//   rule.unknown_reference, rule.duplicate_id, mapping.bad_value, mapping.unknown_key,
+//   file.unreadable; warnings (the rule loads): rule.logsource_fallback.
 #pragma once
 
 #include <map>
@@ -26,6 +31,10 @@ struct FieldMapping {
     std::vector<std::pair<std::string, std::string>> conditions;  // ECS field -> value
   };
   std::vector<Logsource> logsources;
+  // A logsource with a service and no entry matches event.dataset = this template ("{service}"
+  // when empty; "{product}" is replaced too), per product when listed (`service_fallback:`).
+  std::string fallback_dataset;
+  std::map<std::string, std::string> fallback_by_product;
 };
 
 // A rule that was refused: where, and the first diagnostic (its code and message say why).
@@ -39,10 +48,13 @@ struct RuleSet {
   std::vector<Rule> rules;
   std::vector<Refusal> refused;
   std::vector<Diagnostic> diagnostics;    // every problem found, in file order
+  std::vector<Diagnostic> warnings;       // what loaded with a caveat (Diagnostic::warning), in file order
   std::map<std::string, std::string> sources;  // file -> text, to render diagnostics with a caret
   bool ok() const { return diagnostics.empty(); }
   // Every diagnostic rendered with its snippet, one after the other.
   std::string render_diagnostics() const;
+  // Every warning, the same way.
+  std::string render_warnings() const;
 };
 
 // Parses a mapping file; problems are appended to `diags` (then the mapping is partial).

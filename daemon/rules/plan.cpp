@@ -73,6 +73,7 @@ Need union_of(const std::vector<Need>& needs) {
 struct Plan::Automaton {
   std::string field;
   bool cased = false;
+  int32_t gate = -1;  // Plan::gates_ index every rule of its atoms requires, or -1
   std::array<uint16_t, 256> cls{};
   size_t classes = 1;
   std::vector<int32_t> delta;  // state * classes + class
@@ -173,6 +174,7 @@ struct Plan::Automaton {
 
 struct Plan::Group {
   std::vector<int> always;                  // rules evaluated on every event of the group
+  std::vector<int32_t> always_gate;         // per `always` rule: its gate, or -1
   std::vector<std::vector<int>> triggers;   // atom -> rules it makes candidates
   std::vector<Automaton> automata;
 };
@@ -182,6 +184,10 @@ struct Plan::CompiledRule {
   std::vector<std::vector<std::vector<std::vector<int32_t>>>> selections;
   Need need;
   bool plain = false;
+  // A logsource condition other than the dataset (event.category: web for webserver rules),
+  // as an index into Plan::gates_: the rule cannot match an event without it, so neither its
+  // automata nor the rule itself need to run on such an event. -1: none.
+  int32_t gate = -1;
 };
 
 Plan::~Plan() = default;
@@ -259,6 +265,18 @@ Plan::Plan(const RuleSet& set) : set_(set) {
     };
     cr.need = need(r.condition);
   }
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (!rules_[i].plain) continue;
+    for (const auto& [field, value] : rules[i].logsource) {
+      if (field == "event.dataset") continue;
+      const std::pair<std::string, std::string> g{field, lower(value)};
+      auto it = std::find(gates_.begin(), gates_.end(), g);
+      rules_[i].gate = static_cast<int32_t>(it - gates_.begin());
+      if (it == gates_.end()) gates_.push_back(g);
+      break;
+    }
+  }
+  gate_state_.assign(gates_.size(), -1);
   atom_count_ = specs.size();
   bits_.assign((atom_count_ + 63) / 64, 0);
   stamp_.assign(rules.size(), 0);
@@ -279,6 +297,8 @@ Plan::Plan(const RuleSet& set) : set_(set) {
     auto g = std::make_unique<Group>();
     g->triggers.resize(atom_count_);
     std::map<std::pair<std::string, bool>, std::vector<std::pair<const AtomSpec*, uint32_t>>> per_field;
+    // The gate every owner of a field's atoms shares (-2: none seen yet, -1: no common gate).
+    std::map<std::pair<std::string, bool>, int32_t> field_gate;
     std::vector<char> used(atom_count_, 0);
     for (int i : members) {
       const CompiledRule& cr = rules_[static_cast<size_t>(i)];
@@ -286,14 +306,18 @@ Plan::Plan(const RuleSet& set) : set_(set) {
         for (int a : *cr.need) g->triggers[static_cast<size_t>(a)].push_back(i);
       } else {
         g->always.push_back(i);
+        g->always_gate.push_back(cr.gate);
       }
       for (const auto& cs : cr.selections)
         for (const auto& ca : cs)
           for (const auto& ct : ca)
             for (int a : ct) {
-              if (a < 0 || used[static_cast<size_t>(a)]) continue;
-              used[static_cast<size_t>(a)] = 1;
+              if (a < 0) continue;
               const AtomSpec& s = specs[static_cast<size_t>(a)];
+              auto [gi, fresh] = field_gate.try_emplace({s.field, s.cased}, cr.gate);
+              if (!fresh && gi->second != cr.gate) gi->second = -1;
+              if (used[static_cast<size_t>(a)]) continue;
+              used[static_cast<size_t>(a)] = 1;
               per_field[{s.field, s.cased}].emplace_back(&s, static_cast<uint32_t>(a));
             }
     }
@@ -301,6 +325,7 @@ Plan::Plan(const RuleSet& set) : set_(set) {
       Automaton& au = g->automata.emplace_back();
       au.field = key.first;
       au.cased = key.second;
+      au.gate = field_gate[key];
       au.build(atoms);
     }
     return g;
@@ -326,7 +351,9 @@ void Plan::candidates(const Event& event, std::vector<int>& out) {
     if (w == 0) set_words_.push_back(atom >> 6);
     w |= uint64_t{1} << (atom & 63);
   };
+  std::fill(gate_state_.begin(), gate_state_.end(), static_cast<int8_t>(-1));
   for (const Automaton& au : g.automata) {
+    if (au.gate >= 0 && !gate_holds(au.gate, event)) continue;
     const Value* v = event.find(au.field);
     if (v == nullptr) continue;
     auto scan_one = [&](const Value& x) {
@@ -343,8 +370,13 @@ void Plan::candidates(const Event& event, std::vector<int>& out) {
       scan_one(*v);
     }
   }
+  // The rules evaluated on every event, less those whose gate the event lacks.
+  auto add_always = [&](std::vector<int>& into) {
+    for (size_t k = 0; k < g.always.size(); ++k)
+      if (g.always_gate[k] < 0 || gate_holds(g.always_gate[k], event)) into.push_back(g.always[k]);
+  };
   if (set_words_.empty()) {
-    out = g.always;
+    add_always(out);
     return;
   }
   if (++epoch_ == 0) {
@@ -358,6 +390,9 @@ void Plan::candidates(const Event& event, std::vector<int>& out) {
       for (int r : g.triggers[atom]) {
         if (stamp_[static_cast<size_t>(r)] == epoch_) continue;
         stamp_[static_cast<size_t>(r)] = epoch_;
+        // A rule whose logsource the event lacks cannot match: not a candidate.
+        const int32_t gate = rules_[static_cast<size_t>(r)].gate;
+        if (gate >= 0 && !gate_holds(gate, event)) continue;
         hit.push_back(r);
       }
     }
@@ -365,9 +400,43 @@ void Plan::candidates(const Event& event, std::vector<int>& out) {
   std::sort(hit.begin(), hit.end());
   if (!g.always.empty()) {
     const size_t n = hit.size();
-    hit.insert(hit.end(), g.always.begin(), g.always.end());
+    add_always(hit);
     std::inplace_merge(hit.begin(), hit.begin() + static_cast<ptrdiff_t>(n), hit.end());
   }
+}
+
+bool Plan::gate_holds(int32_t gate, const Event& event) {
+  int8_t& state = gate_state_[static_cast<size_t>(gate)];
+  if (state < 0) {
+    // As logsource_matches reads one condition: any element of a list, case-insensitively.
+    const auto& [field, want] = gates_[static_cast<size_t>(gate)];
+    const Value* v = event.find(field);
+    auto equal = [&](const Value& x) {
+      std::string_view t;
+      if (x.is_string()) {
+        t = x.as_string();
+      } else {
+        text_ = x.to_text();
+        t = text_;
+      }
+      if (t.size() != want.size()) return false;
+      for (size_t i = 0; i < t.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(t[i]);
+        if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != static_cast<unsigned char>(want[i])) return false;
+      }
+      return true;
+    };
+    bool ok = false;
+    if (v != nullptr) {
+      if (v->is_list()) {
+        for (const auto& e : v->as_list()) ok = ok || equal(e);
+      } else {
+        ok = equal(*v);
+      }
+    }
+    state = ok ? 1 : 0;
+  }
+  return state == 1;
 }
 
 namespace {

@@ -4,7 +4,9 @@
 // Aho-Corasick automaton per dataset and field. For an event, each automaton runs once over the
 // field's value and yields the satisfied string tests (atoms) as a bitset; a rule whose
 // condition needs at least one of its atoms is evaluated only when one of them was satisfied,
-// and its conditions read the atoms from the bitset. Semantics are those of matches()
+// and its conditions read the atoms from the bitset. An automaton whose atoms all belong to rules
+// that require the same logsource condition besides the dataset (event.category: web) runs only
+// on events that have it, and so do such rules without atoms. Semantics are those of matches()
 // (engine.h); the unit test `plan` compares both on generated rules and events.
 //
 // Immutable after construction except for per-event scratch: one Plan per Engine (one thread).
@@ -51,16 +53,22 @@ class Plan {
   struct CompiledRule;
 
  private:
+  // Whether the event holds gate `gate` (a logsource condition, e.g. event.category: web),
+  // computed once per event.
+  bool gate_holds(int32_t gate, const Event& event);
+
   const RuleSet& set_;
   size_t atom_count_ = 0;
   std::vector<CompiledRule> rules_;                // by rule index (empty for correlations)
   std::unordered_map<std::string, std::unique_ptr<Group>> by_dataset_;  // lower-cased dataset
   std::unique_ptr<Group> any_;                     // events whose dataset has no indexed rule
+  std::vector<std::pair<std::string, std::string>> gates_;  // logsource conditions (field, lower-cased value)
   // Per-event scratch.
   std::vector<uint64_t> bits_;
   std::vector<uint32_t> set_words_;
   std::vector<uint32_t> stamp_;
   uint32_t epoch_ = 0;
+  std::vector<int8_t> gate_state_;  // per gate for the current event: -1 unknown, 0 no, 1 yes
   std::string key_, folded_, text_;
 };
 

@@ -11,6 +11,8 @@
 #include "core/config/yaml_util.h"
 #include "core/fields.h"
 #include "core/json_codec.h"
+#include "core/shipped_paths.h"
+#include "core/url.h"
 #include "soc_build_config.h"
 
 namespace soc::sensors::log {
@@ -33,8 +35,16 @@ struct Loader {
 
   bool check_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed) {
     bool good = true;
+    std::vector<std::string> seen;
     for (const auto& kv : map) {
       const std::string key = kv.first.Scalar();
+      // yaml-cpp keeps both entries of a repeated key and the lookup sees only the first.
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+        error(kv.first, "decoder.duplicate_key", fmt::format("key '{}' appears twice in this map", key));
+        good = false;
+        continue;
+      }
+      seen.push_back(key);
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string list;
         for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
@@ -195,6 +205,10 @@ struct Loader {
       const std::string prefix = n["prefix"] ? n["prefix"].Scalar() : std::string();
       for (const auto& r : n["rules"]) rule(*d, r, shared, prefix);
     }
+    // A decoder that fills url.original makes web events: their URL is normalized.
+    for (const auto& r : d->rules)
+      for (const auto& c : r.captures) d->web = d->web || c.field == "url.original";
+    for (const auto& [key, field] : d->json_fields) d->web = d->web || field == "url.original";
     return d;
   }
 };
@@ -238,6 +252,32 @@ std::optional<int64_t> parse_int(std::string_view s) {
   return v;
 }
 
+// Web events: the normalized path and query beside the raw url.original (docs/fields.md, "URL
+// fields"), so that web rules match what a request asks for however it is encoded; the outcome
+// from the status when the decoder did not set one; and a 401 for a named user is a refused
+// login (Basic authentication: the user column holds the name the client sent).
+void finish_web_event(Event& out) {
+  if (const Value* u = out.find("url.original"); u && u->is_string() && !u->as_string().empty()) {
+    NormalizedUrl n = normalize_url(u->as_string());
+    if (!n.path.empty()) out.set("url.path", std::move(n.path));
+    if (n.has_query && !n.query.empty()) out.set("url.query", std::move(n.query));
+    out.set("soc.url.decoded", std::move(n.decoded));
+  }
+  if (const Value* user = out.find("user.name"); user && user->is_string() && user->as_string() == "-")
+    out.erase("user.name");
+  const Value* status = out.find("http.response.status_code");
+  if (!status || !status->is_int()) return;
+  const int64_t code = status->as_int();
+  if (!out.contains("event.outcome")) out.set("event.outcome", code >= 400 ? "failure" : "success");
+  if (code != 401 || !out.contains("user.name") || out.contains("event.action")) return;
+  List categories;
+  if (const Value* c = out.find("event.category"); c && c->is_list()) categories = c->as_list();
+  categories.emplace_back("authentication");
+  out.set("event.category", Value(std::move(categories)));
+  out.set("event.action", "http_login");
+  out.set("event.outcome", "failure");
+}
+
 // A host name as logged (rhost=, "from example.com"): letters, digits, '-', '.', '_'.
 bool looks_like_hostname(std::string_view s) {
   if (s.empty() || s.size() > 253) return false;
@@ -273,8 +313,8 @@ bool DecoderSet::load_text(const std::string& path, const std::string& text, std
 
 bool DecoderSet::load_file(const std::string& path, std::vector<Diagnostic>& diags) {
   std::string text;
-  if (!config::read_file(path, text)) {
-    diags.push_back(Diagnostic{path, 0, 0, "decoder.io", "cannot read the file"});
+  if (auto d = config::read_file_bounded(path, text, config::kMaxDecoderFileBytes, "decoder.io")) {
+    diags.push_back(std::move(*d));
     return false;
   }
   return load_text(path, text, diags);
@@ -303,15 +343,7 @@ bool DecoderSet::knows_format(std::string_view format) const {
 
 std::string find_builtin_decoders() {
   if (const char* env = std::getenv("SOC_LOG_DECODERS"); env && *env) return env;
-  std::string self;
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n > 0) self = fs::path(std::string(buf, static_cast<size_t>(n))).parent_path().string();
-  for (const std::string& c : {std::string(SOC_SOURCE_DIR) + "/sensors/log/decoders", self + "/../share/soc/log-decoders",
-                               std::string("/usr/share/soc/log-decoders")}) {
-    if (fs::is_directory(c)) return c;
-  }
-  return "sensors/log/decoders";
+  return shipped_path("sensors/log/decoders", "log-decoders");
 }
 
 // ---- LineDecoder -----------------------------------------------------------------------------
@@ -331,7 +363,12 @@ LineDecoder::LineDecoder(const DecoderSet& set, DecodeOptions options) : set_(se
     } else if (d->any_program) {
       any_program_.push_back(d.get());
     } else {
-      for (const auto& p : d->programs) by_program_[p].push_back(d.get());
+      for (const auto& p : d->programs) {
+        // "postfix*" selects every program whose name starts with "postfix" (postfix/smtpd,
+        // postfix-out/submission/smtpd, ...).
+        if (p.size() > 1 && p.back() == '*') by_prefix_.emplace_back(p.substr(0, p.size() - 1), d.get());
+        else by_program_[p].push_back(d.get());
+      }
     }
   }
   if (opt_.format == "syslog") line_decoders_.clear();
@@ -403,6 +440,7 @@ bool LineDecoder::try_decoder(const Decoder& d, std::string_view text, Event& ou
       }
     }
     if (d.remember_source) remember(d, out);
+    if (d.web) finish_web_event(out);
     ++matches_[&d];
     return true;
   }
@@ -410,11 +448,22 @@ bool LineDecoder::try_decoder(const Decoder& d, std::string_view text, Event& ou
 }
 
 void LineDecoder::remember(const Decoder& d, Event& out) {
-  if (!have_header_ || header_.pid < 0) return;
+  // The process is the syslog header's (host, pid); for a log file whose lines carry the pid
+  // (PostgreSQL's "[1234]"), the file's path and that pid.
+  int64_t pid = -1;
+  std::string_view where;
+  if (have_header_ && header_.pid >= 0) {
+    pid = header_.pid;
+    where = header_.hostname;
+  } else if (const Value* p = out.find("process.pid"); p && p->is_int()) {
+    pid = p->as_int();
+    where = opt_.file_path;
+  }
+  if (pid < 0) return;
   scratch_.clear();
-  scratch_.append(header_.hostname).push_back('\0');
+  scratch_.append(where).push_back('\0');
   scratch_.append(d.name).push_back('\0');
-  scratch_.append(std::to_string(header_.pid));
+  scratch_.append(std::to_string(pid));
   if (const Value* ip = out.find("source.ip"); ip && ip->is_ip()) {
     // Bounded: a flood of distinct pids cannot grow it without limit.
     if (sessions_.size() >= 65536) sessions_.clear();
@@ -473,10 +522,50 @@ void LineDecoder::apply_json_decoder(const Decoder& d, Event& out) {
   }
   out.set("event.dataset", d.dataset);
   for (const auto& st : d.set) out.set(st.field, st.value);
+  if (d.web) finish_web_event(out);
 }
 
-bool LineDecoder::decode_json(std::string_view line, Event& out) {
+bool LineDecoder::decode_journal_json(Event& out, bool& decoded) {
+  // `journalctl -o json` (and journal exports turned into JSON): the message and the syslog
+  // fields of an entry, decoded as the journal reader decodes them (ADR 0014).
+  const Value* message = out.find("MESSAGE");
+  if (!message || !message->is_string()) return false;
+  std::string_view program = out.get_string("SYSLOG_IDENTIFIER");
+  if (program.empty()) program = out.get_string("_COMM");
+  if (program.empty()) return false;
+  journal_message_ = message->as_string();
+  journal_program_.assign(program);
+  journal_host_.assign(out.get_string("_HOSTNAME"));
+  SyslogHeader h;
+  h.program = journal_program_;
+  h.hostname = journal_host_;
+  h.message = journal_message_;
+  while (!h.message.empty() && (h.message.back() == '\n' || h.message.back() == '\r')) h.message.remove_suffix(1);
+  std::string_view pid = out.get_string("_PID");
+  if (pid.empty()) pid = out.get_string("SYSLOG_PID");
+  if (auto p = parse_int(pid)) h.pid = *p;
+  if (auto us = parse_int(out.get_string("__REALTIME_TIMESTAMP")))
+    h.timestamp = Timestamp{std::chrono::microseconds{*us}};
+  const auto priority = parse_int(out.get_string("PRIORITY"));
+  const auto facility = parse_int(out.get_string("SYSLOG_FACILITY"));
+  if (priority && *priority <= 7) {
+    if (facility && *facility < 24) h.priority = static_cast<int>(*facility * 8 + *priority);
+    else h.severity = static_cast<int>(*priority);
+  }
+  header_ = h;
+  have_header_ = true;
+  time_set_ = false;
+  out.clear();
+  out.set("@timestamp", Timestamp{});
+  out.set("event.kind", "event");
+  decoded = decode_message(out);
+  return true;
+}
+
+bool LineDecoder::decode_json(std::string_view line, Event& out, bool& decoded) {
   if (decode_event_into(line, out)) return false;
+  if (decode_journal_json(out, decoded)) return true;
+  decoded = true;
   for (const Decoder* d : json_decoders_) {
     if (!d->when_field.empty()) {
       const Value* w = out.find(d->when_field);
@@ -515,6 +604,8 @@ bool LineDecoder::decode_message(Event& out) {
   if (it != by_program_.end())
     for (const Decoder* d : it->second)
       if (try_decoder(*d, header_.message, out)) return true;
+  for (const auto& [prefix, d] : by_prefix_)
+    if (header_.program.starts_with(prefix) && try_decoder(*d, header_.message, out)) return true;
   for (const Decoder* d : any_program_)
     if (try_decoder(*d, header_.message, out)) return true;
   return apply_line_decoders(header_.message, out);
@@ -538,9 +629,11 @@ bool LineDecoder::decode(std::string_view line, bool truncated, Event& out) {
   have_header_ = false;
   time_set_ = false;
   bool decoded = false;
-  if ((opt_.format == "auto" || opt_.format == "json") && line[b] == '{') decoded = decode_json(line.substr(b), out);
-  if (!decoded && opt_.format == "json") out.clear();
-  if (!decoded && opt_.format != "json") {
+  bool handled = false;  // read as JSON
+  if ((opt_.format == "auto" || opt_.format == "json") && line[b] == '{')
+    handled = decode_json(line.substr(b), out, decoded);
+  if (!handled && opt_.format == "json") out.clear();
+  if (!handled && opt_.format != "json") {
     // Placeholders fix the order of the first fields in the output; the real values follow.
     out.clear();
     out.set("@timestamp", Timestamp{});
@@ -557,6 +650,14 @@ bool LineDecoder::decode(std::string_view line, bool truncated, Event& out) {
       }
     } else {
       decoded = apply_line_decoders(line, out);
+      // The journal's shapes without a syslog date ("host sshd[42]: ...", journalctl -o short
+      // without the date, -o short-monotonic, -o short-unix, -o short-full).
+      if (!decoded && (opt_.format == "auto" || opt_.format == "syslog") &&
+          parse_journal_short(line, opt_.time, header_)) {
+        have_header_ = true;
+        decoded = decode_message(out);
+        if (!decoded) have_header_ = false;
+      }
     }
   }
   complete(line, decoded, truncated, has_nul, out);

@@ -54,13 +54,14 @@ struct Decoder {
   std::string when_field, when_value; // JSON: applies when the object has when_field (= when_value)
   std::vector<std::pair<std::string, std::string>> json_fields;  // JSON key -> documented field
   bool any_program = false;           // programs: ["*"]
-  std::vector<std::string> programs;  // syslog program names that select it
+  std::vector<std::string> programs;  // syslog program names that select it ("name*": a prefix)
   std::vector<std::string> formats;   // names usable with --format
   // With --format auto: tried only on lines of a file whose path contains one of these
   // (nginx-access: "nginx"); ignored when --format names the decoder.
   std::vector<std::string> paths;
   TimeFormat time_format = TimeFormat::Bsd;
   bool remember_source = false;  // fill source.ip from earlier lines of the same process
+  bool web = false;              // fills url.original: url.path/url.query/soc.url.decoded are added
   std::vector<StaticField> set;  // applied before the rule's own
   std::vector<Rule> rules;
 };
@@ -128,7 +129,9 @@ class LineDecoder {
   void complete(std::string_view line, bool decoded, bool truncated, bool has_nul, Event& out);
   bool apply_line_decoders(std::string_view text, Event& out);
   void remember(const Decoder& d, Event& out);
-  bool decode_json(std::string_view line, Event& out);
+  // False when the line is not a JSON object; `decoded` tells whether a decoder recognised it.
+  bool decode_json(std::string_view line, Event& out, bool& decoded);
+  bool decode_journal_json(Event& out, bool& decoded);
   void apply_json_decoder(const Decoder& d, Event& out);
   void select_by_path();
 
@@ -142,12 +145,14 @@ class LineDecoder {
   };
   std::unordered_map<std::string, std::vector<const Decoder*>, StringHash, std::equal_to<>> by_program_;
   std::unordered_map<const Decoder*, uint64_t> matches_;  // per decoder; names resolved in stats()
+  std::vector<std::pair<std::string, const Decoder*>> by_prefix_;  // programs: ["postfix*"]
   std::vector<const Decoder*> any_program_;
   std::vector<const Decoder*> line_decoders_;
   std::vector<const Decoder*> json_decoders_;
   std::vector<const Decoder*> path_gated_;  // decoders with paths: that --format does not name
   std::vector<const Decoder*> path_open_;   // those of them whose paths match the current file
   SyslogHeader header_;
+  std::string journal_message_, journal_program_, journal_host_;  // header_'s views of a JSON entry
   bool have_header_ = false;
   bool time_set_ = false;  // a decoder or the JSON object gave @timestamp
   std::string scratch_;
@@ -155,8 +160,8 @@ class LineDecoder {
   std::unordered_map<std::string, IpAddress> sessions_;
 };
 
-// Where the built-in decoders are: $SOC_LOG_DECODERS, the source tree (build-tree runs), next to
-// the binary (../share/soc/decoders), /usr/share/soc/log-decoders.
+// Where the built-in decoders are: $SOC_LOG_DECODERS, else the source tree's when the binary runs
+// from its build tree, else the installed DATADIR/soc/log-decoders (core/shipped_paths.h).
 std::string find_builtin_decoders();
 
 }  // namespace soc::sensors::log

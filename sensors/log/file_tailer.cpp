@@ -44,8 +44,20 @@ Result<void> FileTailer::load_checkpoint() {
     if (errno == ENOENT) return {};
     return fail("checkpoint", fmt::format("cannot read {}: {}", checkpoint_path_, std::strerror(errno)));
   }
-  // One line per file: "DEV INODE OFFSET PATH" (the path is informational); "KEY VALUE" for
-  // other inputs (a KEY does not start with a digit).
+  parse_checkpoint(in);
+  return {};
+}
+
+void FileTailer::load_checkpoint_text(const std::string& text) {
+  checkpoint_.clear();
+  extra_.clear();
+  std::istringstream in(text);
+  parse_checkpoint(in);
+}
+
+// One line per file: "DEV INODE OFFSET PATH" (the path is informational); "KEY VALUE" for
+// other inputs (a KEY does not start with a digit).
+void FileTailer::parse_checkpoint(std::istream& in) {
   std::string line;
   while (std::getline(in, line)) {
     if (!line.empty() && !(line[0] >= '0' && line[0] <= '9')) {
@@ -61,11 +73,9 @@ Result<void> FileTailer::load_checkpoint() {
     std::getline(ls, path);
     checkpoint_[{static_cast<dev_t>(dev), static_cast<ino_t>(ino)}] = {off, path.empty() ? "-" : path};
   }
-  return {};
 }
 
-Result<void> FileTailer::save_checkpoint() const {
-  if (checkpoint_path_.empty()) return {};
+std::string FileTailer::checkpoint_text() const {
   std::string text;
   for (const auto& f : files_)
     text += fmt::format("{} {} {} {}\n", static_cast<unsigned long long>(f.dev), static_cast<unsigned long long>(f.ino),
@@ -76,6 +86,13 @@ Result<void> FileTailer::save_checkpoint() const {
                         static_cast<unsigned long long>(key.second), pos.offset, pos.path);
   for (const auto& [key, value] : extra_)
     if (!value.empty() && value.find('\n') == std::string::npos) text += fmt::format("{} {}\n", key, value);
+  return text;
+}
+
+Result<void> FileTailer::save_checkpoint() const { return write_checkpoint(checkpoint_text()); }
+
+Result<void> FileTailer::write_checkpoint(const std::string& text) const {
+  if (checkpoint_path_.empty()) return {};
   const std::string tmp = checkpoint_path_ + ".tmp";
   FILE* out = std::fopen(tmp.c_str(), "w");
   if (!out) return fail("checkpoint", fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <map>
 #include <string>
 #include <string_view>
@@ -45,10 +46,18 @@ class FileTailer {
 
   // Reads the checkpoint (a missing file is not an error; an unreadable one is).
   Result<void> load_checkpoint();
+  // Replaces what load_checkpoint() read with `text` (checkpoint_text() of an earlier run, e.g.
+  // from the spool); before the first poll only.
+  void load_checkpoint_text(const std::string& text);
   // Rescans the patterns and reads what is new in every file, at most `budget` bytes per file.
   void poll(const Handler& handler, size_t budget = 16 << 20);
   // Writes the positions of the lines handed over so far (tmp file + rename).
   Result<void> save_checkpoint() const;
+  // The positions of the lines handed over so far, in the checkpoint file's format. Called from
+  // inside a handler, it covers the lines before the one being handled.
+  std::string checkpoint_text() const;
+  // Writes `text` to the checkpoint file (tmp file + fsync + rename).
+  Result<void> write_checkpoint(const std::string& text) const;
 
   const TailerStats& stats() const { return stats_; }
   size_t files_followed() const { return files_.size(); }
@@ -72,6 +81,7 @@ class FileTailer {
   void scan(const Handler& handler);
   void read_file(File& f, const Handler& handler, size_t budget, bool at_eof_flush);
   void open_file(const std::string& path, bool from_end);
+  void parse_checkpoint(std::istream& in);
 
   std::vector<std::string> patterns_;
   std::string checkpoint_path_;

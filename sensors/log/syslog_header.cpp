@@ -52,11 +52,20 @@ std::optional<Timestamp> as_utc(const Civil& c) {
                    microseconds{c.micros}};
 }
 
+// Only times an event can carry: @timestamp is RFC 3339, years 0001 to 9999, and a time the
+// correlator would refuse to read must not be made here (a log line dated 0000-12-30 was).
+std::optional<Timestamp> representable(Timestamp t) {
+  static const Timestamp first{sys_days{year{1} / 1 / 1}.time_since_epoch()};
+  static const Timestamp last{sys_days{year{10000} / 1 / 1}.time_since_epoch() - microseconds{1}};
+  if (t < first || t > last) return std::nullopt;
+  return t;
+}
+
 // Civil time in the configured zone.
 std::optional<Timestamp> in_zone(const Civil& c, const TimeContext& ctx) {
   auto t = as_utc(c);
   if (!t) return t;
-  if (!ctx.use_local_zone) return *t - seconds{ctx.utc_offset_seconds};
+  if (!ctx.use_local_zone) return representable(*t - seconds{ctx.utc_offset_seconds});
   std::tm tm{};
   tm.tm_year = c.year - 1900;
   tm.tm_mon = c.month - 1;
@@ -66,8 +75,8 @@ std::optional<Timestamp> in_zone(const Civil& c, const TimeContext& ctx) {
   tm.tm_sec = c.second == 60 ? 59 : c.second;
   tm.tm_isdst = -1;
   std::time_t secs = std::mktime(&tm);
-  if (secs == static_cast<std::time_t>(-1)) return *t;
-  return Timestamp{seconds{secs} + microseconds{c.micros}};
+  if (secs == static_cast<std::time_t>(-1)) return representable(*t);
+  return representable(Timestamp{seconds{secs} + microseconds{c.micros}});
 }
 
 // Optional ".ffffff" at s[i]; advances i.
@@ -138,6 +147,12 @@ std::optional<Timestamp> parse_iso(std::string_view s, const TimeContext& ctx, s
   std::string_view tok = s.substr(0, end);
   len = tok.size();
   if (auto t = parse_rfc3339(tok)) return t;
+  // journalctl -o short-iso before systemd 249 writes the offset without a colon ("+0700").
+  if (tok.size() >= 24 && (tok[tok.size() - 5] == '+' || tok[tok.size() - 5] == '-') && tok[10] == 'T') {
+    std::string fixed(tok);
+    fixed.insert(fixed.size() - 2, ":");
+    if (auto t = parse_rfc3339(fixed)) return t;
+  }
   Civil c;
   // "2013-11-16 21:59:30,121" (proftpd's own log, Python's logging): a space, local time.
   if (tok.size() == 10 && digits(tok, 0, 4, c.year) && tok[4] == '-' && digits(tok, 5, 2, c.month) &&
@@ -220,8 +235,13 @@ bool parse_5424(std::string_view s, const TimeContext& ctx, SyslogHeader& out) {
   if (app != "-") out.program = app;
   if (procid != "-") {
     int64_t pid = 0;
-    bool ok = procid.size() <= 12;
-    for (char c : procid) ok = ok && is_digit(c), pid = pid * 10 + (c - '0');
+    // A PROCID may be 128 characters of anything (RFC 5424): only up to 12 digits are a pid, and
+    // nothing else is multiplied (a long one overflowed, found by fuzz-syslog_header).
+    bool ok = !procid.empty() && procid.size() <= 12;
+    for (size_t k = 0; ok && k < procid.size(); ++k) {
+      ok = is_digit(procid[k]);
+      pid = pid * 10 + (procid[k] - '0');
+    }
     if (ok) out.pid = pid;
   }
   // Structured data: "-" or one or more "[id k="v" ...]" with escapes \" \] \\ inside values.
@@ -279,7 +299,9 @@ std::optional<TimeFormat> time_format_from_name(std::string_view n) {
   return std::nullopt;
 }
 
-std::optional<Timestamp> parse_time(TimeFormat f, std::string_view s, const TimeContext& ctx) {
+namespace {
+
+std::optional<Timestamp> parse_time_any(TimeFormat f, std::string_view s, const TimeContext& ctx) {
   size_t len = 0;
   switch (f) {
     case TimeFormat::Bsd:
@@ -347,6 +369,13 @@ std::optional<Timestamp> parse_time(TimeFormat f, std::string_view s, const Time
   return std::nullopt;
 }
 
+}  // namespace
+
+std::optional<Timestamp> parse_time(TimeFormat f, std::string_view s, const TimeContext& ctx) {
+  auto t = parse_time_any(f, s, ctx);
+  return t ? representable(*t) : t;
+}
+
 bool parse_syslog(std::string_view s, const TimeContext& ctx, SyslogHeader& out) {
   out = SyslogHeader{};
   size_t i = 0;
@@ -388,6 +417,83 @@ bool parse_syslog(std::string_view s, const TimeContext& ctx, SyslogHeader& out)
     out.program = {};
     out.message = b;
   }
+  return true;
+}
+
+namespace {
+
+bool hostname_like(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' || c == '.' || c == '_'))
+      return false;
+  return true;
+}
+
+// "prog[pid]: " at the start of s: sets program, pid and the message offset.
+bool tag_with_pid(std::string_view s, SyslogHeader& out, size_t& msg) {
+  SyslogHeader h = out;
+  size_t m = 0;
+  if (s.empty() || s[0] == '[' || !parse_tag(s, h, m) || h.pid < 0) return false;
+  // parse_tag also takes "prog[pid] " (proftpd) without a colon: here the colon is required.
+  const size_t close = s.find(']');
+  if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ':') return false;
+  out = h;
+  msg = m;
+  return true;
+}
+
+}  // namespace
+
+bool parse_journal_short(std::string_view s, const TimeContext& ctx, SyslogHeader& out) {
+  out = SyslogHeader{};
+  size_t i = 0;
+  if (!s.empty() && s[0] == '[') {
+    // short-monotonic: "[  123.456789] " (seconds since boot: no wall-clock time).
+    size_t j = 1;
+    while (j < s.size() && s[j] == ' ') ++j;
+    size_t k = j;
+    while (k < s.size() && (is_digit(s[k]) || s[k] == '.')) ++k;
+    if (k == j || k >= s.size() || s[k] != ']') return false;
+    i = k + 1;
+    if (!skip_space(s, i)) return false;
+  } else if (!s.empty() && is_digit(s[0])) {
+    // short-unix: "1700000000.123456 "
+    size_t k = 0;
+    while (k < s.size() && (is_digit(s[k]) || s[k] == '.')) ++k;
+    if (k < 9 || k >= s.size() || s[k] != ' ') return false;
+    out.timestamp = parse_time(TimeFormat::Epoch, s.substr(0, k), ctx);
+    if (!out.timestamp) return false;
+    i = k;
+    skip_space(s, i);
+  } else if (s.size() > 24 && s[3] == ' ' && is_digit(s[4]) && s[8] == '-' && s[14] == ' ') {
+    // short-full: "Mon 2024-01-01 10:00:00 UTC "
+    Civil c;
+    size_t k = 15;
+    if (!digits(s, 4, 4, c.year) || !digits(s, 9, 2, c.month) || s[11] != '-' || !digits(s, 12, 2, c.day) ||
+        !clock_time(s, k, c) || k >= s.size() || s[k] != ' ')
+      return false;
+    ++k;
+    const size_t zone_end = s.find(' ', k);
+    if (zone_end == std::string_view::npos) return false;
+    const std::string_view zone = s.substr(k, zone_end - k);
+    out.timestamp = (zone == "UTC" || zone == "GMT") ? as_utc(c) : in_zone(c, ctx);
+    if (!out.timestamp) return false;
+    i = zone_end;
+    skip_space(s, i);
+  }
+  std::string_view a = s.substr(i);
+  size_t msg = 0;
+  if (tag_with_pid(a, out, msg)) {
+    out.message = strip_solaris_id(a.substr(msg));
+    return true;
+  }
+  const size_t sp = a.find(' ');
+  if (sp == std::string_view::npos || !hostname_like(a.substr(0, sp))) return false;
+  std::string_view b = a.substr(sp + 1);
+  if (!tag_with_pid(b, out, msg)) return false;
+  out.hostname = a.substr(0, sp);
+  out.message = strip_solaris_id(b.substr(msg));
   return true;
 }
 

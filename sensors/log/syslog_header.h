@@ -53,6 +53,15 @@ struct SyslogHeader {
 // (a PRI, an RFC 3164 date or an RFC 3339 date-time followed by a tag).
 bool parse_syslog(std::string_view line, const TimeContext& ctx, SyslogHeader& out);
 
+// The shapes `journalctl -o short*` and exports of the journal write, tried when a line is not
+// syslog: "host prog[pid]: message" with no date (the time is unknown: `timestamp` is empty),
+// "prog[pid]: message", "[  123.456789] host prog[pid]: message" (short-monotonic),
+// "1700000000.123456 host prog[pid]: message" (short-unix) and
+// "Mon 2024-01-01 10:00:00 UTC host prog[pid]: message" (short-full). The program must carry a
+// pid ("prog[pid]:"): without one, "Warning: disk full" would read as a program. False for
+// anything else.
+bool parse_journal_short(std::string_view line, const TimeContext& ctx, SyslogHeader& out);
+
 std::string_view facility_name(int priority);
 std::string_view severity_name(int priority);
 

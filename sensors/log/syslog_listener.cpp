@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/log.h"
+
 namespace soc::sensors::log {
 namespace {
 
@@ -40,6 +42,12 @@ Result<sockaddr_storage> parse_address(const std::string& text, socklen_t& len) 
   len = static_cast<socklen_t>(res->ai_addrlen);
   freeaddrinfo(res);
   return ss;
+}
+
+// The address of a peer without its port ("10.0.0.1", "2001:db8::1").
+std::string source_of(const std::string& peer) {
+  if (!peer.empty() && peer[0] == '[') return peer.substr(1, peer.find(']') - 1);
+  return peer.substr(0, peer.rfind(':'));
 }
 
 std::string peer_of(const sockaddr_storage& ss) {
@@ -81,9 +89,13 @@ Result<int> open_socket(const std::string& address, int type, int& port) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   }
   if (::bind(fd, reinterpret_cast<sockaddr*>(&*addr), len) != 0 || (type == SOCK_STREAM && ::listen(fd, 64) != 0)) {
-    std::string why = std::strerror(errno);
+    const int e = errno;
     ::close(fd);
-    return fail("listen", fmt::format("{}: {}", address, why));
+    if (e == EADDRINUSE) return fail("listen", fmt::format("{} is already in use by another program", address));
+    if (e == EADDRNOTAVAIL) return fail("listen", fmt::format("{} is not an address of this machine", address));
+    if (e == EACCES)
+      return fail("listen", fmt::format("{}: permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)", address));
+    return fail("listen", fmt::format("{}: {}", address, std::strerror(e)));
   }
   port = bound_port(fd);
   return fd;
@@ -182,40 +194,112 @@ void SyslogListener::drain_frames(Conn& c, const Handler& handler) {
   c.buf.erase(0, pos);
 }
 
+// A connection that ends: a last newline-less message still counts.
+void SyslogListener::flush_rest(Conn& c, const Handler& handler) {
+  if (!c.buf.empty() && !c.skipping && c.skip_bytes == 0) {
+    std::string_view rest(c.buf);
+    while (!rest.empty() && (rest.back() == '\n' || rest.back() == '\r')) rest.remove_suffix(1);
+    if (!rest.empty()) {
+      handler(rest.substr(0, max_message_), c.peer, rest.size() > max_message_);
+      ++stats_.tcp_messages;
+    }
+  }
+  c.buf.clear();
+}
+
 void SyslogListener::read_conn(Conn& c, const Handler& handler, bool& closed) {
   char tmp[65536];
   for (;;) {
     ssize_t n = ::read(c.fd, tmp, sizeof tmp);
     if (n > 0) {
+      c.last_active = Clock::now();
       c.buf.append(tmp, static_cast<size_t>(n));
       drain_frames(c, handler);
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     if (n < 0 && errno == EINTR) continue;
-    // EOF or error: a last newline-less message still counts.
-    if (!c.buf.empty() && !c.skipping && c.skip_bytes == 0) {
-      std::string_view rest(c.buf);
-      while (!rest.empty() && (rest.back() == '\n' || rest.back() == '\r')) rest.remove_suffix(1);
-      if (!rest.empty()) {
-        handler(rest.substr(0, max_message_), c.peer, rest.size() > max_message_);
-        ++stats_.tcp_messages;
-      }
-    }
+    flush_rest(c, handler);  // EOF or error
     closed = true;
     return;
   }
 }
 
-bool SyslogListener::poll_once(int timeout_ms, const Handler& handler) {
+void SyslogListener::close_at(size_t index) {
+  Conn& c = conns_[index];
+  ::close(c.fd);
+  if (auto it = per_source_.find(c.source); it != per_source_.end() && --it->second == 0) per_source_.erase(it);
+  conns_.erase(conns_.begin() + static_cast<std::ptrdiff_t>(index));
+  stats_.open_connections = conns_.size();
+}
+
+// Accepts every pending connection, within the limits (see the header).
+void SyslogListener::accept_all(Clock::time_point now) {
+  for (;;) {
+    sockaddr_storage from{};
+    socklen_t flen = sizeof from;
+    const int fd = ::accept4(tcp_fd_, reinterpret_cast<sockaddr*>(&from), &flen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) break;
+    std::string peer = peer_of(from);
+    std::string source = source_of(peer);
+    auto known = per_source_.find(source);
+    if (known != per_source_.end() && known->second >= tcp_.max_per_source) {
+      ::close(fd);
+      ++stats_.refused_connections;
+      ++stats_.refused_per_source;
+      continue;
+    }
+    if (conns_.size() >= tcp_.max_connections) {
+      // Make room by closing the connection that has been silent longest, if any has been silent
+      // for a second: a sender that is talking is never pushed out by one that says nothing.
+      size_t oldest = conns_.size();
+      for (size_t i = 0; i < conns_.size(); ++i)
+        if (oldest == conns_.size() || conns_[i].last_active < conns_[oldest].last_active) oldest = i;
+      if (oldest == conns_.size() || now - conns_[oldest].last_active < std::chrono::seconds(1)) {
+        ::close(fd);
+        ++stats_.refused_connections;
+        ++stats_.refused_full;
+        continue;
+      }
+      // What it had half sent is dropped: it was silent, and it is not waited for.
+      close_at(oldest);
+      ++stats_.evicted_idle;
+    }
+    ++stats_.tcp_connections;
+    ++per_source_[source];
+    conns_.push_back(Conn{fd, std::move(peer), std::move(source), {}, false, 0, now});
+    stats_.open_connections = conns_.size();
+  }
+}
+
+// Refusals are logged, at most once a minute, with their counts: a shut-out sender is visible
+// in the sensor's log as well as in its heartbeats.
+void SyslogListener::warn_refusals(Clock::time_point now) {
+  const uint64_t n = stats_.refused_connections + stats_.evicted_idle;
+  if (n == refusals_warned_ || now < next_warning_) return;
+  soc::log::warn("syslog", "TCP connections refused: {} from a source with {} open already, {} with {} open in all; "
+                 "{} silent ones closed to make room, {} closed after {} s of silence",
+                 stats_.refused_per_source, tcp_.max_per_source, stats_.refused_full, tcp_.max_connections,
+                 stats_.evicted_idle, stats_.closed_idle,
+                 std::chrono::duration_cast<std::chrono::seconds>(tcp_.idle_timeout).count());
+  refusals_warned_ = n;
+  next_warning_ = now + std::chrono::minutes(1);
+}
+
+bool SyslogListener::poll_once(int timeout_ms, const Handler& handler, const std::vector<int>& wake_fds) {
   std::vector<pollfd> fds;
   if (udp_fd_ >= 0) fds.push_back({udp_fd_, POLLIN, 0});
   if (tcp_fd_ >= 0) fds.push_back({tcp_fd_, POLLIN, 0});
   const size_t first_conn = fds.size();
+  const size_t polled_conns = conns_.size();
   for (const auto& c : conns_) fds.push_back({c.fd, POLLIN, 0});
+  for (int fd : wake_fds) fds.push_back({fd, POLLIN, 0});
   int rc = ::poll(fds.data(), fds.size(), timeout_ms);
   if (rc < 0) return errno == EINTR;
-  if (rc == 0) return true;
+  if (rc == 0) {
+    expire_idle(Clock::now(), handler);
+    return true;
+  }
   size_t k = 0;
   if (udp_fd_ >= 0) {
     if (fds[k].revents & POLLIN) {
@@ -238,37 +322,36 @@ bool SyslogListener::poll_once(int timeout_ms, const Handler& handler) {
     }
     ++k;
   }
-  if (tcp_fd_ >= 0) {
-    if (fds[k].revents & POLLIN) {
-      for (;;) {
-        sockaddr_storage from{};
-        socklen_t flen = sizeof from;
-        int fd = ::accept4(tcp_fd_, reinterpret_cast<sockaddr*>(&from), &flen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) break;
-        if (conns_.size() >= max_connections_) {
-          ::close(fd);
-          ++stats_.refused_connections;
-          continue;
-        }
-        ++stats_.tcp_connections;
-        conns_.push_back(Conn{fd, peer_of(from), {}, false, 0});
-      }
-    }
-    ++k;
-  }
-  // Connections accepted in this round were not polled yet: only look at the first ones.
+  // Read the connections polled in this round before accepting new ones (which may close the
+  // longest-silent): the first `polled_conns` entries of conns_ are those of fds.
   std::vector<size_t> closed;
-  for (size_t i = 0; i + first_conn < fds.size(); ++i) {
+  for (size_t i = 0; i < polled_conns; ++i) {
     if (!(fds[first_conn + i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     bool gone = false;
     read_conn(conns_[i], handler, gone);
     if (gone) closed.push_back(i);
   }
-  for (auto it = closed.rbegin(); it != closed.rend(); ++it) {
-    ::close(conns_[*it].fd);
-    conns_.erase(conns_.begin() + static_cast<std::ptrdiff_t>(*it));
+  for (auto it = closed.rbegin(); it != closed.rend(); ++it) close_at(*it);
+  const auto now = Clock::now();
+  if (tcp_fd_ >= 0) {
+    if (fds[k].revents & POLLIN) accept_all(now);
+    ++k;
   }
+  expire_idle(now, handler);
   return true;
+}
+
+void SyslogListener::expire_idle(Clock::time_point now, const Handler& handler) {
+  if (now >= next_idle_check_) {
+    next_idle_check_ = now + std::chrono::milliseconds(250);
+    for (size_t i = conns_.size(); i-- > 0;) {
+      if (now - conns_[i].last_active < tcp_.idle_timeout) continue;
+      flush_rest(conns_[i], handler);
+      close_at(i);
+      ++stats_.closed_idle;
+    }
+  }
+  warn_refusals(now);
 }
 
 }  // namespace soc::sensors::log

@@ -52,6 +52,7 @@ DecodeOutcome decode_transport(const uint8_t* l4, uint32_t l4_len, uint32_t l4_c
       out.dst_port = be16(l4 + 2);
       out.tcp_flags = l4[13];
       out.payload_len = l4_len > doff ? l4_len - doff : 0;
+      out.payload = l4 + (l4_len > doff ? doff : l4_len);
       return {true, {}};
     }
     case 17: {  // UDP

@@ -61,6 +61,7 @@ struct DecodedPacket {
   const uint8_t* ip = nullptr;         // the IP header
   uint32_t ip_len = 0;                 // captured bytes from the IP header, at most the IP length
   uint32_t payload_len = 0;            // transport payload bytes seen (captured)
+  const uint8_t* payload = nullptr;    // TCP: the first payload byte (payload_len of them)
 };
 
 struct DecodeOutcome {

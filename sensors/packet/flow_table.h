@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "sensors/packet/decode.h"
+#include "sensors/packet/login_watch.h"
 #include "sensors/packet/ndpi_adapter.h"
 
 namespace soc::sensors::packet {
@@ -54,6 +55,7 @@ struct Flow {
   bool closed = false;    // FIN both ways or RST: exported after the linger
   uint64_t risk_reported = 0;  // nDPI risk bits already announced by a risk event
   uint64_t risk = 0;           // the latest risk bits
+  LoginWatch login;                  // clear-text login replies (TCP only)
   DpiFlowPtr dpi;                    // while detection runs
   std::unique_ptr<DpiResult> result; // once it completed
   // The recency list (least recently seen first), for idle expiry and eviction.

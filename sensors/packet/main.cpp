@@ -21,6 +21,7 @@
 // flow is flushed and delivered (for up to 10 s) before it exits 0.
 #include <grp.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -41,6 +42,7 @@
 #include "core/config/command_line.h"
 #include "core/clock.h"
 #include "core/json_codec.h"
+#include "core/systemd_notify.h"
 #include "core/transport/connect_options.h"
 #include "core/transport/sender.h"
 #include "sensors/packet/packet_sensor.h"
@@ -75,9 +77,14 @@ constexpr const char* kDefaultConnect = "tcp://127.0.0.1:7700";
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
 
+// A value that cannot be used is a usage error (2) on the command line, and a configuration
+// error (78, which systemd does not restart) when a --config file was read: it may come from it.
+bool g_from_config = false;
+int usage_code() { return g_from_config ? config::kExitConfig : config::kExitUsage; }
+
 int usage(const std::string& msg) {
   std::fprintf(stderr, "soc-packet-sensor: %s\n", msg.c_str());
-  return config::kExitUsage;
+  return usage_code();
 }
 
 std::string summary(const SensorStats& s, size_t files) {
@@ -223,13 +230,17 @@ Result<transport::SenderConfig> sender_config(const Options& o, const char* mode
   transport::ConnectOptions c = o.conn;
   if (c.connect.empty()) c.connect = kDefaultConnect;
   auto made = transport::sender_config(c, std::string("with ") + mode);
-  if (made) made->heartbeat_interval = std::chrono::seconds(o.heartbeat_s);
+  if (made) {
+    made->heartbeat_interval = std::chrono::seconds(o.heartbeat_s);
+    // SIGTERM ends a wait for room (a full spool under --spool-full block, a full window).
+    made->interrupted = [] { return g_stop.load(); };
+  }
   return made;
 }
 
 int sender_config_error(const Error& e) {
   std::fprintf(stderr, "soc-packet-sensor: %s\n", e.message.c_str());
-  return e.code == "usage" ? config::kExitUsage : config::kExitConfig;
+  return e.code == "usage" ? usage_code() : config::kExitConfig;
 }
 
 // The capture counters each heartbeat carries (the correlator exports them as metrics).
@@ -252,7 +263,7 @@ int run_offline_connect(const Options& o, std::vector<std::unique_ptr<PcapSource
   auto sender = transport::Sender::connect(tc);
   if (!sender) {
     std::fprintf(stderr, "soc-packet-sensor: %s\n", sender.error().message.c_str());
-    return 1;
+    return sender.error().code == "config" ? config::kExitConfig : 1;
   }
   auto& tx = **sender;
   std::optional<Error> send_error;
@@ -351,10 +362,16 @@ int run_live(const Options& o) {
   if (!tcr) return sender_config_error(tcr.error());
   auto tc = std::move(*tcr);
   tc.fail_on_refusal = false;  // a daemon keeps trying
+  // Connects to the service manager's socket while the process may still reach it: the
+  // privileges are dropped once the capture is open.
+  systemd::notify_status("opening the capture on " + o.interface);
   auto src = PcapSource::open_live(o.interface, static_cast<int>(o.snaplen), static_cast<int>(o.buffer), o.filter);
   if (!src) {
-    std::fprintf(stderr, "soc-packet-sensor: %s\n", src.error().message.c_str());
-    return src.error().code == "capture.filter" ? config::kExitUsage : 1;
+    // A missing interface or a capture the service may not open is a configuration problem: 78,
+    // which systemd does not restart (the journal says which and why).
+    const bool filter = src.error().code == "capture.filter";
+    std::fprintf(stderr, "soc-packet-sensor: %s%s\n", filter ? "" : "--interface: ", src.error().message.c_str());
+    return filter ? usage_code() : config::kExitConfig;
   }
   auto& cap = **src;
   const int link = cap.link_type();
@@ -370,7 +387,7 @@ int run_live(const Options& o) {
   auto sender = transport::Sender::connect(tc);
   if (!sender) {
     std::fprintf(stderr, "soc-packet-sensor: %s\n", sender.error().message.c_str());
-    return 1;
+    return sender.error().code == "config" ? config::kExitConfig : 1;
   }
   auto& tx = **sender;
   uint64_t send_failures = 0;
@@ -398,28 +415,51 @@ int run_live(const Options& o) {
   sigaction(SIGTERM, &sa, nullptr);
   std::fprintf(stderr, "soc-packet-sensor: capturing on %s (%s), publishing to %s as %s\n", o.interface.c_str(),
                cap.link_type_name().c_str(), tc.endpoint.c_str(), o.conn.sensor_id.c_str());
+  systemd::notify_ready("capturing on " + o.interface + ", publishing to " + tc.endpoint + " as " + o.conn.sensor_id);
+  auto next_status = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   auto last_tick = std::chrono::steady_clock::now();
   const std::function<void(const Frame&)> on_frame = [&](const Frame& f) {
     s.on_frame(link, f.data, f.caplen, f.wire_len, f.ts_us);
   };
   int rc = 0;
+  const int cap_fd = cap.selectable_fd();
+  std::vector<pollfd> wait_fds;
+  if (cap_fd >= 0) wait_fds.push_back({cap_fd, POLLIN, 0});
+  for (int fd : tx.wait_fds()) wait_fds.push_back({fd, POLLIN, 0});
   while (!g_stop) {
+    systemd::watchdog_ping();
     const int n = cap.dispatch(256, on_frame);
     if (n < 0) {
       std::fprintf(stderr, "soc-packet-sensor: %s: capture failed: %s\n", o.interface.c_str(), cap.error().c_str());
       rc = 1;
       break;
     }
-    if (auto r = tx.poll(std::chrono::milliseconds(n == 0 ? 10 : 0)); !r) {
+    if (auto r = tx.poll(std::chrono::milliseconds(0)); !r && r.error().code != "interrupted") {
       std::fprintf(stderr, "soc-packet-sensor: %s\n", r.error().message.c_str());
     }
-    const auto now = std::chrono::steady_clock::now();
+    auto now = std::chrono::steady_clock::now();
     if (now - last_tick >= std::chrono::seconds(1)) {  // quiet links still end their flows
       last_tick = now;
       kernel = cap.stats();
       s.expire(std::chrono::duration_cast<std::chrono::microseconds>(soc::now().time_since_epoch()).count());
+      if (now >= next_status) {
+        next_status = now + std::chrono::seconds(10);
+        systemd::notify_status(std::to_string(s.stats().frames) + " frames, " + std::to_string(s.active_flows()) +
+                               " active flows, " + std::to_string(s.stats().flow_events) + " flows exported, " +
+                               std::to_string(kernel.dropped_kernel) + " dropped by the kernel");
+      }
     }
+    if (n > 0) continue;
+    // Nothing captured: wait for a frame, the correlator's answers, the sender's next deadline
+    // (a batch's flush deadline, a heartbeat) or the next tick, whichever comes first.
+    const auto until = std::min(tx.next_deadline(), last_tick + std::chrono::seconds(1));
+    now = std::chrono::steady_clock::now();
+    int wait_ms = static_cast<int>(std::clamp<int64_t>(
+        std::chrono::ceil<std::chrono::milliseconds>(until - now).count(), 0, 1000));
+    if (cap_fd < 0) wait_ms = std::min(wait_ms, 10);  // no selectable descriptor: poll the capture
+    ::poll(wait_fds.data(), wait_fds.size(), wait_ms);
   }
+  systemd::notify_stopping();
   s.flush();
   kernel = cap.stats();
   if (auto r = tx.drain(std::chrono::seconds(10)); !r) {
@@ -464,7 +504,9 @@ int main(int argc, char** argv) {
               "With --read and --connect: replay at the packets' pace times this (1: real time; 0: at once)")
       .option("drain-timeout", o.drain_timeout_s,
               "With --read and --connect: seconds to wait for the correlator's acknowledgements before failing");
+  transport::add_delivery_options(cli.root(), o.conn);
   if (auto code = cli.parse(argc, argv)) return *code;
+  g_from_config = !cli.root().config_path().empty();
   if (!o.read.empty() && !o.interface.empty()) return usage("--read and --interface exclude each other");
   if (o.read.empty() && o.interface.empty()) return usage("--read FILE or --interface IF is required");
   if (o.max_flows < 1) return usage("--max-flows must be at least 1");

@@ -180,6 +180,25 @@ void Classifier::finish(DpiFlow& d, DpiResult& out, uint64_t& risk) {
   } else if (is(p, NDPI_PROTOCOL_HTTP)) {
     out.http_host = host;
   }
+  // Clear-text logins: nDPI keeps the user of FTP, POP3, IMAP and SMTP AUTH in the TCP state it
+  // shares between them, and for FTP whether a 4xx/5xx reply followed (auth_failed).
+  const char* login = is(p, NDPI_PROTOCOL_FTP_CONTROL) ? "ftp"
+                      : is(p, NDPI_PROTOCOL_MAIL_POP)   ? "pop3"
+                      : is(p, NDPI_PROTOCOL_MAIL_IMAP)  ? "imap"
+                      : is(p, NDPI_PROTOCOL_MAIL_SMTP)  ? "smtp"
+                                                        : nullptr;
+  if (login) {
+    const auto& cred = f->l4.tcp.ftp_imap_pop_smtp;
+    out.login_user = bounded(cred.username, sizeof(cred.username));
+    // Either credential is enough to say a login was attempted (SMTP AUTH PLAIN carries both
+    // in one base64 string, which nDPI 4.2 does not split).
+    if (!out.login_user.empty() || cred.password[0] != '\0' || cred.auth_failed) out.login_protocol = login;
+    out.login_failed = login == std::string_view("ftp") && cred.auth_failed;
+    // nDPI 4.2's SMTP AUTH LOGIN dissector skips a short base64 user name and then stores the
+    // password as the user (ndpiReader shows "[User: <password>][Pwd: ]"): without a password
+    // the user is not trusted, so that a password never lands in user.name.
+    if (login == std::string_view("smtp") && cred.password[0] == '\0') out.login_user.clear();
+  }
   if (f->http.method != NDPI_HTTP_METHOD_UNKNOWN) out.http_method = ndpi_http_method2str(f->http.method);
   if (f->http.user_agent) out.user_agent = bounded(f->http.user_agent, 1024);
   if (f->http.url) out.http_url = bounded(f->http.url, 4096);

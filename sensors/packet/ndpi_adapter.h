@@ -31,6 +31,11 @@ struct DpiResult {
   std::string http_host, http_method, http_url, user_agent;
   int http_status = 0;
   std::string ssh_client, ssh_server;
+  // A clear-text login nDPI saw (FTP, POP3, IMAP, SMTP AUTH): the protocol ("ftp", "pop3",
+  // "imap", "smtp"; empty when none), the user name it read, and whether a reply refused a
+  // login (nDPI 4.2 records that for FTP only: its auth_failed flag).
+  std::string login_protocol, login_user;
+  bool login_failed = false;
 };
 
 class DpiFlow;  // nDPI's per-flow state, opaque outside the adapter

@@ -83,6 +83,8 @@ void PacketSensor::on_frame(int link_type, const uint8_t* frame, uint32_t caplen
   bool from_source = false, created = false;
   Flow& f = table_->on_packet(p, ts_us, wire_len, from_source, created);
   if (created) f.dpi = classifier_->new_flow();
+  if (p.protocol == 6 && p.payload_len > 0 && p.payload && f.login.watching())
+    f.login.on_payload(p.payload, p.payload_len, from_source);
   if (f.dpi) {
     uint64_t risk = 0;
     const bool done = classifier_->process(*f.dpi, p.ip, p.ip_len, static_cast<uint64_t>(ts_us / 1000), p.protocol,
@@ -101,8 +103,10 @@ void PacketSensor::expire(int64_t now_us) { table_->expire(now_us); }
 
 void PacketSensor::flush() { table_->flush(ExportReason::EndOfInput); }
 
-void PacketSensor::add_common(const Flow& f) {
-  put("event.category", List{Value("network")});
+void PacketSensor::add_common(const Flow& f, bool login) {
+  // A flow that carried a clear-text login is also an authentication event (the login
+  // brute-force rules count it as they count a server's log line).
+  put("event.category", login ? List{Value("network"), Value("authentication")} : List{Value("network")});
   put("observer.name", config_.observer_name);
   put("observer.type", "packet");
   put("site.id", config_.site);
@@ -156,7 +160,7 @@ void PacketSensor::on_export(Flow& f, ExportReason reason) {
   put("@timestamp", ts(f.last_us));
   put("event.kind", "event");
   put("event.dataset", "flow");
-  add_common(f);
+  add_common(f, !r.login_protocol.empty());
   put("event.type", List{Value("connection"), Value("end")});
   put("event.start", ts(f.first_us));
   put("event.end", ts(f.last_us));
@@ -182,6 +186,17 @@ void PacketSensor::on_export(Flow& f, ExportReason reason) {
   if (!r.http_url.empty()) put("url.original", r.http_url);
   if (r.http_status > 0) put("http.response.status_code", static_cast<int64_t>(r.http_status));
   if (!r.user_agent.empty()) put("user_agent.original", r.user_agent);
+  if (!r.login_protocol.empty()) {
+    // A clear-text login: the outcome nDPI recorded (FTP's refusal), else the one the server's
+    // replies gave (sensors/packet/login_watch.h): any refused login makes the flow a failure
+    // unless one succeeded after it. Unknown when the flow ended before a reply.
+    const char* outcome = f.login.successes() > 0                          ? "success"
+                          : (r.login_failed || f.login.failures() > 0) ? "failure"
+                                                                           : "unknown";
+    put("event.action", r.login_protocol + "_login");
+    put("event.outcome", outcome);
+    if (!r.login_user.empty()) put("user.name", r.login_user);
+  }
   if (!r.ssh_client.empty()) put("ndpi.ssh.client_banner", r.ssh_client);
   if (!r.ssh_server.empty()) put("ndpi.ssh.server_banner", r.ssh_server);
   ++stats_.flow_events;

@@ -61,7 +61,7 @@ class PacketSensor {
   PacketSensor() = default;
   void on_export(Flow& f, ExportReason reason);
   void announce_new_risks(Flow& f, int64_t ts_us);
-  void add_common(const Flow& f);
+  void add_common(const Flow& f, bool login = false);
   void put(std::string_view key, Value value);
 
   SensorConfig config_;

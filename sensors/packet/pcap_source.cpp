@@ -119,6 +119,8 @@ int PcapSource::dispatch(int max, const std::function<void(const Frame&)>& fn) {
   return n;
 }
 
+int PcapSource::selectable_fd() const { return pcap_get_selectable_fd(impl_->handle); }
+
 PcapSource::Stats PcapSource::stats() {
   pcap_stat st{};
   if (pcap_stats(impl_->handle, &st) != 0) return last_;

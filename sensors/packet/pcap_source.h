@@ -41,6 +41,8 @@ class PcapSource {
   // Live: hands up to `max` waiting frames to `fn` without blocking; returns how many, or -1 on
   // error (see error()).
   int dispatch(int max, const std::function<void(const Frame&)>& fn);
+  // Live: a descriptor that poll(2) reports readable when frames wait (immediate mode), or -1.
+  int selectable_fd() const;
   // The kernel's counters (live): received, dropped for lack of buffer, dropped by the interface.
   struct Stats {
     uint64_t received = 0, dropped_kernel = 0, dropped_interface = 0;

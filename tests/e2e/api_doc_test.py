@@ -95,7 +95,17 @@ def main():
     pub = open(f"{work}/log1.pub").read().strip()
     with open(f"{work}/inventory.yaml", "w") as f:
         f.write('timezone: "+07:00"\nsites:\n  - {id: xa-thach-ha, name: "UBND xã Thạch Hà", kind: commune}\n'
+                'systems:\n  - {id: wan, name: "Mạng WAN tỉnh", level: 3, sites: [xa-thach-ha]}\n'
+                'assets:\n  - {id: fw-1, site: xa-thach-ha, kind: firewall, vendor: Fortinet, model: FG-60F,'
+                ' address: 10.1.2.1, licenses: [{kind: support, expires: 2020-09-30}]}\n'
                 f'sensors:\n  - {{id: log1, site: xa-thach-ha, kind: log, public_key: "{pub}"}}\n')
+    # Two requirements for the sites' examples: a firewall (present) and a WAF (a gap).
+    with open(f"{work}/baseline.yaml", "w") as f:
+        f.write("baseline: {id: doc, version: '1'}\nrequirements:\n"
+                "  - {id: AST-01, title: {vi: Tường lửa, en: Firewall}, reference: r, levels: [3],"
+                " check: {kind: asset_present, asset_kind: firewall}}\n"
+                "  - {id: AST-02, title: {vi: WAF, en: WAF}, reference: r, levels: [3],"
+                " check: {kind: asset_present, asset_kind: waf}}\n")
     os.makedirs(f"{work}/rules")
     # The shipped brute force, and a copy that resolves 2 s after its last repeat.
     shipped = open(os.path.join(SRC, "rules", "linux", "ssh_bruteforce.yml"), encoding="utf-8").read()
@@ -118,7 +128,8 @@ correlation:
     log = open(f"{work}/correlator.log", "w")
     correlator = subprocess.Popen(
         [CORRELATOR, "--listen", f"tcp://127.0.0.1:{listen}", "--metrics", f"127.0.0.1:{metrics}", "--publish", "",
-         "--server-key", f"{work}/server.key", "--inventory", f"{work}/inventory.yaml", "--rules", f"{work}/rules",
+         "--server-key", f"{work}/server.key", "--inventory", f"{work}/inventory.yaml",
+         "--baseline", f"{work}/baseline.yaml", "--tick", "0.5", "--rules", f"{work}/rules",
          "--state-dir", f"{work}/state", "--api-token", f"{work}/token"], stdout=log, stderr=subprocess.STDOUT)
     try:
         for _ in range(200):
@@ -149,11 +160,23 @@ correlation:
         subprocess.run([SOCCTL, "alerts", "ack", str(acked), "--api", f"http://127.0.0.1:{metrics}",
                         "--token-file", f"{work}/token", "--by", "lan", "--comment", "blocked"], check=True,
                        stdout=subprocess.DEVNULL)
+        # The baseline's alerts (the expired license, the missing WAF) carry no MITRE technique:
+        # acknowledged, they leave the open example to a rule's alert.
+        for a in alerts:
+            if a["rule"]["id"].startswith("soc."):
+                subprocess.run([SOCCTL, "alerts", "ack", str(a["id"]), "--api", f"http://127.0.0.1:{metrics}",
+                                "--token-file", f"{work}/token", "--by", "doc", "--comment", ""], check=True,
+                               stdout=subprocess.DEVNULL)
         resolved = quick[-1]["id"]
         for _ in range(100):
             if get(metrics, f"/api/v1/alerts/{resolved}")["state"] == "resolved":
                 break
             time.sleep(0.2)
+        # The sites are a view of the latest evaluation (every --tick): wait for the one after the send.
+        for _ in range(100):
+            if get(metrics, "/api/v1/sites")["sites"][0]["sensors"][0]["last_seen"]:
+                break
+            time.sleep(0.1)
         requests = {
             "GET /api/v1/status": lambda: get(metrics, "/api/v1/status"),
             "GET /api/v1/alerts/ID of an acknowledged alert, without evidence and history":
@@ -161,7 +184,11 @@ correlation:
                          if k not in ("evidence", "history")},
             "GET /api/v1/alerts?state=open&limit=1": lambda: get(metrics, "/api/v1/alerts?state=open&limit=1"),
             "GET /api/v1/alerts/ID of a resolved alert": lambda: get(metrics, f"/api/v1/alerts/{resolved}"),
-            "GET /api/v1/rules": lambda: get(metrics, "/api/v1/rules"),
+            # The baseline's rules (soc.*, listed first) cite no MITRE technique: the example is a Sigma rule.
+            "GET /api/v1/rules": lambda: {"rules": [r for r in get(metrics, "/api/v1/rules")["rules"]
+                                                    if not r["id"].startswith("soc.")]},
+            "GET /api/v1/sites": lambda: get(metrics, "/api/v1/sites"),
+            "GET /api/v1/sites/ID": lambda: get(metrics, "/api/v1/sites/xa-thach-ha"),
         }
         seen = 0
         for request, documented in examples():

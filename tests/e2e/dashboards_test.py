@@ -64,9 +64,17 @@ QUIET = {
                         "time() - soc_sensor_last_seen_timestamp_seconds"),
     "SocCorrelatorDown": ("the correlator is up while the queries run; the test stops it at the end and checks "
                           "the alert then", 'up{job="soc-correlator"}'),
-    "SocSensorDroppingEvents": ("no sender drops events before the spool branch (issue 14) lands: a full spool or "
-                                "a failing disk cannot happen to today's senders",
+    "SocSensorDroppingEvents": ("senders drop events only when their spool is full (--spool-full drop-oldest), too "
+                                "old (--spool-max-age) or its disk fails; the scenario's correlator is up, so no "
+                                "spool fills (e2e-spool_outage, e2e-spool_link and e2e-spool_disk_full cause drops)",
                                 "sensor:soc_sensor_events_dropped:increase15m"),
+    "SocSensorSpoolFilling": ("a spool fills only while the correlator or the link is away or too slow; the "
+                              "scenario's correlator keeps up, so log-dc-hatinh's spool holds a few batches at most "
+                              "(e2e-spool_outage and e2e-spool_link fill one on purpose)",
+                              "sensor:soc_sensor_spool_fill:ratio"),
+    "SocAlertDeliveryStuck": ("fires after a sink's queue held more than 100 notices for 10 minutes; the scenario's "
+                              "dead webhook holds its queue's 5 (--alert-queue-size 5) for minutes",
+                              "soc_alert_queue_depth > 0"),
     "SocWriteErrors": ("the scenario's disk does not fail; tests/e2e/delivery_disk_full_test.sh "
                        "fills a disk on purpose", "soc_write_errors_total"),
 }
@@ -82,6 +90,7 @@ EXPECTED_ALERTS = {
     "SocLicenseExpiring": ("asset", "sw-dc-core"),          # added here: 20 days from now
     "SocCertificateExpiring": ("site", "dc-hatinh"),        # the s_server's 10-day certificate
     "SocRuleStateEvicted": (None, None),                    # --max-rule-state 20
+    # SocAlertDeliveryFailing: the webhook where nothing listens (its sink label is set with its port)
 }
 
 FAILS = []
@@ -282,7 +291,8 @@ def main():
     start("s_server", ["openssl", "s_server", "-accept", f"127.0.0.1:{tls_port}", "-cert", WORK / "tls.crt",
                        "-key", WORK / "tls.key", "-www", "-quiet"])
 
-    listen, metrics_port, publish = free_port(), free_port(), free_port()
+    listen, metrics_port, publish, dead_hook_port = free_port(), free_port(), free_port(), free_port()
+    EXPECTED_ALERTS["SocAlertDeliveryFailing"] = ("sink", f"webhook:127.0.0.1:{dead_hook_port}")
     endpoint = f"tcp://127.0.0.1:{listen}"
     correlator = start("correlator", [
         CORRELATOR, "--listen", endpoint, "--metrics", f"127.0.0.1:{metrics_port}",
@@ -290,7 +300,11 @@ def main():
         "--inventory", inventory, "--baseline", baseline, "--rules", rules, "--tick", "1",
         "--alerts-out", WORK / "alerts.jsonl", "--state-dir", WORK / "state",
         # A bound the sample traffic's scans exceed, so that evictions are counted and shown.
-        "--max-rule-state", "20"])
+        "--max-rule-state", "20",
+        # A webhook where nothing listens, with a small queue: its notices wait (soc_alert_queue_depth),
+        # the oldest are dropped (soc_alert_deliveries_total{result="dropped"}) and
+        # SocAlertDeliveryFailing fires for it.
+        "--webhook", f"http://127.0.0.1:{dead_hook_port}/hook", "--alert-queue-size", "5"])
     if not check("the correlator listens", wait_port(metrics_port) and wait_port(listen),
                  (WORK / "correlator.log").read_text(errors="replace")[-3000:]):
         return
@@ -334,6 +348,7 @@ def main():
     (WORK / "journal").mkdir()
     start("log-dc-hatinh", [LOG_SENSOR, "--file", WORK / "logs" / "log-dc-hatinh" / "*.log", "--file-start", "beginning",
                             "--timezone", "+07:00", "--checkpoint", WORK / "log-dc-hatinh.checkpoint",
+                            "--spool", WORK / "spool-log-dc-hatinh", "--spool-max-bytes", "67108864",
                             "--heartbeat", "1"] + sender("log-dc-hatinh", "dc-hatinh"))
     start("log-xa-camxuyen", [LOG_SENSOR, "--file", WORK / "logs" / "log-xa-camxuyen" / "*.log",
                               "--file-start", "beginning", "--timezone", "+07:00",

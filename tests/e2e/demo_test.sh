@@ -60,4 +60,16 @@ set +e
 check "its JSON verifies" "$?" 0
 set -e
 check "no temporary folder is left behind" "$(find "$WORK" -maxdepth 1 -name 'soc-demo.*' | wc -l)" 0
+
+# The alerts reach an Alertmanager when one is installed (prometheus-alertmanager: CI has it),
+# and the demo says where; without one it says so and goes on.
+check_contains "the demo names the Alertmanager its alerts go to" "$WORK/demo.out" "Alerts are delivered to Alertmanager at http://127.0.0.1:"
+held=$(sed -nE 's/^Alertmanager at http:\/\/127\.0\.0\.1:[0-9]+ holds ([0-9]+) active alerts.*/\1/p' "$WORK/demo.out")
+check_ge "the demo's alerts are active in that Alertmanager" "${held:-0}" 10
+set +e
+PATH=/nonexistent TMPDIR="$WORK" "$SOCCTL" demo --once --metrics "127.0.0.1:$(free_port)" >"$WORK/demo-noam.out" 2>&1
+rc=$?
+set -e
+check "without an Alertmanager the demo still exits 0" "$rc" 0
+check_contains "and says there was none" "$WORK/demo-noam.out" "Alerts went to no Alertmanager (no Alertmanager: prometheus-alertmanager is not installed)."
 finish

@@ -45,7 +45,7 @@ printf 'sites: [unclosed\n' >"$WORK/syntax.yaml"
 check "a file that is not YAML" "$(code "$SOCCTL" inventory check "$WORK/syntax.yaml")" 1
 check_contains "the syntax error is located" "$WORK/out" "syntax.yaml:"
 check "a missing file" "$(code "$SOCCTL" inventory check "$WORK/none.yaml")" 1
-check_contains "it says so" "$WORK/out" "none.yaml: error[inventory.unreadable]: cannot read the file"
+check_contains "it says so" "$WORK/out" "none.yaml: error[inventory.unreadable]: cannot read the file: No such file or directory"
 
 echo "== the inventory's sensors: section is the correlator's allowlist as it is"
 make_keys server

@@ -119,7 +119,7 @@ set +e
 "$LOG_SENSOR" --journal --journal-match nofield >/dev/null 2>"$WORK/err2"; rc=$?
 check "--journal-match without FIELD= exits 2" "$rc" 2
 "$LOG_SENSOR" --journal --journal-dir "$WORK/none" >/dev/null 2>"$WORK/err2"; rc=$?
-check "a missing --journal-dir exits 1" "$rc" 1
+check "a missing --journal-dir is a configuration error (78)" "$rc" 78
 check_contains "and says why" "$WORK/err2" "cannot open the journal in $WORK/none"
 "$LOG_SENSOR" --journal-dir "$WORK/journal" >/dev/null 2>"$WORK/err2"; rc=$?
 check "--journal-dir without --journal exits 78" "$rc" 78

@@ -48,6 +48,6 @@ check_contains "and site" "$WORK/flows.jsonl" '"site.id":"xa-camxuyen"'
 check_contains "heartbeats carry the capture counters" "$WORK/events.jsonl" '"soc.sensor.packets_received":'
 check_contains "and the active flows" "$WORK/events.jsonl" '"soc.sensor.flows_active":'
 check_ge "the correlator exports them" "$(metric soc_sensor_packets_received_total 'sensor="p1",site="xa-camxuyen"')" 20
-check "a missing interface exits 1" "$(set +e; "$SENSOR" --interface no-such-if0 --sensor-id p1 --insecure >/dev/null 2>"$WORK/err"; echo $?)" 1
-check_contains "with a clear message" "$WORK/err" "no-such-if0"
+check "a missing interface is a configuration error (78)" "$(set +e; "$SENSOR" --interface no-such-if0 --sensor-id p1 --insecure >/dev/null 2>"$WORK/err"; echo $?)" 78
+check_contains "with a clear message naming the flag" "$WORK/err" "--interface: no-such-if0"
 finish

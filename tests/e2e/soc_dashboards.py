@@ -49,13 +49,6 @@ class Pending:
 # test fails and names the entry to delete (merge main, delete the entry, the panel must now show
 # data). The lint test accepts their metric names without a docs/metrics.md row.
 PENDING = [
-    Pending("alerts-sinks (issue 10)", r"\bsoc_alert_deliveries_total\b", "soc_alert_deliveries_total",
-            "alert deliveries per sink and result: soc_alert_deliveries_total{sink,result}"),
-    Pending("alerts-sinks (issue 10)", r"\bsoc_alert_queue_depth\b", "soc_alert_queue_depth",
-            "notices waiting per sink: soc_alert_queue_depth{sink}"),
-    Pending("spool (issue 14)", r"\bsoc_sensor_spool_bytes(_limit)?\b", "soc_sensor_spool_bytes",
-            "the spool's size and limit, as daemon/sensor_report.cpp will name the heartbeat fields "
-            "spool_bytes and spool_bytes_limit (gauges) once the spool branch adds them"),
 ]
 
 

@@ -72,3 +72,61 @@ TEST_CASE("render_all writes every diagnostic followed by a newline") {
         "f.yaml:1:1: error[x.one]: first\nf.yaml: error[x.two]: second\nf.yaml:2:4: error[x.three]: third\n");
   CHECK(soc::render_all({}) == "");
 }
+
+TEST_CASE("render quotes a short escaped excerpt of a huge line, with the caret under the column") {
+  // A 50 MB line would otherwise be printed whole (issue 16); the excerpt is bounded.
+  std::string line(5'000'000, 'a');
+  line[2'500'000] = 'X';
+  const soc::Diagnostic d{"r.yml", 1, 2'500'001, "yaml.syntax", "bad"};
+  const std::string out = soc::render(d, line + "\n");
+  CHECK(out.size() < 400);
+  const std::string quoted = out.substr(out.find('\n') + 1, out.rfind('\n') - out.find('\n') - 1);
+  const std::string caret = out.substr(out.rfind('\n') + 1);
+  CHECK(quoted.substr(0, 7) == "    ...");
+  CHECK(quoted.substr(quoted.size() - 3) == "...");
+  CHECK(quoted.size() <= 4 + 3 + soc::kDiagnosticSnippetColumns + 3);
+  REQUIRE(caret.size() <= quoted.size());
+  CHECK(caret.back() == '^');
+  CHECK(quoted[caret.size() - 1] == 'X');
+}
+
+TEST_CASE("render escapes control characters, invalid UTF-8 and bidi overrides, and keeps the caret aligned") {
+  const std::string source = std::string("a\tb\x1b[2Jc\xff") + "\xe2\x80\xae" + "d: Cổng\n";
+  const soc::Diagnostic d{"f.yaml", 1, 13, "c", "m"};  // byte 12: 'd'
+  CHECK(soc::render(d, source) ==
+        "f.yaml:1:13: error[c]: m\n"
+        "    a\\tb\\x1b[2Jc\\xff\\u{202e}d: Cổng\n"
+        "    " + std::string(24, ' ') + "^");
+}
+
+TEST_CASE("render bounds and escapes the message and the file name") {
+  const soc::Diagnostic d{"evil\nname.yml", 0, 0, "rule.bad_value", std::string(100'000, 'v') + "\n"};
+  const std::string out = soc::render(d);
+  CHECK(out.find('\n') == std::string::npos);
+  CHECK(out.rfind("evil\\nname.yml: error[rule.bad_value]: vvv", 0) == 0);
+  CHECK(out.find("... (99489 more bytes)") != std::string::npos);
+  CHECK(out.size() < 600);
+}
+
+TEST_CASE("an excerpt of a short line is the whole line") {
+  const soc::Snippet s = soc::excerpt("key: value", 5, 120);
+  CHECK(s.text == "key: value");
+  CHECK(s.caret_column == 5);
+  const soc::Snippet end = soc::excerpt("ab", 10, 120);
+  CHECK(end.text == "ab");
+  CHECK(end.caret_column == 2);
+}
+
+TEST_CASE("render from indexed lines gives the same text as from the source, in any line order") {
+  const std::string source = "a: 1\r\n\nxyz\nlast";
+  const soc::SourceLines lines(source);
+  for (int line : {4, 1, 3, 2, 5, 0, 3}) {
+    const soc::Diagnostic d{"f.yaml", line, 2, "c", "m"};
+    CHECK(soc::render(d, lines) == soc::render(d, source));
+  }
+  std::string_view text;
+  CHECK(lines.line(4, text));
+  CHECK(text == "last");
+  CHECK_FALSE(lines.line(5, text));
+  CHECK_FALSE(soc::SourceLines("").line(1, text));
+}

@@ -242,7 +242,7 @@ TEST_CASE("a config file that cannot be used exits 78") {
     const std::string path = (dir.path() / "missing.yaml").string();
     const auto r = s.parse({"--config", path});
     CHECK(r.rc == kExitConfig);
-    CHECK(r.err == path + ": error[config.unreadable]: cannot open the config file\n");
+    CHECK(r.err == path + ": error[config.unreadable]: cannot read the file: No such file or directory\n");
   }
   {
     Socd s;
@@ -307,4 +307,38 @@ TEST_CASE("a subcommand reads its own config file and the root's keys are unknow
 TEST_CASE("an unknown option of a subcommand is a usage error") {
   Socd s(true);
   CHECK(s.parse({"check", "--nope"}).rc == kExitUsage);
+}
+
+TEST_CASE("--check-config reads the config file, reports its mistakes and exits") {
+  soc::test::TempDir dir;
+  {
+    Socd s;
+    const std::string good = dir.write("good.yaml", "listen: tcp://0.0.0.0:1\nworkers: 4\n");
+    const auto r = s.parse({"--config", good, "--check-config"});
+    REQUIRE(r.rc.has_value());
+    CHECK(*r.rc == 0);
+    CHECK(r.out == good + ": every key is known and every value has the right type\n");
+  }
+  {
+    Socd s;
+    const std::string bad = dir.write("bad.yaml", "listen: tcp://0.0.0.0:1\nworker: 4\n");
+    const auto r = s.parse({"--config", bad, "--check-config"});
+    CHECK(r.rc == kExitConfig);
+    CHECK(r.err.find(bad + ":2:1: error[config.unknown_key]: unknown key 'worker'") != std::string::npos);
+  }
+  {
+    Socd s;
+    const auto r = s.parse({"--check-config"});
+    CHECK(r.rc == kExitUsage);
+    CHECK(r.err == "socd: --check-config needs --config FILE\n");
+  }
+  {
+    // A command with a section of its own checks it itself: parse() goes on.
+    Socd s;
+    s.cli.root().config_section("targets");
+    const std::string with_section = dir.write("t.yaml", "targets: []\n");
+    const auto r = s.parse({"--config", with_section, "--check-config"});
+    CHECK_FALSE(r.rc.has_value());
+    CHECK(s.cli.check_config());
+  }
 }

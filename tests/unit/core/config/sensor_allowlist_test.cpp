@@ -188,7 +188,7 @@ TEST_CASE("allowlist reports a file it cannot read without a position") {
   std::string source;
   const std::string path = (dir.path() / "missing.yaml").string();
   CHECK_FALSE(soc::config::load_sensor_allowlist(path, list, diags, source));
-  CHECK(soc::render_all(diags) == path + ": error[allowlist.unreadable]: cannot read the file\n");
+  CHECK(soc::render_all(diags) == path + ": error[allowlist.unreadable]: cannot read the file: No such file or directory\n");
 }
 
 TEST_CASE("allowlist appends to diagnostics it is given and judges only its own") {

@@ -83,3 +83,38 @@ TEST_CASE("read_file reads a whole file, binary bytes included, and fails on a m
   CHECK(out == text);
   CHECK_FALSE(soc::config::read_file((dir.path() / "none").string(), out));
 }
+
+TEST_CASE("read_file_bounded refuses a file larger than its limit without reading it") {
+  soc::test::TempDir dir;
+  const auto path = dir.write("big.yml", std::string(5000, 'x'));
+  std::string out;
+  auto d = soc::config::read_file_bounded(path, out, 4096, "file.unreadable");
+  REQUIRE(d.has_value());
+  CHECK(soc::render(*d) == path + ": error[file.too_large]: the file is 5,000 bytes, more than the 4 KiB a file of "
+                                   "this kind may have; it was not read");
+  CHECK(out.empty());
+  CHECK_FALSE(soc::config::read_file_bounded(path, out, 5000, "file.unreadable").has_value());
+  CHECK(out.size() == 5000);
+}
+
+TEST_CASE("read_file_bounded stops one byte past the limit on a stream of unknown size") {
+  std::string out;
+  auto d = soc::config::read_file_bounded("/dev/zero", out, 1 << 20, "file.unreadable");
+  REQUIRE(d.has_value());
+  CHECK(d->code == "file.too_large");
+  CHECK(d->message == "the file is larger than 1 MiB, more than the 1 MiB a file of this kind may have; it was not read");
+}
+
+TEST_CASE("read_file_bounded names the system's reason when a file cannot be read") {
+  soc::test::TempDir dir;
+  std::string out;
+  auto d = soc::config::read_file_bounded((dir.path() / "none").string(), out, 10, "x.unreadable");
+  REQUIRE(d.has_value());
+  CHECK(d->code == "x.unreadable");
+  CHECK(d->message == "cannot read the file: No such file or directory");
+  auto dir_d = soc::config::read_file_bounded(dir.path().string(), out, 10, "x.unreadable");
+  REQUIRE(dir_d.has_value());
+  CHECK(dir_d->message == "cannot read the file: Is a directory");
+  CHECK(soc::config::describe_size(52'428'800) == "50 MiB");
+  CHECK(soc::config::describe_size(1'234'567) == "1,234,567 bytes");
+}

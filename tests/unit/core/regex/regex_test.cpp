@@ -37,3 +37,13 @@ TEST_CASE("subjects are bytes: NUL and invalid UTF-8 are matched, not refused") 
   REQUIRE(r->search(s, caps));
   CHECK(caps.group(1) == "\xff");
 }
+
+TEST_CASE("a pattern that backtracks without end on a hostile subject gives up as no match") {
+  // (a+)+$ against "aaaa...b" takes 2^n steps without a limit: 2^40 would not finish.
+  auto r = Regex::compile("^(a+)+$");
+  REQUIRE(r);
+  Regex::Captures caps;
+  const std::string hostile = std::string(40, 'a') + "b";
+  CHECK_FALSE(r->search(hostile, caps));
+  CHECK(r->search(std::string(40, 'a'), caps));
+}

@@ -161,6 +161,31 @@ TEST_CASE("repeats of one rule and group fold into one alert with a count and fi
   CHECK(d.history[2].action == "repeated");
 }
 
+TEST_CASE("open alerts are counted per site and severity; resolved ones and alerts without a site are not") {
+  Fixture f;
+  const RuleInfo r = brute_force();
+  f.record(alert_of(r, "203.0.113.7", at(0)), r);  // resolves below
+  f.commit();
+  f.clock.t = at(0) + minutes(5);
+  f.record(alert_of(r, "203.0.113.8", at(1)), r);  // acknowledged below: still not resolved
+  Event other = alert_of(r, "203.0.113.9", at(2));
+  other.set("site.id", "dc-hatinh");
+  f.record(other, r);
+  Event nowhere = alert_of(r, "203.0.113.10", at(3));
+  nowhere.erase("site.id");
+  f.record(nowhere, r);
+  f.commit();
+  REQUIRE(f.store->resolve_due(at(0) + minutes(11)).ok());
+  const auto alerts = f.all(AlertFilter{.source_ip = "203.0.113.8"});
+  REQUIRE(alerts.size() == 1);
+  REQUIRE(f.store->acknowledge(alerts[0].id, "lan", "").ok());
+  auto counts = f.store->open_counts_by_site();
+  REQUIRE(counts.ok());
+  CHECK(counts->size() == 2);
+  CHECK((*counts)["xa-thach-ha"]["high"] == 1);
+  CHECK((*counts)["dc-hatinh"]["high"] == 1);
+}
+
 TEST_CASE("readers see a batch's alerts only once it is committed") {
   Fixture f;
   const RuleInfo r = brute_force();
@@ -346,6 +371,37 @@ TEST_CASE("open and acknowledged alerts are still there, in their state, after t
   f.record(alert_of(r, "203.0.113.7", at(5)), r);
   f.commit();
   CHECK(f.all()[0].count == 2);
+}
+
+TEST_CASE("restate hands the alerts still open after a restart to the sinks again, marked restated") {
+  Fixture f;
+  const RuleInfo r = brute_force();
+  f.record(alert_of(r, "203.0.113.7", at(0)), r);
+  f.record(alert_of(r, "198.51.100.9", at(1)), r);
+  f.record(alert_of(r, "192.0.2.1", at(2)), r);
+  f.commit();
+  const auto ids = f.all();  // newest first: .1, .9, .7
+  REQUIRE(f.store->acknowledge(ids[1].id, "lan", "watching").ok());
+  f.clock.t = at(2) + minutes(11);
+  REQUIRE(f.store->resolve(r.id, group_key(alert_of(r, "192.0.2.1", at(2)), r.group_fields), "cleared").ok());
+  REQUIRE(f.store->commit().ok());
+  f.open();
+  f.notices.notices.clear();
+  auto n = f.store->restate();
+  REQUIRE(n.ok());
+  CHECK(*n == 2);
+  REQUIRE(f.notices.notices.size() == 2);
+  // Least recently seen first; the acknowledged one says so; the resolved one is not restated.
+  CHECK(f.notices.kinds() == std::vector<std::pair<NoticeKind, int64_t>>{{NoticeKind::Firing, ids[2].id},
+                                                                         {NoticeKind::Acknowledged, ids[1].id}});
+  for (const auto& x : f.notices.notices) {
+    CHECK(x.restated);
+    CHECK(x.count == 1);
+    CHECK(x.alert.get_string("rule.name") == r.name);
+  }
+  const Value* ip = f.notices.notices[0].alert.find("source.ip");
+  REQUIRE(ip);
+  CHECK(ip->to_text() == "203.0.113.7");
 }
 
 TEST_CASE("retention prunes resolved alerts by age and the oldest beyond the row limit, and counts them") {

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 using namespace soc::daemon::rules;
 
@@ -60,7 +61,7 @@ detection:
 )");
   REQUIRE(set.rules.empty());
   CHECK(set.render_diagnostics() ==
-        "r.yml:4:5: error[rule.bad_modifier]: unknown value modifier 'contians'\n"
+        "r.yml:4:5: error[rule.bad_modifier]: unknown value modifier 'contians'; did you mean 'contains'?\n"
         "        CommandLine|contians: x\n"
         "        ^\n");
 }
@@ -326,4 +327,170 @@ TEST_CASE("loader refuses a second rule with an id already used, pointing at the
         "in one.yml\n"
         "    id: 5638f7c0-ac70-491d-8465-2a65075e0d86\n"
         "        ^\n");
+}
+
+TEST_CASE("loader refuses a misspelt key with the nearest known key, line, column and caret") {
+  auto set = load(R"(title: good
+detection:
+  sel: {a: 1}
+  condition: sel
+---
+title: suppression switched off by a typo
+levle: high
+supress: 10m
+detection:
+  sel: {a: 1}
+  condition: sel
+)");
+  CHECK(set.rules.size() == 1);
+  REQUIRE(set.refused.size() == 1);
+  CHECK(set.refused[0].title == "suppression switched off by a typo");
+  CHECK(set.render_diagnostics() ==
+        "r.yml:7:1: error[rule.unknown_key]: unknown key 'levle' in the rule; did you mean 'level'?\n"
+        "    levle: high\n"
+        "    ^\n"
+        "r.yml:8:1: error[rule.unknown_key]: unknown key 'supress' in the rule; did you mean 'suppress'?\n"
+        "    supress: 10m\n"
+        "    ^\n");
+}
+
+TEST_CASE("loader checks the keys of suppress, correlation, logsource and tests too") {
+  auto set = load(R"(title: base
+name: base
+logsource: {product: linux, servce: sshd}
+detection:
+  sel: {a: 1}
+  condition: sel
+tests:
+  - name: t
+    events: []
+    expected: []
+---
+title: corr
+suppress: {timespan: 10m, bye: [source.ip]}
+correlation:
+  type: event_count
+  rules: [base]
+  group_by: [source.ip]
+  timespan: 1m
+  condition: {gte: 2}
+)");
+  CHECK(set.rules.empty());
+  std::vector<std::string> unknown;
+  for (const auto& d : set.diagnostics)
+    if (d.code == "rule.unknown_key") unknown.push_back(soc::render(d));
+  REQUIRE(unknown.size() == 4);
+  CHECK(unknown[0] == "r.yml:3:29: error[rule.unknown_key]: unknown key 'servce' in logsource; did you mean 'service'?");
+  CHECK(unknown[1] == "r.yml:10:5: error[rule.unknown_key]: unknown key 'expected' in a test; did you mean 'expect'?");
+  CHECK(unknown[2] == "r.yml:13:27: error[rule.unknown_key]: unknown key 'bye' in suppress; did you mean 'by'?");
+  CHECK(unknown[3] ==
+        "r.yml:17:3: error[rule.unknown_key]: unknown key 'group_by' in correlation; did you mean 'group-by'?");
+}
+
+TEST_CASE("loader keeps custom attributes under custom_attributes and refuses other unknown keys") {
+  auto set = load(R"(title: with custom attributes
+custom_attributes: {owner: soc-team, ticket: 42}
+detection:
+  sel: {a: 1}
+  condition: sel
+---
+title: with a stray key
+ownership: soc-team
+detection:
+  sel: {a: 1}
+  condition: sel
+)");
+  CHECK(set.rules.size() == 1);
+  REQUIRE(set.diagnostics.size() == 1);
+  CHECK(soc::render(set.diagnostics[0]) ==
+        "r.yml:8:1: error[rule.unknown_key]: unknown key 'ownership' in the rule (custom attributes go under "
+        "'custom_attributes')");
+}
+
+TEST_CASE("a YAML syntax error refuses its own document and the other documents of the file load") {
+  auto set = load(R"(title: first
+detection:
+  sel: {a: 1}
+  condition: sel
+---
+title: broken
+detection:
+  sel: {a: [1, 2}
+  condition: sel
+---
+title: third
+detection:
+  sel: {a: 3}
+  condition: sel
+...
+---
+title: fourth
+detection:
+  sel: {a: 4}
+  condition: sel
+---
+title: fifth
+levle: low
+detection:
+  sel: {a: 5}
+  condition: sel
+)");
+  REQUIRE(set.rules.size() == 3);
+  CHECK(set.rules[0].title == "first");
+  CHECK(set.rules[1].title == "third");
+  CHECK(set.rules[2].title == "fourth");
+  // Documents parsed one by one still report the file's lines.
+  CHECK(set.rules[1].line == 11);
+  CHECK(set.rules[2].line == 17);
+  REQUIRE(set.diagnostics.size() == 2);
+  CHECK(set.diagnostics[0].code == "yaml.syntax");
+  CHECK(set.diagnostics[0].line == 8);
+  CHECK(set.render_diagnostics().find("r.yml:23:1: error[rule.unknown_key]: unknown key 'levle' in the rule; "
+                                      "did you mean 'level'?\n    levle: low\n    ^\n") != std::string::npos);
+  CHECK(set.refused.size() == 2);
+}
+
+TEST_CASE("a logsource service without a mapping entry loads on its dataset, with a warning") {
+  auto set = load(R"(title: FTP server login refused
+logsource: {product: linux, service: vsftpd}
+detection:
+  keywords: ['FAIL LOGIN']
+  condition: keywords
+---
+title: A Windows rule
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {CommandLine|contains: whoami}
+  condition: sel
+)");
+  REQUIRE(set.rules.size() == 1);
+  const Rule& r = set.rules[0];
+  REQUIRE(r.logsource.size() == 1);
+  CHECK(r.logsource[0] == std::pair<std::string, std::string>{"event.dataset", "vsftpd"});
+  CHECK(r.selections[0].alternatives[0][0].field == "message");
+  REQUIRE(set.warnings.size() == 1);
+  CHECK(set.render_warnings() ==
+        "r.yml:2:12: warning[rule.logsource_fallback]: logsource (product: linux, service: vsftpd) has no entry in "
+        "the field mapping: matched as event.dataset: vsftpd (keywords search message)\n"
+        "    logsource: {product: linux, service: vsftpd}\n"
+        "               ^\n");
+  // No service: nothing to fall back on, still refused.
+  REQUIRE(set.diagnostics.size() == 1);
+  CHECK(set.diagnostics[0].code == "rule.unsupported");
+}
+
+TEST_CASE("the service fallback follows the mapping's template for the product") {
+  FieldMapping m = test_mapping();
+  m.fallback_by_product["zeek"] = "zeek.{service}";
+  Loader l(m);
+  l.load_text("z.yml", R"(title: Zeek RDP
+logsource: {product: zeek, service: rdp}
+detection:
+  sel: {cookie: x}
+  condition: sel
+)");
+  auto set = l.finish();
+  REQUIRE(set.rules.size() == 1);
+  CHECK(set.rules[0].logsource[0].second == "zeek.rdp");
+  CHECK(set.ok());
 }

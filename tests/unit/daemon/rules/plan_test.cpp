@@ -79,7 +79,8 @@ TEST_CASE("plan: agrees with matches() on generated rules and events") {
   const std::vector<std::string> words{"ab", "abc", "bca", "ca", "a", "xyz", "AbC", "b*c", "a?c", "c"};
   const std::vector<std::string> mods{"", "|contains", "|startswith", "|endswith", "|contains|all", "|cased",
                                       "|contains|cased", "|neq", "|endswith|cased", "|re"};
-  const std::vector<std::string> datasets{"", "d1", "d2"};
+  // cw: a logsource that requires event.category (the plan's gate) without a dataset; d1w: both.
+  const std::vector<std::string> datasets{"", "d1", "d2", "cw", "d1w"};
   std::string text;
   for (int r = 0; r < 120; ++r) {
     text += "title: r" + std::to_string(r) + "\n";
@@ -112,6 +113,8 @@ TEST_CASE("plan: agrees with matches() on generated rules and events") {
     ls.conditions = {{"event.dataset", ds}};
     mapping.logsources.push_back(ls);
   }
+  mapping.logsources.push_back({"p", "cw", "", {{"event.category", "Web"}}});
+  mapping.logsources.push_back({"p", "d1w", "", {{"event.dataset", "d1"}, {"event.category", "web"}}});
   Loader l(mapping);
   l.load_text("gen.yml", text);
   RuleSet set = l.finish();
@@ -124,8 +127,14 @@ TEST_CASE("plan: agrees with matches() on generated rules and events") {
   int total = 0;
   for (int e = 0; e < 600; ++e) {
     std::string json = "{";
-    const std::string ds = pick(datasets);
+    const std::string ds = pick({"", "d1", "d2"});
     if (!ds.empty()) json += "\"event.dataset\":\"" + ds + "\",";
+    switch (rng() % 4) {
+      case 0: break;
+      case 1: json += "\"event.category\":[\"network\",\"WEB\"],"; break;
+      case 2: json += "\"event.category\":[\"network\"],"; break;
+      default: json += "\"event.category\":\"web\","; break;
+    }
     for (const auto& f : fields) {
       unsigned kind = rng() % 4;
       if (f == "message" && (kind == 1 || kind == 2)) kind = 3;  // message is typed: a string

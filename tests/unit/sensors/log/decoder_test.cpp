@@ -535,3 +535,110 @@ TEST_CASE("a record with its header known (a journal entry) goes through the sam
   CHECK(d.stats().events == 2);
   CHECK(d.stats().truncated == 1);
 }
+
+TEST_CASE("an encoded request keeps url.original raw and gets the decoded, normalized path and query") {
+  auto e = decode(R"(192.0.2.7 - - [20/Nov/2026:08:00:00 +0700] "GET /static/..%252f..%252fetc/passwd?q=%3Cscript%3E+x HTTP/1.1" 404 153 "-" "curl/8.5.0")");
+  CHECK(text(e, "event.dataset") == "apache.access");
+  CHECK(text(e, "url.original") == "/static/..%252f..%252fetc/passwd?q=%3Cscript%3E+x");
+  CHECK(text(e, "url.path") == "/etc/passwd");
+  CHECK(text(e, "url.query") == "q=<script> x");
+  CHECK(text(e, "soc.url.decoded") == "/static/../../etc/passwd?q=<script> x");
+  CHECK(text(e, "event.outcome") == "failure");
+  CHECK(text(e, "user.name") == "<absent>");
+}
+
+TEST_CASE("a 401 for a named user in an access log is a refused login; without a user it is not") {
+  auto named = decode(R"(192.0.2.8 - admin [20/Nov/2026:08:00:00 +0700] "GET /quan-tri/ HTTP/1.1" 401 172 "-" "Mozilla/5.0")");
+  CHECK(auth_failure(named));
+  CHECK(text(named, "event.action") == "http_login");
+  CHECK(text(named, "user.name") == "admin");
+  auto anonymous = decode(R"(192.0.2.8 - - [20/Nov/2026:08:00:00 +0700] "GET /quan-tri/ HTTP/1.1" 401 172 "-" "Mozilla/5.0")");
+  CHECK_FALSE(auth_failure(anonymous));
+  CHECK(text(anonymous, "event.outcome") == "failure");
+}
+
+TEST_CASE("a program prefix selects every postfix instance") {
+  for (const char* program : {"postfix/smtpd", "postfix/submission/smtpd", "postfix-out/smtps/smtpd"}) {
+    CAPTURE(program);
+    auto e = decode(std::string("Nov 20 08:00:00 mail ") + program +
+                    "[1]: warning: unknown[192.0.2.9]:587: SASL LOGIN authentication failed: UGFzc3dvcmQ6");
+    CHECK(auth_failure(e));
+    CHECK(text(e, "source.ip") == "192.0.2.9");
+    CHECK(text(e, "event.dataset") == "postfix");
+  }
+}
+
+TEST_CASE("a journal line without a date and a journalctl JSON entry are decoded like syslog") {
+  auto short_form = decode("jump sshd[3001]: Failed password for root from 192.0.2.50 port 41000 ssh2");
+  CHECK(auth_failure(short_form));
+  CHECK(text(short_form, "host.hostname") == "jump");
+  CHECK(text(short_form, "process.pid") == "3001");
+  auto json = decode(R"({"__REALTIME_TIMESTAMP":"1763625600000000","_HOSTNAME":"jump","SYSLOG_IDENTIFIER":"sshd","_PID":"3007","PRIORITY":"6","SYSLOG_FACILITY":"10","MESSAGE":"Invalid user admin from 192.0.2.56 port 41004"})");
+  CHECK(auth_failure(json));
+  CHECK(text(json, "source.ip") == "192.0.2.56");
+  CHECK(text(json, "user.name") == "admin");
+  CHECK(text(json, "process.name") == "sshd");
+  CHECK(text(json, "@timestamp") == "2025-11-20T08:00:00.000000Z");
+  CHECK(text(json, "log.syslog.severity.name") == "informational");
+  auto other = decode(R"({"MESSAGE":"hello","SYSLOG_IDENTIFIER":"myapp","_PID":"9"})");
+  CHECK(text(other, "event.dataset") == "syslog");
+  CHECK(text(other, "message") == "hello");
+}
+
+TEST_CASE("the address of a PostgreSQL failure comes from its backend's connection line") {
+  LineDecoder d(builtin(), options());
+  d.set_file_path("/var/log/postgresql/postgresql-15-main.log");
+  Event e;
+  REQUIRE(d.decode("2026-11-20 08:00:09.120 UTC [5201] [unknown]@[unknown] LOG:  connection received: host=192.0.2.97 port=50400", false, e));
+  CHECK(text(e, "source.ip") == "192.0.2.97");
+  REQUIRE(d.decode("2026-11-20 08:00:09.131 UTC [5201] hoso@hoso FATAL:  password authentication failed for user \"hoso\"", false, e));
+  CHECK(auth_failure(e));
+  CHECK(text(e, "source.ip") == "192.0.2.97");
+  CHECK(text(e, "user.name") == "hoso");
+  REQUIRE(d.decode("2026-11-20 08:00:10.131 UTC [5202] x@y FATAL:  password authentication failed for user \"x\"", false, e));
+  CHECK(text(e, "source.ip") == "<absent>");
+}
+
+TEST_CASE("a key given twice in a decoder map is refused") {
+  auto diags = load_errors(R"(decoders:
+  - name: twice
+    programs: [x]
+    rules:
+      - match: 'a'
+        set: {event.outcome: failure}
+        set: {event.outcome: success}
+)");
+  REQUIRE(!diags.empty());
+  CHECK(render(diags[0]) == "d.yaml:7:9: error[decoder.duplicate_key]: key 'set' appears twice in this map");
+}
+
+TEST_CASE("a legitimate line near the length limit still decodes under the regex match limit") {
+  // The access log's user agent and the nginx error log's request are scanned by lazy patterns:
+  // 60 KB of them stays within core/regex's bounded match.
+  const std::string agent(60000, 'a');
+  auto access = decode(R"(192.0.2.7 - - [20/Nov/2026:08:00:00 +0700] "GET /dvc/ HTTP/1.1" 200 512 "-" ")" + agent + "\"");
+  CHECK(text(access, "event.dataset") == "apache.access");
+  CHECK(text(access, "user_agent.original").size() == agent.size());
+  auto error = decode("2026/11/20 08:00:00 [error] 7001#7001: *1 " + std::string(60000, 'x') +
+                      ", client: 192.0.2.8, server: s, request: \"GET /a HTTP/1.1\"");
+  CHECK(text(error, "source.ip") == "192.0.2.8");
+  auto sshd = decode("Nov 20 08:00:00 h sshd[1]: Failed password for " + std::string(60000, 'u') +
+                     " from 192.0.2.9 port 22 ssh2");
+  CHECK(auth_failure(sshd));
+  CHECK(text(sshd, "source.ip") == "192.0.2.9");
+}
+
+TEST_CASE("hostile lines made of every decoder's keywords decode to something, in bounded work") {
+  const char* pieces[] = {"Disconnected (auth failed, 1 attempts): user=<", "rip=", " from ", "Failed password for ",
+                          "Access denied for user '", "'@'", " rhost=", "client: ", "../", "%25", "<script", "(", "[",
+                          "\\", "\"", "AUTHFAIL: user=", " ip=", "USER ", "(Login failed): ", "IP: "};
+  for (const char* prefix : {"Nov 20 08:00:00 h sshd[1]: ", "Nov 20 08:00:00 h dovecot: imap-login: ",
+                             "2026/11/20 08:00:00 [error] 1#1: *1 ", "192.0.2.1 - - [20/Nov/2026:08:00:00 +0000] \"GET /",
+                             ""}) {
+    std::string line = prefix;
+    for (size_t i = 0; line.size() < 60000; ++i) line += pieces[(i * 7) % std::size(pieces)];
+    CAPTURE(prefix);
+    auto e = decode(line);
+    CHECK(!text(e, "event.dataset").empty());
+  }
+}

@@ -140,3 +140,69 @@ TEST_CASE("a date and a time separated by a space, with milliseconds after a com
   CHECK(h.hostname == "novo");
   CHECK(h.program == "proftpd");
 }
+
+TEST_CASE("a time outside the years 0001-9999 is no time (an event could not carry it)") {
+  // Found by fuzz-regress-log_decoder: fail2ban's test log dates a line 0000-12-30, and the
+  // event's @timestamp "0000-12-30T..." was refused by the correlator's decoder.
+  TimeContext ctx = at("2026-11-27T00:00:00Z");
+  CHECK(iso(parse_time(TimeFormat::Rfc3339, "0000-12-30 00:00:00", ctx)) == "none");
+  CHECK(iso(parse_time(TimeFormat::YmdSlash, "0000/01/01 00:00:00", ctx)) == "none");
+  SyslogHeader h;
+  CHECK_FALSE(parse_syslog("0000-12-30 00:00:00 server test-demo[47831]: F2B: failure", ctx, h));
+  // The zone must not push the first representable second out of range either.
+  REQUIRE(parse_timezone("+07:00", ctx));
+  CHECK(iso(parse_time(TimeFormat::YmdSlash, "0001/01/01 00:00:00", ctx)) == "none");
+  CHECK(iso(parse_time(TimeFormat::YmdSlash, "0001/01/01 07:00:00", ctx)) == "0001-01-01T00:00:00.000000Z");
+  CHECK(iso(parse_time(TimeFormat::YmdSlash, "9999/12/31 23:59:59", ctx)) == "9999-12-31T16:59:59.000000Z");
+}
+
+TEST_CASE("an RFC 5424 PROCID that is not a pid of at most 12 digits gives no pid") {
+  // Found by fuzz-syslog_header under UBSan: a 20-character PROCID overflowed the pid.
+  SyslogHeader h;
+  const auto ctx = at("2026-11-27T00:00:00Z");
+  REQUIRE(parse_syslog("<38>1 2019-07-08T17:40:17Z host sshd 99999999999999999999 - - m", ctx, h));
+  CHECK(h.pid == -1);
+  REQUIRE(parse_syslog("<38>1 2019-07-08T17:40:17Z host sshd 5540:17.954167-04:00 - - m", ctx, h));
+  CHECK(h.pid == -1);
+  REQUIRE(parse_syslog("<38>1 2019-07-08T17:40:17Z host sshd 999999999999 - - m", ctx, h));
+  CHECK(h.pid == 999999999999);
+}
+
+TEST_CASE("the journal's shapes without a syslog date give host, program, pid and message") {
+  const TimeContext ctx = at("2026-11-27T00:00:00Z");
+  SyslogHeader h;
+  REQUIRE(parse_journal_short("jump sshd[42]: Failed password for root from 192.0.2.1", ctx, h));
+  CHECK(h.hostname == "jump");
+  CHECK(h.program == "sshd");
+  CHECK(h.pid == 42);
+  CHECK(h.message == "Failed password for root from 192.0.2.1");
+  CHECK(!h.timestamp);
+  REQUIRE(parse_journal_short("sshd[43]: Invalid user admin from 192.0.2.2", ctx, h));
+  CHECK(h.hostname.empty());
+  CHECK(h.pid == 43);
+  REQUIRE(parse_journal_short("[ 8721.004512] jump sshd[44]: Connection closed", ctx, h));
+  CHECK(h.hostname == "jump");
+  CHECK(!h.timestamp);
+  REQUIRE(parse_journal_short("1763625600.250000 jump sshd[45]: Connection closed", ctx, h));
+  CHECK(iso(h.timestamp) == "2025-11-20T08:00:00.250000Z");
+  REQUIRE(parse_journal_short("Thu 2026-11-20 08:00:00 UTC jump sshd[46]: Connection closed", ctx, h));
+  CHECK(iso(h.timestamp) == "2026-11-20T08:00:00.000000Z");
+  CHECK(h.program == "sshd");
+}
+
+TEST_CASE("a line that only looks like a program is not taken for the journal's shape") {
+  const TimeContext ctx = at("2026-11-27T00:00:00Z");
+  SyslogHeader h;
+  CHECK_FALSE(parse_journal_short("Warning: the disk is full", ctx, h));
+  CHECK_FALSE(parse_journal_short("host prog: message without a pid", ctx, h));
+  CHECK_FALSE(parse_journal_short("192.0.2.1 - - [20/Nov/2026:08:00:00 +0000] \"GET / HTTP/1.1\" 200 1", ctx, h));
+  CHECK_FALSE(parse_journal_short("two words prog[1]: message", ctx, h));
+  CHECK_FALSE(parse_journal_short("", ctx, h));
+}
+
+TEST_CASE("an RFC 3339 date with a colon-less offset (journalctl -o short-iso, systemd < 249) is read") {
+  SyslogHeader h;
+  REQUIRE(parse_syslog("2026-11-20T08:00:00+0700 jump sshd[47]: Connection closed", at("2026-11-27T00:00:00Z"), h));
+  CHECK(iso(h.timestamp) == "2026-11-20T01:00:00.000000Z");
+  CHECK(h.program == "sshd");
+}
