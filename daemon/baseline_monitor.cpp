@@ -268,23 +268,28 @@ void BaselineMonitor::export_licenses(const inv::Inventory& inventory) {
 }
 
 void BaselineMonitor::export_sensors(const State& state, const inv::Evidence& evidence, Timestamp now) {
-  for (const auto& s : state.inventory->sensors) {
-    auto w = state.sensor_window.find(s.kind);
-    const auto window = w == state.sensor_window.end() ? state.default_window : w->second;
-    auto it = evidence.sensor_last_seen.find(s.id);
-    const bool up = it != evidence.sensor_last_seen.end() && now - it->second <= window;
-    sensor_up_.set({{"sensor", s.id}, {"site", s.site}}, up ? 1 : 0);
-  }
+  // sensors_seen() is the one definition of "up"; it lists the inventory's sensors in order.
+  const auto& sensors = state.inventory->sensors;
+  const auto seen = sensors_seen(state, evidence, now);
+  for (size_t i = 0; i < sensors.size(); ++i)
+    sensor_up_.set({{"sensor", sensors[i].id}, {"site", sensors[i].site}}, seen[i].up ? 1 : 0);
   sensor_up_.sweep();
 }
 
 std::vector<BaselineMonitor::SensorSeen> BaselineMonitor::sensors_seen(Timestamp now) {
+  return sensors_seen(*state_, observations_.evidence(), now);
+}
+
+std::vector<BaselineMonitor::SensorSeen> BaselineMonitor::sensors_seen(const State& state,
+                                                                       const inv::Evidence& evidence,
+                                                                       Timestamp now) {
+  const auto& last_seen = evidence.sensor_last_seen;
   std::vector<SensorSeen> out;
-  for (const auto& s : state_->inventory->sensors) {
-    auto w = state_->sensor_window.find(s.kind);
-    const auto window = w == state_->sensor_window.end() ? state_->default_window : w->second;
+  out.reserve(state.inventory->sensors.size());
+  for (const auto& s : state.inventory->sensors) {
+    auto w = state.sensor_window.find(s.kind);
+    const auto window = w == state.sensor_window.end() ? state.default_window : w->second;
     SensorSeen seen{s.id, std::nullopt, false};
-    const auto& last_seen = observations_.evidence().sensor_last_seen;
     if (auto it = last_seen.find(s.id); it != last_seen.end()) {
       seen.last_seen = it->second;
       seen.up = now - it->second <= window;

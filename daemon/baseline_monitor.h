@@ -166,6 +166,8 @@ class BaselineMonitor : public Stage {
   void export_reading(const inventory::Reading& r);
   void export_licenses(const inventory::Inventory& inv);
   void export_sensors(const State& state, const inventory::Evidence& evidence, Timestamp now);
+  static std::vector<SensorSeen> sensors_seen(const State& state, const inventory::Evidence& evidence,
+                                              Timestamp now);
   void export_statuses(const State& state);
   void raise(const State& state, const inventory::Change& change, Timestamp now);
   static Event finding_key(const inventory::Finding& f, std::string_view rule_id);

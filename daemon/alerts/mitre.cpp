@@ -20,6 +20,7 @@ constexpr std::pair<std::string_view, std::string_view> kTechniques[] = {
     {"T1071.001", "Web Protocols"},
     {"T1071.004", "DNS"},
     {"T1078", "Valid Accounts"},
+    {"T1083", "File and Directory Discovery"},
     {"T1090", "Proxy"},
     {"T1098", "Account Manipulation"},
     {"T1105", "Ingress Tool Transfer"},

@@ -426,6 +426,9 @@ int run_live(const Options& o) {
   std::vector<pollfd> wait_fds;
   if (cap_fd >= 0) wait_fds.push_back({cap_fd, POLLIN, 0});
   for (int fd : tx.wait_fds()) wait_fds.push_back({fd, POLLIN, 0});
+  // A wait never outlasts a quarter of the watchdog's interval: the loop pings it every turn.
+  const int64_t watchdog_ms = std::chrono::duration_cast<std::chrono::milliseconds>(systemd::watchdog_interval()).count();
+  const int64_t max_wait_ms = watchdog_ms > 0 ? std::clamp<int64_t>(watchdog_ms / 4, 1, 1000) : 1000;
   while (!g_stop) {
     systemd::watchdog_ping();
     const int n = cap.dispatch(256, on_frame);
@@ -455,7 +458,7 @@ int run_live(const Options& o) {
     const auto until = std::min(tx.next_deadline(), last_tick + std::chrono::seconds(1));
     now = std::chrono::steady_clock::now();
     int wait_ms = static_cast<int>(std::clamp<int64_t>(
-        std::chrono::ceil<std::chrono::milliseconds>(until - now).count(), 0, 1000));
+        std::chrono::ceil<std::chrono::milliseconds>(until - now).count(), 0, max_wait_ms));
     if (cap_fd < 0) wait_ms = std::min(wait_ms, 10);  // no selectable descriptor: poll the capture
     ::poll(wait_fds.data(), wait_fds.size(), wait_ms);
   }

@@ -71,6 +71,9 @@ send log-dc dc "$WORK/sshd.jsonl"
 kill -HUP "$CORRELATOR_PID"
 for _ in $(seq 1 100); do grep -q "reloaded" "$WORK/correlator.log" && break; sleep 0.1; done
 check_contains "the correlator re-evaluated" "$WORK/correlator.log" "reloaded"
+# The evaluation's alerts reach --alerts-out as they are raised and the store at the main loop's
+# next commit (a turn later): give the loop a few turns before reading the store.
+sleep 2
 curl -fsS "$API/metrics" >"$WORK/metrics.txt"
 curl -fsS "$API/api/v1/compliance" >"$WORK/api.json"
 curl -fsS "$API/api/v1/compliance?lang=en" >"$WORK/api-en.json"

@@ -176,6 +176,11 @@ check "both sshd lines (journal and syslog) reached the correlator" "$(got sshd 
 check_ge "the collector's probes reached it" "$(got collector.tcp collector-central)" 1
 check_ge "the packet sensor's flows reached it" "$(got flow pkt-central)" 1
 check_ge "the correlator hears every sensor's heartbeat" "$(metric soc_heartbeats_received_total 'sensor="pkt-central"')" 1
+# soc_sensor_up follows the baseline's evaluation, every --tick (10 s by default): wait for one.
+for _ in $(seq 1 75); do
+  [ "$(metric soc_sensor_up 'sensor="pkt-central",site="dc-central"')" = 1 ] && break
+  sleep 0.2
+done
 check "the inventory is live: the packet sensor is up" "$(metric soc_sensor_up 'sensor="pkt-central",site="dc-central"')" 1
 check "the inventory loaded" "$(metric soc_inventory_last_reload_successful '')" 1
 in_ct journalctl -u soc-correlator --no-pager >"$WORK/correlator.journal"
