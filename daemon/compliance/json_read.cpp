@@ -137,7 +137,7 @@ inv::ReasonValues read_values(Reader& rd, const Node& n, const std::string& path
     // a structured binding in a lambda.
     const auto& k = member.first;
     const auto& value = member.second;
-    const std::string where = path + "." + k;
+    const std::string where = fmt::format("{}.{}", path, k);
     auto str = [&]() -> std::string {
       if (value.is_string()) return value.as_string();
       rd.problem(value, where, "expected a string");
