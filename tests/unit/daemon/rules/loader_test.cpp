@@ -494,3 +494,48 @@ detection:
   CHECK(set.rules[0].logsource[0].second == "zeek.rdp");
   CHECK(set.ok());
 }
+
+TEST_CASE("loader bounds what quantifiers expand to and points at the one past the bound") {
+  // 500 selections: `1 of s*` and `all of s*` name 1,000 of them together, the bound.
+  auto rule = [](int selections, const std::string& condition) {
+    std::string text = "title: t\ndetection:\n";
+    for (int i = 0; i < selections; ++i) text += "  s" + std::to_string(i) + ": {a: " + std::to_string(i) + "}\n";
+    return text + "  condition: " + condition + "\n";
+  };
+  auto at_bound = load(rule(500, "1 of s* and all of s*"));
+  REQUIRE(at_bound.ok());
+  CHECK(at_bound.rules[0].condition.children[1].children.size() == 500);
+
+  auto past = load(rule(501, "1 of s* and all of s*"));
+  CHECK(past.rules.empty());
+  CHECK(past.render_diagnostics() ==
+        "r.yml:504:26: error[rule.condition_too_large]: the condition refers to more than 1000 selections once "
+        "its quantifiers are expanded; split the rule\n"
+        "    condition: 1 of s* and all of s*\n"
+        "                           ^\n");
+
+  // Repeating a quantifier is refused as soon as the tree would pass the bound, not after
+  // building the product of repetitions and selections.
+  std::string repeated = "1 of s*";
+  for (int i = 0; i < 20000; ++i) repeated += " or 1 of s*";
+  auto bomb = load(rule(400, repeated));
+  CHECK(bomb.rules.empty());
+  REQUIRE(bomb.diagnostics.size() == 1);
+  CHECK(bomb.diagnostics[0].code == "rule.condition_too_large");
+  CHECK(bomb.diagnostics[0].line == 403);
+  CHECK(bomb.diagnostics[0].column == 14 + 2 * 11);  // the third `1 of s*`
+}
+
+TEST_CASE("loader matches a quantifier's pattern of many stars in linear time") {
+  // A recursive glob tries every way to split the name among the stars: C(100, 60) ways here.
+  const std::string name(40, 'a');
+  auto set = load("title: t\ndetection:\n  " + name + ": {a: 1}\n  condition: 1 of " + std::string(60, '*') +
+                  "b\n");
+  CHECK(set.rules.empty());
+  REQUIRE(set.diagnostics.size() == 1);
+  CHECK(set.diagnostics[0].code == "rule.unknown_selection");
+  CHECK(set.diagnostics[0].message == "no selection matches '" + std::string(60, '*') + "b'");
+
+  auto stars = load("title: t\ndetection:\n  sel_" + name + ": {a: 1}\n  condition: 1 of s*e*l*_*a*a\n");
+  CHECK(stars.ok());
+}
