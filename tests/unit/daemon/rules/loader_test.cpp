@@ -539,3 +539,51 @@ TEST_CASE("loader matches a quantifier's pattern of many stars in linear time") 
   auto stars = load("title: t\ndetection:\n  sel_" + name + ": {a: 1}\n  condition: 1 of s*e*l*_*a*a\n");
   CHECK(stars.ok());
 }
+
+TEST_CASE("loader reads deduplicate on event_count and refuses it elsewhere or without a timespan") {
+  auto set = load(R"(title: base
+name: base
+detection:
+  sel: {a: 1}
+  condition: sel
+---
+title: counted once
+correlation:
+  type: event_count
+  rules: [base]
+  group-by: [source.ip]
+  timespan: 10m
+  condition: {gte: 5}
+  deduplicate: {by: [c-ip, user.name], within: 2s}
+---
+title: distinct values
+correlation:
+  type: value_count
+  rules: [base]
+  group-by: [source.ip]
+  timespan: 10m
+  condition: {field: user.name, gte: 5}
+  deduplicate: {by: [user.name], within: 2s}
+---
+title: no timespan
+correlation:
+  type: event_count
+  rules: [base]
+  group-by: [source.ip]
+  timespan: 10m
+  condition: {gte: 5}
+  deduplicate: {by: [user.name], whithin: 2s}
+)");
+  REQUIRE(set.rules.size() == 2);
+  const auto& d = set.rules[1].correlation->deduplicate;
+  REQUIRE(d.has_value());
+  CHECK(d->by == std::vector<std::string>{"source.ip", "user.name"});  // mapped like any field
+  CHECK(d->within == std::chrono::seconds(2));
+  REQUIRE(set.diagnostics.size() == 3);
+  CHECK(soc::render(set.diagnostics[0]) ==
+        "r.yml:23:16: error[rule.unsupported]: 'deduplicate' is supported on event_count correlations only");
+  CHECK(set.diagnostics[1].code == "rule.unknown_key");
+  CHECK(set.diagnostics[1].line == 32);
+  CHECK(soc::render(set.diagnostics[2]) ==
+        "r.yml:32:16: error[rule.bad_value]: 'deduplicate.within' must be a timespan (e.g. 2s)");
+}
