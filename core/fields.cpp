@@ -29,7 +29,7 @@ constexpr FieldSpec kFields[] = {
     {"event.created", T::Timestamp, false, false, "When the sensor created the event."},
     {"event.ingested", T::Timestamp, false, false, "When the correlator accepted the event."},
     {"event.duration", T::Int, false, false, "Duration in nanoseconds."},
-    {"event.id", T::String, false, false, "Unique id of the event."},
+    {"event.id", T::String, false, false, "Unique id of the event: <sensor>:<epoch>:<sequence>, set by the correlator."},
     {"event.original", T::String, false, false, "The raw input the event was decoded from."},
     {"event.reason", T::String, false, false, "Why the event happened (e.g. flow export reason)."},
     {"event.sequence", T::Int, false, false, "The sensor's sequence number of the event (set by the correlator)."},
@@ -132,6 +132,7 @@ constexpr FieldSpec kFields[] = {
     {"soc.count", T::Int, false, false, "Number of events behind an alert."},
     {"soc.suppressed", T::Int, false, false, "Alerts of the same rule and group held back since the previous one."},
     {"soc.evidence", T::String, true, false, "Ids or samples of the events behind an alert."},
+    {"soc.clock_skew", T::String, false, false, "Set by the correlator when @timestamp is implausible: future or past (--clock-future, --clock-past)."},
     {"soc.url.decoded", T::String, false, false, "The request as decoded (path and query), dot segments kept: what web rules match."},
     {"soc.severity", T::String, false, false, "An alert's severity as a word: informational, low, medium, high, critical."},
     // Baseline findings (event.dataset: soc.baseline)

@@ -1,5 +1,7 @@
 #include "daemon/alert_output.h"
 
+#include <fmt/core.h>
+
 #include <set>
 
 #include "core/json_codec.h"
@@ -10,7 +12,18 @@
 namespace soc::daemon {
 
 AlertOutput::AlertOutput(telemetry::Registry& metrics, EventLog* file, transport::Publisher* feed)
-    : metrics_(metrics), file_(file), feed_(feed) {}
+    : metrics_(metrics), file_(file), feed_(feed) {
+  const telemetry::Labels queue{{"queue", "alert_feed"}};
+  feed_depth_ = metrics.gauge("soc_queue_depth", "Items waiting in one of the correlator's bounded queues.", queue);
+  metrics.gauge("soc_queue_limit", "The bound of one of the correlator's queues (items).", queue)
+      .set(static_cast<double>(kMaxQueuedForFeed));
+  feed_dropped_ = metrics.counter("soc_queue_dropped_total",
+                                  "Items dropped because one of the correlator's bounded queues was full.", queue);
+  write_errors_ = metrics.counter("soc_write_errors_total",
+                                  "Writes of an output that failed (disk full, I/O error); the data is kept and written "
+                                  "again, and what it belongs to is not acknowledged meanwhile.",
+                                  {{"output", "alerts_out"}});
+}
 
 AlertOutput::~AlertOutput() = default;
 
@@ -130,16 +143,25 @@ void AlertOutput::emit(const Event& alert, const rules::AlertDetails& details) {
   ++emitted_;
   const Value* sev = a.find("event.severity");
   counter(a.get_string("rule.id"), sev && sev->is_int() ? sev->as_int() : 0, a.get_string("site.id")).inc();
+  const bool on_owner = std::this_thread::get_id() == owner_;
   const bool to_file = file_ && file_->is_open();
-  const bool to_feed = feed_ && feed_->wanted("alert");
+  // Off the owner thread, wanted() must not be asked (the owner updates the subscriptions).
+  const bool to_feed = feed_ && (!on_owner || feed_->wanted("alert"));
   if (to_file || to_feed) {
     line_.clear();
     encode_event(a, line_);
-    if (to_file) {
-      file_->write(line_);
-      file_->flush();
+    if (to_file) write_file(line_);
+    if (to_feed) {
+      if (on_owner) {
+        feed_->publish("alert", line_);
+      } else if (for_feed_.size() >= kMaxQueuedForFeed) {
+        feed_dropped_.inc();
+      } else {
+        for_feed_.push_back(line_);
+        feed_depth_.set(static_cast<double>(for_feed_.size()));
+        queued_.store(true, std::memory_order_release);
+      }
     }
-    if (to_feed) feed_->publish("alert", line_);
   }
   if (store_) {
     if (auto r = store_->record(a, rule_for(a), details.evidence); !r)
@@ -174,9 +196,39 @@ void AlertOutput::reconcile(const std::string& source, const std::vector<Event>&
   else if (*r > 0) log::info("alerts", "{} {} alerts resolved: {}", *r, source, why);
 }
 
+// --alerts-out is flushed per alert; a flush that failed left the line in the file's buffer
+// (EventLog), written again by the next flush: commit() or the next alert.
+bool AlertOutput::write_file(std::string_view line) {
+  if (!file_->write(line) || !file_->flush()) {
+    write_errors_.inc();
+    return false;
+  }
+  return true;
+}
+
 Result<void> AlertOutput::commit() {
+  {
+    std::lock_guard lock(mutex_);
+    if (file_ && file_->is_open() && file_->pending_bytes() > 0 && !file_->flush()) {
+      write_errors_.inc();
+      return fail("write", fmt::format("cannot write {}: {}", file_->path(), file_->last_error()));
+    }
+  }
   if (!store_) return {};
   return store_->commit();
+}
+
+void AlertOutput::pump() {
+  if (!queued_.load(std::memory_order_acquire)) return;
+  std::deque<std::string> lines;
+  {
+    std::lock_guard lock(mutex_);
+    lines.swap(for_feed_);
+    queued_.store(false, std::memory_order_relaxed);
+    feed_depth_.set(0);
+  }
+  if (!feed_->wanted("alert")) return;
+  for (const auto& l : lines) feed_->publish("alert", l);
 }
 
 }  // namespace soc::daemon

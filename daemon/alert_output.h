@@ -7,19 +7,23 @@
 // sinks (daemon/alerts/sink.h) once committed. Without a store (no --state-dir) each alert goes
 // to the dispatcher as a notice of its own (id 0).
 //
-// Thread-safe: emit(), resolve(), reconcile() and commit() may be called from any thread, with
-// one exception: the live feed (transport::Publisher) is a ZeroMQ socket of the ingest thread,
-// so an alert emitted on another thread must not reach it directly (every emit is on the ingest
-// thread today; the correlator-state work adds a queue the ingest thread drains). The durability
-// contract (ADR 0018): Ingest calls commit() before it acknowledges a batch; the main loop calls
-// it after timers and evaluations that may have raised alerts.
+// Thread-safe: emit(), resolve(), reconcile() and commit() may be called from any thread (the
+// ingest thread for rules, the housekeeping thread for the baseline; docs/adr/0018 "Threads").
+// The live feed is a ZeroMQ socket that only its owner thread (the one that constructed the
+// output: the ingest thread) may use: alerts emitted elsewhere wait in a bounded queue
+// (soc_queue_depth{queue="alert_feed"}) until the owner calls pump(). The durability contract
+// (ADR 0018, docs/adr/0029-delivery.md): Ingest calls commit() before it acknowledges a batch;
+// the main loop calls it after timers and evaluations that may have raised alerts.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -75,18 +79,26 @@ class AlertOutput {
   // Resolves the unresolved alerts of `source` other than those of `active` (alert events or
   // clears: rule.id and group fields). The baseline's first evaluation after a start.
   void reconcile(const std::string& source, const std::vector<Event>& active, std::string_view why);
-  // Commits what emit() and resolve() recorded since the last commit (the alert store's
-  // transaction), then the sinks get their notices. An error: nothing of it is kept (counted in
-  // soc_write_errors_total{output="alert_store"}); the caller must not acknowledge the batch.
+  // Makes every alert emitted so far durable: --alerts-out written (what a failed write left is
+  // written again; soc_write_errors_total{output="alerts_out"}), then the alert store's batch
+  // committed, after which the sinks get their notices. An error: the caller must not acknowledge
+  // the batch; what failed is kept and written by the next commit() (AlertStore::commit; counted
+  // in soc_write_errors_total{output="alert_store"}).
   Result<void> commit();
 
+  // The owner thread: publishes the alerts other threads emitted. Cheap when there are none.
+  void pump();
+
   uint64_t emitted() const;
+
+  static constexpr size_t kMaxQueuedForFeed = 1024;
 
  private:
   telemetry::Counter& counter(std::string_view rule, int64_t severity, std::string_view site);
   void complete(Event& alert) const;
   alerts::RuleInfo rule_for(const Event& alert) const;
   void rebuild_catalog();
+  bool write_file(std::string_view line);
 
   telemetry::Registry& metrics_;
   EventLog* file_;
@@ -95,7 +107,8 @@ class AlertOutput {
   alerts::Dispatcher* dispatcher_ = nullptr;
   std::chrono::microseconds default_quiet_ = std::chrono::minutes(5);
 
-  mutable std::mutex mutex_;
+  const std::thread::id owner_ = std::this_thread::get_id();
+  mutable std::mutex mutex_;  // everything below
   std::map<std::tuple<std::string, int64_t, std::string>, telemetry::Counter, std::less<>> counters_;
   std::map<std::string, std::vector<alerts::RuleInfo>> rule_sources_;
   std::shared_ptr<const alerts::RuleCatalog> catalog_ = std::make_shared<const alerts::RuleCatalog>();
@@ -103,6 +116,10 @@ class AlertOutput {
   std::shared_ptr<const inventory::Enricher> enricher_;
   std::string line_;
   uint64_t emitted_ = 0;
+  std::deque<std::string> for_feed_;  // encoded alerts emitted off the owner thread
+  telemetry::Gauge feed_depth_;
+  telemetry::Counter feed_dropped_, write_errors_;
+  std::atomic<bool> queued_{false};
 };
 
 }  // namespace soc::daemon

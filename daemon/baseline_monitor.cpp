@@ -152,7 +152,7 @@ BaselineMonitor::BaselineMonitor(BaselineMonitorOptions options, telemetry::Regi
                                   {});
   reload_last_ok_.set(1);
   // Every inventory sensor is exported from the start, at 0 until it is heard.
-  export_sensors(observations_.evidence().observing_since);
+  export_sensors(*state_, observations_.evidence(), observations_.evidence().observing_since);
   alerts_.set_enricher(state_->enricher);
   if (!options_.baseline_path.empty()) {
     std::vector<alerts::RuleInfo> rules;
@@ -267,22 +267,28 @@ void BaselineMonitor::export_licenses(const inv::Inventory& inventory) {
   license_expiry_.sweep();
 }
 
-void BaselineMonitor::export_sensors(Timestamp now) {
+void BaselineMonitor::export_sensors(const State& state, const inv::Evidence& evidence, Timestamp now) {
   // sensors_seen() is the one definition of "up"; it lists the inventory's sensors in order.
-  const auto& sensors = state_->inventory->sensors;
-  const auto seen = sensors_seen(now);
+  const auto& sensors = state.inventory->sensors;
+  const auto seen = sensors_seen(state, evidence, now);
   for (size_t i = 0; i < sensors.size(); ++i)
     sensor_up_.set({{"sensor", sensors[i].id}, {"site", sensors[i].site}}, seen[i].up ? 1 : 0);
   sensor_up_.sweep();
 }
 
 std::vector<BaselineMonitor::SensorSeen> BaselineMonitor::sensors_seen(Timestamp now) {
-  const auto& last_seen = observations_.evidence().sensor_last_seen;
+  return sensors_seen(*state_, observations_.evidence(), now);
+}
+
+std::vector<BaselineMonitor::SensorSeen> BaselineMonitor::sensors_seen(const State& state,
+                                                                       const inv::Evidence& evidence,
+                                                                       Timestamp now) {
+  const auto& last_seen = evidence.sensor_last_seen;
   std::vector<SensorSeen> out;
-  out.reserve(state_->inventory->sensors.size());
-  for (const auto& s : state_->inventory->sensors) {
-    auto w = state_->sensor_window.find(s.kind);
-    const auto window = w == state_->sensor_window.end() ? state_->default_window : w->second;
+  out.reserve(state.inventory->sensors.size());
+  for (const auto& s : state.inventory->sensors) {
+    auto w = state.sensor_window.find(s.kind);
+    const auto window = w == state.sensor_window.end() ? state.default_window : w->second;
     SensorSeen seen{s.id, std::nullopt, false};
     if (auto it = last_seen.find(s.id); it != last_seen.end()) {
       seen.last_seen = it->second;
@@ -293,12 +299,24 @@ std::vector<BaselineMonitor::SensorSeen> BaselineMonitor::sensors_seen(Timestamp
   return out;
 }
 
-size_t BaselineMonitor::evaluate() {
-  const Timestamp now = options_.clock();
-  const auto inventory = observations_.effective_inventory();
-  if (observations_.take_inventory_changed()) export_licenses(*inventory);
-  const inv::Evidence& evidence = observations_.evidence();
-  findings_ = std::make_shared<const std::vector<inv::Finding>>(inv::evaluate(*inventory, *state_->baseline, evidence, now));
+BaselineMonitor::EvaluationInput BaselineMonitor::capture() const {
+  // A copy of the Observations (it drops its last-sensor shortcut): the evaluation folds the
+  // certificates and applies the device licenses on the copy, off the ingest thread.
+  return EvaluationInput{state_, observations_, options_.clock()};
+}
+
+size_t BaselineMonitor::evaluate(EvaluationInput& in) {
+  std::lock_guard lock(eval_mutex_);
+  const State& state = *in.state;
+  const Timestamp now = in.now;
+  const auto inventory = in.observations.effective_inventory();
+  // The copy's "changed" flag says nothing about what was last exported: compare with that.
+  if (inventory != licenses_exported_) {
+    export_licenses(*inventory);
+    licenses_exported_ = inventory;
+  }
+  const inv::Evidence& evidence = in.observations.evidence();
+  findings_ = std::make_shared<const std::vector<inv::Finding>>(inv::evaluate(*inventory, *state.baseline, evidence, now));
 
   size_t raised = 0;
   for (const auto& change : tracker_.update(*findings_)) {
@@ -313,7 +331,7 @@ size_t BaselineMonitor::evaluate() {
     }
     if (change.removed) continue;
     if (!f.rule_id.empty() && f.rule_id != change.previous_rule_id) {
-      raise(change, now);
+      raise(state, change, now);
       ++raised;
     } else if (f.rule_id.empty() && !change.previous_rule_id.empty()) {
       log::info("baseline", "resolved: {} for {} {}{}{}: {} ({})", change.previous_rule_id, f.system, f.requirement,
@@ -330,24 +348,24 @@ size_t BaselineMonitor::evaluate() {
       if (!f.rule_id.empty()) active.push_back(finding_key(f, f.rule_id));
     alerts_.reconcile("baseline", active, "not found at the first evaluation after the correlator started");
   }
-  export_statuses();
-  export_sensors(now);
+  export_statuses(state);
+  export_sensors(state, evidence, now);
   if (evaluates()) {
     auto view = std::make_shared<BaselineView>();
     view->at = now;
     view->inventory = inventory;
-    view->baseline = state_->baseline;
+    view->baseline = state.baseline;
     view->evidence = evidence;
     view->findings = findings_;
-    view->inventory_sha256 = state_->inventory_sha256;
-    view->baseline_sha256 = state_->baseline_sha256;
+    view->inventory_sha256 = state.inventory_sha256;
+    view->baseline_sha256 = state.baseline_sha256;
     std::lock_guard lock(view_mutex_);
     view_ = std::move(view);
   }
   return raised;
 }
 
-void BaselineMonitor::export_statuses() {
+void BaselineMonitor::export_statuses(const State& state) {
   std::map<std::string, std::set<std::string>> gaps;
   for (const auto& r : inv::requirement_statuses(*findings_))
     for (auto s : kStatuses)
@@ -357,26 +375,26 @@ void BaselineMonitor::export_statuses() {
   for (const auto& f : *findings_)
     if (f.rule_id == "soc.equipment.missing") gaps[f.site].insert(f.subject);
   requirement_status_.sweep();
-  for (const auto& site : state_->inventory->sites) {
+  for (const auto& site : state.inventory->sites) {
     auto it = gaps.find(site.id);
     equipment_gaps_.set({{"site", site.id}}, it == gaps.end() ? 0 : static_cast<double>(it->second.size()));
   }
   equipment_gaps_.sweep();
-  for (const auto& site : state_->inventory->sites) {
-    const int level = state_->enricher->site_level(site.id);
+  for (const auto& site : state.inventory->sites) {
+    const int level = state.enricher->site_level(site.id);
     site_info_.set({{"kind", site.kind}, {"level", std::to_string(level)}, {"name", site.name}, {"site", site.id}}, 1);
   }
   site_info_.sweep();
-  for (const auto& sys : state_->inventory->systems)
+  for (const auto& sys : state.inventory->systems)
     system_info_.set({{"level", std::to_string(sys.level)}, {"name", sys.name}, {"system", sys.id}}, 1);
   system_info_.sweep();
 }
 
-void BaselineMonitor::raise(const inv::Change& change, Timestamp now) {
+void BaselineMonitor::raise(const State& state, const inv::Change& change, Timestamp now) {
   const inv::Finding& f = change.finding;
   const RuleInfo& rule = rule_info(f.rule_id);
-  const inv::Requirement* q = state_->baseline->find(f.requirement);
-  auto sys = state_->systems_by_id.find(f.system);
+  const inv::Requirement* q = state.baseline->find(f.requirement);
+  auto sys = state.systems_by_id.find(f.system);
   Event a;
   a.set("@timestamp", now);
   a.set("event.kind", "alert");
@@ -385,20 +403,20 @@ void BaselineMonitor::raise(const inv::Change& change, Timestamp now) {
   a.set("event.severity", rule.severity);
   a.set("rule.id", f.rule_id);
   a.set("rule.name", std::string(rule.name));
-  if (!state_->baseline->id.empty()) a.set("rule.ruleset", state_->baseline->id);
+  if (!state.baseline->id.empty()) a.set("rule.ruleset", state.baseline->id);
   if (!f.site.empty()) a.set("site.id", f.site);
   const bool about_asset =
       q && q->check &&
       (q->check->kind == inv::CheckKind::LicenseValid || q->check->kind == inv::CheckKind::CertificateValid) &&
-      state_->assets_by_id.count(f.subject);
+      state.assets_by_id.count(f.subject);
   if (about_asset)
     a.set("asset.id", f.subject);
   else if (q && q->check && q->check->kind == inv::CheckKind::AssetPresent)
     a.set("asset.kind", f.subject);
-  state_->enricher->apply(a);  // site.name, site.kind, site.level, asset.kind
+  state.enricher->apply(a);  // site.name, site.kind, site.level, asset.kind
   if (!f.subject.empty()) a.set("soc.subject", f.subject);
   a.set("soc.system.id", f.system);
-  if (sys != state_->systems_by_id.end()) a.set("soc.system.level", static_cast<int64_t>(sys->second->level));
+  if (sys != state.systems_by_id.end()) a.set("soc.system.level", static_cast<int64_t>(sys->second->level));
   a.set("soc.requirement.id", f.requirement);
   if (q) {
     if (!q->title_en.empty()) a.set("soc.requirement.title", q->title_en);

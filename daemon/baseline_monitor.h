@@ -14,11 +14,15 @@
 //   soc_asset_reachable{asset,site}                             the last TCP probe of an asset (collector.tcp)
 //   soc_inventory_reload_total{result}, soc_inventory_last_reload_successful
 //
-// Single-threaded: owned by the correlator's main loop (events, heartbeats, ticks and reloads all
-// arrive there), except view(), which HTTP workers read. Evidence is recorded by
-// inventory::Observations, the same code the offline report replays recorded events through; it
-// is timed by arrival at the correlator (event.ingested), not by event time: a sensor that
-// empties its spool after an outage is alive now even though its events are old.
+// Threads (docs/adr/0018 "Threads", 0030): the stage (events, heartbeats), capture(), reload()
+// and the snapshot's restore() belong to the ingest thread, which owns the evidence. Evidence is
+// recorded by inventory::Observations, the same code the offline report replays recorded events
+// through. The evaluation runs elsewhere (the housekeeping thread) on a copy of the Observations
+// that capture() takes: evaluate(input) may be called from any thread and is serialised by its
+// own mutex; its alerts go through AlertOutput, which any thread may use, and it publishes view(),
+// which HTTP workers read. Evidence is timed by arrival at the correlator (event.ingested), not
+// by event time: a sensor that empties its spool after an outage is alive now even though its
+// events are old.
 #pragma once
 
 #include <functional>
@@ -78,9 +82,34 @@ class BaselineMonitor : public Stage {
   void on_event(Event& event) override;
   void on_heartbeat(std::string_view sensor, std::string_view site, const Event& heartbeat) override;
 
-  // Evaluates the baseline now: raises the alerts of what changed since the last evaluation,
-  // updates the metrics and publishes the view. Returns the number of alerts raised.
-  size_t evaluate();
+  struct State;  // what one pair of files yields, replaced as a whole on reload
+  // What an evaluation needs, copied from what the ingest thread owns; evaluate() works on it
+  // (the Observations' caches fill in the copy), nothing else does.
+  struct EvaluationInput {
+    std::shared_ptr<const State> state;
+    inventory::Observations observations;
+    Timestamp now{};
+  };
+
+  // The ingest thread: a copy of the evidence as it stands, timed now.
+  EvaluationInput capture() const;
+  // Any thread (one evaluation at a time): raises the alerts of what changed since the last
+  // evaluation, updates the metrics and publishes the view. Returns the number of alerts raised.
+  size_t evaluate(EvaluationInput& input);
+  // Both at once, on the calling thread (tests, reload).
+  size_t evaluate() {
+    auto input = capture();
+    return evaluate(input);
+  }
+
+  // Snapshot (docs/adr/0030-snapshots.md): the Observations of `input` (last-seen times, device
+  // licenses, certificates, since when the correlator observes) and the findings the last
+  // evaluation tracked, so that a restart neither calls every sensor silent nor raises every
+  // finding again. Any thread. restore() is for the ingest thread at start, before any event;
+  // an error leaves the monitor as it was.
+  static constexpr uint32_t kSnapshotVersion = 1;
+  std::string snapshot(const EvaluationInput& input);
+  Result<void> restore(std::string_view payload);
   // Reloads both files (SIGHUP). When either has a problem, logs every diagnostic, counts
   // soc_inventory_reload_total{result="failure"} and keeps the files in force; evidence survives
   // a reload either way. Evaluates at once after a successful reload.
@@ -89,6 +118,7 @@ class BaselineMonitor : public Stage {
   ~BaselineMonitor() override;
   const inventory::Inventory& inventory() const;
   const inventory::Baseline& baseline() const;
+  // The findings of the last evaluation: read it on the thread that evaluated, after evaluate().
   const std::vector<inventory::Finding>& findings() const { return *findings_; }
   bool evaluates() const { return !options_.baseline_path.empty(); }
   // Each inventory sensor, in inventory order: when it was last heard (arrival time; nullopt:
@@ -106,7 +136,6 @@ class BaselineMonitor : public Stage {
   std::shared_ptr<const BaselineView> view() const;
 
  private:
-  struct State;  // what one pair of files yields, replaced as a whole on reload
   struct CertificateGauge {
     std::string site;
     telemetry::Gauge gauge;
@@ -136,21 +165,27 @@ class BaselineMonitor : public Stage {
 
   void export_reading(const inventory::Reading& r);
   void export_licenses(const inventory::Inventory& inv);
-  void export_sensors(Timestamp now);
-  void export_statuses();
-  void raise(const inventory::Change& change, Timestamp now);
+  void export_sensors(const State& state, const inventory::Evidence& evidence, Timestamp now);
+  static std::vector<SensorSeen> sensors_seen(const State& state, const inventory::Evidence& evidence,
+                                              Timestamp now);
+  void export_statuses(const State& state);
+  void raise(const State& state, const inventory::Change& change, Timestamp now);
   static Event finding_key(const inventory::Finding& f, std::string_view rule_id);
 
   BaselineMonitorOptions options_;
   telemetry::Registry& metrics_;
   AlertOutput& alerts_;
-  std::unique_ptr<State> state_;
 
+  // Owned by the ingest thread.
+  std::shared_ptr<const State> state_;
   inventory::Observations observations_;
   std::map<std::string, CertificateGauge> certificates_;  // by target
   uint64_t unmatched_logged_ = 0;
   uint64_t certificates_refused_ = 0;
 
+  // The evaluation's, guarded by eval_mutex_.
+  std::mutex eval_mutex_;
+  std::shared_ptr<const inventory::Inventory> licenses_exported_;  // the inventory export_licenses() last saw
   inventory::FindingTracker tracker_;
   bool reconciled_ = false;  // the store's baseline alerts were matched with the first evaluation
   std::shared_ptr<const std::vector<inventory::Finding>> findings_ =

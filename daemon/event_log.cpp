@@ -14,7 +14,10 @@
 namespace soc::daemon {
 
 EventLog::~EventLog() {
-  if (file_) std::fclose(file_);
+  if (fd_ >= 0) {
+    flush();
+    ::close(fd_);
+  }
 }
 
 namespace {
@@ -22,14 +25,9 @@ namespace {
 // A correlator killed in the middle of a write leaves a partial last line. Its event was not
 // acknowledged (the file is flushed before each acknowledgement), so its sender sends it again:
 // cut the partial line off rather than glue the next event to it.
-Result<void> drop_partial_last_line(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return {};  // does not exist yet
+Result<void> drop_partial_last_line(int fd, const std::string& path) {
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || st.st_size == 0) {
-    ::close(fd);
-    return {};
-  }
+  if (::fstat(fd, &st) != 0 || st.st_size == 0) return {};
   off_t end = st.st_size;
   char buf[4096];
   while (end > 0) {
@@ -43,27 +41,38 @@ Result<void> drop_partial_last_line(const std::string& path) {
     }
     end = start;
   }
-  Result<void> result;
   if (end != st.st_size) {
     log::warn("events-out", "{} ended in a partial line ({} bytes, from a crash): cut off", path, st.st_size - end);
-    if (::ftruncate(fd, end) != 0) {
-      result = fail("io", fmt::format("cannot cut the partial last line of {}: {}", path, std::strerror(errno)));
-    }
+    if (::ftruncate(fd, end) != 0)
+      return fail("io", fmt::format("cannot cut the partial last line of {}: {}", path, std::strerror(errno)));
   }
-  ::close(fd);
-  return result;
+  return {};
 }
 
 }  // namespace
 
 Result<void> EventLog::open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) return soc::fail("io", fmt::format("cannot open {} for appending: {}", path, std::strerror(errno)));
+  if (auto r = drop_partial_last_line(fd, path); !r) {
+    ::close(fd);
+    return r;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int e = errno;
+    ::close(fd);
+    return soc::fail("io", fmt::format("cannot read the size of {}: {}", path, std::strerror(e)));
+  }
+  // What the old file still buffers goes to the old file (logrotate's copy keeps it).
+  if (fd_ >= 0) {
+    flush();
+    ::close(fd_);
+  }
   path_ = path;
-  if (auto r = drop_partial_last_line(path); !r) return r;
-  FILE* f = std::fopen(path.c_str(), "ae");
-  if (!f) return fail("io", fmt::format("cannot open {} for appending: {}", path, std::strerror(errno)));
-  std::setvbuf(f, nullptr, _IOFBF, 1 << 20);
-  if (file_) std::fclose(file_);
-  file_ = f;
+  fd_ = fd;
+  committed_ = static_cast<uint64_t>(st.st_size);
+  inode_ = static_cast<uint64_t>(st.st_ino);
   return {};
 }
 
@@ -73,24 +82,57 @@ Result<void> EventLog::reopen() {
 }
 
 bool EventLog::write(std::string_view json) {
-  if (!file_) return false;
-  if (std::fwrite(json.data(), 1, json.size(), file_) != json.size() || std::fputc('\n', file_) == EOF) {
-    if (!failing_) log::error("events-out", "cannot write {}: {}", path_, std::strerror(errno));
-    failing_ = true;
-    return false;
+  if (fd_ < 0) return false;
+  if (buffer_.size() >= max_pending_) return false;
+  buffer_.append(json);
+  buffer_ += '\n';
+  return true;
+}
+
+bool EventLog::fail(const char* what, int err) {
+  const std::string cause = std::strerror(err);
+  if (!failing_ || cause != last_error_)
+    log::error("output", "cannot {} {}: {}; {} bytes kept in memory and tried again", what, path_, cause,
+               buffer_.size());
+  failing_ = true;
+  last_error_ = cause;
+  return false;
+}
+
+bool EventLog::flush() {
+  if (fd_ < 0 || buffer_.empty()) return fd_ < 0 || !failing_ || sync();
+  size_t done = 0;
+  while (done < buffer_.size()) {
+    const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : ENOSPC;
+      // Part of the buffer may be in the file: cut it back to the last whole line we kept.
+      if (done > 0 && ::ftruncate(fd_, static_cast<off_t>(committed_)) != 0)
+        log::error("output", "cannot cut {} back to {} bytes after a failed write: {}", path_, committed_,
+                   std::strerror(errno));
+      return fail("write", err);
+    }
+    done += static_cast<size_t>(n);
+  }
+  committed_ += buffer_.size();
+  buffer_.clear();
+  if (failing_) {
+    log::info("output", "writing {} again", path_);
+    failing_ = false;
+    last_error_.clear();
   }
   return true;
 }
 
-bool EventLog::flush() {
-  if (!file_) return true;
-  if (std::fflush(file_) != 0) {
-    if (!failing_) log::error("events-out", "cannot write {}: {}", path_, std::strerror(errno));
-    failing_ = true;
-    return false;
+bool EventLog::sync() {
+  if (fd_ < 0) return true;
+  if (::fdatasync(fd_) != 0) return fail("sync", errno);
+  if (failing_ && buffer_.empty()) {
+    log::info("output", "writing {} again", path_);
+    failing_ = false;
+    last_error_.clear();
   }
-  if (failing_) log::info("events-out", "writing {} again", path_);
-  failing_ = false;
   return true;
 }
 

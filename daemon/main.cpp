@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include <atomic>
+#include <charconv>
 #include <cstdio>
+#include <thread>
 
 #include "core/allocator.h"
 #include "core/config/command_line.h"
@@ -26,11 +28,13 @@
 #include "daemon/compliance_api.h"
 #include "daemon/console/console.h"
 #include "daemon/event_log.h"
+#include "daemon/housekeeper.h"
 #include "daemon/http/server.h"
 #include "daemon/ingest.h"
 #include "daemon/rules_stage.h"
 #include "daemon/sites/api.h"
 #include "daemon/state_dir.h"
+#include "daemon/state_keeper.h"
 #include "daemon/telemetry/metrics.h"
 #include "soc_build_config.h"
 
@@ -60,13 +64,42 @@ int config_error(const std::string& message) {
   return soc::config::kExitConfig;
 }
 
-// The console's view of the sites after an evaluation (ingest thread; workers read the copy).
-void publish_sites(soc::daemon::BaselineMonitor& monitor, bool has_baseline, soc::daemon::sites::ViewSlot& slot) {
+// --max-rule-state: a number of groups ("200000"), or bytes with a unit ("256MiB", "1GiB").
+bool parse_state_bound(const std::string& text, size_t& groups, size_t& bytes) {
+  uint64_t n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || p == text.data()) return false;
+  const std::string_view unit(p, static_cast<size_t>(text.data() + text.size() - p));
+  const std::pair<std::string_view, uint64_t> units[] = {{"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}};
+  groups = bytes = 0;
+  if (unit.empty()) {
+    groups = n;
+    return true;
+  }
+  for (const auto& [name, scale] : units) {
+    if (unit == name && n <= (1ull << 62) / scale) {
+      bytes = n * scale;
+      return true;
+    }
+  }
+  return false;
+}
+
+// The console's view of the sites after an evaluation (ingest thread; HTTP workers read the
+// copy). The evaluation runs on the housekeeping thread: its published view (thread-safe) gives
+// the inventory as evaluated and the findings; the sensors' last-seen times are the ingest
+// thread's own. Returns the view it published from, to publish again only after a new one.
+std::shared_ptr<const soc::daemon::BaselineView> publish_sites(soc::daemon::BaselineMonitor& monitor,
+                                                               const std::shared_ptr<const soc::daemon::BaselineView>& last,
+                                                               bool has_baseline, soc::daemon::sites::ViewSlot& slot) {
+  auto view = monitor.view();
+  if (!view || view == last) return last;
   const soc::Timestamp now = soc::now();
   std::vector<soc::daemon::sites::SensorSeen> seen;
   for (auto& s : monitor.sensors_seen(now)) seen.push_back({s.id, s.last_seen, s.up});
-  slot.publish(soc::daemon::sites::build_view(monitor.inventory(), has_baseline ? &monitor.baseline() : nullptr,
-                                              monitor.findings(), seen, now));
+  slot.publish(soc::daemon::sites::build_view(*view->inventory, has_baseline ? view->baseline.get() : nullptr,
+                                              *view->findings, seen, now));
+  return view;
 }
 
 }  // namespace
@@ -87,6 +120,10 @@ int main(int argc, char** argv) {
   std::string inventory_path, baseline_path;
   double tick_s = 10;
   std::string state_dir_path;
+  std::string sync = "normal";
+  double snapshot_s = 30;
+  double clock_future_s = 300, clock_past_s = 86400;
+  std::string max_rule_state = "256MiB";
   int64_t http_threads = 64;
   double http_request_timeout_s = 5;
   std::string api_token_path;
@@ -118,6 +155,21 @@ int main(int argc, char** argv) {
       .option("state-dir", state_dir_path,
               "Folder for what the correlator keeps across restarts (alert store, delivery marks, snapshots; "
               "docs/adr/0018-state-directory.md); empty keeps nothing")
+      .option("sync", sync,
+              "Before acknowledging a batch: 'normal' writes --events-out to the kernel (survives a crash of the "
+              "correlator), 'full' also fdatasyncs it (survives a crash of the machine)")
+      .option("snapshot-interval", snapshot_s,
+              "Seconds between snapshots of open correlation windows and the baseline's evidence in --state-dir "
+              "(a final one is written on SIGTERM)")
+      .option("clock-future", clock_future_s,
+              "Events stamped more than this many seconds ahead of the correlator's clock are flagged "
+              "soc.clock_skew=future and counted")
+      .option("clock-past", clock_past_s,
+              "Events stamped more than this many seconds behind the correlator's clock are flagged "
+              "soc.clock_skew=past and counted")
+      .option("max-rule-state", max_rule_state,
+              "Bound on all open correlation groups: a number of groups (200000) or estimated bytes (256MiB, 1GiB); "
+              "beyond, the least recently updated groups are evicted and counted")
       .option("api-token", api_token_path,
               "File holding the bearer token of the API's writes (acknowledgements); mode 600. Without it writes are "
               "refused")
@@ -141,6 +193,16 @@ int main(int argc, char** argv) {
   if (max_message_bytes < 1024) return config_error("--max-message-bytes must be at least 1024");
   if (!baseline_path.empty() && inventory_path.empty()) return config_error("--baseline needs --inventory");
   if (!(tick_s >= 0.1 && tick_s <= 86400)) return config_error("--tick must be from 0.1 to 86400 seconds");
+  if (sync != "normal" && sync != "full") return config_error("--sync must be normal or full");
+  if (!(snapshot_s >= 0.1 && snapshot_s <= 86400))
+    return config_error("--snapshot-interval must be from 0.1 to 86400 seconds");
+  if (!(clock_future_s >= 1) || !(clock_past_s >= 1))
+    return config_error("--clock-future and --clock-past must be at least 1 second");
+  size_t max_state_groups = 0, max_state_bytes = 0;
+  if (!parse_state_bound(max_rule_state, max_state_groups, max_state_bytes) ||
+      (max_state_groups == 0 && max_state_bytes < (1u << 20)))
+    return config_error("--max-rule-state must be a number of groups (at least 1) or bytes with a unit, at least "
+                        "1MiB (e.g. 256MiB, 1GiB); got '" + max_rule_state + "'");
   if (!insecure) {
     if (server_key.empty()) return config_error("--server-key is required (or --insecure for a lab)");
     if (allow.empty() && inventory_path.empty())
@@ -209,11 +271,16 @@ int main(int argc, char** argv) {
     if (!p) return config_error("--publish: " + p.error().message);
     feed = std::move(*p);
   }
-  daemon::Ingest ingest(metrics, events_out.empty() ? nullptr : &events_log, feed.get());
+  daemon::IngestOptions ingest_options;
+  ingest_options.sync = sync == "full" ? daemon::SyncPolicy::Full : daemon::SyncPolicy::Normal;
+  ingest_options.clock_future = std::chrono::microseconds(static_cast<int64_t>(clock_future_s * 1e6));
+  ingest_options.clock_past = std::chrono::microseconds(static_cast<int64_t>(clock_past_s * 1e6));
+  daemon::Ingest ingest(metrics, events_out.empty() ? nullptr : &events_log, feed.get(), {}, ingest_options);
   daemon::AlertOutput alerts(metrics, alerts_out.empty() ? nullptr : &alerts_log, feed.get());
   alerts.set_default_quiet(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::duration<double>(resolve_after_s)));
   alerts.set_store(alert_store.get());
   ingest.set_alert_output(&alerts);
+  daemon::Housekeeper housekeeper(metrics);
   alerts.set_dispatcher(sinks->dispatcher.get());
   // The inventory stage runs first: the rules see its enrichment (site.level, asset.kind).
   std::unique_ptr<daemon::BaselineMonitor> monitor;
@@ -231,9 +298,21 @@ int main(int argc, char** argv) {
   if (!rules_paths.empty()) {
     daemon::RulesStageOptions rules_options;
     rules_options.paths = rules_paths;
+    rules_options.engine.max_state_groups = max_state_groups;
+    rules_options.engine.max_state_bytes = max_state_bytes;
     rules_stage = std::make_unique<daemon::RulesStage>(metrics, alerts, std::move(rules_options));
     if (auto r = rules_stage->load(); !r) return config_error(r.error().message);
     ingest.add_stage(rules_stage.get());
+  }
+  std::unique_ptr<daemon::StateKeeper> keeper;
+  if (state_dir) {
+    daemon::StateKeeperOptions keep;
+    keep.snapshot_interval = std::chrono::milliseconds(static_cast<int64_t>(snapshot_s * 1000));
+    keeper = std::make_unique<daemon::StateKeeper>(*state_dir, metrics, housekeeper, rules_stage.get(), monitor.get(),
+                                                   keep);
+    if (auto r = keeper->restore_delivery(ingest, events_out.empty() ? nullptr : &events_log); !r)
+      return config_error("--state-dir: " + r.error().message);
+    keeper->restore_snapshots();
   }
   auto rx = transport::Receiver::bind(rc, [&](std::string_view reason, std::string_view) { ingest.count_rejected(reason); });
   if (!rx) return config_error("--listen: " + rx.error().message);
@@ -291,10 +370,21 @@ int main(int argc, char** argv) {
 
   systemd::notify_ready(fmt::format("listening on {}, metrics on port {}", listen, http.port()));
   auto next_status = std::chrono::steady_clock::now();
+  std::shared_ptr<const daemon::BaselineView> sites_published;  // the view the sites were built from
 
   transport::Delivery d;
   const auto tick = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(tick_s));
   auto next_tick = std::chrono::steady_clock::now();
+  auto next_retry = next_tick;
+  auto next_commit = next_tick;
+  auto pause = metrics.histogram("soc_ingest_loop_pause_seconds",
+                                 "Time the ingest thread spent on periodic work between two messages (the rules' idle "
+                                 "watermark and metrics, snapshot copies, the baseline's capture): what an arriving "
+                                 "event can wait behind.",
+                                 {}, {1e-6, 1e-5, 1e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5});
+  // Nothing periodic waits for its turn behind an event, and no event behind a timer: the loop
+  // takes each delivery as soon as it arrives, and between deliveries does what is due, each
+  // part cheap (the slow parts are posted to the housekeeping thread).
   while (!g_stop) {
     if (g_reopen.exchange(false)) {
       if (rules_stage) rules_stage->request_reload();
@@ -305,27 +395,48 @@ int main(int argc, char** argv) {
       if (monitor) monitor->reload();
       if (sinks->log) sinks->log->request_reopen();
     }
-    if (monitor && std::chrono::steady_clock::now() >= next_tick) {
-      monitor->evaluate();
-      publish_sites(*monitor, !baseline_path.empty(), sites_view);
-      next_tick = std::chrono::steady_clock::now() + tick;
+    const auto now = std::chrono::steady_clock::now();
+    if (monitor && now >= next_tick) {
+      next_tick = now + tick;
+      auto input = std::make_shared<daemon::BaselineMonitor::EvaluationInput>(monitor->capture());
+      housekeeper.post("baseline", [m = monitor.get(), input] { m->evaluate(*input); });
     }
+    if (monitor) sites_published = publish_sites(*monitor, sites_published, !baseline_path.empty(), sites_view);
+    if (rules_stage) rules_stage->tick(now);
+    if (keeper) keeper->tick(now);
+    alerts.pump();
     if (feed) feed->update_subscriptions();
-    if ((*rx)->next(d, std::chrono::milliseconds(200))) ingest.handle(**rx, d);
-    if (rules_stage) rules_stage->tick(std::chrono::steady_clock::now());
-    // Alerts raised outside a batch (timers, the baseline) are committed here; a batch's own
-    // were committed before its ack.
-    if (auto r = alerts.commit(); !r) log::error("correlator", "alert store: {}", r.error().message);
     systemd::watchdog_ping();
-    if (const auto now = std::chrono::steady_clock::now(); now >= next_status) {
+    if (now >= next_status) {
       next_status = now + std::chrono::seconds(10);
       systemd::notify_status(fmt::format("{} events accepted, {} alerts", ingest.events_accepted(), alerts.emitted()));
     }
+    pause.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - now).count());
+    if (ingest.blocked()) {
+      // An output cannot be written: read nothing more (the senders wait), try again each second.
+      if (now >= next_retry) {
+        next_retry = now + std::chrono::seconds(1);
+        if (ingest.retry(**rx)) continue;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    if ((*rx)->next(d, std::chrono::milliseconds(100))) ingest.handle(**rx, d);
+    // Alerts raised outside a batch (the rules' timers, the baseline on the housekeeping thread)
+    // are committed here; a batch's own were committed before its ack. A failure keeps them
+    // (AlertStore::commit) and is tried again a second later.
+    if (!ingest.blocked() && std::chrono::steady_clock::now() >= next_commit) {
+      if (!alerts.commit()) next_commit = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    }
   }
+  housekeeper.stop();
+  if (ingest.blocked() && !ingest.retry(**rx)) ingest.abandon();
   if (auto r = alerts.commit(); !r) log::error("correlator", "alert store: {}", r.error().message);
   systemd::notify_stopping();
+  alerts.pump();
   events_log.flush();
   alerts_log.flush();
+  if (keeper) keeper->final();
   if (sinks->dispatcher) sinks->dispatcher->stop();  // drains for --alert-drain seconds at most
   log::info("correlator", "stopping after {} accepted events and {} alerts", ingest.events_accepted(),
             alerts.emitted());

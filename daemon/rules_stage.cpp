@@ -10,6 +10,8 @@
 #include <fmt/ranges.h>
 
 #include "core/log.h"
+#include "core/state_codec.h"
+#include "soc_build_config.h"
 #include "core/shipped_paths.h"
 
 namespace soc::daemon {
@@ -60,6 +62,17 @@ RulesStage::RulesStage(telemetry::Registry& metrics, AlertOutput& alerts, RulesS
                                      {{"result", "success"}});
   reload_failure_ = metrics_.counter("soc_rules_reload_total", "Rule reloads (SIGHUP or a change in the rule folders).",
                                      {{"result", "failure"}});
+  state_bytes_ = metrics_.gauge("soc_rule_state_bytes",
+                                "Estimated memory held by the open groups of every correlation (what --max-rule-state "
+                                "bounds in bytes).",
+                                {});
+  const auto& eo = options_.engine;
+  metrics_.gauge("soc_rule_state_limit", "The bound on all correlation state (--max-rule-state); 0: none.",
+                 {{"unit", "bytes"}})
+      .set(static_cast<double>(eo.max_state_bytes));
+  metrics_.gauge("soc_rule_state_limit", "The bound on all correlation state (--max-rule-state); 0: none.",
+                 {{"unit", "groups"}})
+      .set(static_cast<double>(eo.max_state_groups));
   // Like Prometheus's own prometheus_config_last_reload_successful: what an alert can wait on
   // (dashboards/prometheus), cleared by the next good reload.
   last_reload_ok_ = metrics_.gauge("soc_rules_last_reload_successful",
@@ -226,6 +239,11 @@ void RulesStage::install() {
     per_rule_[i].suppressed = metrics_.counter(
         "soc_alerts_suppressed_total", "Alerts held back by a rule's suppression window.", {{"rule", l}});
     if (rules[i].correlation) {
+      per_rule_[i].evicted = metrics_.counter(
+          "soc_rule_groups_evicted_total",
+          "Open groups of a correlation evicted, least recently updated first, to keep rule state within its bounds "
+          "(--max-rule-state, and the per-rule cap).",
+          {{"rule", l}});
       auto [it, fresh] = group_gauges_.try_emplace(l);
       if (fresh)
         it->second = metrics_.gauge("soc_rule_state_groups", "Open groups (windows) of a correlation rule.", {{"rule", l}});
@@ -242,9 +260,33 @@ void RulesStage::sync_metrics() {
     if (stats[i].matches != exported_[i].matches) per_rule_[i].matches.inc(static_cast<double>(stats[i].matches - exported_[i].matches));
     if (stats[i].suppressed != exported_[i].suppressed)
       per_rule_[i].suppressed.inc(static_cast<double>(stats[i].suppressed - exported_[i].suppressed));
+    if (stats[i].evicted != exported_[i].evicted && per_rule_[i].evicted) {
+      const uint64_t n = stats[i].evicted - exported_[i].evicted;
+      per_rule_[i].evicted.inc(static_cast<double>(n));
+      evicted_unlogged_[label(engine_->rules().rules[i])] += n;
+    }
     exported_[i] = stats[i];
     if (per_rule_[i].groups) per_rule_[i].groups.set(static_cast<double>(engine_->groups(i)));
   }
+  state_bytes_.set(static_cast<double>(engine_->state_bytes()));
+}
+
+// A flood of distinct sources evicts groups on every event: one line a minute says how many.
+void RulesStage::log_evictions(Clock::time_point now) {
+  if (evicted_unlogged_.empty() || now < next_eviction_log_) return;
+  next_eviction_log_ = now + std::chrono::minutes(1);
+  std::string detail;
+  uint64_t total = 0;
+  for (const auto& [rule, n] : evicted_unlogged_) {
+    detail += fmt::format("{}{} ({})", detail.empty() ? "" : ", ", rule, n);
+    total += n;
+  }
+  const auto& o = options_.engine;
+  log::warn("rules",
+            "rule state at its bound ({} groups, {} bytes; per rule {} groups): {} open groups evicted, least "
+            "recently updated first: {}",
+            o.max_state_groups, o.max_state_bytes, o.max_groups_per_rule, total, detail);
+  evicted_unlogged_.clear();
 }
 
 void RulesStage::on_event(Event& event) {
@@ -301,6 +343,7 @@ void RulesStage::tick(Clock::time_point now) {
   next_tick_ = now + std::chrono::milliseconds(250);
   advance_idle(now);
   sync_metrics();
+  log_evictions(now);
 }
 
 bool RulesStage::reload(std::string_view why) { return apply(prepare(load_set()), why); }
@@ -363,6 +406,55 @@ bool RulesStage::apply(Loaded l, std::string_view why) {
             why, l.seconds, Ms(swapped - swap_start).count(), Ms(Clock::now() - swapped).count(),
             engine_->rules().rules.size(), before, refused);
   return true;
+}
+
+void RulesStage::snapshot(std::string& out) const {
+  out.clear();
+  ByteWriter w(out);
+  w.time(soc::now());
+  w.u32(static_cast<uint32_t>(sensors_.size()));
+  const auto steady = Clock::now();
+  for (const auto& [sensor, c] : sensors_) {
+    w.str(sensor);
+    w.time(c.newest);
+    w.i64(std::chrono::duration_cast<std::chrono::microseconds>(steady - c.arrival).count());
+  }
+  engine_->encode_state(out);
+}
+
+Result<rules::Engine::RestoreReport> RulesStage::restore(std::string_view payload) {
+  ByteReader r(payload);
+  struct IdleClock {
+    std::string sensor;
+    Timestamp newest{};
+    int64_t idle_us = 0;  // since its last event arrived, when the snapshot was taken
+  };
+  const Timestamp taken_at = r.time();
+  std::vector<IdleClock> clocks;
+  for (uint64_t i = 0, n = r.count(20); i < n && r.ok(); ++i) {
+    IdleClock c;
+    c.sensor = r.str();
+    c.newest = r.time();
+    c.idle_us = r.i64();
+    clocks.push_back(std::move(c));
+  }
+  if (!r.ok()) return fail("snapshot", "the rules snapshot does not parse (damaged or cut short)");
+  auto engine = rules::decode_engine_state(payload.substr(payload.size() - r.remaining()));
+  if (!engine) return fail(engine.error());
+  const auto report = engine_->import_state(std::move(*engine));
+  // A sensor's idle time runs on while the correlator is down: its watermark is where it would
+  // be had the correlator watched all along, so windows that closed meanwhile close at once.
+  const auto down = std::max<std::chrono::microseconds>(std::chrono::microseconds(0), soc::now() - taken_at);
+  const auto steady = Clock::now();
+  for (const auto& c : clocks) {
+    if (c.idle_us < 0) continue;
+    SensorClock& slot = sensors_[c.sensor];
+    slot.newest = std::max(slot.newest, c.newest);
+    slot.arrival = steady - std::chrono::microseconds(c.idle_us) - down;
+  }
+  last_sensor_ = nullptr;
+  sync_metrics();
+  return report;
 }
 
 }  // namespace soc::daemon

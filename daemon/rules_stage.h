@@ -10,7 +10,8 @@
 // and parses and compiles a new set (the slow part: reading, YAML, regular expressions) off the
 // ingest thread; tick() only takes a finished set, checks it against the running one and swaps
 // it in with the state of unchanged rules (docs/adr/0034). So a huge or slow rule file never
-// stalls ingestion.
+// stalls ingestion. The snapshot it exports is a copy that any thread may encode
+// (docs/adr/0030-snapshots.md).
 #pragma once
 
 #include <chrono>
@@ -77,6 +78,22 @@ class RulesStage : public Stage {
 
   const rules::Engine& engine() const { return *engine_; }
 
+  // Snapshots (docs/adr/0030-snapshots.md): the engine's open state and each sensor's idle
+  // clock, as bytes, written on the ingest thread straight from the state (sealing and writing
+  // them may happen on any thread).
+  static constexpr uint32_t kSnapshotVersion = 1;
+  // Replaces `out` with the snapshot's bytes; a buffer reused from one snapshot to the next is
+  // already paged in, which halves the pause.
+  void snapshot(std::string& out) const;
+  std::string snapshot() const {
+    std::string out;
+    snapshot(out);
+    return out;
+  }
+  // At start, before any event: restores what the snapshot holds of the rules that did not
+  // change. An error (a snapshot that does not parse) leaves the stage as it was.
+  Result<rules::Engine::RestoreReport> restore(std::string_view payload);
+
  private:
   struct Loaded {
     rules::RuleSet set;
@@ -123,9 +140,10 @@ class RulesStage : public Stage {
 
   // Metrics, per rule of the running set (index as in engine_->rules()).
   struct RuleMetrics {
-    telemetry::Counter matches, suppressed;
+    telemetry::Counter matches, suppressed, evicted;
     telemetry::Gauge groups;  // correlations only
   };
+  void log_evictions(Clock::time_point now);
   std::vector<RuleMetrics> per_rule_;
   std::vector<rules::Engine::RuleStats> exported_;  // what per_rule_ already counts
   std::map<std::string, telemetry::Gauge> group_gauges_;  // every label ever exported
@@ -133,6 +151,10 @@ class RulesStage : public Stage {
   telemetry::Counter reload_success_, reload_failure_;
   telemetry::Histogram eval_seconds_;
   uint64_t eval_count_ = 0;
+  telemetry::Gauge state_bytes_;  // the groups: sum(soc_rule_state_groups)
+  // Evictions are logged at most once a minute, with how many of each rule.
+  std::map<std::string, uint64_t> evicted_unlogged_;
+  Clock::time_point next_eviction_log_{};
 };
 
 }  // namespace soc::daemon

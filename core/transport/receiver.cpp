@@ -30,7 +30,7 @@ class ZmqReceiver final : public Receiver {
       }
       sock_ = zmq::socket_t(ctx_, zmq::socket_type::router);
       sock_.set(zmq::sockopt::linger, 0);
-      sock_.set(zmq::sockopt::rcvhwm, 10'000);
+      sock_.set(zmq::sockopt::rcvhwm, ReceiverConfig::kQueuedPerConnection);
       sock_.set(zmq::sockopt::sndhwm, 10'000);
       sock_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(config_.max_message_bytes));
       sock_.set(zmq::sockopt::router_mandatory, 0);
@@ -50,8 +50,10 @@ class ZmqReceiver final : public Receiver {
 
   bool next(Delivery& out, std::chrono::milliseconds timeout) override {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
+    out.queued = true;
     while (true) {
       if (try_receive(out)) return true;
+      out.queued = false;
       const auto now = std::chrono::steady_clock::now();
       if (now >= deadline) return false;
       zmq::pollitem_t items[2] = {{sock_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, 0, 0, 0}};

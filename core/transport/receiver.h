@@ -23,6 +23,9 @@
 namespace soc::transport {
 
 struct ReceiverConfig {
+  // Messages queued per sender connection before ZeroMQ stops reading from it (TCP then pushes
+  // back on the sender). The senders' own windows (64 batches) usually bound it first.
+  static constexpr int kQueuedPerConnection = 10'000;
   std::string endpoint;  // tcp://addr:port to bind
   bool insecure = false;
   CurveKey server_secret_key{};
@@ -38,6 +41,9 @@ struct Delivery {
   std::string_view site;
   std::string_view peer_address;
   std::string routing_id;
+  // True when the message was already waiting when next() was called (the owner is behind the
+  // senders); false when next() had to wait for it.
+  bool queued = false;
 };
 
 // Reasons passed to the observer: "unknown_key" (ZAP refusal), "sensor_mismatch",

@@ -43,6 +43,29 @@ SequenceVerdict SequenceTracker::on_batch(uint64_t epoch, uint64_t first, uint32
   return v;
 }
 
+void SequenceTracker::restore(uint64_t epoch, uint64_t next) {
+  newest_ = std::max(newest_, epoch);
+  for (auto& r : runs_) {
+    if (r.epoch == epoch) {
+      r.next = std::max(r.next, next);
+      return;
+    }
+  }
+  if (runs_.size() >= kMaxRuns) {
+    auto oldest = std::min_element(runs_.begin(), runs_.end(), [](const Run& a, const Run& b) { return a.epoch < b.epoch; });
+    if (epoch < oldest->epoch) return;
+    runs_.erase(oldest);
+  }
+  runs_.push_back({epoch, next});
+}
+
+std::vector<SequenceTracker::Mark> SequenceTracker::marks() const {
+  std::vector<Mark> out;
+  out.reserve(runs_.size());
+  for (const auto& r : runs_) out.push_back({r.epoch, r.next});
+  return out;
+}
+
 uint64_t SequenceTracker::next_expected(uint64_t epoch) const {
   for (const auto& r : runs_) {
     if (r.epoch == epoch) return r.next;

@@ -41,6 +41,16 @@ class SequenceTracker {
   // The newest epoch seen (0 before any batch).
   uint64_t newest_epoch() const { return newest_; }
 
+  // What a restarted correlator knew (docs/adr/0029-delivery.md): `next` is expected in `epoch`
+  // as if its batches had been seen. Of more than kMaxRuns epochs, the newest are kept.
+  void restore(uint64_t epoch, uint64_t next);
+  // The tracked epochs and their next expected numbers, in no particular order.
+  struct Mark {
+    uint64_t epoch;
+    uint64_t next;
+  };
+  std::vector<Mark> marks() const;
+
  private:
   struct Run {
     uint64_t epoch;

@@ -122,6 +122,17 @@ std::optional<AlertState> parse_alert_state(std::string_view s) {
   return std::nullopt;
 }
 
+struct AlertStore::Op {
+  bool resolve = false;
+  // record()
+  Event alert;
+  RuleInfo rule;
+  std::vector<rules::EvidenceEvent> evidence;
+  bool repeat_only = false;
+  // resolve()
+  std::string rule_id, group_key, why;
+};
+
 struct AlertStore::Pending {
   int64_t id = 0;
   bool opened = false;    // opened by this batch: its notice is Firing
@@ -152,7 +163,10 @@ AlertStore::AlertStore(std::string path, std::unique_ptr<sql::Database> db, tele
       "within its total size (store_bytes).";
   evidence_per_alert_ = metrics_.counter("soc_alert_evidence_dropped_total", ev_help, {{"reason", "per_alert"}});
   evidence_budget_ = metrics_.counter("soc_alert_evidence_dropped_total", ev_help, {{"reason", "store_bytes"}});
-  write_errors_ = metrics_.counter("soc_write_errors_total", "Writes that failed, by output.", {{"output", "alert_store"}});
+  write_errors_ = metrics_.counter("soc_write_errors_total",
+                                  "Writes of an output that failed (disk full, I/O error); the data is kept and written "
+                                  "again, and what it belongs to is not acknowledged meanwhile.",
+                                  {{"output", "alert_store"}});
   const std::string res_help = "Alerts resolved, by why: no repeat for the rule's quiet period (quiet), or the "
                                "condition was reported clear (cleared).";
   resolved_quiet_ = metrics_.counter("soc_alerts_resolved_total", res_help, {{"reason", "quiet"}});
@@ -165,6 +179,12 @@ AlertStore::AlertStore(std::string path, std::unique_ptr<sql::Database> db, tele
   evidence_bytes_gauge_ =
       metrics_.gauge("soc_alert_store_evidence_bytes", "Bytes of evidence events the alert store keeps.", {});
   rows_gauge_ = metrics_.gauge("soc_alert_store_alerts", "Alerts in the alert store, every state.", {});
+  const telemetry::Labels queue{{"queue", "alert_store"}};
+  retained_gauge_ = metrics_.gauge("soc_queue_depth", "Items waiting in one of the correlator's bounded queues.", queue);
+  metrics_.gauge("soc_queue_limit", "The bound of one of the correlator's queues (items).", queue)
+      .set(static_cast<double>(kMaxRetained));
+  retained_dropped_ = metrics_.counter("soc_queue_dropped_total",
+                                       "Items dropped because one of the correlator's bounded queues was full.", queue);
 }
 
 Result<std::unique_ptr<AlertStore>> AlertStore::open(const std::string& path, telemetry::Registry& metrics,
@@ -250,9 +270,76 @@ void AlertStore::count_error(const Error& e) {
 
 Result<void> AlertStore::begin_batch_locked() {
   if (in_batch_) return {};
-  if (auto r = db_->exec("BEGIN IMMEDIATE"); !r) return r;
+  if (auto r = db_->exec("BEGIN IMMEDIATE"); !r) {
+    count_error(r.error());
+    return r;
+  }
   in_batch_ = true;
+  // What failed batches recorded comes first, in its order: it happened first.
+  std::vector<Op> again;
+  again.swap(retained_);
+  for (size_t i = 0; i < again.size(); ++i) {
+    if (auto r = apply_locked(again[i]); !r) {
+      abort_batch_locked();
+      for (size_t j = i; j < again.size(); ++j) retain_locked(std::move(again[j]));
+      count_error(r.error());
+      return r;
+    }
+    batch_ops_.push_back(std::move(again[i]));
+  }
+  retained_gauge_.set(0);
   return {};
+}
+
+void AlertStore::abort_batch_locked() {
+  (void)db_->exec("ROLLBACK");
+  in_batch_ = false;
+  pending_.clear();
+  pending_order_.clear();
+  batch_notices_.clear();
+  // What the batch wrote is gone: so is the evidence it counted.
+  auto s = db_->prepare("SELECT total(bytes) FROM evidence");
+  if (s)
+    if (auto row = s->step(); row && *row) evidence_bytes_ = static_cast<size_t>(s->int64(0));
+  std::vector<Op> ops;
+  ops.swap(batch_ops_);
+  for (auto& op : retained_) ops.push_back(std::move(op));
+  retained_.clear();
+  for (auto& op : ops) retain_locked(std::move(op));
+}
+
+void AlertStore::retain_locked(Op op) {
+  if (retained_.size() >= kMaxRetained) {
+    retained_.erase(retained_.begin());
+    retained_dropped_.inc();
+  }
+  retained_.push_back(std::move(op));
+  retained_gauge_.set(static_cast<double>(retained_.size()));
+}
+
+size_t AlertStore::retained() const {
+  std::lock_guard lock(mutex_);
+  return retained_.size();
+}
+
+Result<void> AlertStore::submit_locked(Op op) {
+  if (auto r = begin_batch_locked(); !r) {
+    retain_locked(std::move(op));
+    return r;
+  }
+  if (auto r = apply_locked(op); !r) {
+    abort_batch_locked();
+    retain_locked(std::move(op));
+    count_error(r.error());
+    return r;
+  }
+  batch_ops_.push_back(std::move(op));
+  return {};
+}
+
+Result<void> AlertStore::apply_locked(const Op& op) {
+  if (op.resolve) return resolve_key_locked(op.rule_id, op.group_key, op.why);
+  return record_locked(op.alert, op.rule, op.evidence, op.repeat_only);
 }
 
 Result<AlertStore::Pending*> AlertStore::pending_for_locked(const Event& alert, const RuleInfo& rule,
@@ -316,8 +403,17 @@ Result<AlertStore::Pending*> AlertStore::pending_for_locked(const Event& alert, 
 
 Result<void> AlertStore::record(const Event& alert, const RuleInfo& rule,
                                 std::span<const rules::EvidenceEvent> evidence, bool repeat_only) {
+  Op op;
+  op.alert = alert;
+  op.rule = rule;
+  op.evidence.assign(evidence.begin(), evidence.end());
+  op.repeat_only = repeat_only;
   std::lock_guard lock(mutex_);
-  if (auto r = begin_batch_locked(); !r) return r;
+  return submit_locked(std::move(op));
+}
+
+Result<void> AlertStore::record_locked(const Event& alert, const RuleInfo& rule,
+                                       std::span<const rules::EvidenceEvent> evidence, bool repeat_only) {
   const std::string key = group_key(alert, rule.group_fields);
   auto pending = pending_for_locked(alert, rule, key, repeat_only);
   if (!pending) return fail(pending.error());
@@ -431,26 +527,25 @@ Result<void> AlertStore::write_pending_locked(Pending& p) {
 }
 
 Result<void> AlertStore::flush_locked() {
-  if (!in_batch_) return {};
+  if (!in_batch_) {
+    if (retained_.empty()) return {};
+    if (auto r = begin_batch_locked(); !r) return r;
+  }
   Result<void> r;
   for (Pending* p : pending_order_) {
     r = write_pending_locked(*p);
     if (!r) break;
   }
   if (r) r = db_->exec("COMMIT");
-  pending_.clear();
-  pending_order_.clear();
-  in_batch_ = false;
   if (!r) {
-    (void)db_->exec("ROLLBACK");
-    batch_notices_.clear();
-    // What the batch wrote is gone: so is the evidence it counted.
-    auto s = db_->prepare("SELECT total(bytes) FROM evidence");
-    if (s)
-      if (auto row = s->step(); row && *row) evidence_bytes_ = static_cast<size_t>(s->int64(0));
+    abort_batch_locked();
     count_error(r.error());
     return r;
   }
+  pending_.clear();
+  pending_order_.clear();
+  batch_ops_.clear();
+  in_batch_ = false;
   publish_locked(batch_notices_);
   return {};
 }
@@ -503,8 +598,17 @@ Result<void> AlertStore::resolve_locked(int64_t id, Timestamp now, std::string_v
 }
 
 Result<void> AlertStore::resolve(std::string_view rule_id, std::string_view group_key, std::string_view why) {
+  Op op;
+  op.resolve = true;
+  op.rule_id = std::string(rule_id);
+  op.group_key = std::string(group_key);
+  op.why = std::string(why);
   std::lock_guard lock(mutex_);
-  if (auto r = begin_batch_locked(); !r) return r;
+  return submit_locked(std::move(op));
+}
+
+Result<void> AlertStore::resolve_key_locked(std::string_view rule_id, std::string_view group_key,
+                                            std::string_view why) {
   // An alert this batch touched is written first, so that its notice precedes the resolution.
   const std::string map_key = std::string(rule_id) + '\x1f' + std::string(group_key);
   if (auto it = pending_.find(map_key); it != pending_.end()) {
@@ -568,9 +672,7 @@ Result<size_t> AlertStore::resolve_due(Timestamp now) {
   if (auto r = begin_batch_locked(); !r) return fail(r.error());
   for (const auto& [id, quiet] : ids) {
     if (auto r = resolve_locked(id, now, fmt::format("no repeat for {}", format_duration(quiet))); !r) {
-      (void)db_->exec("ROLLBACK");
-      in_batch_ = false;
-      batch_notices_.clear();
+      abort_batch_locked();  // the next tick finds these alerts due again
       count_error(r.error());
       return fail(r.error());
     }

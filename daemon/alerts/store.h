@@ -16,7 +16,14 @@
 //   - HTTP workers: acknowledge();
 //   - the store's own thread (start()): resolution of quiet alerts, retention, the gauges.
 // A write from another thread while a batch is open commits the batch first (earlier
-// durability, never less). Reads (list, get, counts) use their own read-only connections and
+// durability, never less).
+//
+// A batch that fails (disk full, I/O error; counted in soc_write_errors_total{output=
+// "alert_store"}) is rolled back, and what it recorded is kept in memory and applied again,
+// first, by the next batch, whichever thread begins it: nothing recorded is lost while the
+// correlator runs, and commit() succeeds only once it is all committed (docs/adr/0029-delivery.md).
+// The alert path acknowledges nothing meanwhile. Bounded (kMaxRetained, then the oldest go,
+// soc_queue_dropped_total{queue="alert_store"}). Reads (list, get, counts) use their own read-only connections and
 // run beside the writer. Notices of what changed go to the Dispatcher after each commit, in the
 // order of the changes (Dispatcher::publish never blocks).
 #pragma once
@@ -149,8 +156,16 @@ class AlertStore {
   // (the baseline after a restart: findings that cleared while the correlator was away).
   Result<size_t> reconcile(std::string_view source, const std::set<std::pair<std::string, std::string>>& active,
                            std::string_view why);
-  // Commits the batch (record/resolve since the last commit) and publishes its notices.
+  // Commits the batch (record/resolve since the last commit, and what failed batches left to
+  // apply again) and publishes its notices. An error: nothing of it is committed yet, all of it
+  // is kept for the next commit; the caller must not acknowledge what raised it.
   Result<void> commit();
+  // What failed batches left, waiting to be applied again (0 when every record is committed or
+  // in the open batch).
+  size_t retained() const;
+
+  static constexpr size_t kMaxRetained = 65536;
+
   // Publishes every unresolved alert again, as a restated notice (Notice::restated; kind
   // Acknowledged when acknowledged, else Firing), least recently seen first: the correlator calls
   // it once at start, so that sinks that keep state (Alertmanager's re-sends) take in the alerts
@@ -178,11 +193,21 @@ class AlertStore {
 
  private:
   struct Pending;  // an alert touched by the open batch
+  struct Op;       // a record() or resolve() call, kept until its batch commits
   class ReadPool;
 
   AlertStore(std::string path, std::unique_ptr<sql::Database> db, telemetry::Registry& metrics, StoreOptions options);
+  // Begins a batch and applies what failed batches left first.
   Result<void> begin_batch_locked();
   Result<void> flush_locked();  // writes the pending changes and commits the open batch
+  Result<void> submit_locked(Op op);
+  Result<void> apply_locked(const Op& op);
+  Result<void> record_locked(const Event& alert, const RuleInfo& rule, std::span<const rules::EvidenceEvent> evidence,
+                             bool repeat_only);
+  Result<void> resolve_key_locked(std::string_view rule_id, std::string_view group_key, std::string_view why);
+  // Rolls the open batch back; what it recorded waits in retained_ to be applied again.
+  void abort_batch_locked();
+  void retain_locked(Op op);
   Result<Pending*> pending_for_locked(const Event& alert, const RuleInfo& rule, const std::string& key,
                                       bool repeat_only);
   Result<void> write_pending_locked(Pending& p);
@@ -205,6 +230,8 @@ class AlertStore {
   std::unordered_map<std::string, std::unique_ptr<Pending>> pending_;  // by rule id + group key
   std::vector<Pending*> pending_order_;
   std::vector<Notice> batch_notices_;  // resolutions of the batch, in order
+  std::vector<Op> batch_ops_;  // what the open batch applied, in order
+  std::vector<Op> retained_;   // what failed batches applied, to apply again, oldest first
   size_t evidence_bytes_ = 0;
 
   std::unique_ptr<ReadPool> readers_;
@@ -212,7 +239,8 @@ class AlertStore {
   telemetry::Counter pruned_age_, pruned_rows_, evidence_per_alert_, evidence_budget_, write_errors_;
   telemetry::Counter resolved_quiet_, resolved_cleared_;
   std::map<std::pair<std::string, std::string>, telemetry::Gauge> open_gauges_;  // (state, severity)
-  telemetry::Gauge evidence_bytes_gauge_, rows_gauge_;
+  telemetry::Gauge evidence_bytes_gauge_, rows_gauge_, retained_gauge_;
+  telemetry::Counter retained_dropped_;
 
   std::thread thread_;
   std::mutex thread_mutex_;

@@ -215,6 +215,48 @@ Reading Observations::observe_reachability(const Event& e) const {
   return r;
 }
 
+Observations::Restored Observations::restore(const Evidence& recorded, const Certificates& certificates,
+                                             const DeviceLicenses& licenses) {
+  Restored out;
+  if (recorded.observing_since != Timestamp{})
+    evidence_.observing_since = std::min(evidence_.observing_since, recorded.observing_since);
+  for (const auto& [sensor, t] : recorded.sensor_last_seen) {
+    auto [it, fresh] = evidence_.sensor_last_seen.try_emplace(sensor, t);
+    if (!fresh) it->second = std::max(it->second, t);
+    ++out.sensors;
+  }
+  for (const auto& [key, t] : recorded.dataset_last_seen) {
+    if (datasets_.find(key.second) == datasets_.end()) continue;  // no check names it any more
+    auto [it, fresh] = evidence_.dataset_last_seen.try_emplace(key, t);
+    if (!fresh) it->second = std::max(it->second, t);
+    ++out.datasets;
+  }
+  for (const auto& [target, c] : certificates) {
+    auto it = certificates_.find(target);
+    if (it == certificates_.end()) {
+      if (certificates_.size() >= limits_.max_certificates) continue;
+      certificates_.emplace(target, c);
+    } else if (it->second.read_at < c.read_at) {
+      it->second = c;
+    }
+    ++out.certificates;
+  }
+  for (const auto& [asset, by_name] : licenses) {
+    if (!assets_by_id_.count(asset)) continue;
+    auto& per_asset = device_licenses_[asset];
+    for (const auto& [name, d] : by_name) {
+      if (per_asset.size() >= limits_.max_licenses_per_asset && !per_asset.count(name)) continue;
+      auto [slot, fresh] = per_asset.try_emplace(name, d);
+      if (!fresh && slot->second.read_at < d.read_at) slot->second = d;
+      ++out.licenses;
+    }
+  }
+  last_sensor_.reset();
+  certificates_dirty_ = true;
+  effective_dirty_ = true;
+  return out;
+}
+
 const Evidence& Observations::evidence() {
   if (certificates_dirty_) {
     certificates_dirty_ = false;

@@ -83,7 +83,8 @@ class Observations {
   // The license kind (inventory vocabulary) a vendor's license name stands for (docs/adr/0017).
   static std::string license_kind_of(std::string_view name);
 
- private:
+  // The readings as recorded, for the correlator's snapshot (daemon/baseline_snapshot.cpp,
+  // docs/adr/0030): kept across a restart, put back with restore().
   struct DeviceLicense {
     std::string kind, status;
     std::optional<Timestamp> expires;
@@ -94,7 +95,21 @@ class Observations {
     Timestamp not_after{}, read_at{};
     std::string site, asset;
   };
+  using Certificates = std::map<std::string, Certificate>;                              // by target
+  using DeviceLicenses = std::map<std::string, std::map<std::string, DeviceLicense>>;  // asset id -> name ->
+  // observing_since, sensor_last_seen and dataset_last_seen (certificates are in certificates()).
+  const Evidence& recorded() const { return evidence_; }
+  const Certificates& certificates() const { return certificates_; }
+  const DeviceLicenses& device_licenses() const { return device_licenses_; }
+  // Merges what a snapshot kept with what was observed since: the earliest observing_since, the
+  // latest reading of each item. Only what the bound inventory and baseline can use comes back
+  // (datasets a check names, licenses of known assets), within the limits.
+  struct Restored {
+    size_t sensors = 0, datasets = 0, licenses = 0, certificates = 0;
+  };
+  Restored restore(const Evidence& recorded, const Certificates& certificates, const DeviceLicenses& licenses);
 
+ private:
   Reading observe_certificate(const Event& e, Timestamp arrival);
   Reading observe_license(const Event& e, Timestamp arrival);
   Reading observe_reachability(const Event& e) const;
@@ -127,8 +142,8 @@ class Observations {
 
   Evidence evidence_;
   SensorSlot last_sensor_;
-  std::map<std::string, Certificate> certificates_;                              // by target
-  std::map<std::string, std::map<std::string, DeviceLicense>> device_licenses_;  // asset id -> name ->
+  Certificates certificates_;
+  DeviceLicenses device_licenses_;
   bool certificates_dirty_ = true;
   std::shared_ptr<const Inventory> effective_;
   bool effective_dirty_ = true;

@@ -43,4 +43,16 @@ std::vector<Change> FindingTracker::update(const std::vector<Finding>& current) 
   return changes;
 }
 
+std::vector<Finding> FindingTracker::state() const {
+  std::vector<Finding> out;
+  out.reserve(last_.size());
+  for (const auto& [key, f] : last_) out.push_back(f);
+  return out;
+}
+
+void FindingTracker::restore(const std::vector<Finding>& findings) {
+  last_.clear();
+  for (const auto& f : findings) last_.emplace(key_of(f), f);
+}
+
 }  // namespace soc::daemon::inventory

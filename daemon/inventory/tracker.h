@@ -27,6 +27,11 @@ class FindingTracker {
   // finding. Of findings with the same key in `current`, only the first is tracked.
   std::vector<Change> update(const std::vector<Finding>& current);
 
+  // What the tracker remembers (the previous call's findings), to keep across a restart of the
+  // correlator, and to put back: the next update() then reports only what changed since.
+  std::vector<Finding> state() const;
+  void restore(const std::vector<Finding>& findings);
+
  private:
   std::unordered_map<std::string, Finding> last_;
 };

@@ -1,6 +1,9 @@
 #include "daemon/rules/engine.h"
 
 #include "core/json_codec.h"
+#include "core/state_codec.h"
+#include "daemon/rules/engine_state_format.h"
+#include "daemon/rules/match.h"
 #include "core/severity.h"
 #include "daemon/rules/plan.h"
 
@@ -17,168 +20,6 @@ namespace soc::daemon::rules {
 namespace {
 
 using std::chrono::microseconds;
-
-// ASCII case folding, inline: what std::tolower does in the C locale the programs run in, without
-// a library call per byte (web rules' globs fold every byte of every URL they look at).
-inline unsigned char fold(char c, bool cased) {
-  const auto u = static_cast<unsigned char>(c);
-  return cased || u < 'A' || u > 'Z' ? u : static_cast<unsigned char>(u + ('a' - 'A'));
-}
-
-bool glob_match(const std::vector<int16_t>& p, std::string_view s, bool cased) {
-  size_t pi = 0, si = 0, star = std::string::npos, mark = 0;
-  while (si < s.size()) {
-    if (pi < p.size() && (p[pi] == Pattern::kAny || (p[pi] >= 0 && p[pi] == fold(s[si], cased)))) {
-      ++pi;
-      ++si;
-    } else if (pi < p.size() && p[pi] == Pattern::kStar) {
-      star = pi++;
-      mark = si;
-    } else if (star != std::string::npos) {
-      pi = star + 1;
-      si = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == Pattern::kStar) ++pi;
-  return pi == p.size();
-}
-
-bool equal_fold(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return fold(x, false) == fold(y, false);
-         });
-}
-
-std::optional<double> number_of(const Value& v) {
-  if (v.is_int()) return static_cast<double>(v.as_int());
-  if (v.is_float()) return v.as_float();
-  if (v.is_string()) {
-    const auto& s = v.as_string();
-    double d;
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
-    if (ec == std::errc() && ptr == s.data() + s.size()) return d;
-  }
-  return std::nullopt;
-}
-
-// Matches one scalar value (lists are expanded by the caller).
-bool match_scalar(const Pattern& p, const Value& v, const Event& event) {
-  std::string tmp;
-  auto text = [&]() -> std::string_view {
-    if (v.is_string()) return v.as_string();
-    tmp = v.to_text();
-    return tmp;
-  };
-  switch (p.kind) {
-    case Pattern::Kind::Glob: {
-      const std::string_view s = text();
-      if (!p.has_wildcards) {
-        if (s.size() != p.glob.size()) return false;
-        for (size_t i = 0; i < s.size(); ++i)
-          if (p.glob[i] != fold(s[i], p.cased)) return false;
-        return true;
-      }
-      return glob_match(p.glob, s, p.cased);
-    }
-    case Pattern::Kind::Regex: return p.regex.search(text());
-    case Pattern::Kind::Cidr: {
-      if (v.is_ip()) return v.as_ip().in_prefix(p.network, p.prefix_len);
-      auto ip = IpAddress::parse(text());
-      return ip && ip->in_prefix(p.network, p.prefix_len);
-    }
-    case Pattern::Kind::Lt:
-    case Pattern::Kind::Lte:
-    case Pattern::Kind::Gt:
-    case Pattern::Kind::Gte: {
-      auto n = number_of(v);
-      if (!n) return false;
-      if (p.kind == Pattern::Kind::Lt) return *n < p.number;
-      if (p.kind == Pattern::Kind::Lte) return *n <= p.number;
-      if (p.kind == Pattern::Kind::Gt) return *n > p.number;
-      return *n >= p.number;
-    }
-    case Pattern::Kind::FieldRef: {
-      const Value* other = event.find(p.other_field);
-      if (other == nullptr) return false;
-      const std::string o = other->to_text();
-      return p.cased ? text() == o : equal_fold(text(), o);
-    }
-    case Pattern::Kind::Exists:
-    case Pattern::Kind::Null: return false;  // handled by match_pattern
-  }
-  return false;
-}
-
-bool match_pattern(const Pattern& p, const Value* v, const Event& event) {
-  if (p.kind == Pattern::Kind::Exists) return (v != nullptr) == p.exists;
-  if (p.kind == Pattern::Kind::Null) return v == nullptr || (v->is_string() && v->as_string().empty());
-  if (v == nullptr) return false;
-  if (v->is_list()) {
-    for (const auto& e : v->as_list())
-      if (match_scalar(p, e, event)) return true;
-    return false;
-  }
-  return match_scalar(p, *v, event);
-}
-
-bool match_test(const FieldTest& t, const Event& event) {
-  const Value* v = event.find(t.field);
-  if (t.neq) {
-    if (v == nullptr) return false;
-    for (const auto& p : t.patterns)
-      if (match_pattern(p, v, event)) return false;
-    return true;
-  }
-  if (t.all) {
-    for (const auto& p : t.patterns)
-      if (!match_pattern(p, v, event)) return false;
-    return !t.patterns.empty();
-  }
-  for (const auto& p : t.patterns)
-    if (match_pattern(p, v, event)) return true;
-  return false;
-}
-
-bool eval(const CondNode& n, const Rule& rule, const Event& event) {
-  switch (n.kind) {
-    case CondNode::Kind::And:
-      for (const auto& c : n.children)
-        if (!eval(c, rule, event)) return false;
-      return true;
-    case CondNode::Kind::Or:
-      for (const auto& c : n.children)
-        if (eval(c, rule, event)) return true;
-      return false;
-    case CondNode::Kind::Not: return !eval(n.children[0], rule, event);
-    case CondNode::Kind::Sel: {
-      const auto& sel = rule.selections[static_cast<size_t>(n.selection)];
-      for (const auto& conj : sel.alternatives) {
-        bool all = true;
-        for (const auto& t : conj) {
-          if (!match_test(t, event)) {
-            all = false;
-            break;
-          }
-        }
-        if (all) return true;
-      }
-      return false;
-    }
-  }
-  return false;
-}
-
-// True when one of the rule's exceptions (a selection's alternatives) holds for the event.
-bool excepted(const Rule& rule, const Event& event) {
-  for (const auto& conj : rule.exceptions.alternatives) {
-    bool all = !conj.empty();
-    for (const auto& t : conj) all = all && match_test(t, event);
-    if (all) return true;
-  }
-  return false;
-}
 
 // soc.evidence (ADR 0008, "Alerts"): at most this many entries per alert, the first in time.
 constexpr size_t kMaxEvidence = 10;
@@ -341,7 +182,14 @@ struct Group {
   double sum = 0;
   int64_t events = 0;
   Timestamp newest{};
-  std::list<std::pair<std::string, Group*>>::iterator lru;
+  std::list<std::pair<std::string, Group*>>::iterator lru;  // in CorrState::lru, or ::hot when `hot`
+  bool hot = false;
+  // For the bound on all rule state (EngineOptions::max_state_*): when the group was last
+  // updated (the engine's touch clock), its estimated bytes, and whether they count (a window
+  // being closed is a temporary group that does not).
+  uint64_t touched = 0;
+  size_t bytes = 0;
+  bool in_state = false;
   // The site.id of the group's events while they all came from one site: the alert carries it
   // (soc_alerts_total{site}, the analyst's "where") unless the events came from several.
   std::string site;
@@ -359,11 +207,39 @@ struct Group {
 // Entries kept per group; beyond, the oldest are dropped (see the ADR).
 constexpr size_t kMaxEntriesPerGroup = 65536;
 
+// A correlation's groups, in two lists ordered by last update (least recent first; the pointer
+// saves a lookup, unordered_map nodes are stable): groups updated once (`lru`), and groups
+// updated again since (`hot`). Under a bound, groups of one event go first: a flood of distinct
+// sources, one event each, cannot push out a brute force that has begun (a segmented LRU).
+using GroupList = std::list<std::pair<std::string, Group*>>;
 struct CorrState {
   std::unordered_map<std::string, Group> groups;
-  // Least recently updated first; the pointer saves a lookup (unordered_map nodes are stable).
-  std::list<std::pair<std::string, Group*>> lru;
+  GroupList lru;
+  GroupList hot;
+  GroupList& list_of(const Group& g) { return g.hot ? hot : lru; }
+  // The list whose front was updated least recently (null when both are empty).
+  GroupList* oldest() {
+    if (lru.empty()) return hot.empty() ? nullptr : &hot;
+    if (hot.empty()) return &lru;
+    return lru.front().second->touched < hot.front().second->touched ? &lru : &hot;
+  }
 };
+
+// Estimated bytes of rule state, for the bound (ADR 0030): what the allocator holds for a group
+// and an entry, near enough to bound memory, cheap enough to keep up to date on every event.
+constexpr size_t kNodeBytes = 64;  // a hash or list node with its allocator overhead
+// An evidence event kept as JSON counts where it is held (a chained alert's copy again: an
+// overestimate, on the safe side).
+size_t entry_bytes(const Entry& e) {
+  size_t n = sizeof(Entry) + e.value.size() + e.evidence.size() + (e.json ? kNodeBytes + e.json->size() : 0);
+  for (const auto& c : e.chained) n += sizeof(EvidenceEvent) + c.id.size() + (c.json ? kNodeBytes + c.json->size() : 0);
+  return n;
+}
+size_t group_base_bytes(const std::string& key, const std::vector<Value>& values) {
+  size_t n = sizeof(Group) + 2 * (kNodeBytes + key.size());  // the map's node and the LRU's
+  for (const auto& v : values) n += sizeof(Value) + (v.is_string() ? v.as_string().size() : 0);
+  return n;
+}
 
 }  // namespace
 
@@ -380,14 +256,20 @@ struct Engine::Impl {
   std::shared_ptr<Plan> plan;
   std::vector<int> candidates;  // scratch
   std::vector<std::unique_ptr<CorrState>> state;
+  // The bytes of evidence events held by this engine's groups (shared with their deleters).
+  std::shared_ptr<EvidenceBudget> budget = std::make_shared<EvidenceBudget>();
   // Newest event time per stream: each stream is in time order, but streams lag each other (a
   // spool flushed after an outage, files replayed one after the other), so lateness is measured
   // per stream. A stream is a sensor (observer.name), or for a log sensor one of its files
   // (observer.name + log.file.path): a sensor catching up on two files after a restart reads
   // one to its end before the other, and the second is not late. Idle groups are swept against
   // the slowest stream.
-  std::shared_ptr<EvidenceBudget> budget = std::make_shared<EvidenceBudget>();
   std::unordered_map<std::string, Timestamp> sensor_watermarks;
+  // The bound on all rule state (EngineOptions::max_state_*): groups and estimated bytes held,
+  // and the clock that orders groups by last update across rules.
+  size_t total_groups = 0;
+  size_t total_bytes = 0;
+  uint64_t touch_clock = 0;
   std::optional<Timestamp> slowest;  // min over sensor_watermarks
   std::string slowest_sensor;
   std::string stream_scratch;
@@ -466,6 +348,23 @@ struct Engine::Impl {
       ++counters.evidence_dropped;
       return nullptr;
     }
+    return account_json(std::move(json));
+  }
+
+  // An evidence event read back from a snapshot: kept under the same budget (null when it is
+  // empty, when evidence is not kept, or when it does not fit).
+  std::shared_ptr<const std::string> adopt_json(std::string json) {
+    if (json.empty() || !options.keep_evidence) return nullptr;
+    if (json.size() > options.max_evidence_event_bytes ||
+        budget->used.load(std::memory_order_relaxed) + json.size() > options.max_evidence_bytes) {
+      ++counters.evidence_dropped;
+      return nullptr;
+    }
+    return account_json(std::move(json));
+  }
+
+  std::shared_ptr<const std::string> account_json(std::string json) {
+    const size_t n = json.size();
     budget->used.fetch_add(n, std::memory_order_relaxed);
     return std::shared_ptr<const std::string>(new std::string(std::move(json)), [b = budget, n](const std::string* p) {
       b->used.fetch_sub(n, std::memory_order_relaxed);
@@ -667,14 +566,13 @@ struct Engine::Impl {
       g.per_rule.assign(c.rules.size(), 0);
       st.lru.emplace_back(key, &g);
       g.lru = std::prev(st.lru.end());
-      if (st.groups.size() > options.max_groups_per_rule) {
-        st.groups.erase(st.lru.front().first);
-        st.lru.pop_front();
-        ++counters.evicted_groups;
-      }
+      admit(g, key);
+      if (st.groups.size() > options.max_groups_per_rule) evict_front(ci, st, &g);
     } else {
-      st.lru.splice(st.lru.end(), st.lru, g.lru);
+      st.hot.splice(st.hot.end(), st.list_of(g), g.lru);
+      g.hot = true;
     }
+    g.touched = ++touch_clock;
     g.note_site(event.get_string("site.id"));
     // Windows anchored at the first event (at_close conditions) close before the new event.
     if (c.decided_at_close() && !g.entries.empty() && *ts > g.entries.front().ts + c.timespan) {
@@ -731,11 +629,70 @@ struct Engine::Impl {
     return static_cast<size_t>(std::find(c.rules.begin(), c.rules.end(), rule) - c.rules.begin());
   }
 
+  // A new group enters the state: it counts for the bound.
+  void admit(Group& g, const std::string& key) {
+    g.in_state = true;
+    g.bytes = group_base_bytes(key, g.values);
+    ++total_groups;
+    total_bytes += g.bytes;
+  }
+
+  void resize(Group& g, ptrdiff_t delta) {
+    g.bytes = static_cast<size_t>(static_cast<ptrdiff_t>(g.bytes) + delta);
+    if (g.in_state) total_bytes = static_cast<size_t>(static_cast<ptrdiff_t>(total_bytes) + delta);
+  }
+
+  // Removes the front group of `list` (one of st's).
+  void erase_front(CorrState& st, GroupList& list) {
+    Group& g = *list.front().second;
+    if (g.in_state) {
+      --total_groups;
+      total_bytes -= g.bytes;
+    }
+    st.groups.erase(list.front().first);
+    list.pop_front();
+  }
+
+  // Evicts a group of `st` for a bound: the least recently updated of those updated once, else
+  // of the others; never `keep` (the group in use).
+  void evict_front(size_t ci, CorrState& st, const Group* keep = nullptr) {
+    GroupList* l = !st.lru.empty() && st.lru.front().second != keep ? &st.lru : &st.hot;
+    if (l->empty() || l->front().second == keep) return;
+    erase_front(st, *l);
+    ++counters.evicted_groups;
+    ++stats[ci].evicted;
+  }
+
+  // Evicts the least recently updated groups of any correlation until the state is within its
+  // bounds. Called between events, when no group is in use.
+  void enforce_bounds() {
+    const size_t max_groups = options.max_state_groups, max_bytes = options.max_state_bytes;
+    while ((max_groups && total_groups > max_groups) || (max_bytes && total_bytes > max_bytes)) {
+      size_t oldest = state.size();
+      for (const bool hot : {false, true}) {  // groups of one event first, of any rule
+        uint64_t when = UINT64_MAX;
+        for (size_t ci = 0; ci < state.size(); ++ci) {
+          if (!state[ci]) continue;
+          const GroupList& l = hot ? state[ci]->hot : state[ci]->lru;
+          if (!l.empty() && l.front().second->touched < when) {
+            when = l.front().second->touched;
+            oldest = ci;
+          }
+        }
+        if (oldest != state.size()) break;
+      }
+      if (oldest == state.size()) break;
+      evict_front(oldest, *state[oldest]);
+    }
+  }
+
   void insert(const Correlation& c, Group& g, Entry e) {
     if (e.ts > g.newest) g.newest = e.ts;
     auto pos = std::upper_bound(g.entries.begin(), g.entries.end(), e.ts,
                                 [](Timestamp t, const Entry& x) { return t < x.ts; });
-    if (c.type == CorrelationType::ValueCount) ++g.distinct[e.value];
+    if (c.type == CorrelationType::ValueCount && ++g.distinct[e.value] == 1)
+      resize(g, static_cast<ptrdiff_t>(kNodeBytes + e.value.size()));
+    resize(g, static_cast<ptrdiff_t>(entry_bytes(e)));
     g.sum += e.number;
     g.events += e.count;
     ++g.per_rule[slot(c, e.rule)];
@@ -747,8 +704,12 @@ struct Engine::Impl {
     Entry& e = g.entries.front();
     if (c.type == CorrelationType::ValueCount) {
       auto it = g.distinct.find(e.value);
-      if (it != g.distinct.end() && --it->second == 0) g.distinct.erase(it);
+      if (it != g.distinct.end() && --it->second == 0) {
+        g.distinct.erase(it);
+        resize(g, -static_cast<ptrdiff_t>(kNodeBytes + e.value.size()));
+      }
     }
+    resize(g, -static_cast<ptrdiff_t>(entry_bytes(e)));
     g.sum -= e.number;
     g.events -= e.count;
     --g.per_rule[slot(c, e.rule)];
@@ -886,38 +847,30 @@ struct Engine::Impl {
     if (!closed.entries.empty() && holds(c, closed)) fire(ci, closed, nullptr, nullptr);
   }
 
-  // Drops groups whose window can no longer change (idle for timespan + allowed lateness).
-  void sweep(size_t ci, CorrState& st) {
-    if (!slowest) return;
+  // Drops the groups of correlation `ci` whose window can no longer change at `watermark` (idle
+  // for timespan + allowed lateness), least recently updated first, up to the first that can.
+  void expire(size_t ci, CorrState& st, Timestamp watermark) {
     const Correlation& c = *set->rules[ci].correlation;
-    while (!st.lru.empty()) {
-      Group& g = *st.lru.front().second;
-      if (g.newest >= *slowest - c.timespan - options.allowed_lateness) break;
+    while (GroupList* l = st.oldest()) {
+      Group& g = *l->front().second;
+      if (g.newest >= watermark - c.timespan - options.allowed_lateness) break;
       if (c.decided_at_close()) {
         while (!g.entries.empty()) close_window(ci, g, g.entries.front().ts + c.timespan);
       }
-      st.groups.erase(st.lru.front().first);
-      st.lru.pop_front();
+      erase_front(st, *l);
     }
+  }
+
+  // Against the slowest sensor's newest event.
+  void sweep(size_t ci, CorrState& st) {
+    if (slowest) expire(ci, st, *slowest);
   }
 
   // Engine::advance: sweep() of every correlation against `watermark` instead of the slowest
   // sensor's newest event.
   void advance(Timestamp watermark) {
-    for (size_t ci = 0; ci < state.size(); ++ci) {
-      if (!state[ci]) continue;
-      const Correlation& c = *set->rules[ci].correlation;
-      auto& st = *state[ci];
-      while (!st.lru.empty()) {
-        Group& g = *st.lru.front().second;
-        if (g.newest >= watermark - c.timespan - options.allowed_lateness) break;
-        if (c.decided_at_close()) {
-          while (!g.entries.empty()) close_window(ci, g, g.entries.front().ts + c.timespan);
-        }
-        st.groups.erase(st.lru.front().first);
-        st.lru.pop_front();
-      }
-    }
+    for (size_t ci = 0; ci < state.size(); ++ci)
+      if (state[ci]) expire(ci, *state[ci], watermark);
   }
 
   void flush() {
@@ -931,10 +884,21 @@ struct Engine::Impl {
         const Correlation& c = *set->rules[ci].correlation;
         auto& st = *state[ci];
         std::unordered_map<std::string, Group> groups = std::move(st.groups);
-        auto lru = std::move(st.lru);
+        std::vector<Group*> lru;  // in order of last update, as one list
+        for (const GroupList* l : {&st.lru, &st.hot})
+          for (const auto& [key, g] : *l) lru.push_back(g);
+        std::sort(lru.begin(), lru.end(), [](const Group* a, const Group* b) { return a->touched < b->touched; });
         st.groups.clear();
         st.lru.clear();
-        for (const auto& [key, group] : lru) {
+        st.hot.clear();
+        for (auto& [key, g] : groups) {
+          // Out of the state: what closing its windows frees no longer counts.
+          if (!g.in_state) continue;
+          g.in_state = false;
+          --total_groups;
+          total_bytes -= g.bytes;
+        }
+        for (Group* group : lru) {
           Group& g = *group;
           if (c.decided_at_close()) {
             while (!g.entries.empty()) close_window(ci, g, g.entries.front().ts + c.timespan);
@@ -954,7 +918,10 @@ Engine::Engine(std::shared_ptr<const RuleSet> rules, AlertSink sink, EngineOptio
 Engine::Engine(std::shared_ptr<const RuleSet> rules, DetailedSink sink, EngineOptions options)
     : impl_(std::make_unique<Impl>(PreparedRules{std::move(rules), nullptr}, std::move(sink), options, counters_)) {}
 Engine::~Engine() = default;
-void Engine::process(const Event& event) { impl_->process(event); }
+void Engine::process(const Event& event) {
+  impl_->process(event);
+  impl_->enforce_bounds();
+}
 void Engine::flush() { impl_->flush(); }
 void Engine::advance(Timestamp watermark) { impl_->advance(watermark); }
 const RuleSet& Engine::rules() const { return *impl_->set; }
@@ -996,6 +963,7 @@ void Engine::replace_rules(PreparedRules prepared) {
   next->sensor_watermarks = std::move(old.sensor_watermarks);
   next->slowest = old.slowest;
   next->slowest_sensor = std::move(old.slowest_sensor);
+  next->touch_clock = old.touch_clock;
   const RuleSet& os = *old.set;
   const RuleSet& ns = *next->set;
   std::vector<std::optional<uint64_t>> old_memo(os.rules.size()), new_memo(ns.rules.size());
@@ -1021,6 +989,10 @@ void Engine::replace_rules(PreparedRules prepared) {
         e.rule = pos < to.size() ? to[pos] : -1;
       }
     }
+    for (const auto& [key, group] : old.state[j]->groups) {
+      ++next->total_groups;
+      next->total_bytes += group.bytes;
+    }
     next->state[i] = std::move(old.state[j]);
   }
   impl_ = std::move(next);
@@ -1028,6 +1000,125 @@ void Engine::replace_rules(PreparedRules prepared) {
 size_t Engine::groups(size_t rule_index) const {
   const auto& st = impl_->state[rule_index];
   return st ? st->groups.size() : 0;
+}
+size_t Engine::state_groups() const { return impl_->total_groups; }
+size_t Engine::state_bytes() const { return impl_->total_bytes; }
+
+void Engine::encode_state(std::string& out) const {
+  namespace fmt_ = state_format;
+  const Impl& im = *impl_;
+  const RuleSet& set = *im.set;
+  out.reserve(out.size() + im.total_bytes / 4);  // the bytes run at about a fifth of the estimate
+  ByteWriter w(out);
+  w.u32(static_cast<uint32_t>(im.sensor_watermarks.size()));
+  for (const auto& [stream, wm] : im.sensor_watermarks) {
+    w.str(stream);
+    w.time(wm);
+  }
+  std::vector<size_t> with_state;
+  for (size_t i = 0; i < set.rules.size(); ++i) {
+    const bool groups = im.state[i] && !im.state[i]->groups.empty();
+    const bool held = !im.suppressions.empty() && !im.suppressions[i].empty();
+    if (groups || held) with_state.push_back(i);
+  }
+  std::vector<std::optional<uint64_t>> memo(set.rules.size());
+  std::vector<const std::pair<std::string, Group*>*> order;
+  w.u32(static_cast<uint32_t>(with_state.size()));
+  for (const size_t i : with_state) {
+    w.str(rule_key(set.rules[i]));
+    w.u64(deep_digest(set, i, memo));
+    order.clear();
+    if (im.state[i]) {
+      // Oldest update first, across both lists: restored in this order, the LRU is as it was.
+      for (const GroupList* l : {&im.state[i]->lru, &im.state[i]->hot})
+        for (const auto& item : *l) order.push_back(&item);
+      std::sort(order.begin(), order.end(),
+                [](const auto* a, const auto* b) { return a->second->touched < b->second->touched; });
+    }
+    w.u32(static_cast<uint32_t>(order.size()));
+    for (const auto* item : order) {
+      const Group& g = *item->second;
+      const Correlation& c = *set.rules[i].correlation;
+      fmt_::group_header(w, item->first, g.hot, g.values, g.site, g.mixed_sites, g.last_fields, g.entries.size());
+      for (const auto& e : g.entries)
+        fmt_::entry(w, e.ts, e.start, static_cast<uint32_t>(Impl::slot(c, e.rule)), e.value, e.number, e.count,
+                    e.evidence, e.json.get(), e.chained);
+    }
+    const bool held = !im.suppressions.empty() && !im.suppressions[i].empty();
+    w.u32(held ? static_cast<uint32_t>(im.suppressions[i].size()) : 0);
+    if (held)
+      for (const auto& [key, sup] : im.suppressions[i]) fmt_::suppression(w, key, sup.last, sup.held);
+  }
+}
+
+Engine::RestoreReport Engine::import_state(EngineState in) {
+  Impl& im = *impl_;
+  const RuleSet& set = *im.set;
+  RestoreReport report;
+  std::unordered_map<std::string, size_t> by_key;
+  for (size_t i = 0; i < set.rules.size(); ++i) by_key.emplace(rule_key(set.rules[i]), i);
+  std::vector<std::optional<uint64_t>> memo(set.rules.size());
+  for (auto& r : in.rules) {
+    auto found = by_key.find(r.key);
+    if (found == by_key.end()) {
+      ++report.unknown;
+      continue;
+    }
+    const size_t i = found->second;
+    if (deep_digest(set, i, memo) != r.fingerprint) {
+      ++report.changed;
+      continue;
+    }
+    ++report.rules;
+    const Rule& rule = set.rules[i];
+    if (rule.correlation && im.state[i]) {
+      const Correlation& c = *rule.correlation;
+      CorrState& st = *im.state[i];
+      for (auto& gs : r.groups) {
+        if (gs.values.size() != c.group_by.size() || gs.entries.empty() || st.groups.count(gs.key)) continue;
+        Group& g = st.groups[gs.key];
+        g.values = std::move(gs.values);
+        g.per_rule.assign(c.rules.size(), 0);
+        g.site = std::move(gs.site);
+        g.mixed_sites = gs.mixed_sites;
+        for (auto& [field, value] : gs.last_fields) g.last_fields.set(field, std::move(value));
+        g.hot = gs.hot;
+        GroupList& list = st.list_of(g);
+        list.emplace_back(gs.key, &g);
+        g.lru = std::prev(list.end());
+        im.admit(g, gs.key);
+        g.touched = ++im.touch_clock;
+        for (auto& es : gs.entries) {
+          if (es.ref >= c.rules.size()) continue;
+          Entry e;
+          e.ts = es.ts;
+          e.start = es.start;
+          e.rule = c.rules[es.ref];
+          e.value = std::move(es.value);
+          e.number = es.number;
+          e.count = es.count;
+          e.evidence = std::move(es.evidence);
+          e.json = im.adopt_json(std::move(es.evidence_json));
+          for (auto& ch : es.chained) e.chained.push_back({std::move(ch.id), im.adopt_json(std::move(ch.json))});
+          im.insert(c, g, std::move(e));
+        }
+        ++report.groups;
+        if (st.groups.size() > im.options.max_groups_per_rule) im.evict_front(i, st);
+      }
+    }
+    if (rule.suppress.count() != 0 && !r.suppressions.empty()) {
+      if (im.suppressions.empty()) im.suppressions.resize(set.rules.size());
+      auto& table = im.suppressions[i];
+      for (auto& sup : r.suppressions) {
+        if (table.size() >= im.options.max_groups_per_rule) break;
+        table[std::move(sup.key)] = {sup.last, sup.held};
+        ++report.suppressions;
+      }
+    }
+  }
+  for (const auto& [stream, wm] : in.watermarks) im.advance(stream, wm);
+  im.enforce_bounds();
+  return report;
 }
 
 }  // namespace soc::daemon::rules

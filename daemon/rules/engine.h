@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/event.h"
+#include "core/result.h"
 #include "daemon/rules/loader.h"
 
 namespace soc::daemon::rules {
@@ -45,6 +46,11 @@ struct EngineOptions {
   std::chrono::microseconds allowed_lateness = std::chrono::seconds(60);
   // Open groups per correlation; beyond, the least recently updated group is evicted.
   size_t max_groups_per_rule = 100000;
+  // The bound on the state of all correlations together (--max-rule-state, docs/adr/0030): open
+  // groups, and their estimated bytes. Beyond either, the least recently updated group of any
+  // correlation is evicted (counted per rule in RuleStats::evicted). 0: no bound.
+  size_t max_state_groups = 0;
+  size_t max_state_bytes = 0;
   // Also pass alerts of rules that only feed correlations to the sink (rule tests).
   bool emit_referenced = false;
   // Keep the matching events an alert cites and hand them with it (AlertDetails::evidence):
@@ -68,12 +74,58 @@ struct EngineCounters {
   uint64_t late_events = 0;       // dropped by correlations for lateness
   uint64_t untimed_events = 0;    // matched a correlated rule but had no @timestamp
   uint64_t ungrouped_events = 0;  // lacked a group-by field of a correlation
-  uint64_t evicted_groups = 0;    // evicted for the cap (not for expiry)
+  uint64_t evicted_groups = 0;    // evicted for a cap (per rule or the whole state), not for expiry
   uint64_t suppressed = 0;        // alerts held back by a rule's `suppress`
   uint64_t excepted = 0;          // matches or alerts dropped by a rule's `exceptions`
   uint64_t evidence_dropped = 0;  // evidence events cited by id only (too large, or over the budget)
   uint64_t duplicates = 0;        // not counted by a correlation: the same attempt in another log (deduplicate)
 };
+
+// The engine's open state in a form that outlives one rule set and one process
+// (docs/adr/0030-snapshots.md): each correlation's open groups (least recently updated first)
+// and each rule's suppressions, under the rule's key and fingerprint (its digest and those of
+// the rules it refers to), and the event-time watermark of each stream.
+struct EngineState {
+  struct Entry {
+    Timestamp ts{}, start{};
+    uint32_t ref = 0;  // position of the referenced rule in the correlation's list
+    std::string value;
+    double number = 0;
+    int64_t count = 1;
+    std::string evidence;
+    std::string evidence_json;  // the event itself when the engine kept it (keep_evidence); empty: not kept
+    struct Chained {
+      std::string id, json;  // json empty: not kept
+    };
+    std::vector<Chained> chained;
+  };
+  struct Group {
+    std::string key;
+    bool hot = false;  // updated more than once (kept longer under a bound)
+    std::vector<Value> values;
+    std::string site;
+    bool mixed_sites = false;
+    std::vector<std::pair<std::string, Value>> last_fields;  // kAlertKeyFields of the newest event
+    std::vector<Entry> entries;
+  };
+  struct Suppression {
+    std::string key;
+    Timestamp last{};
+    int64_t held = 0;
+  };
+  struct Rule {
+    std::string key;
+    uint64_t fingerprint = 0;
+    std::vector<Group> groups;
+    std::vector<Suppression> suppressions;
+  };
+  std::vector<std::pair<std::string, Timestamp>> watermarks;
+  std::vector<Rule> rules;
+};
+
+// What Engine::encode_state wrote, read back (daemon/rules/engine_state_format.h). Never trusts
+// its input: anything that does not parse whole is an error.
+Result<EngineState> decode_engine_state(std::string_view bytes);
 
 // The fields of an event that name who and what, copied into alerts so that an analyst sees
 // them without opening the evidence: a plain rule's alert takes them from its event, a
@@ -127,12 +179,30 @@ class Engine {
   struct RuleStats {
     uint64_t matches = 0;
     uint64_t suppressed = 0;
+    uint64_t evicted = 0;  // open groups evicted for a cap
   };
   const std::vector<RuleStats>& rule_stats() const;
 
   const EngineCounters& counters() const { return counters_; }
   // Open groups of the correlation at `rule_index` (0 for plain rules).
   size_t groups(size_t rule_index) const;
+  // Open groups of every correlation, and their estimated bytes (what max_state_* bound).
+  size_t state_groups() const;
+  size_t state_bytes() const;
+
+  // Appends the open state's bytes to `out` (snapshots, on the ingest thread: written straight
+  // from the groups, a few hundred nanoseconds per group; sealing and writing happen elsewhere).
+  void encode_state(std::string& out) const;
+  // Puts back the state of the rules whose key and fingerprint are unchanged; the others start
+  // empty. Groups beyond the bounds are evicted as they are restored.
+  struct RestoreReport {
+    size_t rules = 0;      // rules whose state was restored
+    size_t groups = 0;
+    size_t suppressions = 0;
+    size_t changed = 0;    // rules in the snapshot that changed since: not restored
+    size_t unknown = 0;    // rules in the snapshot that are no longer loaded
+  };
+  RestoreReport import_state(EngineState state);
 
  private:
   struct Impl;

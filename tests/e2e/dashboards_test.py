@@ -89,6 +89,7 @@ EXPECTED_ALERTS = {
     "SocLicenseExpired": ("asset", "fw-nghixuan"),          # examples: expired 2026-08-15
     "SocLicenseExpiring": ("asset", "sw-dc-core"),          # added here: 20 days from now
     "SocCertificateExpiring": ("site", "dc-hatinh"),        # the s_server's 10-day certificate
+    "SocRuleStateEvicted": (None, None),                    # --max-rule-state 20
     # SocAlertDeliveryFailing: the webhook where nothing listens (its sink label is set with its port)
 }
 
@@ -298,6 +299,8 @@ def main():
         "--publish", f"tcp://127.0.0.1:{publish}", "--server-key", WORK / "server.key",
         "--inventory", inventory, "--baseline", baseline, "--rules", rules, "--tick", "1",
         "--alerts-out", WORK / "alerts.jsonl", "--state-dir", WORK / "state",
+        # A bound the sample traffic's scans exceed, so that evictions are counted and shown.
+        "--max-rule-state", "20",
         # A webhook where nothing listens, with a small queue: its notices wait (soc_alert_queue_depth),
         # the oldest are dropped (soc_alert_deliveries_total{result="dropped"}) and
         # SocAlertDeliveryFailing fires for it.

@@ -49,8 +49,6 @@ class Pending:
 # test fails and names the entry to delete (merge main, delete the entry, the panel must now show
 # data). The lint test accepts their metric names without a docs/metrics.md row.
 PENDING = [
-    Pending("correlator-state (issue 17)", r"\bsoc_rule_groups_evicted_total\b", "soc_rule_groups_evicted_total",
-            "correlation groups dropped at the state bound: soc_rule_groups_evicted_total{rule}"),
 ]
 
 

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/json_codec.h"
@@ -418,6 +419,60 @@ TEST_CASE("a broken file at start is refused with every diagnostic located") {
   REQUIRE_FALSE(m);
   CHECK(m.error().message.find(inv + ":2:30: error[inventory.bad_value]") != std::string::npos);
   CHECK(m.error().message.find(base + ":1:1: error[baseline.missing_key]") != std::string::npos);
+}
+
+
+// A restart of the correlator (docs/adr/0030): a second monitor restored from the first's
+// snapshot knows when each sensor was last heard and which findings it already raised.
+TEST_CASE("a monitor restored from a snapshot neither calls a heard sensor silent nor raises old findings again") {
+  Fixture f;
+  f.monitor->evaluate();  // raises soc.equipment.missing for xa
+  f.monitor->on_heartbeat("pkt-dc", "dc", Event{});
+  f.clock += 6min;
+  f.monitor->on_heartbeat("pkt-dc", "dc", Event{});
+  f.monitor->evaluate();  // pkt-xa silent
+  REQUIRE(f.alert_lines().size() == 2);
+  const std::string snapshot = f.monitor->snapshot(f.monitor->capture());
+
+  // The restart: a new monitor, a minute later, with the same files and alert path.
+  f.clock += 1min;
+  auto m = BaselineMonitor::load({f.inventory_path, f.baseline_path, [&f] { return f.clock; }}, f.metrics, f.alerts);
+  REQUIRE(m);
+  auto restarted = std::move(*m);
+  REQUIRE(restarted->restore(snapshot));
+  CHECK(restarted->evaluate() == 0);  // nothing changed: nothing raised again
+  CHECK(f.alert_lines().size() == 2);
+  CHECK(series(f.metrics, R"(soc_sensor_up{sensor="pkt-dc",site="dc"})") == "1");
+
+  // Without the snapshot, the same restart raises both findings again.
+  auto fresh = BaselineMonitor::load({f.inventory_path, f.baseline_path, [&f] { return f.clock; }}, f.metrics, f.alerts);
+  REQUIRE(fresh);
+  CHECK((*fresh)->evaluate() >= 1);
+}
+
+TEST_CASE("a damaged baseline snapshot is refused and changes nothing") {
+  Fixture f;
+  f.monitor->on_heartbeat("pkt-dc", "dc", Event{});
+  std::string snapshot = f.monitor->snapshot(f.monitor->capture());
+  auto m = BaselineMonitor::load({f.inventory_path, f.baseline_path, [&f] { return f.clock; }}, f.metrics, f.alerts);
+  REQUIRE(m);
+  for (size_t cut = 0; cut < snapshot.size(); ++cut) CHECK_FALSE((*m)->restore(snapshot.substr(0, cut)));
+  CHECK_FALSE((*m)->restore(snapshot + "extra"));
+  f.clock += 6min;
+  (*m)->evaluate();
+  CHECK(series(f.metrics, R"(soc_sensor_up{sensor="pkt-dc",site="dc"})") == "0");
+}
+
+TEST_CASE("an evaluation on another thread works on the copy taken, while events keep arriving") {
+  Fixture f;
+  f.monitor->on_heartbeat("pkt-dc", "dc", Event{});
+  auto input = f.monitor->capture();
+  f.clock += 10min;
+  std::thread t([&] { f.monitor->evaluate(input); });
+  for (int i = 0; i < 1000; ++i) f.send(R"({"observer.name":"pkt-xa","site.id":"xa","event.dataset":"flow"})");
+  t.join();
+  // Evaluated at the capture's time, with the capture's evidence: pkt-dc was heard then.
+  CHECK(series(f.metrics, R"(soc_sensor_up{sensor="pkt-dc",site="dc"})") == "1");
 }
 
 }  // namespace

@@ -138,3 +138,30 @@ TEST_CASE("a batch of an epoch older than every tracked one does not push out a 
   for (uint64_t e = 10; e < 10 + SequenceTracker::kMaxRuns; ++e) CHECK(t.next_expected(e) == 10);
   CHECK(t.next_expected(5) == 0);  // accepted, not tracked
 }
+
+TEST_CASE("restored marks make a resent batch a repeat and a newer epoch a restart") {
+  soc::transport::SequenceTracker t;
+  t.restore(100, 512);
+  auto v = t.on_batch(100, 0, 512);  // the batch the correlator had written before its restart
+  CHECK(v.duplicate == 512);
+  CHECK(v.accept_from == v.accept_to);
+  CHECK(v.ack == 512);
+  v = t.on_batch(100, 256, 512);  // straddles the mark
+  CHECK(v.duplicate == 256);
+  CHECK(v.accept_from == 512);
+  CHECK(v.accept_to == 768);
+  CHECK_FALSE(v.restarted);
+  v = t.on_batch(200, 0, 10);
+  CHECK(v.restarted);
+}
+
+TEST_CASE("restoring keeps the newest epochs and never lowers a mark") {
+  soc::transport::SequenceTracker t;
+  for (uint64_t e = 1; e <= 6; ++e) t.restore(e, e * 10);
+  t.restore(6, 5);
+  const auto marks = t.marks();
+  CHECK(marks.size() == soc::transport::SequenceTracker::kMaxRuns);
+  CHECK(t.next_expected(6) == 60);
+  CHECK(t.next_expected(1) == 0);
+  CHECK(t.newest_epoch() == 6);
+}

@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <signal.h>
+#include <sys/resource.h>
+
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -536,6 +539,62 @@ TEST_CASE("an acknowledgement from another thread while a batch is open commits 
   f.record(alert_of(r, "198.51.100.9", at(2)), r);
   f.commit();
   CHECK(f.all()[0].count == 2);
+}
+
+// While it lives, no file of this process may grow beyond `bytes` (RLIMIT_FSIZE): a write past
+// it fails with EFBIG, as a write on a full disk fails with ENOSPC.
+struct FileSizeLimit {
+  rlimit before{};
+  void (*old_handler)(int) = nullptr;
+  explicit FileSizeLimit(uintmax_t bytes) {
+    old_handler = ::signal(SIGXFSZ, SIG_IGN);  // the error, not the signal
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &before) == 0);
+    rlimit l = before;
+    l.rlim_cur = static_cast<rlim_t>(bytes);
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &l) == 0);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &before);
+    ::signal(SIGXFSZ, old_handler);
+  }
+};
+
+TEST_CASE("a batch whose commit fails is kept, not lost: the next commit applies it again, once") {
+  Fixture f;
+  const RuleInfo r = brute_force();
+  f.record(alert_of(r, "198.51.100.9", at(0)), r);
+  f.commit();
+  const std::size_t committed = f.notices.kinds().size();
+  {
+    // The write-ahead log cannot grow: the batch's commit fails, as on a full disk.
+    const auto wal = f.dir.path() / "alerts.db-wal";
+    REQUIRE(std::filesystem::exists(wal));
+    FileSizeLimit limit(std::max(std::filesystem::file_size(wal), std::filesystem::file_size(f.dir.path() / "alerts.db")));
+    (void)f.store->record(alert_of(r, "203.0.113.7", at(10)), r, {});  // fails here or at the commit
+    auto c = f.store->commit();
+    REQUIRE_FALSE(c.ok());
+    CHECK(f.store->retained() == 1);
+    auto again = f.store->commit();  // still failing: still kept
+    CHECK_FALSE(again.ok());
+    CHECK(f.store->retained() == 1);
+  }
+  CHECK(f.notices.kinds().size() == committed);  // nothing of it went to the sinks
+  CHECK(std::stod(f.metric("soc_write_errors_total{output=\"alert_store\"}")) >= 2);
+  CHECK(f.metric("soc_queue_depth{queue=\"alert_store\"}") == "1");
+  CHECK(f.all().size() == 1);  // a reader never saw the failed batch
+
+  f.commit();  // room again
+  CHECK(f.store->retained() == 0);
+  CHECK(f.metric("soc_queue_depth{queue=\"alert_store\"}") == "0");
+  const auto alerts = f.all();
+  REQUIRE(alerts.size() == 2);
+  CHECK(alerts[0].group_json.find("203.0.113.7") != std::string::npos);
+  CHECK(alerts[0].count == 1);
+  const auto kinds = f.notices.kinds();
+  REQUIRE(kinds.size() == committed + 1);
+  CHECK(kinds.back() == std::make_pair(NoticeKind::Firing, alerts[0].id));
+  f.commit();  // nothing left: nothing applied twice
+  CHECK(f.all()[0].count == 1);
 }
 
 TEST_CASE("a database written by a newer correlator is refused with both versions named") {
