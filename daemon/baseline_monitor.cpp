@@ -47,7 +47,7 @@ constexpr RuleInfo kRules[] = {
 };
 
 const RuleInfo& rule_info(std::string_view id) {
-  static const RuleInfo unknown{"", "Baseline finding", 3};
+  static const RuleInfo unknown{"", "Baseline finding", 3, ""};
   for (const auto& r : kRules)
     if (r.id == id) return r;
   return unknown;

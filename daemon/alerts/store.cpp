@@ -297,6 +297,7 @@ void AlertStore::abort_batch_locked() {
   pending_.clear();
   pending_order_.clear();
   batch_notices_.clear();
+  batch_quiet_ = batch_cleared_ = 0;
   // What the batch wrote is gone: so is the evidence it counted.
   auto s = db_->prepare("SELECT total(bytes) FROM evidence");
   if (s)
@@ -546,6 +547,9 @@ Result<void> AlertStore::flush_locked() {
   pending_order_.clear();
   batch_ops_.clear();
   in_batch_ = false;
+  resolved_quiet_.inc(static_cast<double>(batch_quiet_));
+  resolved_cleared_.inc(static_cast<double>(batch_cleared_));
+  batch_quiet_ = batch_cleared_ = 0;
   publish_locked(batch_notices_);
   return {};
 }
@@ -625,7 +629,7 @@ Result<void> AlertStore::resolve_key_locked(std::string_view rule_id, std::strin
   const int64_t id = (*find)->int64(0);
   (*find)->reset();
   if (auto r = resolve_locked(id, options_.clock(), why); !r) return r;
-  resolved_cleared_.inc();
+  ++batch_cleared_;
   return {};
 }
 
@@ -676,7 +680,7 @@ Result<size_t> AlertStore::resolve_due(Timestamp now) {
       count_error(r.error());
       return fail(r.error());
     }
-    resolved_quiet_.inc();
+    ++batch_quiet_;
   }
   if (auto r = flush_locked(); !r) return fail(r.error());
   return ids.size();

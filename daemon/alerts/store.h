@@ -238,6 +238,9 @@ class AlertStore {
 
   telemetry::Counter pruned_age_, pruned_rows_, evidence_per_alert_, evidence_budget_, write_errors_;
   telemetry::Counter resolved_quiet_, resolved_cleared_;
+  // Resolutions of the open batch, counted once it commits: a batch that fails is applied again
+  // later, and its resolutions must not be counted twice.
+  size_t batch_quiet_ = 0, batch_cleared_ = 0;
   std::map<std::pair<std::string, std::string>, telemetry::Gauge> open_gauges_;  // (state, severity)
   telemetry::Gauge evidence_bytes_gauge_, rows_gauge_, retained_gauge_;
   telemetry::Counter retained_dropped_;

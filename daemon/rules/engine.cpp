@@ -134,6 +134,11 @@ struct Entry {
   std::string evidence;                // its id or a sample (empty: none kept)
   std::shared_ptr<const std::string> json;  // the event, when kept (EngineOptions::keep_evidence)
   std::vector<EvidenceEvent> chained;  // a chained alert's soc.evidence (with its events when kept)
+  // Correlation::deduplicate only: the `by` values, the event's dataset, and whether an event of
+  // another log was already taken for the same attempt as this one.
+  std::string dedupe;
+  std::string dataset;
+  bool paired = false;
 };
 
 // A group's entries: a vector consumed from the front. Most groups hold a few entries and many
@@ -531,6 +536,18 @@ struct Engine::Impl {
     sweep(ci, st);
     auto [it, fresh] = st.groups.try_emplace(key);
     Group& g = it->second;
+    if (c.deduplicate) {
+      e.dedupe.clear();
+      for (const auto& f : c.deduplicate->by) {
+        if (const Value* v = event.find(f)) e.dedupe += v->to_text();
+        e.dedupe += '\x1f';
+      }
+      e.dataset.assign(event.get_string("event.dataset"));
+      if (!fresh && pair_duplicate(*c.deduplicate, g, e)) {
+        ++counters.duplicates;
+        return;
+      }
+    }
     if (set->rules[src].correlation) {
       if (inner && !inner->evidence.empty()) e.chained = inner->evidence;
       else if (const Value* ev = event.find("soc.evidence"); ev != nullptr && ev->is_list())
@@ -575,6 +592,24 @@ struct Engine::Impl {
     g.last_fields.clear();
     for (auto f : kAlertKeyFields)
       if (const Value* v = event.find(f)) g.last_fields.append_unchecked(f) = *v;
+  }
+
+  // True when `e` is an attempt an entry of the group already counts, seen in another log (the
+  // entry is then paired and `e` not counted). Entries are in time order: only the newest
+  // are looked at, at most kDedupeLookBack of them, so that a flood costs a bounded time.
+  static bool pair_duplicate(const Correlation::Deduplicate& d, Group& g, const Entry& e) {
+    constexpr size_t kDedupeLookBack = 64;
+    size_t looked = 0;
+    for (auto it = g.entries.end(); it != g.entries.begin() && looked < kDedupeLookBack; ++looked) {
+      --it;
+      if (it->ts > e.ts + d.within) continue;
+      if (it->ts < e.ts - d.within) break;
+      if (!it->paired && it->dataset != e.dataset && it->dedupe == e.dedupe) {
+        it->paired = true;
+        return true;
+      }
+    }
+    return false;
   }
 
   // A group whose next event brings it to at least half its lower threshold (gte/gt), or any

@@ -78,6 +78,7 @@ struct EngineCounters {
   uint64_t suppressed = 0;        // alerts held back by a rule's `suppress`
   uint64_t excepted = 0;          // matches or alerts dropped by a rule's `exceptions`
   uint64_t evidence_dropped = 0;  // evidence events cited by id only (too large, or over the budget)
+  uint64_t duplicates = 0;        // not counted by a correlation: the same attempt in another log (deduplicate)
 };
 
 // The engine's open state in a form that outlives one rule set and one process

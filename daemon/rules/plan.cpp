@@ -343,7 +343,8 @@ void Plan::candidates(const Event& event, std::vector<int>& out) {
   for (uint32_t w : set_words_) bits_[w] = 0;
   set_words_.clear();
   key_ = event.get_string("event.dataset");
-  for (auto& ch : key_) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (auto& ch : key_)
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + ('a' - 'A'));  // as std::tolower in the C locale
   auto found = by_dataset_.find(key_);
   const Group& g = found != by_dataset_.end() ? *found->second : *any_;
   auto set = [this](uint32_t atom) {

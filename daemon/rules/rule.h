@@ -93,6 +93,16 @@ struct Correlation {
   // `rules`. With a `not` it is decided when the window closes (absence).
   std::optional<CondNode> expression;
   bool generate = false;
+  // Our extension (docs/adr/0037-one-attempt-one-count.md): `deduplicate: {by: [fields], within:
+  // 2s}`. An event of another log (another event.dataset) of the same group whose `by` values
+  // equal those of an entry counted less than `within` apart is the same attempt logged twice
+  // (a web server's access and error logs): it is not counted. An entry pairs with at most one
+  // such event.
+  struct Deduplicate {
+    std::vector<std::string> by;
+    std::chrono::microseconds within{0};
+  };
+  std::optional<Deduplicate> deduplicate;
   // True when the condition is decided when a window closes rather than on every event.
   bool decided_at_close() const;
   // Loader bookkeeping: where each reference was written (line, column), for diagnostics.

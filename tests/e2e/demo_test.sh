@@ -72,4 +72,17 @@ rc=$?
 set -e
 check "without an Alertmanager the demo still exits 0" "$rc" 0
 check_contains "and says there was none" "$WORK/demo-noam.out" "Alerts went to no Alertmanager (no Alertmanager: prometheus-alertmanager is not installed)."
+# The live view (what `socctl demo` without --once shows until Ctrl-C): screens that count
+# events and alerts as they arrive, and a clean stop on SIGINT.
+set +e
+TMPDIR="$WORK" timeout --preserve-status -s INT 40 "$SOCCTL" demo --rate 100 --metrics "127.0.0.1:$(free_port)" >"$WORK/demo-live.out" 2>&1
+rc=$?
+set -e
+check "the live demo stops cleanly on SIGINT" "$rc" 0
+check_ge "it drew the live screen again and again" "$(grep -c '^SOC demo: correlator' "$WORK/demo-live.out")" 3
+last_alerts=$(sed -nE 's/^Alerts: ([0-9]+) .*/\1/p' "$WORK/demo-live.out" | tail -1)
+check_ge "the screen counts the alerts as they are raised" "${last_alerts:-0}" 1
+check_contains "it shows the latest events" "$WORK/demo-live.out" "Latest events:"
+check_contains "and ends with the summary" "$WORK/demo-live.out" "Summary (events from the correlator's /metrics"
+check "no temporary folder is left behind after the live demo" "$(find "$WORK" -maxdepth 1 -name 'soc-demo.*' | wc -l)" 0
 finish

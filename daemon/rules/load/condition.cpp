@@ -128,13 +128,28 @@ class ConditionParser {
       out = CondNode{all ? CondNode::Kind::And : CondNode::Kind::Or, -1, {}};
       const bool them = lower(what.text) == "them";
       for (size_t i = 0; i < sels_.size(); ++i) {
-        if (them ? sels_[i].name.rfind('_', 0) != 0 : glob_match(what.text, sels_[i].name))
+        if (them ? sels_[i].name.rfind('_', 0) != 0 : glob_match(what.text, sels_[i].name)) {
+          // Every quantifier copies the selections it names into the tree: a condition that
+          // repeats `1 of sel*` over a file of many selections would grow as their product.
+          if (++references_ > kMaxReferences)
+            return error(q_off,
+                         fmt::format("the condition refers to more than {} selections once its quantifiers are "
+                                     "expanded; split the rule",
+                                     kMaxReferences),
+                         "rule.condition_too_large");
           out.children.push_back(CondNode{CondNode::Kind::Sel, static_cast<int>(i), {}});
+        }
       }
       if (out.children.empty())
         return error(what.offset, fmt::format("no selection matches '{}'", what.text), "rule.unknown_selection");
       return true;
     }
+    if (++references_ > kMaxReferences)
+      return error(t.offset,
+                   fmt::format("the condition refers to more than {} selections once its quantifiers are expanded; "
+                               "split the rule",
+                               kMaxReferences),
+                   "rule.condition_too_large");
     ++pos_;
     for (size_t i = 0; i < sels_.size(); ++i) {
       if (sels_[i].name == t.text) {
@@ -145,14 +160,26 @@ class ConditionParser {
     return error(t.offset, fmt::format("unknown selection '{}'", t.text), "rule.unknown_selection");
   }
 
+  // `*` matches any run of characters. Iterative, backtracking only to the last `*`: at most
+  // |pat| x |s| steps, whatever the pattern (a recursive match is exponential in its stars).
   static bool glob_match(std::string_view pat, std::string_view s) {
-    if (pat.empty()) return s.empty();
-    if (pat[0] == '*') {
-      for (size_t i = 0; i <= s.size(); ++i)
-        if (glob_match(pat.substr(1), s.substr(i))) return true;
-      return false;
+    size_t p = 0, i = 0, star = std::string_view::npos, mark = 0;
+    while (i < s.size()) {
+      if (p < pat.size() && pat[p] == '*') {
+        star = p++;
+        mark = i;
+      } else if (p < pat.size() && pat[p] == s[i]) {
+        ++p;
+        ++i;
+      } else if (star != std::string_view::npos) {
+        p = star + 1;
+        i = ++mark;
+      } else {
+        return false;
+      }
     }
-    return !s.empty() && pat[0] == s[0] && glob_match(pat.substr(1), s.substr(1));
+    while (p < pat.size() && pat[p] == '*') ++p;
+    return p == pat.size();
   }
 
   size_t end_offset() const { return node_.Scalar().size(); }
@@ -170,7 +197,11 @@ class ConditionParser {
   std::vector<Token> toks_;
   size_t pos_ = 0;
   int depth_ = 0;
+  size_t references_ = 0;  // selections named in the tree so far, quantifiers expanded
   static constexpr int kMaxDepth = 100;
+  // Far above any real rule (SigmaHQ's largest conditions name a few dozen selections), low
+  // enough that the tree and its evaluation stay small whatever the file holds.
+  static constexpr size_t kMaxReferences = 1000;
 };
 
 

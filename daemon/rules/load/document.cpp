@@ -69,7 +69,8 @@ void load_correlation(Doc& doc, const FieldMapping& mapping, const YAML::Node& c
     doc.add(c, "rule.bad_value", "'correlation' must be a map");
     return;
   }
-  check_keys(doc, c, {"type", "rules", "group-by", "timespan", "condition", "aliases", "generate"}, "correlation");
+  check_keys(doc, c, {"type", "rules", "group-by", "timespan", "condition", "aliases", "generate", "deduplicate"},
+             "correlation");
   const YAML::Node type = c["type"];
   if (!type) {
     doc.add(c, "rule.missing_key", "correlation needs 'type'");
@@ -107,6 +108,25 @@ void load_correlation(Doc& doc, const FieldMapping& mapping, const YAML::Node& c
     corr.timespan = *span;
   } else {
     doc.add(ts, "rule.bad_value", "'timespan' must be a positive number followed by s, m, h, d, w, M or y");
+  }
+  if (const YAML::Node d = c["deduplicate"]) {
+    // deduplicate: {by: [event.action, user.name], within: 2s}
+    Correlation::Deduplicate dd;
+    if (!d.IsMap()) {
+      doc.add(d, "rule.bad_value", "'deduplicate' must be a map of 'by' (fields) and 'within' (a timespan)");
+    } else {
+      check_keys(doc, d, {"by", "within"}, "deduplicate");
+      if (const YAML::Node by = d["by"]) {
+        for (const auto& e : string_list(doc, by, "deduplicate.by")) dd.by.push_back(map_field(mapping, e.Scalar()));
+      }
+      const YAML::Node w = d["within"];
+      auto span = w && w.IsScalar() ? parse_timespan(w.Scalar()) : std::nullopt;
+      if (!span) doc.add(w ? w : d, "rule.bad_value", "'deduplicate.within' must be a timespan (e.g. 2s)");
+      else dd.within = *span;
+      if (corr.type != CorrelationType::EventCount)
+        doc.add(d, "rule.unsupported", "'deduplicate' is supported on event_count correlations only");
+    }
+    corr.deduplicate = std::move(dd);
   }
   const YAML::Node cond = c["condition"];
   if (!cond) {

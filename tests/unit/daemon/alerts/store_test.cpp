@@ -597,6 +597,47 @@ TEST_CASE("a batch whose commit fails is kept, not lost: the next commit applies
   CHECK(f.all()[0].count == 1);
 }
 
+TEST_CASE("a resolution in a batch that failed and was applied again is counted once") {
+  Fixture f;
+  RuleInfo silent;
+  silent.id = "soc.sensor.silent";
+  silent.name = "Sensor silent";
+  silent.source = "baseline";
+  silent.group_fields = kBaselineGroup;
+  auto finding = [&](std::string_view subject) {
+    Event e;
+    e.set("@timestamp", at(0));
+    e.set("event.kind", "alert");
+    e.set("rule.id", silent.id);
+    e.set("event.severity", int64_t{4});
+    e.set("site.id", "xa-thach-ha");
+    e.set("soc.subject", std::string(subject));
+    e.set("soc.system.id", "dvc");
+    e.set("soc.requirement.id", "MON-01");
+    e.set("message", "Sensor silent: " + std::string(subject));
+    return e;
+  };
+  f.record(finding("pkt-1"), silent);
+  f.commit();
+  const RuleInfo r = brute_force();
+  {
+    const auto wal = f.dir.path() / "alerts.db-wal";
+    REQUIRE(std::filesystem::exists(wal));
+    FileSizeLimit limit(std::max(std::filesystem::file_size(wal), std::filesystem::file_size(f.dir.path() / "alerts.db")));
+    // The resolution and a new alert in one batch, whose commit cannot be written.
+    (void)f.store->resolve("soc.sensor.silent", group_key(finding("pkt-1"), kBaselineGroup), "cleared");
+    (void)f.store->record(alert_of(r, "203.0.113.7", at(10)), r, {});
+    REQUIRE_FALSE(f.store->commit().ok());
+    REQUIRE_FALSE(f.store->commit().ok());  // applied again, and failing again
+    CHECK(f.metric("soc_alerts_resolved_total{reason=\"cleared\"}") == "0");
+  }
+  f.commit();  // room again: the batch commits, once
+  AlertFilter open;
+  open.states = {AlertState::Open};
+  CHECK(f.all(open).size() == 1);  // the new alert; pkt-1's is resolved
+  CHECK(f.metric("soc_alerts_resolved_total{reason=\"cleared\"}") == "1");
+}
+
 TEST_CASE("a database written by a newer correlator is refused with both versions named") {
   test::TempDir dir;
   const std::string path = (dir.path() / "alerts.db").string();

@@ -494,3 +494,96 @@ detection:
   CHECK(set.rules[0].logsource[0].second == "zeek.rdp");
   CHECK(set.ok());
 }
+
+TEST_CASE("loader bounds what quantifiers expand to and points at the one past the bound") {
+  // 500 selections: `1 of s*` and `all of s*` name 1,000 of them together, the bound.
+  auto rule = [](int selections, const std::string& condition) {
+    std::string text = "title: t\ndetection:\n";
+    for (int i = 0; i < selections; ++i) text += "  s" + std::to_string(i) + ": {a: " + std::to_string(i) + "}\n";
+    return text + "  condition: " + condition + "\n";
+  };
+  auto at_bound = load(rule(500, "1 of s* and all of s*"));
+  REQUIRE(at_bound.ok());
+  CHECK(at_bound.rules[0].condition.children[1].children.size() == 500);
+
+  auto past = load(rule(501, "1 of s* and all of s*"));
+  CHECK(past.rules.empty());
+  CHECK(past.render_diagnostics() ==
+        "r.yml:504:26: error[rule.condition_too_large]: the condition refers to more than 1000 selections once "
+        "its quantifiers are expanded; split the rule\n"
+        "      condition: 1 of s* and all of s*\n" +
+            std::string(4 + 25, ' ') + "^\n");
+
+  // Repeating a quantifier is refused as soon as the tree would pass the bound, not after
+  // building the product of repetitions and selections.
+  std::string repeated = "1 of s*";
+  for (int i = 0; i < 20000; ++i) repeated += " or 1 of s*";
+  auto bomb = load(rule(400, repeated));
+  CHECK(bomb.rules.empty());
+  REQUIRE(bomb.diagnostics.size() == 1);
+  CHECK(bomb.diagnostics[0].code == "rule.condition_too_large");
+  CHECK(bomb.diagnostics[0].line == 403);
+  CHECK(bomb.diagnostics[0].column == 14 + 2 * 11);  // the third `1 of s*`
+}
+
+TEST_CASE("loader matches a quantifier's pattern of many stars in linear time") {
+  // A recursive glob tries every way to split the name among the stars: C(100, 60) ways here.
+  const std::string name(40, 'a');
+  auto set = load("title: t\ndetection:\n  " + name + ": {a: 1}\n  condition: 1 of " + std::string(60, '*') +
+                  "b\n");
+  CHECK(set.rules.empty());
+  REQUIRE(set.diagnostics.size() == 1);
+  CHECK(set.diagnostics[0].code == "rule.unknown_selection");
+  CHECK(set.diagnostics[0].message == "no selection matches '" + std::string(60, '*') + "b'");
+
+  auto stars = load("title: t\ndetection:\n  sel_" + name + ": {a: 1}\n  condition: 1 of s*e*l*_*a*a\n");
+  CHECK(stars.ok());
+}
+
+TEST_CASE("loader reads deduplicate on event_count and refuses it elsewhere or without a timespan") {
+  auto set = load(R"(title: base
+name: base
+detection:
+  sel: {a: 1}
+  condition: sel
+---
+title: counted once
+correlation:
+  type: event_count
+  rules: [base]
+  group-by: [source.ip]
+  timespan: 10m
+  condition: {gte: 5}
+  deduplicate: {by: [c-ip, user.name], within: 2s}
+---
+title: distinct values
+correlation:
+  type: value_count
+  rules: [base]
+  group-by: [source.ip]
+  timespan: 10m
+  condition: {field: user.name, gte: 5}
+  deduplicate: {by: [user.name], within: 2s}
+---
+title: no timespan
+correlation:
+  type: event_count
+  rules: [base]
+  group-by: [source.ip]
+  timespan: 10m
+  condition: {gte: 5}
+  deduplicate: {by: [user.name], whithin: 2s}
+)");
+  REQUIRE(set.rules.size() == 2);
+  const auto& d = set.rules[1].correlation->deduplicate;
+  REQUIRE(d.has_value());
+  CHECK(d->by == std::vector<std::string>{"source.ip", "user.name"});  // mapped like any field
+  CHECK(d->within == std::chrono::seconds(2));
+  REQUIRE(set.diagnostics.size() == 3);
+  CHECK(soc::render(set.diagnostics[0]) ==
+        "r.yml:23:16: error[rule.unsupported]: 'deduplicate' is supported on event_count correlations only");
+  CHECK(soc::render(set.diagnostics[1]) ==
+        "r.yml:32:16: error[rule.bad_value]: 'deduplicate.within' must be a timespan (e.g. 2s)");
+  CHECK(soc::render(set.diagnostics[2]) ==
+        "r.yml:32:34: error[rule.unknown_key]: unknown key 'whithin' in deduplicate; did you mean 'within'?");
+}
