@@ -78,7 +78,8 @@ std::string format_rfc3339(Timestamp t) {
   return s;
 }
 
-std::optional<Timestamp> parse_rfc3339(std::string_view s) {
+std::optional<Timestamp> parse_rfc3339(std::string_view text) {
+  const std::string_view s = text;  // indexed a lot below
   unsigned year, month, day, hour, minute, second;
   if (!digits(s, 0, 4, year) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, month) ||
       s[7] != '-' || !digits(s, 8, 2, day) || !(s[10] == 'T' || s[10] == 't' || s[10] == ' ') ||

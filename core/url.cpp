@@ -57,7 +57,7 @@ std::string resolve(std::string_view path) {
   while (i < path.size()) {
     while (i < path.size() && path[i] == '/') ++i;
     if (i >= path.size()) {
-      trailing_slash = !segments.empty() || path.size() > 0;
+      trailing_slash = !segments.empty() || !path.empty();
       break;
     }
     size_t e = path.find('/', i);

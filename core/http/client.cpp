@@ -65,7 +65,9 @@ Result<Response> perform(CURL* c, const Request& request) {
   for (const auto& h : names) {
     curl_slist* next = curl_slist_append(headers.get(), h.c_str());
     if (!next) return fail("http", "cannot build the request headers");
-    headers.release();
+    // curl_slist_append returns the list it was given, or a new one when that was empty: the
+    // pointer changes hands, it is not freed.
+    static_cast<void>(headers.release());
     headers.reset(next);
   }
   curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());

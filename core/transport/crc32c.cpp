@@ -49,8 +49,9 @@ bool have_sse42() {
 
 }  // namespace
 
-uint32_t crc32c_portable(uint32_t crc, const void* data, size_t n) {
+uint32_t crc32c_portable(uint32_t crc, const void* data, size_t size) {
   const auto* p = static_cast<const unsigned char*>(data);
+  size_t n = size;
   uint32_t c = ~crc;
   while (n >= 8) {
     uint32_t lo, hi;

@@ -34,7 +34,7 @@ class ZmqPublisher final : public Publisher {
       } catch (const zmq::error_t&) {
         return;
       }
-      if (m.size() == 0) continue;
+      if (m.empty()) continue;
       const auto* p = static_cast<const char*>(m.data());
       std::string prefix(p + 1, m.size() - 1);
       if (p[0] == 1) {

@@ -48,6 +48,7 @@ struct SpoolConfig {
 struct SpoolLocation {
   uint64_t segment = 0;
   uint64_t offset = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 sees a literal 0 in a defaulted <=>
   auto operator<=>(const SpoolLocation&) const = default;
 };
 

@@ -62,7 +62,7 @@ struct Where {
   std::string sql;
   std::vector<std::variant<int64_t, std::string>> args;
 
-  void add(std::string clause) {
+  void add(const std::string& clause) {
     sql += sql.empty() ? " WHERE " : " AND ";
     sql += clause;
   }

@@ -11,7 +11,6 @@
 namespace soc::daemon::compliance {
 
 namespace inv = inventory;
-using json::Node;
 
 namespace {
 

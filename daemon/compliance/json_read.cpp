@@ -132,8 +132,12 @@ constexpr std::string_view kStatusVocabulary = "met, partially_met, not_met, not
 inv::ReasonValues read_values(Reader& rd, const Node& n, const std::string& path) {
   inv::ReasonValues v;
   if (!rd.object(n, path)) return v;
-  for (const auto& [k, value] : n.members()) {
-    const std::string where = path + "." + k;
+  for (const auto& member : n.members()) {
+    // Named references, not a structured binding: clang 14 (the sanitizer build) cannot capture
+    // a structured binding in a lambda.
+    const auto& k = member.first;
+    const auto& value = member.second;
+    const std::string where = fmt::format("{}.{}", path, k);
     auto str = [&]() -> std::string {
       if (value.is_string()) return value.as_string();
       rd.problem(value, where, "expected a string");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include "core/crypto/digest.h"
 #include "core/json_codec.h"
@@ -113,8 +114,9 @@ Result<Scanned> scan_events(const std::vector<std::string>& files, std::optional
 Result<Recorded> record(std::shared_ptr<const inv::Inventory> inventory, std::shared_ptr<const inv::Baseline> baseline,
                         const RecordOptions& o) {
   inv::Observations obs;
-  obs.bind(inventory, baseline);
+  // The enricher is made before the pointers move into obs, which keeps the inventory alive.
   const inv::Enricher enricher(*inventory);
+  obs.bind(std::move(inventory), std::move(baseline));
   AlertTally alerts;
   bool any_alert = false;
   auto scanned = scan_events(o.files, o.from, o.to, o.max_warnings, [&](Event& e, Timestamp time, bool ingested) {

@@ -6,7 +6,8 @@
 
 namespace soc::daemon::inventory {
 
-std::optional<Date> parse_date(std::string_view s) {
+std::optional<Date> parse_date(std::string_view text) {
+  const std::string_view s = text;
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
   int parts[3] = {0, 0, 0};
   const size_t starts[3] = {0, 5, 8}, lengths[3] = {4, 2, 2};
@@ -38,7 +39,8 @@ Timestamp end_of_day(Date d, std::chrono::minutes utc_offset) {
   return Timestamp(d + std::chrono::days(1)) - utc_offset;
 }
 
-std::optional<std::chrono::minutes> parse_utc_offset(std::string_view s) {
+std::optional<std::chrono::minutes> parse_utc_offset(std::string_view text) {
+  const std::string_view s = text;
   if (s == "UTC" || s == "Z") return std::chrono::minutes(0);
   if (s.size() != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':') return std::nullopt;
   for (size_t i : {1, 2, 4, 5})

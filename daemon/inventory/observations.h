@@ -131,7 +131,7 @@ class Observations {
     SensorSlot() = default;
     SensorSlot(const SensorSlot&) {}
     SensorSlot(SensorSlot&&) noexcept {}
-    SensorSlot& operator=(const SensorSlot&) { return reset(); }
+    SensorSlot& operator=(const SensorSlot& other) { return &other == this ? *this : reset(); }
     SensorSlot& operator=(SensorSlot&&) noexcept { return reset(); }
     SensorSlot& reset() {
       sensor.clear();

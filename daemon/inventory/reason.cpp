@@ -108,11 +108,11 @@ std::string en(Reason r, const ReasonValues& v) {
 }
 
 std::string vi(Reason r, const ReasonValues& v, std::chrono::minutes offset) {
-  const Language L = Language::Vi;
-  const std::string date = v.date ? date_words(*v.date, L) : "";
-  const std::string window = v.window ? duration_words(*v.window, L) : "";
-  const std::string instant = v.instant ? instant_words(*v.instant, L, offset) : "";
-  const std::string kind = kind_word(v.kind, L);
+  const Language lang = Language::Vi;
+  const std::string date = v.date ? date_words(*v.date, lang) : "";
+  const std::string window = v.window ? duration_words(*v.window, lang) : "";
+  const std::string instant = v.instant ? instant_words(*v.instant, lang, offset) : "";
+  const std::string kind = kind_word(v.kind, lang);
   switch (r) {
     case Reason::NotApplicable:
       return fmt::format("áp dụng cho cấp độ {}; hệ thống được phê duyệt cấp độ {}", v.text, v.level);

@@ -42,12 +42,15 @@ class Node {
   explicit Node(const Value* v) : v_(v && v->target ? v->target : v) {}
 
   explicit operator bool() const { return v_ != nullptr; }
+  // YAML::Node's names (see above): the loaders call this Node as they called a YAML::Node.
+  // NOLINTBEGIN(readability-identifier-naming)
   bool IsNull() const { return v_ && v_->type == Value::Type::Null; }
   bool IsScalar() const { return v_ && v_->type == Value::Type::Scalar; }
   bool IsSequence() const { return v_ && v_->type == Value::Type::Sequence; }
   bool IsMap() const { return v_ && v_->type == Value::Type::Map; }
   const std::string& Scalar() const;
   YAML::Mark Mark() const { return v_ ? v_->mark : YAML::Mark::null_mark(); }
+  // NOLINTEND(readability-identifier-naming)
 
   // The value of the first scalar key equal to `key` (a map only).
   Node operator[](std::string_view key) const;
@@ -58,7 +61,7 @@ class Node {
   Node key(size_t i) const { return Node(&v_->children[2 * i]); }
   Node value(size_t i) const { return Node(&v_->children[2 * i + 1]); }
 
-  class iterator {
+  class iterator {  // NOLINT(readability-identifier-naming): the standard's name, for range-for
    public:
     iterator(const Value* p) : p_(p) {}
     Node operator*() const { return Node(p_); }

@@ -1051,14 +1051,14 @@ void Engine::encode_state(std::string& out) const {
   }
 }
 
-Engine::RestoreReport Engine::import_state(EngineState in) {
+Engine::RestoreReport Engine::import_state(EngineState state) {
   Impl& im = *impl_;
   const RuleSet& set = *im.set;
   RestoreReport report;
   std::unordered_map<std::string, size_t> by_key;
   for (size_t i = 0; i < set.rules.size(); ++i) by_key.emplace(rule_key(set.rules[i]), i);
   std::vector<std::optional<uint64_t>> memo(set.rules.size());
-  for (auto& r : in.rules) {
+  for (auto& r : state.rules) {
     auto found = by_key.find(r.key);
     if (found == by_key.end()) {
       ++report.unknown;
@@ -1116,7 +1116,7 @@ Engine::RestoreReport Engine::import_state(EngineState in) {
       }
     }
   }
-  for (const auto& [stream, wm] : in.watermarks) im.advance(stream, wm);
+  for (const auto& [stream, wm] : state.watermarks) im.advance(stream, wm);
   im.enforce_bounds();
   return report;
 }

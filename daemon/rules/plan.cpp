@@ -410,7 +410,9 @@ bool Plan::gate_holds(int32_t gate, const Event& event) {
   int8_t& state = gate_state_[static_cast<size_t>(gate)];
   if (state < 0) {
     // As logsource_matches reads one condition: any element of a list, case-insensitively.
-    const auto& [field, want] = gates_[static_cast<size_t>(gate)];
+    // Not a structured binding: clang 14 (the sanitizer build) cannot capture one in a lambda.
+    const std::string& field = gates_[static_cast<size_t>(gate)].first;
+    const std::string& want = gates_[static_cast<size_t>(gate)].second;
     const Value* v = event.find(field);
     auto equal = [&](const Value& x) {
       std::string_view t;

@@ -132,7 +132,7 @@ std::string AlertmanagerSink::key_of(const std::vector<std::pair<std::string, st
 // Idempotent: a batch applied twice (a retry) leaves the state it left the first time.
 std::string AlertmanagerSink::apply(const Notice& n) {
   auto labels = alertmanager_labels(n.alert);
-  const std::string key = key_of(labels);
+  std::string key = key_of(labels);  // not const: returned, so moved
   // An alert whose labels changed (its severity was raised) leaves its former label set. Id 0 is
   // no alert of a store: each notice of it stands alone.
   if (auto it = key_by_id_.find(n.id); n.id != 0 && it != key_by_id_.end() && it->second != key) {
@@ -179,7 +179,7 @@ void AlertmanagerSink::evict() {
               options_.max_active, evicted_);
 }
 
-void AlertmanagerSink::render(std::string& out, const Entry& e, Timestamp t) const {
+void AlertmanagerSink::render(std::string& out, const Entry& e, Timestamp now) const {
   const Notice& n = e.latest;
   Timestamp starts = n.first_seen, last = n.last_seen;
   uint64_t count = 0;
@@ -204,9 +204,9 @@ void AlertmanagerSink::render(std::string& out, const Entry& e, Timestamp t) con
     count = n.count;
     ids = std::to_string(n.id);
   }
-  if (starts == Timestamp{} || starts > t) starts = t;
-  Timestamp ends = t + options_.ends_after;
-  if (e.ended) ends = std::clamp(*e.ended, starts, t);
+  if (starts == Timestamp{} || starts > now) starts = now;
+  Timestamp ends = now + options_.ends_after;
+  if (e.ended) ends = std::clamp(*e.ended, starts, now);
 
   out += "{\"labels\":{";
   bool first = true;
@@ -236,7 +236,7 @@ void AlertmanagerSink::render(std::string& out, const Entry& e, Timestamp t) con
   out += '}';
 }
 
-Result<void> AlertmanagerSink::post(const std::vector<std::string>& keys, Timestamp t) {
+Result<void> AlertmanagerSink::post(const std::vector<std::string>& keys, Timestamp now) {
   for (size_t from = 0; from < keys.size(); from += kPostChunk) {
     http::Request req;
     req.method = "POST";
@@ -250,7 +250,7 @@ Result<void> AlertmanagerSink::post(const std::vector<std::string>& keys, Timest
     const size_t to = std::min(keys.size(), from + kPostChunk);
     for (size_t i = from; i < to; ++i) {
       if (i > from) req.body += ',';
-      render(req.body, active_.at(keys[i]), t);
+      render(req.body, active_.at(keys[i]), now);
     }
     req.body += ']';
     auto r = session_.request(req);
@@ -288,7 +288,7 @@ Result<void> AlertmanagerSink::deliver(std::span<const Notice> batch) {
   return post(keys, now());
 }
 
-void AlertmanagerSink::idle(Timestamp t) {
+void AlertmanagerSink::idle(Timestamp now) {
   const auto s = Steady::now();
   if (s < next_resend_) return;
   next_resend_ = s + options_.resend;
@@ -301,7 +301,7 @@ void AlertmanagerSink::idle(Timestamp t) {
   std::vector<std::string> keys;
   for (const auto& [k, e] : active_) keys.push_back(k);
   if (keys.empty()) return;
-  if (auto r = post(keys, t); !r) {
+  if (auto r = post(keys, now); !r) {
     if (!resend_failing_) log::warn("alerts", "sink {}: cannot re-send {} active alerts: {}", name_, keys.size(), r.error().message);
     resend_failing_ = true;
   } else {
