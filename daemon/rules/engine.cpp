@@ -334,8 +334,12 @@ struct Engine::Impl {
 
   // The event as JSON, kept as an alert's evidence: null when evidence is not kept, when the
   // event is larger than allowed, or when the events held by all groups reach the budget.
+  // One event is encoded at most once, however many rules keep it (both SSH brute-force rules
+  // keep the same failed logins): the groups share the string, and it is counted once against the
+  // budget. Only the event of the running process() is cached; it is forgotten when that ends.
   std::shared_ptr<const std::string> keep_json(const Event& event) {
     if (!options.keep_evidence) return nullptr;
+    if (&event == kept_event && kept_json) return kept_json;
     std::string json = encode_event(event);
     const size_t n = json.size();
     if (n > options.max_evidence_event_bytes ||
@@ -343,8 +347,12 @@ struct Engine::Impl {
       ++counters.evidence_dropped;
       return nullptr;
     }
-    return account_json(std::move(json));
+    kept_json = account_json(std::move(json));
+    kept_event = &event;
+    return kept_json;
   }
+  const Event* kept_event = nullptr;  // the event process() is handling, while kept_json holds it
+  std::shared_ptr<const std::string> kept_json;
 
   // An evidence event read back from a snapshot: kept under the same budget (null when it is
   // empty, when evidence is not kept, or when it does not fit).
@@ -419,6 +427,14 @@ struct Engine::Impl {
   }
 
   void process(const Event& event) {
+    kept_event = nullptr;  // the caller reuses its Event: a pointer names one event for one call only
+    kept_json.reset();
+    process_event(event);
+    kept_event = nullptr;
+    kept_json.reset();
+  }
+
+  void process_event(const Event& event) {
     ++counters.events;
     const auto ts = event.timestamp();
     std::optional<Timestamp> watermark;
