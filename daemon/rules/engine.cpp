@@ -306,6 +306,9 @@ struct Engine::Impl {
 
   Event base_alert(const Rule& rule, Timestamp start, Timestamp end, int64_t count) {
     Event a;
+    // An alert ends up with about two dozen fields: one allocation instead of six regrowths
+    // (callgrind, brute-force flood: vector<Field> regrowth was 4% of the ingest thread).
+    a.reserve(24);
     a.set("@timestamp", end);
     a.set("event.kind", "alert");
     a.set("event.dataset", "soc.alert");
