@@ -28,21 +28,31 @@ constexpr size_t kMaxSampleBytes = 512;
 
 // The id of an event: event.id, else observer.name:event.sequence; empty when it has neither.
 std::string evidence_id(const Event& event) {
-  if (const Value* seq = event.find("event.sequence"); seq != nullptr && seq->is_int() && !event.find("event.id")) {
-    const std::string_view name = event.get_string("observer.name");
-    std::string out;
-    out.reserve(name.size() + 21);
-    out += name;
-    out += ':';
+  // The correlator stamps event.id on every event: it is looked up once and copied once (this
+  // runs for every event of every correlation that counts it).
+  const Value* id = event.find("event.id");
+  if (id != nullptr) {
+    if (id->is_string()) {
+      if (!id->as_string().empty()) return std::string(id->as_string());
+    } else if (std::string text = id->to_text(); !text.empty()) {
+      return text;
+    }
+  }
+  const Value* seq = event.find("event.sequence");
+  if (seq == nullptr) return {};
+  const std::string_view name = event.get_string("observer.name");
+  std::string out;
+  out.reserve(name.size() + 21);
+  out += name;
+  out += ':';
+  if (seq->is_int()) {
     char digits[24];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq->as_int());
     out.append(digits, end);
-    return out;
+  } else {
+    out += seq->to_text();
   }
-  if (const Value* id = event.find("event.id"); id != nullptr && !id->to_text().empty()) return id->to_text();
-  if (const Value* seq = event.find("event.sequence"))
-    return std::string(event.get_string("observer.name")) + ":" + seq->to_text();
-  return {};
+  return out;
 }
 
 // An event's evidence: its id, or a bounded sample of it.
