@@ -14,8 +14,8 @@ sensors:
   - {id: s2, site: xa-camxuyen, public_key: "$(cat "$WORK/s2.pub")"}
   - {id: s3, site: xa-thachha, public_key: "$(cat "$WORK/s3.pub")"}
 YAML
-# Each sender at a steady rate, so that the stop lands in the middle of the stream on any machine.
-RATE=60000
+# Each sender at a steady rate that makes its stream last about eight seconds, so that the stop
+# lands in the middle of it on any machine, even one so loaded that polling the counter is slow.
 LISTEN_PORT=$(free_port)
 METRICS_PORT=$(free_port)
 RUN=0
@@ -46,7 +46,7 @@ scenario() {
   local i=0
   for s in s1:dc-hatinh s2:xa-camxuyen s3:xa-thachha; do
     "$SOCCTL" send --connect "tcp://127.0.0.1:$LISTEN_PORT" --server-pub "$WORK/server.pub" --key "$WORK/${s%%:*}.key" \
-      --sensor-id "${s%%:*}" --site "${s#*:}" --timeout 120 --rate "$RATE" "$WORK/$name.in.jsonl" >"$WORK/$name.send.${s%%:*}.out" 2>&1 &
+      --sensor-id "${s%%:*}" --site "${s#*:}" --timeout 120 --rate "$((n / 8))" "$WORK/$name.in.jsonl" >"$WORK/$name.send.${s%%:*}.out" 2>&1 &
     senders+=($!)
     PIDS+=($!)
   done
