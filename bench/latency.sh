@@ -19,6 +19,9 @@
 # each alert line appears; latency = that moment - the alert's @timestamp (one clock: the same
 # machine). It includes the watcher's polling (0.25 ms on average).
 #
+# MIX=mixed: a realistic alert rate instead: in every 1,000 events, 990 flows (a tenth of them
+# from a new source address, as bench/soak_gen.py) and one brute force (ten failed logins from a
+# new address, one every 100 events); latency is that of the brute forces' alerts.
 # Environment: CORRELATOR_ARGS, SEND_ARGS (extra arguments), KEEP=1 (keep the temp dir), TMPDIR,
 # BREAKDOWN=1: the correlator also writes --events-out, whose event.ingested (when the correlator
 # took the batch) splits each latency in two: send -> ingest (the sender's batching, the
@@ -81,18 +84,43 @@ mkdir -p "$keys"
 "$socctl" keygen --out "$keys/lat1" >/dev/null
 printf "sensors: [{id: lat1, site: lab, public_key: '%s'}]\n" "$(tr -d ' \t\r\n' <"$keys/lat1.pub")" >"$keys/allow.yaml"
 
-# N events: failed SSH logins, ten in a row from each source (the @timestamp is replaced when sent).
+mix=${MIX:-bruteforce}
+[[ $mix = bruteforce || $mix = mixed ]] || die "MIX must be bruteforce or mixed, got '$mix'"
+per_alert=10  # events per brute force
+[[ $mix = mixed ]] && per_alert=1000
+
+# N events: failed SSH logins, ten in a row from each source, or the mixed load (the @timestamp
+# is replaced when sent).
 gen_events() {  # N FILE
-  python3 - "$1" "$2" <<'EOF'
-import sys
-n, path = int(sys.argv[1]), sys.argv[2]
+  python3 - "$1" "$2" "$mix" <<'EOF'
+import random, sys
+n, path, mix = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+rng = random.Random(1)
+def login(src):
+    ip = f"10.{(src >> 16) & 255}.{(src >> 8) & 255}.{src & 255}"
+    return ('{"@timestamp":"2026-11-20T08:00:00.000000Z","event.kind":"event","event.dataset":"sshd",'
+            '"event.category":["authentication"],"event.action":"ssh_login","event.outcome":"failure",'
+            f'"source.ip":"{ip}","user.name":"root","message":"Failed password for root from {ip} port 4000 ssh2"}}\n')
+churn = 0
+def flow():
+    global churn
+    if rng.random() < 0.1:
+        churn += 1
+        src = f"172.{16 + (churn >> 16) % 16}.{(churn >> 8) & 255}.{churn & 255}"
+    else:
+        src = f"10.200.0.{rng.randrange(1, 50)}"
+    return ('{"@timestamp":"2026-11-20T08:00:00.000000Z","event.kind":"event","event.dataset":"flow",'
+            f'"event.category":["network"],"source.ip":"{src}","source.port":{rng.randrange(1024, 65535)},'
+            f'"destination.ip":"192.0.2.{rng.randrange(1, 20)}","destination.port":{rng.choice([443, 80, 53])},'
+            '"network.transport":"tcp","ndpi.protocol":"TLS"}\n')
 with open(path, "w") as out:
     for i in range(n):
-        src = i // 10
-        ip = f"10.{(src >> 16) & 255}.{(src >> 8) & 255}.{src & 255}"
-        out.write('{"@timestamp":"2026-11-20T08:00:00.000000Z","event.kind":"event","event.dataset":"sshd",'
-                  '"event.category":["authentication"],"event.action":"ssh_login","event.outcome":"failure",'
-                  f'"source.ip":"{ip}","user.name":"root","message":"Failed password for root from {ip} port 4000 ssh2"}}\n')
+        if mix == "bruteforce":
+            out.write(login(i // 10))
+        elif i % 100 == 50:  # the thousand's ten failed logins, one every 100 events
+            out.write(login(i // 1000))
+        else:
+            out.write(flow())
 EOF
 }
 
@@ -145,8 +173,8 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for rate in "${rates[@]}"; do
   n=$((rate * secs))
   (( n >= 2000 )) || n=2000
-  n=$(( (n + 9) / 10 * 10 ))
-  sources=$((n / 10))
+  n=$(( (n + per_alert - 1) / per_alert * per_alert ))
+  sources=$((n / per_alert))
   dir=$tmp/rate$rate
   mkdir -p "$dir"
   log "rate $rate/s: $n events, $sources brute forces"
@@ -216,7 +244,8 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo "?")
 echo "Send-to-alert latency: socctl send --rate R --stamp-now -> soc-correlator --rules rules/ --alerts-out," \
-     "$secs s per rate (at least 2,000 events), alerts of both SSH brute-force rules."
+     "$secs s per rate (at least 2,000 events), alerts of both SSH brute-force rules; mix: $mix" \
+     "(one brute force per $per_alert events)."
 echo
 if [[ -n ${BREAKDOWN:-} ]]; then
   echo "| events/s | events | alerts | brute forces seen | p50 ms | p99 ms | max ms | send -> ingest p50 / p99 | ingest -> file p50 / p99 |"
@@ -229,4 +258,4 @@ else
 fi
 echo
 echo "- machine: $(nproc) CPUs, ${model:-?}, kernel $(uname -r); load average before: $load_before, after: $load_after"
-echo "- command: \`${BREAKDOWN:+BREAKDOWN=1 }bench/latency.sh ${build#"$repo"/} $secs ${rates[*]}\` (commit $commit)"
+echo "- command: \`${BREAKDOWN:+BREAKDOWN=1 }${MIX:+MIX=$MIX }bench/latency.sh ${build#"$repo"/} $secs ${rates[*]}\` (commit $commit)"

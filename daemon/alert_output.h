@@ -96,6 +96,7 @@ class AlertOutput {
  private:
   telemetry::Counter& counter(std::string_view rule, int64_t severity, std::string_view site);
   void complete(Event& alert) const;
+  bool needs_completion(const Event& alert) const;
   alerts::RuleInfo rule_for(const Event& alert) const;
   void rebuild_catalog();
   bool write_file(std::string_view line);

@@ -76,6 +76,10 @@ class Dispatcher {
   virtual void publish(const Notice& notice) = 0;
   // The same, taking the notice over instead of copying it (the ingest thread's cheaper path).
   virtual void publish(Notice&& notice) { publish(static_cast<const Notice&>(notice)); }
+  // Says that a burst of publish() calls is over (the alerts of one batch are committed): the
+  // sinks start on what was published now rather than at their next look. Cheap when nothing was
+  // published since the last call; any thread.
+  virtual void wake() {}
 };
 
 }  // namespace soc::daemon::alerts

@@ -3,7 +3,10 @@
 //
 // publish() copies the notice once (or takes it over), appends it to every sink's queue and
 // returns: it takes each queue's mutex for a push, wakes no thread, and never waits for a sink.
-// Each worker looks at its queue every `poll` (10 ms) when idle. Each worker takes up to the sink's
+// wake(), called once the publisher's burst is over (the correlator: once per committed batch),
+// wakes the workers that have something queued, so a notice does not wait for a tick; an idle
+// worker also looks at its queue every `poll` (10 ms), for a publisher that never calls wake().
+// Each worker takes up to the sink's
 // max_batch() notices from the front of its queue and delivers them; a failed batch is retried,
 // with exponential backoff and jitter, before any later notice, so a sink sees notices in publish
 // order. A batch is given up ("failed") when the sink rejects it (kRejected) or when it has been
@@ -40,8 +43,9 @@ struct DispatcherOptions {
   std::chrono::milliseconds give_up_after{600'000};  // of retrying one batch (--alert-retry-for)
   std::chrono::milliseconds idle_period{1'000};      // Sink::idle() at least this often
   std::chrono::milliseconds drain{5'000};            // stop(): how long the workers may drain
-  // How often an idle worker looks at its queue: publish() wakes nobody, so a notice waits up to
-  // this long before its sink sees it, and what arrives meanwhile goes in one batch.
+  // How often an idle worker looks at its queue: publish() wakes nobody, so without a wake() a
+  // notice waits up to this long before its sink sees it, and what arrives meanwhile goes in one
+  // batch.
   std::chrono::milliseconds poll{10};
 };
 
@@ -65,6 +69,8 @@ class QueueDispatcher final : public Dispatcher {
 
   void publish(const Notice& notice) override;
   void publish(Notice&& notice) override;
+  // One futex wake per sink with queued notices, none when nothing was published since the last.
+  void wake() override;
 
   // Stops taking notices (later ones are counted dropped), lets every worker deliver what is
   // queued for up to `drain`, then abandons the rest (counted dropped) and joins the workers. A
@@ -82,6 +88,7 @@ class QueueDispatcher final : public Dispatcher {
   DispatcherOptions options_;
   std::vector<std::unique_ptr<Lane>> lanes_;
   bool started_ = false, stopped_ = false;
+  std::atomic<bool> published_{false};  // since the last wake()
 };
 
 }  // namespace soc::daemon::alerts::sinks

@@ -71,7 +71,9 @@ namespace {
 
 struct Notices : alerts::Dispatcher {
   std::vector<alerts::Notice> got;
+  size_t woken_with = 0;  // notices published when wake() was last called
   void publish(const alerts::Notice& n) override { got.push_back(n); }
+  void wake() override { woken_with = got.size(); }
 };
 
 TEST_CASE("with a store, alerts are completed, folded by the rule's group and reach the sinks after the commit") {
@@ -109,6 +111,7 @@ TEST_CASE("with a store, alerts are completed, folded by the rule's group and re
   CHECK(sinks.got.empty());  // nothing before the commit
   REQUIRE(out.commit().ok());
   REQUIRE(sinks.got.size() == 1);
+  CHECK(sinks.woken_with == 1);  // the sinks are woken after the commit, not left to their poll
   CHECK(sinks.got[0].kind == alerts::NoticeKind::Firing);
   CHECK(sinks.got[0].count == 2);
   CHECK(sinks.got[0].alert.get_string("soc.severity") == "high");

@@ -305,6 +305,31 @@ TEST_CASE("stop asks a sink that hangs past the drain time to abandon its call")
   CHECK(st.ok == 0);
 }
 
+TEST_CASE("wake hands what was published to the sinks at once, not at their next look") {
+  DispatcherOptions o = fast();
+  o.poll = 10s;  // a worker left alone looks at its queue only every 10 s
+  o.idle_period = 10s;
+  QueueDispatcher d(nullptr, o);
+  auto a = std::make_unique<FakeSink>("a");
+  auto b = std::make_unique<FakeSink>("b");
+  FakeSink *pa = a.get(), *pb = b.get();
+  d.add(std::move(a));
+  d.add(std::move(b));
+  d.start();
+  std::this_thread::sleep_for(50ms);  // both workers asleep
+  d.publish(notice(1));
+  CHECK_FALSE(pa->wait_for(1, 300ms));  // publish() alone wakes nobody
+  d.publish(notice(2));
+  const auto t = Clock::now();
+  d.wake();
+  REQUIRE(pa->wait_for(2, 5s));
+  REQUIRE(pb->wait_for(2, 5s));
+  CHECK(Clock::now() - t < 5s);
+  CHECK(pa->got() == range(1, 2));
+  d.wake();  // nothing new: no effect
+  d.stop();
+}
+
 TEST_CASE("idle is called when the queue is quiet, and while it is busy") {
   QueueDispatcher d(nullptr, fast());
   auto s = std::make_unique<FakeSink>("s", 1);
