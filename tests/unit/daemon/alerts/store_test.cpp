@@ -70,6 +70,30 @@ Event alert_of(const RuleInfo& r, std::string_view ip, Timestamp t, std::string_
   return e;
 }
 
+// The baseline's "sensor silent" rule, and its finding for one sensor (`subject`).
+RuleInfo sensor_silent() {
+  RuleInfo r;
+  r.id = "soc.sensor.silent";
+  r.name = "Sensor silent";
+  r.source = "baseline";
+  r.group_fields = kBaselineGroup;
+  return r;
+}
+
+Event silent_finding(std::string_view subject) {
+  Event e;
+  e.set("@timestamp", at(0));
+  e.set("event.kind", "alert");
+  e.set("rule.id", "soc.sensor.silent");
+  e.set("event.severity", int64_t{4});
+  e.set("site.id", "xa-thach-ha");
+  e.set("soc.subject", std::string(subject));
+  e.set("soc.system.id", "dvc");
+  e.set("soc.requirement.id", "MON-01");
+  e.set("message", "Sensor silent: " + std::string(subject));
+  return e;
+}
+
 struct Fixture {
   test::TempDir dir;
   telemetry::Registry metrics;
@@ -311,36 +335,19 @@ TEST_CASE("a repeat that suppression held back folds into the open alert and nev
 
 TEST_CASE("a baseline alert resolves when its finding clears; reconcile resolves those not active") {
   Fixture f;
-  RuleInfo silent;
-  silent.id = "soc.sensor.silent";
-  silent.name = "Sensor silent";
-  silent.source = "baseline";
-  silent.group_fields = kBaselineGroup;
-  auto finding = [&](std::string_view subject) {
-    Event e;
-    e.set("@timestamp", at(0));
-    e.set("event.kind", "alert");
-    e.set("rule.id", silent.id);
-    e.set("event.severity", int64_t{4});
-    e.set("site.id", "xa-thach-ha");
-    e.set("soc.subject", std::string(subject));
-    e.set("soc.system.id", "dvc");
-    e.set("soc.requirement.id", "MON-01");
-    e.set("message", "Sensor silent: " + std::string(subject));
-    return e;
-  };
-  f.record(finding("pkt-1"), silent);
-  f.record(finding("log-1"), silent);
-  f.record(finding("log-2"), silent);
+  const RuleInfo silent = sensor_silent();
+  f.record(silent_finding("pkt-1"), silent);
+  f.record(silent_finding("log-1"), silent);
+  f.record(silent_finding("log-2"), silent);
   f.commit();
   CHECK(f.all().size() == 3);
   CHECK(f.all()[0].resolved_at == std::nullopt);
 
   // pkt-1 is heard again: its finding clears.
-  REQUIRE(f.store->resolve("soc.sensor.silent", group_key(finding("pkt-1"), kBaselineGroup), "cleared").ok());
+  REQUIRE(f.store->resolve("soc.sensor.silent", group_key(silent_finding("pkt-1"), kBaselineGroup), "cleared").ok());
   f.commit();
   // After a restart only log-1 is still silent.
-  auto n = f.store->reconcile("baseline", {{"soc.sensor.silent", group_key(finding("log-1"), kBaselineGroup)}}, "gone");
+  auto n = f.store->reconcile("baseline", {{"soc.sensor.silent", group_key(silent_finding("log-1"), kBaselineGroup)}}, "gone");
   REQUIRE(n.ok());
   CHECK(*n == 1);
   f.commit();
@@ -599,25 +606,8 @@ TEST_CASE("a batch whose commit fails is kept, not lost: the next commit applies
 
 TEST_CASE("a resolution in a batch that failed and was applied again is counted once") {
   Fixture f;
-  RuleInfo silent;
-  silent.id = "soc.sensor.silent";
-  silent.name = "Sensor silent";
-  silent.source = "baseline";
-  silent.group_fields = kBaselineGroup;
-  auto finding = [&](std::string_view subject) {
-    Event e;
-    e.set("@timestamp", at(0));
-    e.set("event.kind", "alert");
-    e.set("rule.id", silent.id);
-    e.set("event.severity", int64_t{4});
-    e.set("site.id", "xa-thach-ha");
-    e.set("soc.subject", std::string(subject));
-    e.set("soc.system.id", "dvc");
-    e.set("soc.requirement.id", "MON-01");
-    e.set("message", "Sensor silent: " + std::string(subject));
-    return e;
-  };
-  f.record(finding("pkt-1"), silent);
+  const RuleInfo silent = sensor_silent();
+  f.record(silent_finding("pkt-1"), silent);
   f.commit();
   const RuleInfo r = brute_force();
   {
@@ -625,7 +615,7 @@ TEST_CASE("a resolution in a batch that failed and was applied again is counted 
     REQUIRE(std::filesystem::exists(wal));
     FileSizeLimit limit(std::max(std::filesystem::file_size(wal), std::filesystem::file_size(f.dir.path() / "alerts.db")));
     // The resolution and a new alert in one batch, whose commit cannot be written.
-    (void)f.store->resolve("soc.sensor.silent", group_key(finding("pkt-1"), kBaselineGroup), "cleared");
+    (void)f.store->resolve("soc.sensor.silent", group_key(silent_finding("pkt-1"), kBaselineGroup), "cleared");
     (void)f.store->record(alert_of(r, "203.0.113.7", at(10)), r, {});
     REQUIRE_FALSE(f.store->commit().ok());
     REQUIRE_FALSE(f.store->commit().ok());  // applied again, and failing again
