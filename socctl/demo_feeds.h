@@ -39,8 +39,6 @@ struct SampleSensor {
   uint64_t expected = 0;             // events the correlator must count (--once)
   uint64_t seen = 0;                 // events seen on the live feed
   uint64_t seen_last = 0;
-  uint64_t alerts = 0;
-  Clock::time_point last_seen{};
   std::string last_dataset;
   std::deque<std::string> latest;  // the last few events, summarized
   Child proc;

@@ -175,9 +175,6 @@ void LiveView::on_alert() {
   ++alerts_by_rule_[rule.empty() ? std::string(e_.get_string("rule.id")) : rule];
   const std::string site = std::string(e_.get_string("site.id"));
   ++alerts_by_site_[site];
-  for (auto& s : sensors_) {
-    if (s.site == site) ++s.alerts;
-  }
   const Value* ts = e_.find("@timestamp");
   const Value* src = e_.find("source.ip");
   alert_lines_.push_back(fit(fmt::format("{} {:<8} {:<13} {:<40} {:<15} {}", ts ? ts->to_text().substr(11, 8) : "",
