@@ -13,7 +13,8 @@ CORRELATOR="$BUILD/daemon/soc-correlator"
 # multiplier, tests/meson.build); SANITIZED=1 lets a test say what it cannot measure there.
 SANITIZED=0
 SLOWDOWN=1
-if nm -D "$CORRELATOR" 2>/dev/null | grep -q ' __asan_init$'; then
+# (grep without -q reads all of nm's output: with pipefail, an early exit would fail nm with SIGPIPE)
+if nm -D "$CORRELATOR" 2>/dev/null | grep ' __asan_init$' >/dev/null; then
   SANITIZED=1
   SLOWDOWN=3
 fi

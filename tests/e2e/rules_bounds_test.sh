@@ -27,7 +27,7 @@ import time, urllib.request, os
 with open("$WORK/samples", "w") as out:
     while not os.path.exists("$WORK/stop"):
         try:
-            body = urllib.request.urlopen("http://127.0.0.1:$METRICS_PORT/metrics", timeout=5).read().decode()
+            body = urllib.request.urlopen("http://127.0.0.1:$METRICS_PORT/metrics", timeout=5 * $SLOWDOWN).read().decode()
             n = sum(float(l.split()[-1]) for l in body.splitlines() if l.startswith("soc_events_received_total{"))
             out.write(f"{time.monotonic():.3f} {n:.0f}\n"); out.flush()
         except Exception as e:
