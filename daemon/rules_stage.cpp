@@ -281,9 +281,13 @@ void RulesStage::log_evictions(Clock::time_point now) {
 
 void RulesStage::on_event(Event& event) {
   if (const auto ts = event.timestamp()) {
-    const std::string_view sensor = event.get_string("observer.name");
-    if (last_sensor_ == nullptr || sensor != last_sensor_name_) {
-      last_sensor_name_ = sensor;
+    stream_scratch_.assign(event.get_string("observer.name"));
+    if (const std::string_view file = event.get_string("log.file.path"); !file.empty()) {
+      stream_scratch_ += '\x1f';
+      stream_scratch_ += file;
+    }
+    if (last_sensor_ == nullptr || stream_scratch_ != last_sensor_name_) {
+      last_sensor_name_ = stream_scratch_;
       auto it = sensors_.try_emplace(last_sensor_name_, SensorClock{*ts, {}}).first;
       last_sensor_ = &it->second;  // stable: elements of an unordered_map do not move
     }
@@ -299,8 +303,9 @@ void RulesStage::on_event(Event& event) {
   eval_seconds_.observe(std::chrono::duration<double>(Clock::now() - start).count());
 }
 
-// When a sensor is silent its event time is taken to run on with the wall clock: its watermark
-// is its newest event time plus the time since that event arrived. The engine closes the windows
+// When a stream (a sensor, or one file of a log sensor) is silent its event time is taken to run
+// on with the wall clock: its watermark is its newest event time plus the time since that event
+// arrived. The engine closes the windows
 // that the slowest of these watermarks has passed (plus the allowed lateness).
 void RulesStage::advance_idle(Clock::time_point now) {
   if (sensors_.empty()) return;

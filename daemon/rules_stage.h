@@ -134,9 +134,12 @@ class RulesStage : public Stage {
   std::string ready_why_;
   std::thread loader_;
 
-  // Event time per sensor and when its last event arrived: the idle watermark.
+  // Event time per stream and when its last event arrived: the idle watermark. A stream is what
+  // the engine measures lateness on: a sensor, or for a log sensor one of its files
+  // (observer.name, 0x1f, log.file.path). Per sensor, a file read behind another (catching up)
+  // had its windows closed by the other file's newer time while it was still sending.
   std::unordered_map<std::string, SensorClock> sensors_;
-  std::string last_sensor_name_;
+  std::string last_sensor_name_, stream_scratch_;
   SensorClock* last_sensor_ = nullptr;
 
   // Metrics, per rule of the running set (index as in engine_->rules()).

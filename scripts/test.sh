@@ -7,12 +7,17 @@
 # preceded by the names of the skipped and failed tests. Exits 0 if and only if nothing failed.
 # Extra arguments go to `meson test` (e.g. a test name, or --suite unit).
 #
-# With --sanitize (or SOC_SANITIZE=1), it then builds build-san/ (clang, ASan and
-# UBSan, libFuzzer; scripts/sanitize.sh) and runs the suites of SOC_SANITIZE_SUITES again there
-# (default "unit fuzz": every unit test, every fuzz reproducer, and each parser of untrusted
-# input fuzzed for SOC_FUZZ_SECONDS (20) seconds; "all" is the whole suite, end-to-end included,
-# which does not fit CI's 90 minutes on 2 cores beside the plain run: docs/adr/0035). Those
-# tests are named "sanitize/NAME" in the summary. --no-sanitize skips that part.
+# The sanitizer job: with --sanitize (or SOC_SANITIZE=1), it then builds
+# build-san/ (clang -O1, ASan and UBSan, libFuzzer; scripts/sanitize.sh) and runs the suites of
+# SOC_SANITIZE_SUITES again there (default "all": the whole suite, end-to-end included, and each
+# parser of untrusted input fuzzed for SOC_FUZZ_SECONDS (20) seconds, its coverage printed;
+# e.g. "unit fuzz" for less). Those tests are named "sanitize/NAME" in the summary.
+# --no-sanitize (or SOC_SANITIZE=0) skips that part. Not yet on in CI (see below). Measured
+# (docs/adr/0035, 2026-12-05, 2 cores at load 11-28 from other builds, so several times slower
+# than a dedicated machine): building build-san/ from scratch without ccache, about 1,700-1,800 s
+# of CPU (about 15 min of wall on 2 idle cores; over an hour here); the end-to-end tests
+# sanitized, 2 at a time, 30 min of wall here (3,188 s of test time summed over 48 tests).
+# Estimated in CI: 35-50 min for the job, 60-75 min in all with the plain run and clang-tidy.
 #
 # With CI=true a skipped test counts as failed: CI installs everything a test needs
 # (scripts/setup.sh), so a skip there is an install bug, not a pass.
@@ -91,11 +96,18 @@ if [[ "${1:-}" == "--summarize" ]]; then
   exit $?
 fi
 
-# The sanitizer job is opt-in (--sanitize, or SOC_SANITIZE=1) until the whole tree, as merged,
-# has been built with clang and its unit suite run clean under ASan and UBSan (issue 16); the
-# fuzz regressions run in every build (fuzz-regress-*) either way.
+# The sanitizer job (issue 16, docs/adr/0035) is still opt-in, in CI too: the whole suite has
+# not yet run clean under it (e2e-spool_link's loss count is open, and the unit suite as a
+# whole, e2e-install and e2e-systemd_units have not run on this tree). Turning it on in CI is setting
+# SOC_SANITIZE_IN_CI=1 below. The fuzz regressions run in every build (fuzz-regress-*) either way.
+SOC_SANITIZE_IN_CI=0
 sanitize=0
-[[ "${SOC_SANITIZE:-0}" == 1 ]] && sanitize=1
+ci=${CI:-}
+[[ "${ci,,}" == true ]] && ((SOC_SANITIZE_IN_CI)) && sanitize=1
+case "${SOC_SANITIZE:-}" in
+  1) sanitize=1 ;;
+  0) sanitize=0 ;;
+esac
 case "${1:-}" in
   --sanitize) sanitize=1; shift ;;
   --no-sanitize) sanitize=0; shift ;;
@@ -131,8 +143,8 @@ if ((sanitize)); then
     echo "==> the sanitizer build took $((SECONDS - started)) s"
     started=$SECONDS
     suites=()
-    if [[ "${SOC_SANITIZE_SUITES:-unit fuzz}" != all ]]; then
-      for s in ${SOC_SANITIZE_SUITES:-unit fuzz}; do suites+=(--suite "$s"); done
+    if [[ "${SOC_SANITIZE_SUITES:-all}" != all ]]; then
+      for s in ${SOC_SANITIZE_SUITES:-all}; do suites+=(--suite "$s"); done
     fi
     echo "==> running tests under ASan and UBSan (meson test -C build-san ${suites[*]}${*:+ $*})"
     meson test -C build-san --print-errorlogs --num-processes 2 "${suites[@]}" "$@"

@@ -7,6 +7,17 @@ set -euo pipefail
 : "${SRC:?SRC must point at the source tree}"
 SOCCTL="$BUILD/socctl/socctl"
 CORRELATOR="$BUILD/daemon/soc-correlator"
+# The sanitizer build (build-san/, docs/adr/0035): binaries built with AddressSanitizer run 2 to
+# 5 times slower, and ASan keeps up to 256 MB of freed blocks resident (its quarantine, to catch
+# use after free). SLOWDOWN multiplies a test's limits on time there (as meson's timeout
+# multiplier, tests/meson.build); SANITIZED=1 lets a test say what it cannot measure there.
+SANITIZED=0
+SLOWDOWN=1
+# (grep without -q reads all of nm's output: with pipefail, an early exit would fail nm with SIGPIPE)
+if nm -D "$CORRELATOR" 2>/dev/null | grep ' __asan_init$' >/dev/null; then
+  SANITIZED=1
+  SLOWDOWN=3
+fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/soc-e2e.XXXXXX")
 PIDS=()
 FAILS=0

@@ -24,7 +24,7 @@ import time, urllib.request, os
 with open("$WORK/samples", "w") as out:
     while not os.path.exists("$WORK/stop"):
         try:
-            body = urllib.request.urlopen("http://127.0.0.1:$METRICS_PORT/metrics", timeout=5).read().decode()
+            body = urllib.request.urlopen("http://127.0.0.1:$METRICS_PORT/metrics", timeout=5 * $SLOWDOWN).read().decode()
             n = sum(float(l.split()[-1]) for l in body.splitlines() if l.startswith("soc_events_received_total{"))
             out.write(f"{time.monotonic():.3f} {n:.0f}\n"); out.flush()
         except Exception as e:
@@ -55,8 +55,15 @@ check "the running rules stay" "$(metric soc_rules_loaded '')" "$loaded_before"
 size=$(stat -c %s "$WORK/rules/huge.yml" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')
 check_contains "it says the file is too large, and was not read" "$WORK/correlator.log" "huge.yml: error[file.too_large]: the file is $size bytes, more than the 4 MiB a file of this kind may have; it was not read"
 check "the log holds no long line" "$(awk 'length > 600 {n++} END {print n + 0}' "$WORK/correlator.log")" 0
-check "the correlator's peak memory grew by less than 20 MB" \
-  "$(awk -v a="$hwm_before" -v b="$(hwm)" 'BEGIN { d = (b - a) / 1024; print (d < 20) ? "yes" : "no (" d " MB)" }')" yes
+# Under ASan (lib.sh) the peak says little: its allocator maps fresh regions and their shadow
+# as the steady events go through (51 MB of growth measured there with a 4 MB quarantine, no
+# file read); the message above says the file was not read.
+if ((SANITIZED)); then
+  echo "   (sanitized build: the correlator's peak memory grew by $(( ($(hwm) - hwm_before) / 1024 )) MB; not checked under ASan)"
+else
+  check "the correlator's peak memory grew by less than 20 MB" \
+    "$(awk -v a="$hwm_before" -v b="$(hwm)" 'BEGIN { d = (b - a) / 1024; print (d < 20) ? "yes" : "no (" d " MB)" }')" yes
+fi
 rm "$WORK/rules/huge.yml"
 wait_metric soc_rules_reload_total 'result="success"' 1 20
 
@@ -101,7 +108,8 @@ line=$(grep "rules (were $loaded_before)" "$WORK/correlator.log" | grep "$((load
 read_in=$(sed -n 's/.*read in \([0-9.]*\) s,.*/\1/p' <<<"$line")
 swapped=$(sed -n 's/.*swapped in \([0-9]*\) ms + \([0-9]*\) ms.*/\1 \2/p' <<<"$line" | awk '{print $1 + $2}')
 echo "   the load took ${read_in:-?} s on the loader thread; the swap ${swapped:-?} ms on the ingest thread"
-check "the swap on the ingest thread took less than a second" "$(awk -v m="${swapped:-99999}" 'BEGIN { print (m < 1000) ? "yes" : "no (" m " ms)" }')" yes
+check "the swap on the ingest thread took less than $SLOWDOWN s" \
+  "$(awk -v m="${swapped:-99999}" -v k="$SLOWDOWN" 'BEGIN { print (m < 1000 * k) ? "yes" : "no (" m " ms)" }')" yes
 sleep 1
 touch "$WORK/stop"
 sleep 0.3
@@ -126,7 +134,9 @@ read -r stall samples errors <<<"$longest"
 echo "   $samples samples, the counter stood still for at most $stall s, $errors scrapes failed"
 # A load on the ingest thread would stand it still for the whole load (tens of seconds on a
 # loaded 2-core machine); two seconds leave room for a scheduler that is busy with the load.
-check "ingestion never stood still for two seconds" "$(awk -v s="$stall" 'BEGIN { print (s < 2.0) ? "yes" : "no (" s " s)" }')" yes
+# Under ASan (lib.sh) every limit on time is SLOWDOWN times longer.
+check "ingestion never stood still for $((2 * SLOWDOWN)) seconds" \
+  "$(awk -v s="$stall" -v k="$SLOWDOWN" 'BEGIN { print (s < 2.0 * k) ? "yes" : "no (" s " s)" }')" yes
 check "every scrape answered" "$errors" 0
 check "the load took longer than the longest pause (it ran beside ingestion)" \
   "$(awk -v r="${read_in:-0}" -v s="$stall" 'BEGIN { print (r > s) ? "yes" : "no (load " r " s, pause " s " s)" }')" yes

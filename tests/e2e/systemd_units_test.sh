@@ -70,7 +70,7 @@ mkdir -p "$ROOT/etc/systemd/system/soc-log-sensor.service.d"
 printf '[Service]\nWatchdogSec=3s\n' >"$ROOT/etc/systemd/system/soc-log-sensor.service.d/test.conf"
 # Sanitized binaries (the sanitizer suite runs this test too): LeakSanitizer stops the process
 # with ptrace at exit, which the units' system call filter forbids; ASan itself runs.
-if nm -D "$ROOT$BINDIR/soc-correlator" 2>/dev/null | grep -q __asan_init; then
+if ((SANITIZED)); then
   for u in soc-correlator soc-log-sensor soc-collector soc-packet-sensor@; do
     mkdir -p "$ROOT/etc/systemd/system/$u.service.d"
     printf '[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1\n' \

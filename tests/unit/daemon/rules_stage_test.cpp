@@ -146,6 +146,36 @@ TEST_CASE("the stage closes windows on the wall clock when the sensors are idle"
   CHECK(f.metric("soc_rule_eval_seconds_count") == 1);
 }
 
+// Found by the sanitizer build's e2e-demo (docs/adr/0035): a log sensor reading two files, one
+// ahead of the other in event time, had the idle watermark of the one ahead, so the stage closed
+// the windows of the file behind while it was still sending, and a burst in it never reached
+// its count. The idle watermark is per stream, as the engine's lateness is.
+TEST_CASE("a file of a log sensor read behind another keeps its windows open while it sends") {
+  StageFixture f;
+  f.dir.write("r.yml", kRules);
+  f.start();
+  auto in_file = [](double secs, const std::string& file, const std::string& rule) {
+    const auto ts = kT0 + std::chrono::microseconds(static_cast<int64_t>(secs * 1e6));
+    auto ev = decode_event("{\"@timestamp\":\"" + format_rfc3339(ts) + "\",\"rule\":\"" + rule +
+                           "\",\"source.ip\":\"10.0.0.9\",\"observer.name\":\"s1\",\"log.file.path\":\"" + file +
+                           "\"}");
+    REQUIRE(ev.ok());
+    return *ev;
+  };
+  Event ahead = in_file(3000, "/var/log/auth.log", "other");  // read to its end first
+  f.stage->on_event(ahead);
+  Event e0 = in_file(0, "/var/log/kern.log", "a");
+  f.stage->on_event(e0);
+  const auto now = RulesStage::Clock::now();
+  f.stage->tick(now + std::chrono::seconds(1));  // the sensor's other file is 50 minutes ahead
+  Event e1 = in_file(1, "/var/log/kern.log", "a");
+  f.stage->on_event(e1);
+  Event e2 = in_file(2, "/var/log/kern.log", "a");
+  f.stage->on_event(e2);
+  f.stage->tick(now + std::chrono::seconds(2));
+  CHECK(f.metric("soc_rule_matches_total{rule=\"33333333-3333-4333-8333-333333333333\"}") == 1);
+}
+
 TEST_CASE("a reload with a broken rule in a changed file keeps the running set; a broken file already loaded does not block") {
   StageFixture f;
   const std::string all = kRules;
