@@ -43,18 +43,6 @@ void Event::set(std::string_view key, Value value) {
   append_unchecked(key) = std::move(value);
 }
 
-void Event::set_string(std::string_view key, std::string_view text) {
-  Value* v = find(key);
-  if (!v) v = &append_unchecked(key);
-  v->set_string(text);
-}
-
-void Event::set_copy(std::string_view key, const Value& value) {
-  Value* v = find(key);
-  if (!v) v = &append_unchecked(key);
-  *v = value;
-}
-
 bool Event::erase(std::string_view key) {
   for (size_t i = 0; i < size_; ++i) {
     if (fields_[i].key != key) continue;

@@ -29,10 +29,6 @@ class Event {
 
   // Replaces the value when the key exists, appends otherwise.
   void set(std::string_view key, Value value);
-  // The same, reusing the storage the field's slot kept from an earlier event (clear() keeps
-  // it): no allocation once the slot's string or list is large enough. For per-line decoding.
-  void set_string(std::string_view key, std::string_view text);
-  void set_copy(std::string_view key, const Value& value);
   // Appends without checking for an existing key; the caller guarantees uniqueness (decoders).
   // Returns the new field's value, to be assigned.
   Value& append_unchecked(std::string_view key);

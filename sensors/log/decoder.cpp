@@ -264,6 +264,21 @@ std::optional<int64_t> parse_int(std::string_view s) {
   return v;
 }
 
+// Event::set for per-line decoding, assigning in place: the decoder fills one Event line after
+// line (clear() keeps the slots), so a slot's string or list keeps its capacity and a field
+// costs no malloc/free once the slot is large enough.
+void set_string(Event& e, std::string_view key, std::string_view text) {
+  Value* v = e.find(key);
+  if (!v) v = &e.append_unchecked(key);
+  v->set_string(text);
+}
+
+void set_copy(Event& e, std::string_view key, const Value& value) {
+  Value* v = e.find(key);
+  if (!v) v = &e.append_unchecked(key);
+  *v = value;
+}
+
 // Web events: the normalized path and query beside the raw url.original (docs/fields.md, "URL
 // fields"), so that web rules match what a request asks for however it is encoded; the outcome
 // from the status when the decoder did not set one; and a 401 for a named user is a refused
@@ -428,10 +443,10 @@ bool LineDecoder::try_decoder(const Decoder& d, std::string_view text, Event& ou
       failed_once = true;
       continue;
     }
-    out.set_string("event.kind", "event");
-    out.set_string("event.dataset", d.dataset);
-    for (const auto& s : d.set) out.set_copy(s.field, s.value);
-    for (const auto& s : r.set) out.set_copy(s.field, s.value);
+    set_string(out, "event.kind", "event");
+    set_string(out, "event.dataset", d.dataset);
+    for (const auto& s : d.set) set_copy(out, s.field, s.value);
+    for (const auto& s : r.set) set_copy(out, s.field, s.value);
     for (const auto& c : r.captures) {
       std::string_view v = caps_.group(c.group);
       if (v.empty()) continue;
@@ -440,9 +455,9 @@ bool LineDecoder::try_decoder(const Decoder& d, std::string_view text, Event& ou
           if (c.lower) {
             scratch_.assign(v);
             for (char& ch : scratch_) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-            out.set_string(c.field, scratch_);
+            set_string(out, c.field, scratch_);
           } else {
-            out.set_string(c.field, v);
+            set_string(out, c.field, v);
           }
           break;
         case CaptureKind::Int:
@@ -733,7 +748,7 @@ bool LineDecoder::decode_record(const SyslogHeader& header, bool truncated, Even
 
 void LineDecoder::complete(std::string_view line, bool decoded, bool truncated, bool has_nul, Event& out) {
   if (!decoded) {
-    out.set_string("event.kind", "event");
+    set_string(out, "event.kind", "event");
     out.set("event.dataset", have_header_ ? "syslog" : "log");
     out.set("event.category", List{Value("host")});
     out.set("event.type", List{Value("info")});
@@ -744,8 +759,8 @@ void LineDecoder::complete(std::string_view line, bool decoded, bool truncated, 
     else out.set("@timestamp", now());
   }
   if (have_header_) {
-    if (!header_.hostname.empty() && !out.contains("host.hostname")) out.set_string("host.hostname", header_.hostname);
-    if (!header_.program.empty() && !out.contains("process.name")) out.set_string("process.name", header_.program);
+    if (!header_.hostname.empty() && !out.contains("host.hostname")) set_string(out, "host.hostname", header_.hostname);
+    if (!header_.program.empty() && !out.contains("process.name")) set_string(out, "process.name", header_.program);
     if (header_.pid >= 0 && !out.contains("process.pid")) out.set("process.pid", header_.pid);
     if (header_.priority >= 0) {
       out.set("log.syslog.priority", header_.priority);
@@ -754,13 +769,13 @@ void LineDecoder::complete(std::string_view line, bool decoded, bool truncated, 
     } else if (header_.severity >= 0) {
       out.set("log.syslog.severity.name", severity_name(header_.severity));
     }
-    if (!header_.hostname.empty()) out.set_string("log.syslog.hostname", header_.hostname);
-    if (!header_.program.empty()) out.set_string("log.syslog.appname", header_.program);
-    if (!out.contains("message")) out.set_string("message", header_.message);
+    if (!header_.hostname.empty()) set_string(out, "log.syslog.hostname", header_.hostname);
+    if (!header_.program.empty()) set_string(out, "log.syslog.appname", header_.program);
+    if (!out.contains("message")) set_string(out, "message", header_.message);
   } else if (!out.contains("message")) {
-    out.set_string("message", line);
+    set_string(out, "message", line);
   }
-  if (!opt_.file_path.empty()) out.set_string("log.file.path", opt_.file_path);
+  if (!opt_.file_path.empty()) set_string(out, "log.file.path", opt_.file_path);
   if (truncated || has_nul) {
     List tags;
     if (truncated) tags.emplace_back("truncated");
