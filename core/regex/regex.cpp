@@ -17,6 +17,10 @@ struct Regex::Code {
   // expressions and a given log meets only some of them.
   std::once_flag jit;
   std::atomic<bool> jitted{false};  // the fast path: no call_once once it is done
+  // JIT code exists and the subject needs no UTF check: pcre2_jit_match() skips the option and
+  // subject checks pcre2_match() repeats on every call (a fifth of a failed anchored match).
+  bool jit_direct = false;
+  bool utf = false;
   ~Code() {
     if (code) pcre2_code_free(code);
   }
@@ -89,6 +93,7 @@ Result<Regex> Regex::compile(std::string_view pattern, Options options) {
   Regex r;
   r.code_ = new Code;
   r.code_->code = code;
+  r.code_->utf = options.utf;
   uint32_t cap = 0;
   pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &cap);
   r.capture_count_ = static_cast<int>(cap);
@@ -126,7 +131,7 @@ int Regex::match(std::string_view subject, Captures& caps) const {
   // pattern wait for the one that compiles it.
   if (!code_->jitted.load(std::memory_order_acquire))
     std::call_once(code_->jit, [c = code_] {
-      (void)pcre2_jit_compile(c->code, PCRE2_JIT_COMPLETE);
+      c->jit_direct = pcre2_jit_compile(c->code, PCRE2_JIT_COMPLETE) == 0 && !c->utf;
       c->jitted.store(true, std::memory_order_release);
     });
   auto& m = *caps.impl_;
@@ -137,8 +142,9 @@ int Regex::match(std::string_view subject, Captures& caps) const {
     m.size = std::max<uint32_t>(need, 16);
   }
   m.subject = subject.data();
-  int rc = pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0, m.data,
-                       bounded_context());
+  const auto* text = reinterpret_cast<PCRE2_SPTR>(subject.data());
+  int rc = code_->jit_direct ? pcre2_jit_match(code_->code, text, subject.size(), 0, 0, m.data, bounded_context())
+                             : pcre2_match(code_->code, text, subject.size(), 0, 0, m.data, bounded_context());
   m.count = rc > 0 ? rc : 0;
   return rc;
 }
