@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/fields.h"
+#include "core/utf8.h"
 
 namespace soc {
 
@@ -37,40 +38,6 @@ std::string DecodeFailure::message() const {
 }
 
 namespace {
-
-// Length of the valid UTF-8 sequence starting at p (RFC 3629: no overlongs, no surrogates,
-// nothing above U+10FFFF), or 0 when the bytes there are not one.
-size_t utf8_sequence_length(const unsigned char* p, const unsigned char* end) {
-  const unsigned char c = p[0];
-  if (c < 0x80) return 1;
-  auto cont = [&](size_t i) { return p + i < end && (p[i] & 0xC0) == 0x80; };
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c == 0xE0) return p + 1 < end && p[1] >= 0xA0 && p[1] <= 0xBF && cont(2) ? 3 : 0;
-  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;
-  if (c == 0xED) return p + 1 < end && p[1] >= 0x80 && p[1] <= 0x9F && cont(2) ? 3 : 0;
-  if (c == 0xF0) return p + 1 < end && p[1] >= 0x90 && p[1] <= 0xBF && cont(2) && cont(3) ? 4 : 0;
-  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-  if (c == 0xF4) return p + 1 < end && p[1] >= 0x80 && p[1] <= 0x8F && cont(2) && cont(3) ? 4 : 0;
-  return 0;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // Skips the bytes that a JSON string holds as they are: printable ASCII other than '"' and '\\'.
 // Eight bytes at a time (SWAR): a word is plain when none of its bytes is below 0x20, at or
@@ -456,7 +423,7 @@ class Parser {
       }
       if (c < 0x20) return error(DecodeError::Syntax, "control character in a string");
       if (c >= 0x80) {
-        const size_t n = utf8_sequence_length(p_, end_);
+        const size_t n = utf8::sequence_length(p_, end_);
         if (n == 0) return error(DecodeError::InvalidUtf8, "bytes that are not UTF-8 in a string");
         out.append(reinterpret_cast<const char*>(p_), n);
         p_ += n;
@@ -492,7 +459,7 @@ class Parser {
           } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
             return error(DecodeError::InvalidUtf8, "lone surrogate escape");
           }
-          append_utf8(out, cp);
+          utf8::append(out, cp);
           break;
         }
         default:
@@ -591,7 +558,7 @@ void append_json_string(std::string& out, std::string_view s) {
     if (p == end) break;
     const unsigned char c = *p;
     if (c >= 0x80) {
-      const size_t n = utf8_sequence_length(p, end);
+      const size_t n = utf8::sequence_length(p, end);
       if (n == 0) {
         out += "\xEF\xBF\xBD";  // U+FFFD for each byte that is not UTF-8
         ++p;

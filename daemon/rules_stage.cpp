@@ -12,7 +12,6 @@
 #include "core/log.h"
 #include "core/state_codec.h"
 #include "soc_build_config.h"
-#include "core/shipped_paths.h"
 
 namespace soc::daemon {
 
@@ -21,17 +20,6 @@ namespace fs = std::filesystem;
 namespace {
 
 bool is_rule_file(const fs::path& p) { return p.extension() == ".yml" || p.extension() == ".yaml"; }
-
-// The shipped mappings (rules/mappings/*.yaml, installed or in the source tree), as `socctl
-// replay` loads them.
-std::vector<std::string> shipped_mappings() {
-  std::vector<std::string> files;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(shipped_path("rules/mappings", "rules/mappings"), ec))
-    if (is_rule_file(e.path())) files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  return files;
-}
 
 void stat_into(const std::string& path, std::string& out) {
   struct stat st {};
@@ -51,7 +39,8 @@ const std::vector<double> kEvalBuckets = {1e-7, 2.5e-7, 5e-7, 1e-6, 2.5e-6, 5e-6
 
 RulesStage::RulesStage(telemetry::Registry& metrics, AlertOutput& alerts, RulesStageOptions options)
     : metrics_(metrics), alerts_(alerts), options_(std::move(options)) {
-  if (options_.mappings.empty()) options_.mappings = shipped_mappings();
+  // The shipped mappings, as `socctl replay` loads them; none found fails load().
+  if (options_.mappings.empty()) options_.mappings = rules::shipped_mapping_files(missing_mappings_);
   if (options_.eval_sample == 0) options_.eval_sample = 1;
   // The alert store keeps the events an alert cites and counts held-back repeats (ADR 0021).
   options_.engine.keep_evidence = true;
@@ -197,6 +186,7 @@ std::string RulesStage::label(const rules::Rule& r) const {
 }
 
 Result<void> RulesStage::load() {
+  if (!missing_mappings_.empty()) return fail("rules", "field mapping: " + render_all(missing_mappings_));
   Loaded l = load_set();
   if (!l.mapping_diags.empty()) return fail("rules", "field mapping: " + render_all(l.mapping_diags));
   for (const auto& d : l.set.diagnostics) {

@@ -120,6 +120,7 @@ class RulesStage : public Stage {
   telemetry::Registry& metrics_;
   AlertOutput& alerts_;
   RulesStageOptions options_;
+  std::vector<Diagnostic> missing_mappings_;  // the shipped mappings were looked for and not found
   std::unique_ptr<rules::Engine> engine_;
   std::map<std::string, std::string> accepted_sources_;  // file -> text of the running set
   Clock::time_point next_tick_{};

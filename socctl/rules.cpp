@@ -1,12 +1,10 @@
 // socctl rules check and socctl replay: the rule engine offline, on files.
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "core/json_codec.h"
 #include "core/line_reader.h"
-#include "core/shipped_paths.h"
 #include "daemon/alerts/sinks/alert_log_sink.h"
 #include "daemon/alerts/sinks/chain_log.h"
 #include "daemon/alerts/sinks/notice_json.h"
@@ -26,15 +24,8 @@ namespace rules = daemon::rules;
 // The mapping files given, or the shipped ones (rules/mappings/*.yaml, installed or in the
 // source tree).
 bool load_mappings(const std::vector<std::string>& given, rules::FieldMapping& out) {
-  std::vector<std::string> files = given;
-  if (files.empty()) {
-    std::error_code ec;
-    const std::string dir = shipped_path("rules/mappings", "rules/mappings");
-    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-      if (e.path().extension() == ".yaml" || e.path().extension() == ".yml") files.push_back(e.path().string());
-    std::sort(files.begin(), files.end());
-  }
   std::vector<Diagnostic> diags;
+  const std::vector<std::string> files = given.empty() ? rules::shipped_mapping_files(diags) : given;
   for (const auto& f : files) rules::merge_mapping(out, rules::load_mapping(f, diags));
   if (!diags.empty()) {
     std::fputs(render_all(diags).c_str(), stderr);

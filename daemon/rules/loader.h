@@ -61,6 +61,11 @@ struct RuleSet {
 FieldMapping load_mapping(const std::string& path, std::vector<Diagnostic>& diags);
 // Merges `more` into `into` (later files win on field names; logsources are appended).
 void merge_mapping(FieldMapping& into, const FieldMapping& more);
+// The mapping files the project ships (rules/mappings/*.yaml in the source tree from a build
+// tree, in the installed data folder otherwise), in name order. None found (a binary copied
+// out of its build tree, an install without its data) is a diagnostic: without the mappings
+// most Sigma rules would be refused or matched on the wrong fields.
+std::vector<std::string> shipped_mapping_files(std::vector<Diagnostic>& diags);
 
 class Loader {
  public:

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import signal
-import socket
+from ports import free_port
 import subprocess
 import sys
 import tempfile
@@ -33,11 +33,6 @@ def check(what, ok, detail=""):
     if not ok:
         FAILS += 1
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def kind(v):

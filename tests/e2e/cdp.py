@@ -9,7 +9,7 @@ import base64
 import json
 import os
 import signal
-import socket
+from ports import free_port
 import subprocess
 import time
 import urllib.request
@@ -20,11 +20,6 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--dis
          "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
          "--no-default-browser-check", "--hide-scrollbars", "--mute-audio", "--window-size=1366,768"]
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Chromium:

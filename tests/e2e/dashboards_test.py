@@ -45,6 +45,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import soc_dashboards as sd  # noqa: E402
+from ports import free_port  # noqa: E402
 
 BUILD = Path(os.environ["BUILD"])
 SRC = sd.SRC
@@ -110,11 +111,6 @@ def skip(why):
     print("SKIP: " + why)
     sys.exit(77)
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port, seconds=20):

@@ -48,6 +48,28 @@ check "the logrotate snippet" "$(test -f "$DEST$SYSCONF/logrotate.d/soc" && echo
 check_contains "the installed config points at the installed rules" "$DEST$SYSCONF/soc/correlator.yaml" "  - $DATADIR/rules"
 check_contains "and at the installed keys folder" "$DEST$SYSCONF/soc/correlator.yaml" "server-key: $SYSCONF/soc/keys/correlator.key"
 
+echo "== an installed binary without its data folder says so"
+# The DESTDIR's binaries look for their data in $DATADIR, which only a real install fills: on a
+# machine without one, the rules cannot load their field mappings, and the correlator stops with
+# EX_CONFIG naming the folder instead of refusing (or mis-mapping) most rules quietly.
+if [ -e "$DATADIR/rules/mappings" ]; then
+  echo "ok: $DATADIR/rules/mappings exists on this machine (a real install): nothing to check"
+else
+  set +e
+  "$DEST$BINDIR/soc-correlator" --insecure --listen "tcp://127.0.0.1:$(free_port)" --metrics "127.0.0.1:$(free_port)" \
+    --rules "$SRC/rules" >"$WORK/no-data.log" 2>&1
+  rc=$?
+  set -e
+  check "the correlator exits with EX_CONFIG" "$rc" 78
+  check_contains "and names the missing mappings folder" "$WORK/no-data.log" "$DATADIR/rules/mappings: error[mapping.missing]"
+  set +e
+  "$DEST$BINDIR/socctl" rules check "$SRC/rules" >"$WORK/no-data-ctl.log" 2>&1
+  rc=$?
+  set -e
+  check "socctl rules check fails" "$rc" 1
+  check_contains "and says why" "$WORK/no-data-ctl.log" "no field mapping files"
+fi
+
 echo "== a second install keeps what the admin changed"
 echo "# edited by the admin" >>"$DEST$SYSCONF/soc/correlator.yaml"
 rm "$DEST$SYSCONF/soc/collector.yaml"

@@ -12,13 +12,26 @@ PIDS=()
 FAILS=0
 
 cleanup() {
+  local rc=$?
   for p in "${PIDS[@]:-}"; do
     [ -n "$p" ] && kill "$p" 2>/dev/null || true
   done
   for p in "${PIDS[@]:-}"; do
     [ -n "$p" ] && wait "$p" 2>/dev/null || true
   done
-  if [ "$FAILS" -eq 0 ]; then rm -rf "$WORK"; else echo "work folder kept: $WORK"; fi
+  if [ "$FAILS" -eq 0 ] && [ "$rc" -eq 0 ]; then
+    rm -rf "$WORK"
+    return
+  fi
+  # A test that stopped on an error (set -e, a helper's return 1) says why as well as one that
+  # counted failures: the end of each log the processes wrote, and the folder is kept.
+  local f
+  for f in "$WORK"/*.log "$WORK"/*/*.log; do
+    [ -s "$f" ] || continue
+    echo "--- last lines of ${f#"$WORK"/}:" >&2
+    tail -n 20 "$f" >&2
+  done
+  echo "work folder kept: $WORK" >&2
 }
 trap cleanup EXIT
 
@@ -28,11 +41,22 @@ need() {  # need CMD...: skip (77) when a tool is missing
   done
 }
 
-free_port() {  # a TCP port nobody listens on
-  local p
-  for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 40000))
-    if ! ss -Hltn "sport = :$p" | grep -q .; then echo "$p"; return; fi
+# A TCP port nobody uses, below the kernel's ephemeral range: a port from that range can be
+# taken by any outgoing connection on the machine (another test's client) between this check
+# and the bind, and a listener's bind then fails. Never the same port twice in one test (two
+# ports taken before either is bound).
+free_port() {
+  local lo hi p first last
+  read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { lo=32768; hi=60999; }
+  if ((lo > 12000)); then first=10000; last=$((lo - 1)); else first=$((hi + 1)); last=65000; fi
+  for _ in $(seq 1 100); do
+    p=$((first + (RANDOM * 32768 + RANDOM) % (last - first + 1)))
+    grep -qx "$p" "$WORK/.ports" 2>/dev/null && continue
+    if ! ss -Htan "sport = :$p" | grep -q .; then
+      echo "$p" >>"$WORK/.ports"
+      echo "$p"
+      return
+    fi
   done
   echo "no free port found" >&2
   return 1

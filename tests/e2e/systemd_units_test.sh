@@ -109,7 +109,7 @@ for k in correlator log-sensor collector packet-sensor; do
 done
 in_ct chown soc:soc "$ETC"/keys/correlator.key "$ETC"/keys/log-sensor.key "$ETC"/keys/collector.key "$ETC"/keys/packet-sensor.key
 
-LISTEN=$(free_port); METRICS=$(free_port); PUBLISH=$(free_port); SYSLOG=$((20000 + RANDOM % 40000))
+LISTEN=$(free_port); METRICS=$(free_port); PUBLISH=$(free_port); SYSLOG=$(free_port)
 pub() { cat "$ROOT$ETC/keys/$1.pub"; }
 cat >"$ROOT$ETC/inventory.yaml" <<EOF
 sites:

@@ -1,9 +1,13 @@
 // Sigma field names and logsources to our ECS events (rules/mappings/*.yaml): loading the
 // mapping files, and applying them to a rule's logsource, with the service fallback for
 // logsources the mapping does not name (docs/adr/0031-detection-breadth.md).
+#include <algorithm>
+#include <filesystem>
+
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include "core/shipped_paths.h"
 #include "daemon/rules/load/internal.h"
 
 namespace soc::daemon::rules::load {
@@ -143,6 +147,25 @@ void merge_mapping(FieldMapping& into, const FieldMapping& more) {
   into.logsources.insert(into.logsources.end(), more.logsources.begin(), more.logsources.end());
   if (!more.fallback_dataset.empty()) into.fallback_dataset = more.fallback_dataset;
   for (const auto& [k, v] : more.fallback_by_product) into.fallback_by_product[k] = v;
+}
+
+std::vector<std::string> shipped_mapping_files(std::vector<Diagnostic>& diags) {
+  namespace fs = std::filesystem;
+  const std::string dir = shipped_path("rules/mappings", "rules/mappings");
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const auto ext = it->path().extension();
+    if (ext == ".yaml" || ext == ".yml") files.push_back(it->path().string());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) {
+    diags.push_back({dir, 0, 0, "mapping.missing",
+                     fmt::format("no field mapping files (*.yaml) here: {} (a binary run outside its build tree reads the "
+                                 "installed data folder; `meson install` puts the mappings there)",
+                                 ec ? ec.message() : "the folder holds none")});
+  }
+  return files;
 }
 
 }  // namespace soc::daemon::rules

@@ -200,7 +200,9 @@ TEST_CASE("open alerts are counted per site and severity; resolved ones and aler
   f.record(nowhere, r);
   f.commit();
   REQUIRE(f.store->resolve_due(at(0) + minutes(11)).ok());
-  const auto alerts = f.all(AlertFilter{.source_ip = "203.0.113.8"});
+  AlertFilter by_source;
+  by_source.source_ip = "203.0.113.8";
+  const auto alerts = f.all(by_source);
   REQUIRE(alerts.size() == 1);
   REQUIRE(f.store->acknowledge(alerts[0].id, "lan", "").ok());
   auto counts = f.store->open_counts_by_site();

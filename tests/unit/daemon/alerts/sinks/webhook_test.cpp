@@ -24,12 +24,22 @@ Notice notice(int64_t id) {
   return firing_notice(a, id);
 }
 
+// The sink's options for one URL; the tests set what else they need.
+WebhookOptions posting_to(std::string url) {
+  WebhookOptions o;
+  o.url = std::move(url);
+  return o;
+}
+
 }  // namespace
 
 TEST_CASE("each notice is posted as JSON, signed with HMAC-SHA256 of the exact body") {
   test::Recorder hook("/hook");
   REQUIRE(hook.ok());
-  WebhookSink sink({.url = hook.url() + "/hook", .secret = "s3cret", .external_url = "http://soc.example:9750"});
+  WebhookOptions options = posting_to(hook.url() + "/hook");
+  options.secret = "s3cret";
+  options.external_url = "http://soc.example:9750";
+  WebhookSink sink(options);
   CHECK(sink.max_batch() == 1);
   const Notice n = notice(9);
   REQUIRE(sink.deliver({&n, 1}).ok());
@@ -51,7 +61,7 @@ TEST_CASE("each notice is posted as JSON, signed with HMAC-SHA256 of the exact b
 TEST_CASE("without a secret the body is not signed; restated notices are not posted") {
   test::Recorder hook("/hook");
   REQUIRE(hook.ok());
-  WebhookSink sink({.url = hook.url() + "/hook"});
+  WebhookSink sink(posting_to(hook.url() + "/hook"));
   Notice n = notice(1);
   REQUIRE(sink.deliver({&n, 1}).ok());
   n.restated = true;
@@ -64,7 +74,9 @@ TEST_CASE("without a secret the body is not signed; restated notices are not pos
 TEST_CASE("server errors and throttling are retried, other refusals are not") {
   test::Recorder hook("/hook");
   REQUIRE(hook.ok());
-  WebhookSink sink({.url = hook.url() + "/hook", .timeout = std::chrono::milliseconds(3000)});
+  WebhookOptions options = posting_to(hook.url() + "/hook");
+  options.timeout = std::chrono::milliseconds(3000);
+  WebhookSink sink(options);
   const Notice n = notice(1);
   for (int status : {500, 503, 429, 408}) {
     hook.answer({status});
