@@ -17,7 +17,9 @@
 # five are web requests), cycled with the addresses varied; their own timestamps are kept. The
 # peer still runs its sshd filter (one filter per run is what fail2ban-regex does): it reads
 # and dates every line as it would in production, most of them without a match.
-# SENSOR=path compares another build of the sensor in the same rounds (its row is added). Output: a markdown table of medians (min-max) on stdout,
+# SENSOR=path compares another build of the sensor in the same rounds (its row is added);
+# SENSOR_DECODERS=dir gives that build its decoder files (a binary copied out of its build tree
+# would read the installed ones), e.g. a copy of main's build and sensors/log/decoders in build-before/. Output: a markdown table of medians (min-max) on stdout,
 # lines per second of the whole process (start-up included), peak resident memory, and the
 # ratio of the sensor's lines per second to fail2ban's.
 set -euo pipefail
@@ -114,7 +116,9 @@ for r in $(seq 1 "$rounds"); do
       "grep -c") res=$(run grep -c 'Failed password' "$log") ;;
       "fail2ban-regex sshd") res=$(run fail2ban-regex "$log" sshd) ;;
       "soc-log-sensor") res=$(run "$sensor" --read "$log") ;;
-      "soc-log-sensor (SENSOR)") res=$(run "$other" --read "$log") ;;
+      "soc-log-sensor (SENSOR)")
+        if [ -n "${SENSOR_DECODERS:-}" ]; then res=$(SOC_LOG_DECODERS=$SENSOR_DECODERS run "$other" --read "$log")
+        else res=$(run "$other" --read "$log"); fi ;;
     esac
     read -r w m c <<<"$res"
     secs[$t]+="$w "; rss[$t]+="$m "; cpus[$t]+="$c "
@@ -141,4 +145,20 @@ if [ -n "${meds[fail2ban-regex sshd]:-}" ]; then
   printf '\nsoc-log-sensor / fail2ban-regex lines per second: %.1f (wall), %.1f (CPU)\n' \
     "$(echo "${meds[fail2ban-regex sshd]} / ${meds[soc-log-sensor]}" | bc -l)" \
     "$(echo "${cmeds[fail2ban-regex sshd]} / ${cmeds[soc-log-sensor]}" | bc -l)"
+  # The same ratio round by round (each round runs the tools one after the other): worst and best.
+  for t in "soc-log-sensor" ${other:+"soc-log-sensor (SENSOR)"}; do
+    read -r -a fw <<<"${secs[fail2ban-regex sshd]}"; read -r -a sw <<<"${secs[$t]}"
+    read -r -a fc <<<"${cpus[fail2ban-regex sshd]}"; read -r -a sc <<<"${cpus[$t]}"
+    rw=""; rc=""
+    for i in "${!fw[@]}"; do
+      rw+="$(echo "${fw[$i]} / ${sw[$i]}" | bc -l) "; rc+="$(echo "${fc[$i]} / ${sc[$i]}" | bc -l) "
+    done
+    read -r _ wlo whi <<<"$(echo "$rw" | median)"; read -r _ clo chi <<<"$(echo "$rc" | median)"
+    printf '%s / fail2ban-regex by round: wall %.1f-%.1f, CPU %.1f-%.1f\n' "$t" "$wlo" "$whi" "$clo" "$chi"
+  done
+  if [ -n "$other" ]; then
+    printf 'soc-log-sensor (SENSOR) / fail2ban-regex lines per second: %.1f (wall), %.1f (CPU)\n' \
+      "$(echo "${meds[fail2ban-regex sshd]} / ${meds[soc-log-sensor (SENSOR)]}" | bc -l)" \
+      "$(echo "${cmeds[fail2ban-regex sshd]} / ${cmeds[soc-log-sensor (SENSOR)]}" | bc -l)"
+  fi
 fi

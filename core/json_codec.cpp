@@ -47,16 +47,27 @@ inline const unsigned char* skip_plain(const unsigned char* p, const unsigned ch
   constexpr uint64_t kOnes = 0x0101010101010101ull;
   constexpr uint64_t kHigh = 0x8080808080808080ull;
   auto has_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  auto specials = [&](uint64_t w) {
+    return has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\')) | ((w - kOnes * 0x20) & ~w & kHigh) |
+           (w & kHigh);
+  };
+  const unsigned char* const start = p;
   while (end - p >= 8) {
     uint64_t w;
     std::memcpy(&w, p, 8);
-    const uint64_t special = has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\')) |
-                             ((w - kOnes * 0x20) & ~w & kHigh) | (w & kHigh);
-    if (special) {
+    if (const uint64_t special = specials(w)) {
       p += __builtin_ctzll(special) / 8;
       return p;
     }
     p += 8;
+  }
+  // The last bytes: the word that ends at `end`, when the text has eight bytes. Its bytes
+  // before p are plain (checked above), so its first flagged byte is the first at or after p.
+  if (p < end && end - start >= 8) {
+    uint64_t w;
+    std::memcpy(&w, end - 8, 8);
+    const uint64_t special = specials(w);
+    return special ? end - 8 + __builtin_ctzll(special) / 8 : end;
   }
   while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') ++p;
   return p;

@@ -4,12 +4,23 @@
 #include <fmt/core.h>
 #include <pcre2.h>
 
+#include <atomic>
+#include <mutex>
 #include <utility>
 
 namespace soc::regex {
 
 struct Regex::Code {
   pcre2_code* code = nullptr;
+  // JIT compiling takes several times as long as compiling (some 150,000 instructions for a
+  // decoder's expression), so it is done on the first match: a log sensor loads ~190
+  // expressions and a given log meets only some of them.
+  std::once_flag jit;
+  std::atomic<bool> jitted{false};  // the fast path: no call_once once it is done
+  // JIT code exists and the subject needs no UTF check: pcre2_jit_match() skips the option and
+  // subject checks pcre2_match() repeats on every call (a fifth of a failed anchored match).
+  bool jit_direct = false;
+  bool utf = false;
   ~Code() {
     if (code) pcre2_code_free(code);
   }
@@ -79,11 +90,10 @@ Result<Regex> Regex::compile(std::string_view pattern, Options options) {
     pcre2_get_error_message(err, buf, sizeof buf);
     return fail("regex.syntax", fmt::format("{} at offset {}", reinterpret_cast<const char*>(buf), err_offset));
   }
-  // JIT is an optimisation: when it is unavailable (some hardened kernels forbid executable
-  // memory) the interpreter gives the same results, slower.
-  (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
   Regex r;
-  r.code_ = new Code{code};
+  r.code_ = new Code;
+  r.code_->code = code;
+  r.code_->utf = options.utf;
   uint32_t cap = 0;
   pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &cap);
   r.capture_count_ = static_cast<int>(cap);
@@ -115,7 +125,15 @@ Regex& Regex::operator=(Regex&& o) noexcept {
 
 Regex::~Regex() { delete code_; }
 
-bool Regex::search(std::string_view subject, Captures& caps) const {
+int Regex::match(std::string_view subject, Captures& caps) const {
+  // JIT is an optimisation: when it is unavailable (some hardened kernels forbid executable
+  // memory) the interpreter gives the same results, slower. call_once: threads sharing the
+  // pattern wait for the one that compiles it.
+  if (!code_->jitted.load(std::memory_order_acquire))
+    std::call_once(code_->jit, [c = code_] {
+      c->jit_direct = pcre2_jit_compile(c->code, PCRE2_JIT_COMPLETE) == 0 && !c->utf;
+      c->jitted.store(true, std::memory_order_release);
+    });
   auto& m = *caps.impl_;
   const uint32_t need = static_cast<uint32_t>(capture_count_) + 1;
   if (!m.data || m.size < need) {
@@ -124,10 +142,17 @@ bool Regex::search(std::string_view subject, Captures& caps) const {
     m.size = std::max<uint32_t>(need, 16);
   }
   m.subject = subject.data();
-  int rc = pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0, m.data,
-                       bounded_context());
+  const auto* text = reinterpret_cast<PCRE2_SPTR>(subject.data());
+  int rc = code_->jit_direct ? pcre2_jit_match(code_->code, text, subject.size(), 0, 0, m.data, bounded_context())
+                             : pcre2_match(code_->code, text, subject.size(), 0, 0, m.data, bounded_context());
   m.count = rc > 0 ? rc : 0;
-  return rc > 0;
+  return rc;
+}
+
+bool Regex::search(std::string_view subject, Captures& caps) const { return match(subject, caps) > 0; }
+
+bool Regex::rules_out(std::string_view subject, Captures& caps) const {
+  return match(subject, caps) == PCRE2_ERROR_NOMATCH;
 }
 
 }  // namespace soc::regex

@@ -1,6 +1,6 @@
 // The one adapter for PCRE2, used by the log sensor's decoders (docs/adr/0007-log-sensor.md) and
 // the rule engine's `re` modifier (docs/adr/0008-rule-engine.md): patterns are compiled once,
-// JIT'ed when the platform allows it, and matched against untrusted input without throwing.
+// JIT'ed (on first use) when the platform allows it, and matched against untrusted input without throwing.
 // Nothing outside core/regex/regex.cpp includes pcre2.h.
 #pragma once
 
@@ -63,9 +63,13 @@ class Regex {
   // True when the pattern matches somewhere in `subject`. A match-limit or other engine error
   // counts as no match (the line then falls through to other decoders).
   bool search(std::string_view subject, Captures& caps) const;
+  // True only when the engine finds that the pattern does not match `subject`; an engine error
+  // (the match limit) is not a "no". For a cheap test that rules out a costlier expression.
+  bool rules_out(std::string_view subject, Captures& caps) const;
 
  private:
   Regex() = default;
+  int match(std::string_view subject, Captures& caps) const;
   struct Code;
   Code* code_ = nullptr;
   std::vector<Group> groups_;

@@ -126,7 +126,7 @@ struct Loader {
     if (!n["match"] || !n["match"].IsScalar()) return error(n, "decoder.missing_key", "a rule needs 'match' (a regular expression)");
     auto re = Regex::compile(prefix + n["match"].Scalar());
     if (!re) return error(n["match"], re.error().code, re.error().message);
-    Rule r{std::move(*re), {}, {}, {}};
+    Rule r{std::move(*re), {}, -1, {}, {}};
     if (n["prefilter"]) r.prefilter = n["prefilter"].Scalar();
     if (n["set"]) r.set = statics(n["set"]);
     auto fields = shared;
@@ -204,6 +204,9 @@ struct Loader {
     } else {
       const std::string prefix = n["prefix"] ? n["prefix"].Scalar() : std::string();
       for (const auto& r : n["rules"]) rule(*d, r, shared, prefix);
+      // A prefix that does not compile alone (a group the rules close) simply has no gate.
+      if (d->line_input && !prefix.empty() && d->rules.size() >= 2)
+        if (auto g = Regex::compile(prefix)) d->gate.emplace(std::move(*g));
     }
     // A decoder that fills url.original makes web events: their URL is normalized.
     for (const auto& r : d->rules)
@@ -219,6 +222,15 @@ bool valid_utf8(std::string_view s) {
   size_t i = 0;
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   while (i < s.size()) {
+    // Log lines are mostly ASCII: eight bytes at a time while no byte has its high bit set.
+    if (i + 8 <= s.size()) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if ((w & 0x8080808080808080ull) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     unsigned char c = p[i];
     if (c < 0x80) { ++i; continue; }
     size_t n = (c >= 0xC2 && c <= 0xDF) ? 1 : (c >= 0xE0 && c <= 0xEF) ? 2 : (c >= 0xF0 && c <= 0xF4) ? 3 : 0;
@@ -250,6 +262,21 @@ std::optional<int64_t> parse_int(std::string_view s) {
     v = v * 10 + (c - '0');
   }
   return v;
+}
+
+// Event::set for per-line decoding, assigning in place: the decoder fills one Event line after
+// line (clear() keeps the slots), so a slot's string or list keeps its capacity and a field
+// costs no malloc/free once the slot is large enough.
+void set_string(Event& e, std::string_view key, std::string_view text) {
+  Value* v = e.find(key);
+  if (!v) v = &e.append_unchecked(key);
+  v->set_string(text);
+}
+
+void set_copy(Event& e, std::string_view key, const Value& value) {
+  Value* v = e.find(key);
+  if (!v) v = &e.append_unchecked(key);
+  *v = value;
 }
 
 // Web events: the normalized path and query beside the raw url.original (docs/fields.md, "URL
@@ -308,7 +335,15 @@ bool DecoderSet::load_text(const std::string& path, const std::string& text, std
   }
   if (!l.ok) return false;
   for (auto& d : loaded) decoders_.push_back(std::move(d));
+  index_prefilters();
   return true;
+}
+
+void DecoderSet::index_prefilters() {
+  prefilters_ = LiteralSet();
+  for (auto& d : decoders_)
+    for (auto& r : d->rules) r.prefilter_id = r.prefilter.empty() ? -1 : prefilters_.add(r.prefilter);
+  prefilters_.build();
 }
 
 bool DecoderSet::load_file(const std::string& path, std::vector<Diagnostic>& diags) {
@@ -395,13 +430,23 @@ bool LineDecoder::try_decoder(const Decoder& d, std::string_view text, Event& ou
   if (!d.paths.empty() && std::find(path_gated_.begin(), path_gated_.end(), &d) != path_gated_.end() &&
       std::find(path_open_.begin(), path_open_.end(), &d) == path_open_.end())
     return false;
+  bool failed_once = false, gate_passed = false;
   for (const Rule& r : d.rules) {
-    if (!r.prefilter.empty() && text.find(r.prefilter) == std::string_view::npos) continue;
-    if (!r.regex.search(text, caps_)) continue;
-    out.set("event.kind", "event");
-    out.set("event.dataset", d.dataset);
-    for (const auto& s : d.set) out.set(s.field, s.value);
-    for (const auto& s : r.set) out.set(s.field, s.value);
+    if (r.prefilter_id >= 0 && !prefilter_found(r.prefilter_id, text)) continue;
+    if (failed_once && d.gate && !gate_passed) {
+      // Asked once, after the first expression failed: a line that matches a rule passes the
+      // gate too, and one that matches none stops here instead of meeting every rule.
+      if (d.gate->rules_out(text, caps_)) return false;
+      gate_passed = true;
+    }
+    if (!r.regex.search(text, caps_)) {
+      failed_once = true;
+      continue;
+    }
+    set_string(out, "event.kind", "event");
+    set_string(out, "event.dataset", d.dataset);
+    for (const auto& s : d.set) set_copy(out, s.field, s.value);
+    for (const auto& s : r.set) set_copy(out, s.field, s.value);
     for (const auto& c : r.captures) {
       std::string_view v = caps_.group(c.group);
       if (v.empty()) continue;
@@ -410,9 +455,9 @@ bool LineDecoder::try_decoder(const Decoder& d, std::string_view text, Event& ou
           if (c.lower) {
             scratch_.assign(v);
             for (char& ch : scratch_) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-            out.set(c.field, scratch_);
+            set_string(out, c.field, scratch_);
           } else {
-            out.set(c.field, v);
+            set_string(out, c.field, v);
           }
           break;
         case CaptureKind::Int:
@@ -445,6 +490,18 @@ bool LineDecoder::try_decoder(const Decoder& d, std::string_view text, Event& ou
     return true;
   }
   return false;
+}
+
+bool LineDecoder::prefilter_found(int id, std::string_view text) {
+  // One pass over the text finds every prefilter it holds; the text is the syslog message or
+  // the whole line, so a decode() scans at most two texts.
+  if (!scanned_ || scanned_data_ != text.data() || scanned_size_ != text.size()) {
+    set_.prefilters_.scan(text, found_);
+    scanned_ = true;
+    scanned_data_ = text.data();
+    scanned_size_ = text.size();
+  }
+  return LiteralSet::has(found_, id);
 }
 
 void LineDecoder::remember(const Decoder& d, Event& out) {
@@ -613,6 +670,7 @@ bool LineDecoder::decode_message(Event& out) {
 
 bool LineDecoder::decode(std::string_view line, bool truncated, Event& out) {
   ++stats_.lines;
+  scanned_ = false;
   size_t b = 0;
   while (b < line.size() && (line[b] == ' ' || line[b] == '\t' || line[b] == '\r')) ++b;
   if (b == line.size() || line[b] == '#') {
@@ -666,6 +724,7 @@ bool LineDecoder::decode(std::string_view line, bool truncated, Event& out) {
 
 bool LineDecoder::decode_record(const SyslogHeader& header, bool truncated, Event& out) {
   ++stats_.lines;
+  scanned_ = false;
   const std::string_view m = header.message;
   if (m.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     ++stats_.skipped;
@@ -689,7 +748,7 @@ bool LineDecoder::decode_record(const SyslogHeader& header, bool truncated, Even
 
 void LineDecoder::complete(std::string_view line, bool decoded, bool truncated, bool has_nul, Event& out) {
   if (!decoded) {
-    out.set("event.kind", "event");
+    set_string(out, "event.kind", "event");
     out.set("event.dataset", have_header_ ? "syslog" : "log");
     out.set("event.category", List{Value("host")});
     out.set("event.type", List{Value("info")});
@@ -700,8 +759,8 @@ void LineDecoder::complete(std::string_view line, bool decoded, bool truncated, 
     else out.set("@timestamp", now());
   }
   if (have_header_) {
-    if (!header_.hostname.empty() && !out.contains("host.hostname")) out.set("host.hostname", header_.hostname);
-    if (!header_.program.empty() && !out.contains("process.name")) out.set("process.name", header_.program);
+    if (!header_.hostname.empty() && !out.contains("host.hostname")) set_string(out, "host.hostname", header_.hostname);
+    if (!header_.program.empty() && !out.contains("process.name")) set_string(out, "process.name", header_.program);
     if (header_.pid >= 0 && !out.contains("process.pid")) out.set("process.pid", header_.pid);
     if (header_.priority >= 0) {
       out.set("log.syslog.priority", header_.priority);
@@ -710,13 +769,13 @@ void LineDecoder::complete(std::string_view line, bool decoded, bool truncated, 
     } else if (header_.severity >= 0) {
       out.set("log.syslog.severity.name", severity_name(header_.severity));
     }
-    if (!header_.hostname.empty()) out.set("log.syslog.hostname", header_.hostname);
-    if (!header_.program.empty()) out.set("log.syslog.appname", header_.program);
-    if (!out.contains("message")) out.set("message", header_.message);
+    if (!header_.hostname.empty()) set_string(out, "log.syslog.hostname", header_.hostname);
+    if (!header_.program.empty()) set_string(out, "log.syslog.appname", header_.program);
+    if (!out.contains("message")) set_string(out, "message", header_.message);
   } else if (!out.contains("message")) {
-    out.set("message", line);
+    set_string(out, "message", line);
   }
-  if (!opt_.file_path.empty()) out.set("log.file.path", opt_.file_path);
+  if (!opt_.file_path.empty()) set_string(out, "log.file.path", opt_.file_path);
   if (truncated || has_nul) {
     List tags;
     if (truncated) tags.emplace_back("truncated");

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -17,6 +18,7 @@
 #include "core/diagnostic.h"
 #include "core/event.h"
 #include "core/regex/regex.h"
+#include "sensors/log/literal_set.h"
 #include "sensors/log/syslog_header.h"
 
 namespace soc::sensors::log {
@@ -41,6 +43,7 @@ struct StaticField {
 struct Rule {
   Regex regex;
   std::string prefilter;  // a literal the line must contain before the regex is tried
+  int prefilter_id = -1;  // its id in the set's LiteralSet (-1: none)
   std::vector<CaptureMap> captures;
   std::vector<StaticField> set;
 };
@@ -64,6 +67,10 @@ struct Decoder {
   bool web = false;              // fills url.original: url.path/url.query/soc.url.decoded are added
   std::vector<StaticField> set;  // applied before the rule's own
   std::vector<Rule> rules;
+  // The shared `prefix:` alone, for a line decoder of several rules: when a line fails the
+  // first rule's expression and the prefix cannot match it, none of the rules can (each rule is
+  // the prefix followed by more), so they are not tried one by one.
+  std::optional<Regex> gate;
 };
 
 class DecoderSet {
@@ -81,7 +88,9 @@ class DecoderSet {
 
  private:
   friend class LineDecoder;
+  void index_prefilters();
   std::vector<std::unique_ptr<Decoder>> decoders_;
+  LiteralSet prefilters_;  // every rule's prefilter, found in one pass over a line
 };
 
 // Counters of what the decoder saw, by reason (never reset).
@@ -125,6 +134,7 @@ class LineDecoder {
 
  private:
   bool try_decoder(const Decoder& d, std::string_view text, Event& out);
+  bool prefilter_found(int id, std::string_view text);
   bool decode_message(Event& out);
   void complete(std::string_view line, bool decoded, bool truncated, bool has_nul, Event& out);
   bool apply_line_decoders(std::string_view text, Event& out);
@@ -139,6 +149,11 @@ class LineDecoder {
   DecodeOptions opt_;
   mutable DecodeStats stats_;
   Regex::Captures caps_;
+  // Which prefilters the text last scanned holds; valid for one decode() call.
+  LiteralSet::Found found_;
+  const char* scanned_data_ = nullptr;
+  size_t scanned_size_ = 0;
+  bool scanned_ = false;
   struct StringHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
