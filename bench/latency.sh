@@ -23,6 +23,9 @@
 # from a new source address, as bench/soak_gen.py) and one brute force (ten failed logins from a
 # new address, one every 100 events); latency is that of the brute forces' alerts.
 # Environment: CORRELATOR_ARGS, SEND_ARGS (extra arguments), KEEP=1 (keep the temp dir), TMPDIR,
+# CORRELATOR_WRAP: a command the correlator runs under (the instruction counts of bench/README.md:
+# CORRELATOR_WRAP="valgrind --tool=callgrind --callgrind-out-file=OUT"; it is given START_WAIT
+# seconds, default 15, to open its ports),
 # BREAKDOWN=1: the correlator also writes --events-out, whose event.ingested (when the correlator
 # took the batch) splits each latency in two: send -> ingest (the sender's batching, the
 # transport, the correlator's queue) and ingest -> alert in the file (the correlator's work on
@@ -181,12 +184,12 @@ for rate in "${rates[@]}"; do
   gen_events "$n" "$dir/events.jsonl"
   free_port port; free_port mport; free_port pport
   # shellcheck disable=SC2086
-  "$correlator" --listen "tcp://127.0.0.1:$port" --server-key "$keys/server.key" --allow "$keys/allow.yaml" \
+  ${CORRELATOR_WRAP:-} "$correlator" --listen "tcp://127.0.0.1:$port" --server-key "$keys/server.key" --allow "$keys/allow.yaml" \
     --metrics "127.0.0.1:$mport" --publish "tcp://127.0.0.1:$pport" --rules "$repo/rules" \
     --alerts-out "$dir/alerts.jsonl" ${BREAKDOWN:+--events-out "$dir/events-out.jsonl"} ${CORRELATOR_ARGS:-} \
     >"$dir/correlator.log" 2>&1 &
   correlator_pid=$!
-  for _ in $(seq 150); do
+  for _ in $(seq $(( ${START_WAIT:-15} * 10 ))); do
     kill -0 "$correlator_pid" 2>/dev/null || { tail "$dir/correlator.log" >&2; die "soc-correlator exited"; }
     [[ -n $(ss -Hltn "sport = :$port") ]] && curl -fsS -o /dev/null "http://127.0.0.1:$mport/metrics" 2>/dev/null && break
     sleep 0.1

@@ -53,6 +53,9 @@ class AlertOutput {
   // order: with a store, the store publishes the notices (after each commit), so the dispatcher
   // is handed to it.
   void set_store(alerts::AlertStore* store);
+  // True when alerts go to a store: only the store reads an alert's evidence events and the
+  // repeats a rule's suppression holds back (the rules stage asks the engine for them then).
+  bool has_store() const { return store_ != nullptr; }
   void set_dispatcher(alerts::Dispatcher* dispatcher);
   // The quiet period after which an alert of a plain rule without `suppress` resolves
   // (--alert-resolve-after; docs/adr/0021-alert-lifecycle.md).

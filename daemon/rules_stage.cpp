@@ -43,8 +43,11 @@ RulesStage::RulesStage(telemetry::Registry& metrics, AlertOutput& alerts, RulesS
   if (options_.mappings.empty()) options_.mappings = rules::shipped_mapping_files(missing_mappings_);
   if (options_.eval_sample == 0) options_.eval_sample = 1;
   // The alert store keeps the events an alert cites and counts held-back repeats (ADR 0021).
-  options_.engine.keep_evidence = true;
-  options_.engine.report_suppressed = true;
+  // Without a store (no --state-dir) nothing reads either: the engine then neither encodes the
+  // events (a seventh of the ingest thread under a brute-force flood) nor builds the alerts its
+  // suppression holds back.
+  options_.engine.keep_evidence = alerts_.has_store();
+  options_.engine.report_suppressed = alerts_.has_store();
   loaded_ = metrics_.gauge("soc_rules_loaded", "Rules running in the correlator (plain rules and correlations).", {});
   failed_ = metrics_.gauge("soc_rules_failed", "Rules refused by the most recent load or reload attempt.", {});
   reload_success_ = metrics_.counter("soc_rules_reload_total", "Rule reloads (SIGHUP or a change in the rule folders).",
