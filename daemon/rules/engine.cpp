@@ -8,6 +8,7 @@
 #include "daemon/rules/plan.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <charconv>
@@ -27,10 +28,11 @@ constexpr size_t kMaxEvidence = 10;
 constexpr size_t kMaxSampleBytes = 512;
 
 // The id of an event: event.id, else observer.name:event.sequence; empty when it has neither.
-std::string evidence_id(const Event& event) {
+// `fields`: the index of the event being processed (other events are scanned).
+std::string evidence_id(const Event& event, const FieldIndex& fields) {
   // The correlator stamps event.id on every event: it is looked up once and copied once (this
   // runs for every event of every correlation that counts it).
-  const Value* id = event.find("event.id");
+  const Value* id = fields.find(event, "event.id");
   if (id != nullptr) {
     if (id->is_string()) {
       if (!id->as_string().empty()) return std::string(id->as_string());
@@ -38,9 +40,9 @@ std::string evidence_id(const Event& event) {
       return text;
     }
   }
-  const Value* seq = event.find("event.sequence");
+  const Value* seq = fields.find(event, "event.sequence");
   if (seq == nullptr) return {};
-  const std::string_view name = event.get_string("observer.name");
+  const std::string_view name = fields.get_string(event, "observer.name");
   std::string out;
   out.reserve(name.size() + 21);
   out += name;
@@ -53,6 +55,34 @@ std::string evidence_id(const Event& event) {
     out += seq->to_text();
   }
   return out;
+}
+std::string evidence_id(const Event& event) { return evidence_id(event, FieldIndex{}); }
+
+// Appends Value::to_text() of `v` without a temporary string for the types group keys are made
+// of (addresses, ports, names): a key is built for every event a correlation counts.
+void append_text(std::string& out, const Value& v) {
+  if (v.is_string()) {
+    out += v.as_string();
+  } else if (v.is_int()) {
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v.as_int());
+    out.append(digits, end);
+  } else if (v.is_ip() && v.as_ip().is_v4()) {
+    // As IpAddress::to_string.
+    const auto& b = v.as_ip().bytes();
+    char buf[16];
+    char* p = buf;
+    for (size_t i = 0; i < 4; ++i) {
+      const unsigned x = b[i];
+      if (x >= 100) *p++ = static_cast<char>('0' + x / 100);
+      if (x >= 10) *p++ = static_cast<char>('0' + (x / 10) % 10);
+      *p++ = static_cast<char>('0' + x % 10);
+      if (i < 3) *p++ = '.';
+    }
+    out.append(buf, p);
+  } else {
+    out += v.to_text();
+  }
 }
 
 // An event's evidence: its id, or a bounded sample of it.
@@ -115,9 +145,11 @@ bool matches(const Rule& rule, const Event& event) {
   return logsource_matches(rule, event) && eval(rule.condition, rule, event);
 }
 
-bool logsource_matches(const Rule& rule, const Event& event) {
+bool logsource_matches(const Rule& rule, const Event& event) { return logsource_matches(rule, event, FieldIndex{}); }
+
+bool logsource_matches(const Rule& rule, const Event& event, const FieldIndex& fields) {
   for (const auto& [field, want] : rule.logsource) {
-    const Value* v = event.find(field);
+    const Value* v = fields.find(event, field);
     if (v == nullptr) return false;
     bool ok = false;
     if (v->is_list()) {
@@ -191,15 +223,79 @@ class EntryQueue {
   size_t head_ = 0;
 };
 
+// value_count: the distinct values of a group's entries, each with the number of entries that
+// hold it. Most groups hold a few values (a scan rule's group per address pair): a vector
+// searched linearly, one allocation; a hash map once they are more than kFlat.
+class DistinctValues {
+ public:
+  // Counts one more entry with `v`; true when no entry held it before.
+  bool add(const std::string& v) {
+    if (!map_.empty()) return ++map_[v] == 1;
+    for (auto& [value, n] : flat_)
+      if (value == v) return ++n == 1;
+    if (flat_.size() < kFlat) {
+      flat_.emplace_back(v, 1);
+      return true;
+    }
+    for (auto& [value, n] : flat_) map_.emplace(std::move(value), n);
+    flat_.clear();
+    flat_.shrink_to_fit();
+    map_.emplace(v, 1);
+    return true;
+  }
+  // Counts one entry with `v` less; true when it was the last (the value is gone).
+  bool remove(const std::string& v) {
+    if (!map_.empty()) {
+      auto it = map_.find(v);
+      if (it == map_.end() || --it->second != 0) return false;
+      map_.erase(it);
+      return true;
+    }
+    for (size_t i = 0; i < flat_.size(); ++i) {
+      if (flat_[i].first != v) continue;
+      if (--flat_[i].second != 0) return false;
+      if (i + 1 != flat_.size()) flat_[i] = std::move(flat_.back());
+      flat_.pop_back();
+      return true;
+    }
+    return false;
+  }
+  size_t size() const { return map_.empty() ? flat_.size() : map_.size(); }
+
+ private:
+  static constexpr size_t kFlat = 16;
+  std::vector<std::pair<std::string, int>> flat_;
+  std::unordered_map<std::string, int> map_;
+};
+
+// Entries per referenced rule, by slot: inline for up to kInline rules, so that the group of a
+// correlation over one rule (most) allocates nothing for it.
+class RuleCounts {
+ public:
+  void assign(size_t n, int v) {
+    n_ = n;
+    if (n > kInline) more_.assign(n, v);
+    else inline_.fill(v);
+  }
+  int& operator[](size_t i) { return n_ > kInline ? more_[i] : inline_[i]; }
+  int operator[](size_t i) const { return n_ > kInline ? more_[i] : inline_[i]; }
+
+ private:
+  static constexpr size_t kInline = 4;
+  std::array<int, kInline> inline_{};
+  std::vector<int> more_;
+  size_t n_ = 0;
+};
+
 struct Group {
   std::vector<Value> values;  // of the group-by fields, in order
   EntryQueue entries;  // sorted by ts, then arrival
-  std::unordered_map<std::string, int> distinct;  // value_count
-  std::vector<int> per_rule;                      // temporal: entries per referenced rule
+  DistinctValues distinct;  // value_count
+  RuleCounts per_rule;      // temporal: entries per referenced rule
   double sum = 0;
   int64_t events = 0;
   Timestamp newest{};
-  std::list<std::pair<std::string, Group*>>::iterator lru;  // in CorrState::lru, or ::hot when `hot`
+  std::list<std::pair<const std::string*, Group*>>::iterator lru;  // in CorrState::lru, or ::hot when `hot`
   bool hot = false;
   // For the bound on all rule state (EngineOptions::max_state_*): when the group was last
   // updated (the engine's touch clock), its estimated bytes, and whether they count (a window
@@ -224,11 +320,12 @@ struct Group {
 // Entries kept per group; beyond, the oldest are dropped (see the ADR).
 constexpr size_t kMaxEntriesPerGroup = 65536;
 
-// A correlation's groups, in two lists ordered by last update (least recent first; the pointer
-// saves a lookup, unordered_map nodes are stable): groups updated once (`lru`), and groups
+// A correlation's groups, in two lists ordered by last update (least recent first; the pointers,
+// to the group and to its key in the map, save a lookup and a copy: unordered_map nodes are
+// stable): groups updated once (`lru`), and groups
 // updated again since (`hot`). Under a bound, groups of one event go first: a flood of distinct
 // sources, one event each, cannot push out a brute force that has begun (a segmented LRU).
-using GroupList = std::list<std::pair<std::string, Group*>>;
+using GroupList = std::list<std::pair<const std::string*, Group*>>;
 struct CorrState {
   std::unordered_map<std::string, Group> groups;
   GroupList lru;
@@ -457,18 +554,39 @@ struct Engine::Impl {
   void process(const Event& event) {
     kept_event = nullptr;  // the caller reuses its Event: a pointer names one event for one call only
     kept_json.reset();
+    // With rules, an event is looked up 20-30 times: the index pays for itself. Without (the
+    // bench's floor), the three lookups of the stream's watermark are cheaper as scans.
+    if (!set->rules.empty()) plan->fields().build(event);
+    id_state = IdState::Unknown;
     process_event(event);
+    plan->fields().reset();
     kept_event = nullptr;
     kept_json.reset();
   }
 
+  // The id of the event process() is handling, computed once however many correlations count it
+  // (each scan over flows feeds two); empty when it has none. Other events: evidence_id().
+  enum class IdState : uint8_t { Unknown, Known } id_state = IdState::Unknown;
+  std::string current_id, other_id;
+  const std::string& id_of_current(const Event& event) {
+    if (!plan->fields().indexes(event)) return other_id = evidence_id(event);
+    if (id_state == IdState::Unknown) {
+      current_id = evidence_id(event, plan->fields());
+      id_state = IdState::Known;
+    }
+    return current_id;
+  }
+  // The event's own fields through the index when `event` is the one being processed.
+  const Value* field(const Event& event, std::string_view key) const { return plan->fields().find(event, key); }
+
   void process_event(const Event& event) {
     ++counters.events;
-    const auto ts = event.timestamp();
+    const Value* tv = field(event, "@timestamp");
+    const auto ts = tv && tv->is_timestamp() ? std::optional<Timestamp>(tv->as_timestamp()) : std::nullopt;
     std::optional<Timestamp> watermark;
     if (ts) {
-      stream_scratch.assign(event.get_string("observer.name"));
-      if (const std::string_view file = event.get_string("log.file.path"); !file.empty()) {
+      stream_scratch.assign(plan->fields().get_string(event, "observer.name"));
+      if (const std::string_view file = plan->fields().get_string(event, "log.file.path"); !file.empty()) {
         stream_scratch += '\x1f';
         stream_scratch += file;
       }
@@ -544,13 +662,12 @@ struct Engine::Impl {
     key.clear();
     values.clear();
     for (const auto& g : c.group_by) {
-      const Value* v = event.find(group_field(c, g, src));
+      const Value* v = field(event, group_field(c, g, src));
       if (v == nullptr) {
         ++counters.ungrouped_events;
         return;
       }
-      if (v->is_string()) key += v->as_string();
-      else key += v->to_text();
+      append_text(key, *v);
       key += '\x1f';
       values.push_back(v);
     }
@@ -561,10 +678,10 @@ struct Engine::Impl {
     e.rule = static_cast<int>(src);
     e.count = weight;
     if (!c.field.empty()) {
-      const Value* v = event.find(c.field);
+      const Value* v = field(event, c.field);
       if (v == nullptr) return;  // nothing to count or add
       if (c.type == CorrelationType::ValueCount) {
-        e.value = v->to_text();
+        append_text(e.value, *v);
       } else {
         auto n = number_of(*v);
         if (!n) return;
@@ -578,10 +695,10 @@ struct Engine::Impl {
     if (c.deduplicate) {
       e.dedupe.clear();
       for (const auto& f : c.deduplicate->by) {
-        if (const Value* v = event.find(f)) e.dedupe += v->to_text();
+        if (const Value* v = field(event, f)) e.dedupe += v->to_text();
         e.dedupe += '\x1f';
       }
-      e.dataset.assign(event.get_string("event.dataset"));
+      e.dataset.assign(plan->fields().get_string(event, "event.dataset"));
       if (!fresh && pair_duplicate(*c.deduplicate, g, e)) {
         ++counters.duplicates;
         return;
@@ -591,8 +708,8 @@ struct Engine::Impl {
       if (inner && !inner->evidence.empty()) e.chained = inner->evidence;
       else if (const Value* ev = event.find("soc.evidence"); ev != nullptr && ev->is_list())
         for (const auto& x : ev->as_list()) e.chained.push_back({x.to_text(), nullptr});
-    } else if (std::string id = evidence_id(event); !id.empty()) {
-      e.evidence = std::move(id);
+    } else if (const std::string& id = id_of_current(event); !id.empty()) {
+      e.evidence = id;
       // The first events of a window are cited by the alert; the last is encoded when it fires.
       // Only in a warm group: most groups (one per flow pair for a scan rule) never come near
       // their threshold, and encoding their events would cost the engine a third of its time.
@@ -603,7 +720,7 @@ struct Engine::Impl {
     if (fresh) {
       for (const Value* v : values) g.values.push_back(*v);
       g.per_rule.assign(c.rules.size(), 0);
-      st.lru.emplace_back(key, &g);
+      st.lru.emplace_back(&it->first, &g);
       g.lru = std::prev(st.lru.end());
       admit(g, key);
       if (st.groups.size() > options.max_groups_per_rule) evict_front(ci, st, &g);
@@ -612,7 +729,7 @@ struct Engine::Impl {
       g.hot = true;
     }
     g.touched = ++touch_clock;
-    g.note_site(event.get_string("site.id"));
+    g.note_site(plan->fields().get_string(event, "site.id"));
     // Windows anchored at the first event (at_close conditions) close before the new event.
     if (c.decided_at_close() && !g.entries.empty() && *ts > g.entries.front().ts + c.timespan) {
       close_window(ci, g, g.entries.front().ts + c.timespan);
@@ -688,8 +805,9 @@ struct Engine::Impl {
       --total_groups;
       total_bytes -= g.bytes;
     }
-    st.groups.erase(list.front().first);
+    const auto it = st.groups.find(*list.front().first);
     list.pop_front();
+    st.groups.erase(it);
   }
 
   // Evicts a group of `st` for a bound: the least recently updated of those updated once, else
@@ -725,11 +843,11 @@ struct Engine::Impl {
     }
   }
 
-  void insert(const Correlation& c, Group& g, Entry e) {
+  void insert(const Correlation& c, Group& g, Entry&& e) {
     if (e.ts > g.newest) g.newest = e.ts;
     auto pos = std::upper_bound(g.entries.begin(), g.entries.end(), e.ts,
                                 [](Timestamp t, const Entry& x) { return t < x.ts; });
-    if (c.type == CorrelationType::ValueCount && ++g.distinct[e.value] == 1)
+    if (c.type == CorrelationType::ValueCount && g.distinct.add(e.value))
       resize(g, static_cast<ptrdiff_t>(kNodeBytes + e.value.size()));
     resize(g, static_cast<ptrdiff_t>(entry_bytes(e)));
     g.sum += e.number;
@@ -742,11 +860,7 @@ struct Engine::Impl {
   void drop_front(const Correlation& c, Group& g) {
     Entry& e = g.entries.front();
     if (c.type == CorrelationType::ValueCount) {
-      auto it = g.distinct.find(e.value);
-      if (it != g.distinct.end() && --it->second == 0) {
-        g.distinct.erase(it);
-        resize(g, -static_cast<ptrdiff_t>(kNodeBytes + e.value.size()));
-      }
+      if (g.distinct.remove(e.value)) resize(g, -static_cast<ptrdiff_t>(kNodeBytes + e.value.size()));
     }
     resize(g, -static_cast<ptrdiff_t>(entry_bytes(e)));
     g.sum -= e.number;
@@ -937,7 +1051,7 @@ struct Engine::Impl {
     closed.last_fields = g.last_fields;
     closed.per_rule.assign(c.rules.size(), 0);
     while (!g.entries.empty() && g.entries.front().ts <= end) {
-      insert(c, closed, g.entries.front());
+      insert(c, closed, Entry(g.entries.front()));
       drop_front(c, g);
     }
     if (!closed.entries.empty() && holds(c, closed)) fire(ci, closed, nullptr, nullptr);
@@ -1118,7 +1232,7 @@ void Engine::encode_state(std::string& out) const {
     if (groups || held) with_state.push_back(i);
   }
   std::vector<std::optional<uint64_t>> memo(set.rules.size());
-  std::vector<const std::pair<std::string, Group*>*> order;
+  std::vector<const GroupList::value_type*> order;
   w.u32(static_cast<uint32_t>(with_state.size()));
   for (const size_t i : with_state) {
     w.str(rule_key(set.rules[i]));
@@ -1135,7 +1249,7 @@ void Engine::encode_state(std::string& out) const {
     for (const auto* item : order) {
       const Group& g = *item->second;
       const Correlation& c = *set.rules[i].correlation;
-      fmt_::group_header(w, item->first, g.hot, g.values, g.site, g.mixed_sites, g.last_fields, g.entries.size());
+      fmt_::group_header(w, *item->first, g.hot, g.values, g.site, g.mixed_sites, g.last_fields, g.entries.size());
       for (const auto& e : g.entries)
         fmt_::entry(w, e.ts, e.start, static_cast<uint32_t>(Impl::slot(c, e.rule)), e.value, e.number, e.count,
                     e.evidence, e.json.get(), e.chained);
@@ -1172,7 +1286,8 @@ Engine::RestoreReport Engine::import_state(EngineState state) {
       CorrState& st = *im.state[i];
       for (auto& gs : r.groups) {
         if (gs.values.size() != c.group_by.size() || gs.entries.empty() || st.groups.count(gs.key)) continue;
-        Group& g = st.groups[gs.key];
+        const auto slot_it = st.groups.try_emplace(gs.key).first;
+        Group& g = slot_it->second;
         g.values = std::move(gs.values);
         g.per_rule.assign(c.rules.size(), 0);
         g.site = std::move(gs.site);
@@ -1180,7 +1295,7 @@ Engine::RestoreReport Engine::import_state(EngineState state) {
         for (auto& [field, value] : gs.last_fields) g.last_fields.set(field, std::move(value));
         g.hot = gs.hot;
         GroupList& list = st.list_of(g);
-        list.emplace_back(gs.key, &g);
+        list.emplace_back(&slot_it->first, &g);
         g.lru = std::prev(list.end());
         im.admit(g, gs.key);
         g.touched = ++im.touch_clock;

@@ -338,11 +338,22 @@ Plan::Plan(const RuleSet& set) : set_(set) {
   any_ = build(unindexed);
 }
 
+void FieldIndex::build(const Event& event) {
+  slots_.fill(kEmpty);
+  event_ = &event;
+  size_t pos = 0;
+  for (const Field& f : event) {
+    uint8_t& s = slots_[slot(f.key)];
+    s = s == kEmpty && pos < kShared - 1 ? static_cast<uint8_t>(pos + 1) : kShared;
+    ++pos;
+  }
+}
+
 void Plan::candidates(const Event& event, std::vector<int>& out) {
   out.clear();
   for (uint32_t w : set_words_) bits_[w] = 0;
   set_words_.clear();
-  key_ = event.get_string("event.dataset");
+  key_ = fields_.get_string(event, "event.dataset");
   for (auto& ch : key_)
     if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + ('a' - 'A'));  // as std::tolower in the C locale
   auto found = by_dataset_.find(key_);
@@ -355,7 +366,7 @@ void Plan::candidates(const Event& event, std::vector<int>& out) {
   std::fill(gate_state_.begin(), gate_state_.end(), static_cast<int8_t>(-1));
   for (const Automaton& au : g.automata) {
     if (au.gate >= 0 && !gate_holds(au.gate, event)) continue;
-    const Value* v = event.find(au.field);
+    const Value* v = fields_.find(event, au.field);
     if (v == nullptr) continue;
     auto scan_one = [&](const Value& x) {
       if (x.is_string()) {
@@ -413,7 +424,7 @@ bool Plan::gate_holds(int32_t gate, const Event& event) {
     // Not a structured binding: clang 14 (the sanitizer build) cannot capture one in a lambda.
     const std::string& field = gates_[static_cast<size_t>(gate)].first;
     const std::string& want = gates_[static_cast<size_t>(gate)].second;
-    const Value* v = event.find(field);
+    const Value* v = fields_.find(event, field);
     auto equal = [&](const Value& x) {
       std::string_view t;
       if (x.is_string()) {
@@ -450,11 +461,12 @@ struct Evaluation {
   const std::vector<std::vector<std::vector<std::vector<int32_t>>>>& atoms;  // CompiledRule::selections
   const std::vector<uint64_t>& bits;
   const Event& event;
+  const FieldIndex& fields;
 
   bool pattern(const FieldTest& t, const std::vector<int32_t>& a, size_t k, const Value*& v, bool& looked) const {
     if (a[k] >= 0) return (bits[static_cast<size_t>(a[k]) >> 6] >> (a[k] & 63)) & 1;
     if (!looked) {
-      v = event.find(t.field);
+      v = fields.find(event, t.field);
       looked = true;
     }
     return match_pattern_value(t.patterns[k], v, event);
@@ -465,7 +477,7 @@ struct Evaluation {
     bool looked = false;
     const size_t n = t.patterns.size();
     if (t.neq) {
-      if (event.find(t.field) == nullptr) return false;
+      if (fields.find(event, t.field) == nullptr) return false;
       for (size_t k = 0; k < n; ++k)
         if (pattern(t, a, k, v, looked)) return false;
       return true;
@@ -511,8 +523,8 @@ struct Evaluation {
 
 bool Plan::matches(int index, const Event& event) const {
   const Rule& rule = set_.rules[static_cast<size_t>(index)];
-  if (!logsource_matches(rule, event)) return false;
-  return Evaluation{rule, rules_[static_cast<size_t>(index)].selections, bits_, event}.eval(rule.condition);
+  if (!logsource_matches(rule, event, fields_)) return false;
+  return Evaluation{rule, rules_[static_cast<size_t>(index)].selections, bits_, event, fields_}.eval(rule.condition);
 }
 
 }  // namespace soc::daemon::rules
