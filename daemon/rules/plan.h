@@ -41,8 +41,8 @@ class Plan {
   // automata of the event's dataset: call matches() only for the rules returned, before the
   // next candidates() call.
   void candidates(const Event& event, std::vector<int>& out);
-  // True when plain rule `rule` matches the event whose candidates were computed last.
-  bool matches(int rule, const Event& event) const;
+  // True when the plain rule of index `index` matches the event whose candidates were computed last.
+  bool matches(int index, const Event& event) const;
 
   // For tests and the ADR: atoms (distinct string tests) and automata built.
   size_t atoms() const { return atom_count_; }
