@@ -206,7 +206,7 @@ void Classifier::finish(DpiFlow& dpi, DpiResult& out, uint64_t& risk) {
 
   // What we need is copied: nDPI's state (about 1 KiB per flow plus its buffers) goes now.
   ndpi_free_flow(f);
-  d.flow = nullptr;
+  dpi.flow = nullptr;
 }
 
 std::string_view Classifier::risk_name(unsigned bit) {
