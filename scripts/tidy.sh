@@ -61,7 +61,7 @@ set +e
 # -fno-diagnostics-color: meson's compile commands ask for colour (b_colorout), unreadable in a log.
 run-clang-tidy -quiet -p "$build" -j "${SOC_TIDY_JOBS:-$(nproc)}" -header-filter "$header_re" \
   -extra-arg=-fno-diagnostics-color "$file_re" 2>&1 |
-  grep --line-buffered -v -e '^[0-9]* warnings\? generated\.$' -e '^Suppressed [0-9]* warnings' \
+  grep --line-buffered -v -e '^\(.\[0m\)\?[0-9]* warnings\? generated\.$' -e '^Suppressed [0-9]* warnings' \
     -e '^Use -header-filter=' -e '^clang-tidy-14 ' -e '^clang-tidy '
 rc=${PIPESTATUS[0]}
 set -e
