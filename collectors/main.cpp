@@ -99,9 +99,8 @@ class Sink {
   std::string line_;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The body of main() (run_main reports what escapes it).
+int main_body(int argc, char** argv) {
   bool once = false, to_stdout = false;
   std::vector<std::string> tls, tcp, fortios;
   std::string token_file;
@@ -280,3 +279,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "soc-collector: not every event was acknowledged before exit: %s\n", r.error().message.c_str());
   return 0;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return soc::config::run_main("soc-collector", main_body, argc, argv); }

@@ -183,7 +183,11 @@ void AlertOutput::emit(const Event& alert, const rules::AlertDetails& details) {
     alerts::Notice n;
     n.kind = alerts::NoticeKind::Firing;
     n.first_seen = n.last_seen = a.timestamp().value_or(now());
-    n.alert = completed ? std::move(*completed) : alert;
+    if (completed) {
+      n.alert = std::move(*completed);  // `a` is not used after this
+    } else {
+      n.alert = alert;
+    }
     dispatcher_->publish(std::move(n));
   }
 }

@@ -102,9 +102,8 @@ std::shared_ptr<const soc::daemon::BaselineView> publish_sites(soc::daemon::Base
   return view;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The body of main() (run_main reports what escapes it).
+int main_body(int argc, char** argv) {
   using namespace soc;
   std::string listen = "tcp://127.0.0.1:7700";
   std::string server_key;
@@ -442,3 +441,7 @@ int main(int argc, char** argv) {
             alerts.emitted());
   return 0;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return soc::config::run_main("soc-correlator", main_body, argc, argv); }

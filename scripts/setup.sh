@@ -57,6 +57,8 @@ SOC_PACKAGES=(
   # the analyst console's end-to-end test: headless Chromium driven through the DevTools
   # protocol (tests/e2e/cdp.py; docs/adr/0036-analyst-console.md)
   chromium python3-websocket
+  # clang-tidy over the sources, a test of scripts/test.sh in CI (scripts/tidy.sh; docs/adr/0035)
+  clang-tidy
 )
 
 # The function body is a subshell: `set -e` and `exit` stay inside it.

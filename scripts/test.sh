@@ -22,6 +22,10 @@
 # With CI=true a skipped test counts as failed: CI installs everything a test needs
 # (scripts/setup.sh), so a skip there is an install bug, not a pass.
 #
+# With CI=true (or SOC_TIDY=1; SOC_TIDY=0 turns it off in CI too) it also runs clang-tidy once
+# over the project's sources (scripts/tidy.sh, on build/), counted as one test named
+# "lint/clang-tidy": passed iff there is no finding; skipped, so failed in CI, without clang-tidy.
+#
 # A failure of the setup/build step, or of `meson test` itself without a failed test in its
 # log, is counted as one failed "test" with that name, so the last line is always the summary.
 set -uo pipefail
@@ -134,6 +138,31 @@ meson test -C build --print-errorlogs --num-processes 2 "$@"
 meson_rc=$?
 echo "==> the suite took $((SECONDS - started)) s"
 logs=("$testlog:$meson_rc")
+
+# clang-tidy, once: not a meson test, so neither a developer's `meson test` nor the sanitizer
+# build's run repeats it (docs/adr/0035 says what it costs).
+ci=${CI:-}
+tidy=0
+[[ "${ci,,}" == true ]] && tidy=1
+case "${SOC_TIDY:-}" in
+  1) tidy=1 ;;
+  0) tidy=0 ;;
+esac
+if ((tidy)); then
+  tidylog=build/meson-logs/tidy-testlog.json
+  started=$SECONDS
+  echo "==> running clang-tidy (scripts/tidy.sh build)"
+  "$root/scripts/tidy.sh" build
+  tidy_rc=$?
+  echo "==> clang-tidy took $((SECONDS - started)) s"
+  case $tidy_rc in
+    0) tidy_result=OK ;;
+    77) tidy_result=SKIP ;;
+    *) tidy_result=FAIL ;;
+  esac
+  printf '{"name": "lint/clang-tidy", "result": "%s"}\n' "$tidy_result" >"$tidylog"
+  logs+=("$tidylog")
+fi
 
 if ((sanitize)); then
   sanlog=build-san/meson-logs/testlog.json

@@ -39,20 +39,21 @@ std::string_view colour_of(int severity) {
 
 }  // namespace
 
-AlertLine alert_line_of_api(const json::Node& a) {
+AlertLine alert_line_of_api(const json::Node& alert) {
   AlertLine l;
-  if (const json::Node* id = a.find("id"); id && id->is_int()) l.id = id->as_int();
-  l.state = a.string_or("state");
-  if (auto t = parse_rfc3339(a.string_or("last_seen"))) l.time = *t;
-  if (const json::Node* n = a.at({"severity", "number"}); n && n->is_int()) l.severity = static_cast<int>(n->as_int());
-  if (const json::Node* s = a.find("site"); s && s->is_object()) {
+  if (const json::Node* id = alert.find("id"); id && id->is_int()) l.id = id->as_int();
+  l.state = alert.string_or("state");
+  if (auto t = parse_rfc3339(alert.string_or("last_seen"))) l.time = *t;
+  if (const json::Node* n = alert.at({"severity", "number"}); n && n->is_int())
+    l.severity = static_cast<int>(n->as_int());
+  if (const json::Node* s = alert.find("site"); s && s->is_object()) {
     l.site_id = s->string_or("id");
     l.site_name = s->string_or("name");
   }
-  if (const json::Node* r = a.find("rule")) l.rule_name = r->string_or("name", r->string_or("id"));
+  if (const json::Node* r = alert.find("rule")) l.rule_name = r->string_or("name", r->string_or("id"));
   // The group first (what the alert is about), then the key fields of its last event.
   for (const char* part : {"group", "fields"}) {
-    const json::Node* obj = a.find(part);
+    const json::Node* obj = alert.find(part);
     if (!obj || !obj->is_object()) continue;
     for (auto k : kShown) {
       const json::Node* v = obj->find(k);
@@ -62,22 +63,23 @@ AlertLine alert_line_of_api(const json::Node& a) {
       if (!seen) l.fields.emplace_back(std::string(k), text_of(*v));
     }
   }
-  if (const json::Node* c = a.find("count"); c && c->is_int()) l.count = c->as_int();
-  if (const json::Node* ack = a.find("acknowledged"); ack && ack->is_object()) l.acknowledged_by = ack->string_or("by");
+  if (const json::Node* c = alert.find("count"); c && c->is_int()) l.count = c->as_int();
+  if (const json::Node* ack = alert.find("acknowledged"); ack && ack->is_object())
+    l.acknowledged_by = ack->string_or("by");
   return l;
 }
 
-AlertLine alert_line_of_event(const Event& e) {
+AlertLine alert_line_of_event(const Event& alert) {
   AlertLine l;
-  l.time = e.timestamp();
-  l.severity = static_cast<int>(e.get_int("event.severity").value_or(0));
-  l.site_id = std::string(e.get_string("site.id"));
-  l.site_name = std::string(e.get_string("site.name"));
-  l.rule_name = std::string(e.get_string("rule.name"));
-  if (l.rule_name.empty()) l.rule_name = std::string(e.get_string("rule.id"));
+  l.time = alert.timestamp();
+  l.severity = static_cast<int>(alert.get_int("event.severity").value_or(0));
+  l.site_id = std::string(alert.get_string("site.id"));
+  l.site_name = std::string(alert.get_string("site.name"));
+  l.rule_name = std::string(alert.get_string("rule.name"));
+  if (l.rule_name.empty()) l.rule_name = std::string(alert.get_string("rule.id"));
   for (auto k : kShown)
-    if (const Value* v = e.find(k)) l.fields.emplace_back(std::string(k), v->to_text());
-  l.events = e.get_int("soc.count").value_or(0);
+    if (const Value* v = alert.find(k)) l.fields.emplace_back(std::string(k), v->to_text());
+  l.events = alert.get_int("soc.count").value_or(0);
   return l;
 }
 
@@ -99,7 +101,7 @@ std::string format_alert_line(const AlertLine& a, std::chrono::minutes utc_offse
   std::string site = a.site_id.empty() ? "(no site)" : a.site_id;
   if (!a.site_name.empty()) site += " \"" + a.site_name + "\"";
   out += site + "  " + a.rule_name;
-  for (const auto& [k, v] : a.fields) out += "  " + k + "=" + v;
+  for (const auto& [k, v] : a.fields) out.append("  ").append(k).append("=").append(v);
   if (a.id) {
     out += fmt::format("  count={}  [#{} {}", a.count, *a.id, a.state);
     if (!a.acknowledged_by.empty() && a.state == "acknowledged") out += " by " + a.acknowledged_by;

@@ -18,7 +18,7 @@ std::string find_on_path(const std::string& name) {
   const char* path = std::getenv("PATH");
   std::stringstream dirs(path ? path : "/usr/bin:/bin");
   for (std::string d; std::getline(dirs, d, ':');) {
-    const std::string candidate = (d.empty() ? "." : d) + "/" + name;
+    std::string candidate = (d.empty() ? "." : d) + "/" + name;
     if (access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return "";

@@ -87,7 +87,8 @@ void plan_log_lines(SampleSensor& s, const std::string& dest_dir) {
 
 std::string find_binary(const std::string& name, const std::string& build_subdir) {
   const std::string dir = self_dir();
-  for (const std::string& candidate : {dir + "/../" + build_subdir + "/" + name, dir + "/" + name}) {
+  for (const std::string& candidate :
+       {fmt::format("{}/../{}/{}", dir, build_subdir, name), fmt::format("{}/{}", dir, name)}) {
     if (access(candidate.c_str(), X_OK) == 0) return fs::canonical(candidate).string();
   }
   return name;  // rely on PATH
@@ -146,6 +147,7 @@ std::vector<SampleSensor> discover(const std::string& examples) {
     found.emplace(s.id, std::move(s));  // no-op when the sensor has real samples
   }
   std::vector<SampleSensor> out;
+  out.reserve(found.size());
   for (auto& [id, s] : found) out.push_back(std::move(s));
   return out;
 }
@@ -240,7 +242,8 @@ Result<std::string> make_keys_and_inventory(const std::vector<SampleSensor>& sen
   for (auto& s : sensors) names.push_back(s.id);
   for (const auto& name : names) {
     auto kp = transport::generate_key_pair();
-    if (!kp || !transport::write_key_files(tmp + "/" + name, *kp, true)) return fail("demo", "cannot make keys in " + tmp);
+    if (!kp || !transport::write_key_files(fmt::format("{}/{}", tmp, name), *kp, true))
+      return fail("demo", "cannot make keys in " + tmp);
     pubkeys[name] = z85_encode_key(kp->public_key);
   }
   for (const auto& s : sensors) {

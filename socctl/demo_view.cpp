@@ -218,19 +218,19 @@ void LiveView::recount_alerts(const std::string& alert_log) {
   });
 }
 
-bool LiveView::print_summary(const Result<std::string>& body, bool once) const {
+bool LiveView::print_summary(const Result<std::string>& metrics, bool once) const {
   std::printf("\nSummary (events from the correlator's /metrics; correlator %s%s):\n", header_.mode.c_str(),
               header_.absent.c_str());
   std::printf("%-18s %-13s %9s %9s %6s %6s  %s\n", "sensor", "site", "in sample", "received", "lost", "dupl.",
               "fed by");
-  bool complete = body.ok();
+  bool complete = metrics.ok();
   for (const auto& s : sensors_) {
     double got = 0, lost = 0, dup = 0;
-    if (body) {
+    if (metrics) {
       const std::string sensor = fmt::format("sensor=\"{}\"", s.id);
-      got = metric_value(*body, "soc_events_received_total", {sensor});
-      lost = metric_value(*body, "soc_events_lost_total", {sensor});
-      dup = metric_value(*body, "soc_events_duplicate_total", {sensor});
+      got = metric_value(*metrics, "soc_events_received_total", {sensor});
+      lost = metric_value(*metrics, "soc_events_lost_total", {sensor});
+      dup = metric_value(*metrics, "soc_events_duplicate_total", {sensor});
     }
     std::printf("%-18s %-13s %9llu %9.0f %6.0f %6.0f  %s\n", s.id.c_str(), s.site.c_str(),
                 static_cast<unsigned long long>(s.expected), got, lost, dup, s.how.c_str());
@@ -244,7 +244,7 @@ bool LiveView::print_summary(const Result<std::string>& body, bool once) const {
   std::vector<std::pair<std::string, uint64_t>> by_rule(alerts_by_rule_.begin(), alerts_by_rule_.end());
   std::stable_sort(by_rule.begin(), by_rule.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   for (const auto& [rule, n] : by_rule) std::printf("  %6llu  %s\n", static_cast<unsigned long long>(n), rule.c_str());
-  if (!body) std::fprintf(stderr, "socctl demo: cannot read metrics: %s\n", body.error().message.c_str());
+  if (!metrics) std::fprintf(stderr, "socctl demo: cannot read metrics: %s\n", metrics.error().message.c_str());
   return complete;
 }
 

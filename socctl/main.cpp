@@ -5,7 +5,10 @@
 #include "core/config/command_line.h"
 #include "socctl/commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+// The body of main() (run_main reports what escapes it).
+int main_body(int argc, char** argv) {
   using namespace soc;
   signal(SIGPIPE, SIG_IGN);
   config::CommandLine cli("socctl", "Operator tool of the SOC monitoring system.");
@@ -51,3 +54,7 @@ int main(int argc, char** argv) {
   if (audit_verify_cmd->selected()) return ctl::run_audit_verify(audit);
   return config::kExitUsage;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return soc::config::run_main("socctl", main_body, argc, argv); }

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <exception>
+#include <new>
 
 #include "core/diagnostic.h"
 #include "core/config/yaml_util.h"
@@ -200,6 +202,19 @@ void collect_selected(Command::Impl& cmd, std::vector<Command::Impl*>& out) {
 }
 
 }  // namespace
+
+int run_main(const char* program, int (*body)(int, char**), int argc, char** argv) noexcept {
+  try {
+    return body(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "%s: fatal: out of memory\n", program);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: fatal: internal error: %s\n", program, e.what());
+  } catch (...) {
+    std::fprintf(stderr, "%s: fatal: internal error: an unknown exception\n", program);
+  }
+  return kExitSoftware;
+}
 
 std::optional<int> CommandLine::parse(int argc, const char* const* argv) {
   CLI::App& app = *root_->impl().app;

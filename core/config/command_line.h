@@ -20,6 +20,13 @@ namespace soc::config {
 
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitConfig = 78;
+inline constexpr int kExitSoftware = 70;  // EX_SOFTWARE: an internal error (run_main)
+
+// Runs a binary's main body and returns its exit status. Errors are values (STYLE.md), so an
+// exception that reaches here is an internal error (a bug, or memory exhausted): it is reported
+// as "PROGRAM: fatal: ..." on stderr and the status is kExitSoftware (70), which systemd
+// restarts, where an escaping exception would abort the process with a core dump.
+int run_main(const char* program, int (*body)(int, char**), int argc, char** argv) noexcept;
 
 class Command {
  public:

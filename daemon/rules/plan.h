@@ -83,8 +83,8 @@ class Plan {
   // automata of the event's dataset: call matches() only for the rules returned, before the
   // next candidates() call.
   void candidates(const Event& event, std::vector<int>& out);
-  // True when plain rule `rule` matches the event whose candidates were computed last.
-  bool matches(int rule, const Event& event) const;
+  // True when the plain rule of index `index` matches the event whose candidates were computed last.
+  bool matches(int index, const Event& event) const;
   // The index of the event being evaluated: the engine builds it before candidates() and
   // resets it after the event (without it, lookups scan the event).
   FieldIndex& fields() { return fields_; }

@@ -546,9 +546,10 @@ void LineDecoder::apply_json_decoder(const Decoder& d, Event& out) {
     const FieldSpec* spec = find_field_spec(field);
     const ValueType want = field == "@timestamp" ? ValueType::Timestamp : spec ? spec->type : ValueType::String;
     std::optional<Value> converted;
-    if (v->type() == want && !(spec && spec->list)) {
-      converted = *v;
-    } else if (v->is_list() && spec && spec->list) {
+    // A value of the field's type (a list for a list field) is kept as it is, unless it is a
+    // string to lower-case: that one is converted like any other text below.
+    const bool as_is = spec && spec->list ? v->is_list() : v->type() == want;
+    if (as_is && !(lower && v->is_string())) {
       converted = *v;
     } else {
       std::string text = v->to_text();

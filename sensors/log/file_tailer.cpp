@@ -199,7 +199,7 @@ void FileTailer::finish_rotated(const Handler& handler) {
     const std::string dir = slash == 0 ? "/" : old_path.substr(0, slash);
     const std::string base = old_path.substr(slash + 1);
     glob_t g{};
-    const std::string pattern = dir + "/" + base + "?*";  // glob() escapes nothing: plain names only
+    const std::string pattern = fmt::format("{}/{}?*", dir, base);  // glob() escapes nothing: plain names only
     if (old_path.find_first_of("*?[\\") == std::string::npos && ::glob(pattern.c_str(), 0, nullptr, &g) == 0) {
       for (size_t i = 0; i < g.gl_pathc; ++i) {
         const std::string path = g.gl_pathv[i];

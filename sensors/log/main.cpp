@@ -355,9 +355,8 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The body of main() (run_main reports what escapes it).
+int main_body(int argc, char** argv) {
   std::string read;
   std::string format = "auto";
   std::string timezone = "UTC";
@@ -489,3 +488,7 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return soc::config::run_main("soc-log-sensor", main_body, argc, argv); }

@@ -278,11 +278,9 @@ bool parse_timezone(std::string_view t, TimeContext& ctx) {
   }
   if (t[0] != '+' && t[0] != '-') return false;
   int h, m;
-  if (t.size() == 6 && t[3] == ':' && digits(t, 1, 2, h) && digits(t, 4, 2, m)) {
-  } else if (t.size() == 5 && digits(t, 1, 2, h) && digits(t, 3, 2, m)) {
-  } else {
-    return false;
-  }
+  const bool hh_mm = (t.size() == 6 && t[3] == ':' && digits(t, 1, 2, h) && digits(t, 4, 2, m)) ||
+                     (t.size() == 5 && digits(t, 1, 2, h) && digits(t, 3, 2, m));  // +07:00 or +0700
+  if (!hh_mm) return false;
   if (h > 14 || m > 59) return false;
   ctx.use_local_zone = false;
   ctx.utc_offset_seconds = (t[0] == '-' ? -1 : 1) * (h * 3600 + m * 60);
@@ -371,32 +369,32 @@ std::optional<Timestamp> parse_time_any(TimeFormat f, std::string_view s, const 
 
 }  // namespace
 
-std::optional<Timestamp> parse_time(TimeFormat f, std::string_view s, const TimeContext& ctx) {
-  auto t = parse_time_any(f, s, ctx);
+std::optional<Timestamp> parse_time(TimeFormat f, std::string_view text, const TimeContext& ctx) {
+  auto t = parse_time_any(f, text, ctx);
   return t ? representable(*t) : t;
 }
 
-bool parse_syslog(std::string_view s, const TimeContext& ctx, SyslogHeader& out) {
+bool parse_syslog(std::string_view line, const TimeContext& ctx, SyslogHeader& out) {
   out = SyslogHeader{};
   size_t i = 0;
-  if (!s.empty() && s[0] == '<') {
+  if (!line.empty() && line[0] == '<') {
     int pri = 0;
     size_t j = 1;
-    while (j < s.size() && j < 5 && is_digit(s[j])) pri = pri * 10 + (s[j++] - '0');
-    if (j == 1 || j >= s.size() || s[j] != '>' || pri > 191) return false;
+    while (j < line.size() && j < 5 && is_digit(line[j])) pri = pri * 10 + (line[j++] - '0');
+    if (j == 1 || j >= line.size() || line[j] != '>' || pri > 191) return false;
     out.priority = pri;
     i = j + 1;
-    if (i + 2 < s.size() && s[i] == '1' && s[i + 1] == ' ') return parse_5424(s.substr(i), ctx, out);
+    if (i + 2 < line.size() && line[i] == '1' && line[i + 1] == ' ') return parse_5424(line.substr(i), ctx, out);
   }
-  std::string_view rest = s.substr(i);
+  std::string_view rest = line.substr(i);
   size_t len = 0;
   if (!rest.empty() && is_digit(rest[0])) out.timestamp = parse_iso(rest, ctx, len);
   else out.timestamp = parse_bsd(rest, ctx, len);
   if (!out.timestamp) return false;
   i += len;
-  if (!skip_space(s, i)) return false;
+  if (!skip_space(line, i)) return false;
   // Hostname, then tag; or the tag alone (busybox, some BSDs).
-  std::string_view a = s.substr(i);
+  std::string_view a = line.substr(i);
   size_t msg = 0;
   SyslogHeader tag_only = out;
   size_t sp = a.find(' ');
@@ -445,44 +443,44 @@ bool tag_with_pid(std::string_view s, SyslogHeader& out, size_t& msg) {
 
 }  // namespace
 
-bool parse_journal_short(std::string_view s, const TimeContext& ctx, SyslogHeader& out) {
+bool parse_journal_short(std::string_view line, const TimeContext& ctx, SyslogHeader& out) {
   out = SyslogHeader{};
   size_t i = 0;
-  if (!s.empty() && s[0] == '[') {
+  if (!line.empty() && line[0] == '[') {
     // short-monotonic: "[  123.456789] " (seconds since boot: no wall-clock time).
     size_t j = 1;
-    while (j < s.size() && s[j] == ' ') ++j;
+    while (j < line.size() && line[j] == ' ') ++j;
     size_t k = j;
-    while (k < s.size() && (is_digit(s[k]) || s[k] == '.')) ++k;
-    if (k == j || k >= s.size() || s[k] != ']') return false;
+    while (k < line.size() && (is_digit(line[k]) || line[k] == '.')) ++k;
+    if (k == j || k >= line.size() || line[k] != ']') return false;
     i = k + 1;
-    if (!skip_space(s, i)) return false;
-  } else if (!s.empty() && is_digit(s[0])) {
+    if (!skip_space(line, i)) return false;
+  } else if (!line.empty() && is_digit(line[0])) {
     // short-unix: "1700000000.123456 "
     size_t k = 0;
-    while (k < s.size() && (is_digit(s[k]) || s[k] == '.')) ++k;
-    if (k < 9 || k >= s.size() || s[k] != ' ') return false;
-    out.timestamp = parse_time(TimeFormat::Epoch, s.substr(0, k), ctx);
+    while (k < line.size() && (is_digit(line[k]) || line[k] == '.')) ++k;
+    if (k < 9 || k >= line.size() || line[k] != ' ') return false;
+    out.timestamp = parse_time(TimeFormat::Epoch, line.substr(0, k), ctx);
     if (!out.timestamp) return false;
     i = k;
-    skip_space(s, i);
-  } else if (s.size() > 24 && s[3] == ' ' && is_digit(s[4]) && s[8] == '-' && s[14] == ' ') {
+    skip_space(line, i);
+  } else if (line.size() > 24 && line[3] == ' ' && is_digit(line[4]) && line[8] == '-' && line[14] == ' ') {
     // short-full: "Mon 2024-01-01 10:00:00 UTC "
     Civil c;
     size_t k = 15;
-    if (!digits(s, 4, 4, c.year) || !digits(s, 9, 2, c.month) || s[11] != '-' || !digits(s, 12, 2, c.day) ||
-        !clock_time(s, k, c) || k >= s.size() || s[k] != ' ')
+    if (!digits(line, 4, 4, c.year) || !digits(line, 9, 2, c.month) || line[11] != '-' || !digits(line, 12, 2, c.day) ||
+        !clock_time(line, k, c) || k >= line.size() || line[k] != ' ')
       return false;
     ++k;
-    const size_t zone_end = s.find(' ', k);
+    const size_t zone_end = line.find(' ', k);
     if (zone_end == std::string_view::npos) return false;
-    const std::string_view zone = s.substr(k, zone_end - k);
+    const std::string_view zone = line.substr(k, zone_end - k);
     out.timestamp = (zone == "UTC" || zone == "GMT") ? as_utc(c) : in_zone(c, ctx);
     if (!out.timestamp) return false;
     i = zone_end;
-    skip_space(s, i);
+    skip_space(line, i);
   }
-  std::string_view a = s.substr(i);
+  std::string_view a = line.substr(i);
   size_t msg = 0;
   if (tag_with_pid(a, out, msg)) {
     out.message = strip_solaris_id(a.substr(msg));

@@ -199,8 +199,8 @@ DecodeOutcome decode_bsd_family(uint32_t family, const uint8_t* p, uint32_t len,
 
 }  // namespace
 
-bool is_supported(int t) {
-  switch (static_cast<LinkType>(t)) {
+bool is_supported(int link_type) {
+  switch (static_cast<LinkType>(link_type)) {
     case LinkType::Null:
     case LinkType::Ethernet:
     case LinkType::Raw:
@@ -210,7 +210,7 @@ bool is_supported(int t) {
     case LinkType::Ipv6:
     case LinkType::LinuxSll2: return true;
   }
-  return t == 101;  // LINKTYPE_RAW as some files store it
+  return link_type == 101;  // LINKTYPE_RAW as some files store it
 }
 
 std::string_view to_string(DropReason r) {

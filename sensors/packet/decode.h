@@ -44,7 +44,7 @@ std::string_view to_string(DropReason r);
 bool is_malformed(DropReason r);
 
 namespace tcp_flag {
-inline constexpr uint8_t Fin = 0x01, Syn = 0x02, Rst = 0x04, Psh = 0x08, Ack = 0x10;
+inline constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
 }
 
 // A decoded packet. Pointers point into the frame given to decode(); valid as long as it is.

@@ -133,7 +133,7 @@ Flow& FlowTable::on_packet(const DecodedPacket& p, int64_t ts_us, uint32_t wire_
   auto it = flows_.find(key);
   if (it != flows_.end()) {
     Flow* f = it->second.get();
-    const bool syn_only = p.protocol == 6 && (p.tcp_flags & (tcp_flag::Syn | tcp_flag::Ack)) == tcp_flag::Syn;
+    const bool syn_only = p.protocol == 6 && (p.tcp_flags & (tcp_flag::kSyn | tcp_flag::kAck)) == tcp_flag::kSyn;
     if (f->closed && syn_only) {
       export_flow(f, ExportReason::TcpEnd);  // a new connection reuses the ports
       it = flows_.end();
@@ -171,8 +171,8 @@ Flow& FlowTable::on_packet(const DecodedPacket& p, int64_t ts_us, uint32_t wire_
     f->dst_bytes += wire_bytes;
   }
   if (p.protocol == 6) {
-    if (p.tcp_flags & tcp_flag::Rst) f->closed = true;
-    if (p.tcp_flags & tcp_flag::Fin) f->fin_mask |= from_source ? 1 : 2;
+    if (p.tcp_flags & tcp_flag::kRst) f->closed = true;
+    if (p.tcp_flags & tcp_flag::kFin) f->fin_mask |= from_source ? 1 : 2;
     if (f->fin_mask == 3) f->closed = true;
   }
   return *f;

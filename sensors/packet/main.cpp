@@ -475,9 +475,8 @@ int run_live(const Options& o) {
   return rc;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The body of main() (run_main reports what escapes it).
+int main_body(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   Options o;
   config::CommandLine cli("soc-packet-sensor",
@@ -525,3 +524,7 @@ int main(int argc, char** argv) {
   if (!o.interface.empty()) return run_live(o);
   return run_offline(o);
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return soc::config::run_main("soc-packet-sensor", main_body, argc, argv); }

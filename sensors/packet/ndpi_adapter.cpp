@@ -142,40 +142,40 @@ DpiFlowPtr Classifier::new_flow() {
   return d;
 }
 
-bool Classifier::process(DpiFlow& d, const uint8_t* ip, uint32_t len, uint64_t time_ms, uint8_t l4,
+bool Classifier::process(DpiFlow& dpi, const uint8_t* ip, uint32_t len, uint64_t time_ms, uint8_t l4_protocol,
                          uint64_t flow_packets, uint64_t& risk) {
-  if (d.completed || !d.flow) return d.completed;
-  const bool enough = (l4 == IPPROTO_UDP && flow_packets > kMaxUdpDissected) ||
-                      (l4 == IPPROTO_TCP && flow_packets > kMaxTcpDissected);
+  if (dpi.completed || !dpi.flow) return dpi.completed;
+  const bool enough = (l4_protocol == IPPROTO_UDP && flow_packets > kMaxUdpDissected) ||
+                      (l4_protocol == IPPROTO_TCP && flow_packets > kMaxTcpDissected);
   const auto plen = static_cast<unsigned short>(len > 0xFFFF ? 0xFFFF : len);
-  d.proto = ndpi_detection_process_packet(impl_->mod, d.flow, ip, plen, time_ms);
-  if (enough || d.proto.app_protocol != NDPI_PROTOCOL_UNKNOWN) {
-    if (enough || !ndpi_extra_dissection_possible(impl_->mod, d.flow)) {
-      d.completed = true;
-      if (d.proto.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
+  dpi.proto = ndpi_detection_process_packet(impl_->mod, dpi.flow, ip, plen, time_ms);
+  if (enough || dpi.proto.app_protocol != NDPI_PROTOCOL_UNKNOWN) {
+    if (enough || !ndpi_extra_dissection_possible(impl_->mod, dpi.flow)) {
+      dpi.completed = true;
+      if (dpi.proto.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
         uint8_t guessed = 0;
-        d.proto = ndpi_detection_giveup(impl_->mod, d.flow, 1, &guessed);
+        dpi.proto = ndpi_detection_giveup(impl_->mod, dpi.flow, 1, &guessed);
       }
     }
   }
-  risk = d.flow->risk;
-  return d.completed;
+  risk = dpi.flow->risk;
+  return dpi.completed;
 }
 
-void Classifier::finish(DpiFlow& d, DpiResult& out, uint64_t& risk) {
+void Classifier::finish(DpiFlow& dpi, DpiResult& out, uint64_t& risk) {
   auto* mod = impl_->mod;
-  auto* f = d.flow;
+  auto* f = dpi.flow;
   if (!f) {
     out.protocol = "Unknown";
     out.master_protocol = "unknown";
     return;
   }
-  if (!d.completed) {
+  if (!dpi.completed) {
     uint8_t guessed = 0;
-    d.proto = ndpi_detection_giveup(mod, f, 1, &guessed);
-    d.completed = true;
+    dpi.proto = ndpi_detection_giveup(mod, f, 1, &guessed);
+    dpi.completed = true;
   }
-  const ndpi_protocol& p = d.proto;
+  const ndpi_protocol& p = dpi.proto;
   char buf[64];
   out.protocol = ndpi_protocol2name(mod, p, buf, sizeof(buf));
   const uint16_t master = p.master_protocol != NDPI_PROTOCOL_UNKNOWN ? p.master_protocol : p.app_protocol;
@@ -228,7 +228,7 @@ void Classifier::finish(DpiFlow& d, DpiResult& out, uint64_t& risk) {
 
   // What we need is copied: nDPI's state (about 1 KiB per flow plus its buffers) goes now.
   ndpi_free_flow(f);
-  d.flow = nullptr;
+  dpi.flow = nullptr;
 }
 
 std::string_view Classifier::risk_name(unsigned bit) {

@@ -63,12 +63,12 @@ class Classifier {
   // `l4_protocol` and which has seen `flow_packets` packets including this one. Returns true
   // when detection completed with this packet: the caller then calls finish() and drops the
   // state. `risk` receives the flow's nDPI risk bitmask after the packet.
-  bool process(DpiFlow& flow, const uint8_t* ip, uint32_t len, uint64_t time_ms, uint8_t l4_protocol,
+  bool process(DpiFlow& dpi, const uint8_t* ip, uint32_t len, uint64_t time_ms, uint8_t l4_protocol,
                uint64_t flow_packets, uint64_t& risk);
 
   // Ends detection (giving up, with guessing, if it had not completed) and copies the result.
   // `risk` receives the final risk bitmask.
-  void finish(DpiFlow& flow, DpiResult& out, uint64_t& risk);
+  void finish(DpiFlow& dpi, DpiResult& out, uint64_t& risk);
 
   // nDPI's name of risk bit `bit` ("Known Protocol on Non Standard Port", ...).
   static std::string_view risk_name(unsigned bit);

@@ -21,7 +21,7 @@ std::string csv_field(std::string_view s) {
 }
 
 std::string render_csv(const daemon::compliance::Report& r) {
-  const Labels& L = labels(r.lang);
+  const Labels& lab = labels(r.lang);
   std::string out = "\xEF\xBB\xBF";  // UTF-8 byte order mark
   auto line = [&](std::initializer_list<std::string> fields) {
     bool first = true;
@@ -33,9 +33,9 @@ std::string render_csv(const daemon::compliance::Report& r) {
     out += "\r\n";
   };
   std::string head;
-  for (size_t i = 0; i < L.csv_columns.size(); ++i) {
+  for (size_t i = 0; i < lab.csv_columns.size(); ++i) {
     if (i) head += ',';
-    head += csv_field(L.csv_columns[i]);
+    head += csv_field(lab.csv_columns[i]);
   }
   out += head + "\r\n";
   const std::string report_id = r.digest.substr(0, 16);
@@ -45,7 +45,7 @@ std::string render_csv(const daemon::compliance::Report& r) {
       line({s.id, s.name, std::to_string(s.level), q.id, title, q.reference,
             std::string(inv::status_label(q.status, r.lang)), std::string(inv::to_string(q.status)), q.reason,
             std::to_string(q.coverage.met), std::to_string(q.coverage.total),
-            std::string(L.units[static_cast<size_t>(q.coverage.unit)]), std::to_string(q.evidence.size()),
+            std::string(lab.units[static_cast<size_t>(q.coverage.unit)]), std::to_string(q.evidence.size()),
             q.waiver ? inv::format_date(q.waiver->expires) : "", q.waiver ? q.waiver->approved_by : "", report_id});
     }
   }

@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <new>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -341,4 +343,38 @@ TEST_CASE("--check-config reads the config file, reports its mistakes and exits"
     CHECK_FALSE(r.rc.has_value());
     CHECK(s.cli.check_config());
   }
+}
+
+TEST_CASE("run_main returns the body's status, and 70 with a fatal message when an exception escapes it") {
+  char name[] = "socd";
+  char* argv[] = {name, nullptr};
+  int rc = -1;
+  auto out = soc::test::capture_output([&] {
+    rc = soc::config::run_main(
+        "socd", [](int argc, char**) { return argc == 1 ? 3 : 4; }, 1, argv);
+  });
+  CHECK(rc == 3);
+  CHECK(out.err.empty());
+
+  out = soc::test::capture_output([&] {
+    rc = soc::config::run_main(
+        "socd", [](int, char**) -> int { throw std::runtime_error("a broken invariant"); }, 1, argv);
+  });
+  CHECK(rc == soc::config::kExitSoftware);
+  CHECK(rc == 70);
+  CHECK(out.err == "socd: fatal: internal error: a broken invariant\n");
+
+  out = soc::test::capture_output([&] {
+    rc = soc::config::run_main(
+        "socd", [](int, char**) -> int { throw std::bad_alloc(); }, 1, argv);
+  });
+  CHECK(rc == 70);
+  CHECK(out.err == "socd: fatal: out of memory\n");
+
+  out = soc::test::capture_output([&] {
+    rc = soc::config::run_main(
+        "socd", [](int, char**) -> int { throw 42; }, 1, argv);
+  });
+  CHECK(rc == 70);
+  CHECK(out.err == "socd: fatal: internal error: an unknown exception\n");
 }

@@ -495,6 +495,26 @@ TEST_CASE("a JSON field map renames and types the keys of an application's JSON 
   CHECK(text(e, "status") == "403");
 }
 
+TEST_CASE("a JSON field map's |lower lower-cases a string value") {
+  DecoderSet s;
+  std::vector<Diagnostic> diags;
+  REQUIRE_MESSAGE(s.load_text("json.yaml",
+                              "decoders:\n"
+                              "  - name: fw\n"
+                              "    input: json\n"
+                              "    when_field: app\n"
+                              "    when_value: fw\n"
+                              "    fields: {proto: network.transport|lower, user: user.name}\n",
+                              diags),
+                  render_all(diags));
+  LineDecoder d(s, options());
+  Event e;
+  REQUIRE(d.decode(R"({"app":"fw","proto":"TCP","user":"Admin"})", false, e));
+  CHECK(text(e, "network.transport") == "tcp");
+  CHECK(text(e, "user.name") == "Admin");  // without |lower the text is kept as it is
+  CHECK_FALSE(e.contains("proto"));
+}
+
 TEST_CASE("a json decoder with rules is refused") {
   auto d = load_errors("decoders:\n  - name: j\n    input: json\n    fields: {a: user.name}\n    rules: [{match: x}]\n");
   REQUIRE(d.size() == 1);

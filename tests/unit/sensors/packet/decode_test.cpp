@@ -76,12 +76,12 @@ TEST_CASE("an Ethernet IPv4 UDP frame gives addresses, ports and the IP packet")
 }
 
 TEST_CASE("Ethernet padding after the IP packet is not given to nDPI") {
-  Bytes f = ether(0x0800, ipv4(6, tcp(1, 2, tcp_flag::Syn)));
+  Bytes f = ether(0x0800, ipv4(6, tcp(1, 2, tcp_flag::kSyn)));
   f.resize(f.size() + 6, 0);
   DecodedPacket p;
   REQUIRE(run(LinkType::Ethernet, f, p).ok);
   CHECK(p.ip_len == 40);
-  CHECK(p.tcp_flags == tcp_flag::Syn);
+  CHECK(p.tcp_flags == tcp_flag::kSyn);
 }
 
 TEST_CASE("stacked VLAN tags keep the outer id") {
@@ -115,7 +115,7 @@ TEST_CASE("BSD loopback in either byte order, DLT_LOOP and raw IP are decoded") 
   REQUIRE(run(LinkType::Null, cat({30, 0, 0, 0}, ipv6(17, udp(1, 2))), p).ok);
   CHECK(p.ip_version == 6);
   REQUIRE(run(LinkType::Loop, cat({0, 0, 0, 2}, ipv4(17, udp(1, 2))), p).ok);
-  REQUIRE(run(LinkType::Raw, ipv6(6, tcp(80, 81, tcp_flag::Ack)), p).ok);
+  REQUIRE(run(LinkType::Raw, ipv6(6, tcp(80, 81, tcp_flag::kAck)), p).ok);
   CHECK(p.src_port == 80);
   REQUIRE(run(LinkType::Raw, ipv4(1, {8, 0, 0, 0, 0, 1, 0, 1}), p).ok);
   CHECK(p.protocol == 1);
@@ -156,7 +156,7 @@ TEST_CASE("6in4 is decapsulated: the flow is the inner packet's") {
 
 TEST_CASE("damaged frames are refused with their reason, never read past the capture") {
   DecodedPacket p;
-  const Bytes good = ether(0x0800, ipv4(6, tcp(1, 2, tcp_flag::Syn)));
+  const Bytes good = ether(0x0800, ipv4(6, tcp(1, 2, tcp_flag::kSyn)));
   // every prefix of a good frame: refused or decoded, never out of bounds (ASan would tell)
   for (size_t n = 0; n < good.size(); ++n) {
     Bytes cut(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n));

@@ -9,7 +9,7 @@ namespace {
 
 using namespace soc::sensors::packet;
 
-DecodedPacket pkt(uint8_t a, uint16_t ap, uint8_t b, uint16_t bp, uint8_t proto = 6, uint8_t flags = tcp_flag::Ack) {
+DecodedPacket pkt(uint8_t a, uint16_t ap, uint8_t b, uint16_t bp, uint8_t proto = 6, uint8_t flags = tcp_flag::kAck) {
   DecodedPacket p;
   p.ip_version = 4;
   p.src[0] = 10, p.src[3] = a;
@@ -41,8 +41,8 @@ struct Fixture {
 
 TEST_CASE("both directions of a conversation are one flow; the first sender is the source") {
   Fixture fx;
-  fx.feed(pkt(1, 1000, 2, 80, 6, tcp_flag::Syn), 0);
-  fx.feed(pkt(2, 80, 1, 1000, 6, tcp_flag::Syn | tcp_flag::Ack), 0, 60);
+  fx.feed(pkt(1, 1000, 2, 80, 6, tcp_flag::kSyn), 0);
+  fx.feed(pkt(2, 80, 1, 1000, 6, tcp_flag::kSyn | tcp_flag::kAck), 0, 60);
   Flow& f = fx.feed(pkt(1, 1000, 2, 80), 1);
   CHECK(fx.table.size() == 1);
   CHECK(f.src_port == 1000);
@@ -96,19 +96,19 @@ TEST_CASE("FIN both ways ends a TCP flow after the linger; RST too; a new SYN st
   FlowTableConfig c;
   c.tcp_close_linger_us = 2'000'000;
   Fixture fx(c);
-  fx.feed(pkt(1, 1000, 2, 80, 6, tcp_flag::Syn), 0);
-  fx.feed(pkt(1, 1000, 2, 80, 6, tcp_flag::Fin | tcp_flag::Ack), 1);
-  fx.feed(pkt(2, 80, 1, 1000, 6, tcp_flag::Fin | tcp_flag::Ack), 1);
-  fx.feed(pkt(1, 1000, 2, 80, 6, tcp_flag::Ack), 1);  // the last ACK stays in the flow
+  fx.feed(pkt(1, 1000, 2, 80, 6, tcp_flag::kSyn), 0);
+  fx.feed(pkt(1, 1000, 2, 80, 6, tcp_flag::kFin | tcp_flag::kAck), 1);
+  fx.feed(pkt(2, 80, 1, 1000, 6, tcp_flag::kFin | tcp_flag::kAck), 1);
+  fx.feed(pkt(1, 1000, 2, 80, 6, tcp_flag::kAck), 1);  // the last ACK stays in the flow
   CHECK(fx.out.empty());
   fx.feed(pkt(5, 5, 6, 6, 17), 4);  // time passes
   REQUIRE(fx.out.size() == 1);
   CHECK(fx.out[0].reason == "tcp_end");
   CHECK(fx.out[0].packets == 4);
 
-  fx.feed(pkt(1, 2000, 2, 80, 6, tcp_flag::Syn), 10);
-  fx.feed(pkt(2, 80, 1, 2000, 6, tcp_flag::Rst), 10);
-  fx.feed(pkt(1, 2000, 2, 80, 6, tcp_flag::Syn), 10);  // port reuse right after the reset
+  fx.feed(pkt(1, 2000, 2, 80, 6, tcp_flag::kSyn), 10);
+  fx.feed(pkt(2, 80, 1, 2000, 6, tcp_flag::kRst), 10);
+  fx.feed(pkt(1, 2000, 2, 80, 6, tcp_flag::kSyn), 10);  // port reuse right after the reset
   REQUIRE(fx.out.size() == 2);  // the reset flow ended when the new SYN came
   CHECK(fx.out[1].reason == "tcp_end");
   CHECK(fx.out[1].packets == 2);
