@@ -40,9 +40,9 @@ void AlertOutput::set_dispatcher(alerts::Dispatcher* dispatcher) {
 
 telemetry::Counter& AlertOutput::counter(std::string_view rule, int64_t severity, std::string_view site) {
   // Looked up by views: the key's strings are made only for a new series (this runs per alert).
-  auto it = counters_.find(std::make_tuple(rule, severity, site));
+  auto it = counters_.find(SeriesView(rule, severity, site));
   if (it == counters_.end()) {
-    auto key = std::make_tuple(std::string(rule), severity, std::string(site));
+    SeriesKey key(std::string(rule), severity, std::string(site));
     it = counters_
              .emplace(key, metrics_.counter("soc_alerts_total", "Alerts raised by the correlator (rules and baseline).",
                                             {{"rule", std::string(rule)},

@@ -113,7 +113,21 @@ class AlertOutput {
 
   const std::thread::id owner_ = std::this_thread::get_id();
   mutable std::mutex mutex_;  // everything below
-  std::map<std::tuple<std::string, int64_t, std::string>, telemetry::Counter, std::less<>> counters_;
+  // soc_alerts_total's series by (rule, severity, site), found by views of the three (a tuple of
+  // strings and one of views do not compare with each other in libc++ or clang's view of
+  // libstdc++, so both are compared as views).
+  using SeriesKey = std::tuple<std::string, int64_t, std::string>;
+  using SeriesView = std::tuple<std::string_view, int64_t, std::string_view>;
+  struct SeriesLess {
+    using is_transparent = void;
+    static SeriesView view(const SeriesKey& k) { return {std::get<0>(k), std::get<1>(k), std::get<2>(k)}; }
+    static const SeriesView& view(const SeriesView& v) { return v; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return view(a) < view(b);
+    }
+  };
+  std::map<SeriesKey, telemetry::Counter, SeriesLess> counters_;
   std::map<std::string, std::vector<alerts::RuleInfo>> rule_sources_;
   std::shared_ptr<const alerts::RuleCatalog> catalog_ = std::make_shared<const alerts::RuleCatalog>();
   std::map<std::tuple<std::string, std::string, std::string>, telemetry::Gauge> rule_info_;
