@@ -59,6 +59,12 @@ IpAddress IpAddress::v6(const uint8_t bytes[16]) {
 }
 
 std::string IpAddress::to_string() const {
+  std::string out;
+  append_to(out);
+  return out;
+}
+
+void IpAddress::append_to(std::string& out) const {
   if (v4_) {
     // inet_ntop formats IPv4 through sprintf: this is several times faster on the hot path.
     char buf[16];
@@ -70,11 +76,12 @@ std::string IpAddress::to_string() const {
       *p++ = static_cast<char>('0' + v % 10);
       if (i < 3) *p++ = '.';
     }
-    return std::string(buf, p);
+    out.append(buf, p);
+    return;
   }
   char buf[INET6_ADDRSTRLEN];
-  inet_ntop(v4_ ? AF_INET : AF_INET6, bytes_.data(), buf, sizeof buf);
-  return buf;
+  inet_ntop(AF_INET6, bytes_.data(), buf, sizeof buf);
+  out += buf;
 }
 
 bool IpAddress::in_prefix(const IpAddress& network, unsigned prefix_len) const {

@@ -21,6 +21,8 @@ class IpAddress {
   bool is_v4() const { return v4_; }
   const std::array<uint8_t, 16>& bytes() const { return bytes_; }
   std::string to_string() const;
+  // Appends to_string()'s text to `out` (no temporary string for an IPv4 address).
+  void append_to(std::string& out) const;
 
   // True when the first `prefix_len` bits equal those of `network` (same family).
   bool in_prefix(const IpAddress& network, unsigned prefix_len) const;

@@ -1,6 +1,9 @@
 #include "core/value.h"
 
-#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <charconv>
+#include <iterator>
 
 namespace soc {
 
@@ -18,23 +21,34 @@ std::string_view to_string(ValueType t) {
 }
 
 std::string Value::to_text() const {
+  if (is_string()) return as_string();
+  std::string out;
+  append_text(out);
+  return out;
+}
+
+void Value::append_text(std::string& out) const {
   switch (type()) {
-    case ValueType::String: return as_string();
-    case ValueType::Int: return fmt::format("{}", as_int());
-    case ValueType::Float: return fmt::format("{}", as_float());
-    case ValueType::Bool: return as_bool() ? "true" : "false";
-    case ValueType::Ip: return as_ip().to_string();
-    case ValueType::Timestamp: return format_rfc3339(as_timestamp());
+    case ValueType::String: out += as_string(); return;
+    case ValueType::Int: {
+      char digits[24];
+      auto [end, ec] = std::to_chars(digits, digits + sizeof digits, as_int());
+      out.append(digits, end);
+      return;
+    }
+    case ValueType::Float: fmt::format_to(std::back_inserter(out), "{}", as_float()); return;
+    case ValueType::Bool: out += as_bool() ? "true" : "false"; return;
+    case ValueType::Ip: as_ip().append_to(out); return;
+    case ValueType::Timestamp: out += format_rfc3339(as_timestamp()); return;
     case ValueType::List: {
-      std::string out;
+      const size_t start = out.size();
       for (const auto& v : as_list()) {
-        if (!out.empty()) out += ',';
-        out += v.to_text();
+        if (out.size() > start) out += ',';
+        v.append_text(out);
       }
-      return out;
+      return;
     }
   }
-  return {};
 }
 
 }  // namespace soc

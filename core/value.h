@@ -73,6 +73,9 @@ class Value {
   // The value as text, the way it appears in JSON for scalars (strings unquoted); lists are
   // joined with ",". For display and for matching rules against text.
   std::string to_text() const;
+  // Appends to_text() to `out`, without a temporary string for strings, integers and addresses
+  // (group keys and evidence ids are built from them for every event a correlation counts).
+  void append_text(std::string& out) const;
 
   friend bool operator==(const Value& a, const Value& b) { return a.v_ == b.v_; }
 

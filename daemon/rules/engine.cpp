@@ -11,7 +11,6 @@
 #include <array>
 #include <atomic>
 #include <cctype>
-#include <charconv>
 #include <deque>
 #include <list>
 #include <optional>
@@ -47,43 +46,10 @@ std::string evidence_id(const Event& event, const FieldIndex& fields) {
   out.reserve(name.size() + 21);
   out += name;
   out += ':';
-  if (seq->is_int()) {
-    char digits[24];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq->as_int());
-    out.append(digits, end);
-  } else {
-    out += seq->to_text();
-  }
+  seq->append_text(out);
   return out;
 }
 std::string evidence_id(const Event& event) { return evidence_id(event, FieldIndex{}); }
-
-// Appends Value::to_text() of `v` without a temporary string for the types group keys are made
-// of (addresses, ports, names): a key is built for every event a correlation counts.
-void append_text(std::string& out, const Value& v) {
-  if (v.is_string()) {
-    out += v.as_string();
-  } else if (v.is_int()) {
-    char digits[24];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v.as_int());
-    out.append(digits, end);
-  } else if (v.is_ip() && v.as_ip().is_v4()) {
-    // As IpAddress::to_string.
-    const auto& b = v.as_ip().bytes();
-    char buf[16];
-    char* p = buf;
-    for (size_t i = 0; i < 4; ++i) {
-      const unsigned x = b[i];
-      if (x >= 100) *p++ = static_cast<char>('0' + x / 100);
-      if (x >= 10) *p++ = static_cast<char>('0' + (x / 10) % 10);
-      *p++ = static_cast<char>('0' + x % 10);
-      if (i < 3) *p++ = '.';
-    }
-    out.append(buf, p);
-  } else {
-    out += v.to_text();
-  }
-}
 
 // An event's evidence: its id, or a bounded sample of it.
 std::string evidence_of(const Event& event) {
@@ -667,7 +633,7 @@ struct Engine::Impl {
         ++counters.ungrouped_events;
         return;
       }
-      append_text(key, *v);
+      v->append_text(key);
       key += '\x1f';
       values.push_back(v);
     }
@@ -681,7 +647,7 @@ struct Engine::Impl {
       const Value* v = field(event, c.field);
       if (v == nullptr) return;  // nothing to count or add
       if (c.type == CorrelationType::ValueCount) {
-        append_text(e.value, *v);
+        v->append_text(e.value);
       } else {
         auto n = number_of(*v);
         if (!n) return;
@@ -695,7 +661,7 @@ struct Engine::Impl {
     if (c.deduplicate) {
       e.dedupe.clear();
       for (const auto& f : c.deduplicate->by) {
-        if (const Value* v = field(event, f)) e.dedupe += v->to_text();
+        if (const Value* v = field(event, f)) v->append_text(e.dedupe);
         e.dedupe += '\x1f';
       }
       e.dataset.assign(plan->fields().get_string(event, "event.dataset"));
