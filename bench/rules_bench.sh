@@ -10,6 +10,11 @@
 # usage: bench/rules_bench.sh [N] [BUILD]     (default N=1000000, BUILD=build)
 #        EVENTS=FILE.jsonl bench/rules_bench.sh ...   another mix: the events of FILE repeated
 #        (e.g. what soc-log-sensor makes of a varied log: bench/README.md, "Rule engine").
+#        MIX=web bench/rules_bench.sh ...   the web-heavy mix, made here: soc-log-sensor --read
+#        (of BUILD) over every sample log of ../shared/testdata/logs (fail2ban's, CrowdSec's),
+#        tests/e2e/log_samples and the test data's Apache access log (about 5,700 events, nine in
+#        ten web requests), @timestamp rewritten 100 ms apart in log order (the samples' own dates
+#        span 2004-2026, which the repetition below would overflow).
 # Each row gives the median and, in brackets, the worst and best run.
 set -euo pipefail
 N=${1:-1000000}
@@ -18,6 +23,26 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SOCCTL="$BUILD/socctl/socctl"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/soc-rules-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+
+if [[ ${MIX:-} == web ]]; then
+  data="$ROOT/../shared/testdata/logs"
+  [[ -d $data ]] || { echo "rules_bench: $data is absent" >&2; exit 2; }
+  shopt -s nullglob
+  logs=("$data"/fail2ban/* "$data"/crowdsec/*/*.log "$ROOT"/tests/e2e/log_samples/*.log
+        "$data"/access/apache_combined_part1.log)
+  shopt -u nullglob
+  for f in "${logs[@]}"; do [[ -f $f ]] && cat "$f"; done >"$WORK/web.log"
+  "$BUILD/sensors/log/soc-log-sensor" --read "$WORK/web.log" 2>/dev/null |
+    python3 -c '
+import datetime, json, sys
+t0 = datetime.datetime(2026, 11, 1)
+for i, l in enumerate(sys.stdin):
+    e = json.loads(l)
+    e["@timestamp"] = (t0 + datetime.timedelta(milliseconds=100 * i)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    print(json.dumps(e, separators=(",", ":")))' >"$WORK/web.jsonl"
+  echo "rules_bench: web mix: $(wc -l <"$WORK/web.jsonl") events from ${#logs[@]} sample logs" >&2
+  EVENTS="$WORK/web.jsonl"
+fi
 
 python3 - "${EVENTS:-$ROOT/examples/events}" "$N" "$WORK/events.jsonl" <<'PY'
 import datetime, glob, json, os, sys
