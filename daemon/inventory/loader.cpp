@@ -73,229 +73,268 @@ struct Reference {
   YAML::Mark at;
 };
 
+// Reads the sections of one inventory file, one entry at a time as the parser delivers it
+// (yaml_stream.h), into `out`; references between sections are checked once all are read.
+class InventoryReader {
+ public:
+  InventoryReader(FieldReader& r, Inventory& out) : r_(r), out_(out) {}
+
+  void root(const Node& doc);
+  void item(std::string_view section, const Node& entry);
+  void check_references();
+  bool root_is_map() const { return root_is_map_; }
+
+ private:
+  bool not_a_map(const Node& item, const char* what);
+  void site(const Node& item);
+  void system(const Node& item);
+  bool system_references(const Node& item, System& s);
+  void asset(const Node& item);
+  bool licenses(const Node& licenses, Asset& a);
+  void sensor(const Node& item);
+  void waiver(const Node& item);
+
+  FieldReader& r_;
+  Inventory& out_;
+  IdSet site_ids_{r_, "site"}, system_ids_{r_, "system"}, asset_ids_{r_, "asset"}, sensor_ids_{r_, "sensor"};
+  std::vector<Reference> refs_;
+  std::unordered_map<std::string, int> key_lines_;  // sensor public key -> line of its first sensor
+  bool root_is_map_ = true;
+};
+
+bool InventoryReader::not_a_map(const Node& item, const char* what) {
+  if (item.IsMap()) return false;
+  r_.error(item, "not_a_map", fmt::format("each {} must be a map", what));
+  return true;
+}
+
+void InventoryReader::root(const Node& doc) {
+  if (!doc.IsMap()) {
+    r_.error(doc, "not_a_map", "expected a map with the sections sites, systems, assets, sensors, waivers");
+    root_is_map_ = false;
+    return;
+  }
+  r_.check_keys(doc, "the inventory", {"sites", "systems", "assets", "sensors", "waivers", "timezone"});
+  if (auto tz = doc["timezone"] ? r_.string(doc, "the inventory", "timezone", false) : std::nullopt) {
+    if (auto offset = parse_utc_offset(*tz))
+      out_.utc_offset = *offset;
+    else
+      r_.error(doc["timezone"], "bad_value",
+               fmt::format("timezone '{}' must be UTC or a fixed offset such as +07:00", *tz));
+  }
+  section(r_, doc, "sites", true);
+  for (const char* key : {"systems", "assets", "sensors", "waivers"}) section(r_, doc, key, false);
+}
+
+void InventoryReader::item(std::string_view section, const Node& entry) {
+  if (section == "sites")
+    site(entry);
+  else if (section == "systems")
+    system(entry);
+  else if (section == "assets")
+    asset(entry);
+  else if (section == "sensors")
+    sensor(entry);
+  else if (section == "waivers")
+    waiver(entry);
+}
+
+void InventoryReader::site(const Node& item) {
+  if (not_a_map(item, "site")) return;
+  r_.check_keys(item, "a site", {"id", "name", "kind"});
+  auto id = r_.string(item, "a site", "id", true);
+  auto name = r_.string(item, "a site", "name", true);
+  auto kind = r_.one_of(item, "a site", "kind", true, kSiteKinds, "site kind");
+  if (site_ids_.add(item, id) && name && kind) out_.sites.push_back({*id, *name, *kind, position_of(item)});
+}
+
+void InventoryReader::system(const Node& item) {
+  if (not_a_map(item, "system")) return;
+  const char* what = "a system";
+  r_.check_keys(item, what, {"id", "name", "level", "sites", "assets", "owner", "approved", "last_assessment"});
+  System s;
+  auto id = r_.string(item, what, "id", true);
+  auto name = r_.string(item, what, "name", true);
+  auto level = r_.integer(item, what, "level", true, 1, 5);
+  bool ok = system_references(item, s) && name && level;
+  if (item["owner"]) {
+    auto owner = r_.string(item, what, "owner", false);
+    ok = ok && owner;
+    if (owner) s.owner = *owner;
+  }
+  for (auto [key, target] : {std::pair{"approved", &s.approved}, {"last_assessment", &s.last_assessment}}) {
+    if (!item[key]) continue;
+    *target = r_.date(item, what, key, false);
+    ok = ok && target->has_value();
+  }
+  if (system_ids_.add(item, id) && ok) {
+    s.id = *id;
+    s.name = *name;
+    s.level = static_cast<int>(*level);
+    s.at = position_of(item);
+    out_.systems.push_back(std::move(s));
+  }
+}
+
+// A system's `sites` (required, not empty) and `assets`, each reference noted for the check at
+// the end; false when either is missing, mistyped or names an entry twice.
+bool InventoryReader::system_references(const Node& item, System& s) {
+  auto sites = r_.string_list(item, "a system", "sites", true);
+  auto assets = r_.string_list(item, "a system", "assets", false);
+  bool ok = sites.has_value();
+  if (sites && sites->empty()) {
+    r_.error(item["sites"], "bad_value", "'sites' must name at least one site");
+    ok = false;
+  }
+  for (const auto* list : {&sites, &assets}) {
+    if (!*list) continue;
+    const char* key = list == &sites ? "sites" : "assets";
+    // A site named twice would evaluate twice under one finding key, and the tracker would see
+    // a new finding on every tick.
+    std::unordered_set<std::string_view> seen;
+    for (const auto& [ref, mark] : **list) {
+      if (!seen.insert(ref).second) {
+        r_.error(mark, "duplicate_reference", fmt::format("'{}' is listed twice in '{}'", ref, key));
+        ok = false;
+        continue;
+      }
+      refs_.push_back({key, ref, mark});
+      (list == &sites ? s.sites : s.assets).push_back(ref);
+    }
+  }
+  return ok;
+}
+
+void InventoryReader::asset(const Node& item) {
+  if (not_a_map(item, "asset")) return;
+  const char* what = "an asset";
+  r_.check_keys(item, what, {"id", "site", "kind", "vendor", "model", "address", "licenses"});
+  Asset a;
+  auto id = r_.string(item, what, "id", true);
+  auto site = r_.string(item, what, "site", true);
+  auto kind = r_.one_of(item, what, "kind", true, kAssetKinds, "asset kind");
+  bool ok = site && kind;
+  if (site) refs_.push_back({"sites", *site, item["site"].Mark()});
+  for (auto [key, target] : {std::pair{"vendor", &a.vendor}, {"model", &a.model}, {"address", &a.address}}) {
+    if (!item[key]) continue;
+    auto v = r_.string(item, what, key, false);
+    ok = ok && v;
+    if (v) *target = *v;
+  }
+  if (const Node list = item["licenses"]) ok = licenses(list, a) && ok;
+  if (asset_ids_.add(item, id) && ok) {
+    a.id = *id;
+    a.site = *site;
+    a.kind = *kind;
+    a.at = position_of(item);
+    out_.assets.push_back(std::move(a));
+  }
+}
+
+// An asset's `licenses` list into `a`; false when it or one of its entries is wrong.
+bool InventoryReader::licenses(const Node& licenses, Asset& a) {
+  if (!licenses.IsSequence()) {
+    r_.error(licenses, "bad_type", "'licenses' must be a list");
+    return false;
+  }
+  bool ok = true;
+  for (const auto& l : licenses) {
+    if (not_a_map(l, "license")) {
+      ok = false;
+      continue;
+    }
+    r_.check_keys(l, "a license", {"kind", "expires", "temporary"});
+    auto kind = r_.one_of(l, "a license", "kind", true, kLicenseKinds, "license kind");
+    auto expires = r_.date(l, "a license", "expires", true);
+    auto temporary = l["temporary"] ? r_.boolean(l, "a license", "temporary", false) : std::optional<bool>(false);
+    if (kind && expires && temporary)
+      a.licenses.push_back({*kind, *expires, *temporary});
+    else
+      ok = false;
+  }
+  return ok;
+}
+
+// The same shape as core/config/sensor_allowlist.h reads, so that the inventory can serve as
+// the correlator's allowlist; here `kind` is required because the baseline checks need it.
+void InventoryReader::sensor(const Node& item) {
+  if (not_a_map(item, "sensor")) return;
+  const char* what = "a sensor";
+  r_.check_keys(item, what, {"id", "site", "kind", "public_key", "name", "description"});
+  Sensor s;
+  auto id = r_.string(item, what, "id", true);
+  auto site = r_.string(item, what, "site", true);
+  auto kind = r_.one_of(item, what, "kind", true, kSensorKinds, "sensor kind");
+  auto key = r_.string(item, what, "public_key", true);
+  for (const char* k : {"name", "description"})
+    if (item[k]) r_.string(item, what, k, false);
+  if (site) refs_.push_back({"sites", *site, item["site"].Mark()});
+  bool ok = site && kind && key;
+  if (key) {
+    if (auto decoded = z85_decode_key(*key)) {
+      s.public_key = *decoded;
+      if (auto [it, fresh] = key_lines_.emplace(*key, item.Mark().line + 1); !fresh) {
+        r_.error(item["public_key"], "duplicate_key",
+                 fmt::format("this public key is already bound to the sensor at line {}; a key binds one sensor",
+                             it->second));
+        ok = false;
+      }
+    } else {
+      r_.error(item["public_key"], "bad_key", "public_key must be a CURVE public key: 40 characters of Z85");
+      ok = false;
+    }
+  }
+  if (sensor_ids_.add(item, id) && ok) {
+    s.id = *id;
+    s.site = *site;
+    s.kind = *kind;
+    s.public_key_z85 = *key;
+    s.at = position_of(item);
+    out_.sensors.push_back(std::move(s));
+  }
+}
+
+void InventoryReader::waiver(const Node& item) {
+  if (not_a_map(item, "waiver")) return;
+  const char* what = "a waiver";
+  r_.check_keys(item, what, {"requirement", "system", "reason", "approved_by", "expires"});
+  auto requirement = r_.string(item, what, "requirement", true);
+  auto system = r_.string(item, what, "system", true);
+  auto reason = r_.string(item, what, "reason", true);
+  auto approved_by = r_.string(item, what, "approved_by", true);
+  auto expires = r_.date(item, what, "expires", true);
+  if (system) refs_.push_back({"systems", *system, item["system"].Mark()});
+  if (requirement && system && reason && approved_by && expires)
+    out_.waivers.push_back({*requirement, *system, *reason, *approved_by, *expires, position_of(item),
+                            position_of(item["requirement"])});
+}
+
+void InventoryReader::check_references() {
+  const std::map<std::string_view, std::pair<const IdSet*, const char*>> targets = {
+      {"sites", {&site_ids_, "site"}}, {"assets", {&asset_ids_, "asset"}}, {"systems", {&system_ids_, "system"}}};
+  for (const auto& ref : refs_) {
+    const auto& [ids, noun] = targets.at(ref.section);
+    if (!ids->contains(ref.id))
+      r_.error(ref.at, "unknown_reference", fmt::format("unknown {} '{}' (not in '{}')", noun, ref.id, ref.section));
+  }
+}
+
 }  // namespace
 
 bool load_inventory(const std::string& path, Inventory& out, std::vector<Diagnostic>& diags, std::string& source) {
   if (!read_source(path, "inventory", source, diags)) return false;
   std::vector<Diagnostic> local;
   FieldReader r(path, "inventory", local);
-  IdSet site_ids(r, "site"), system_ids(r, "system"), asset_ids(r, "asset"), sensor_ids(r, "sensor");
-  std::vector<Reference> refs;
-  auto not_a_map = [&](const Node& item, const char* what) {
-    if (item.IsMap()) return false;
-    r.error(item, "not_a_map", fmt::format("each {} must be a map", what));
-    return true;
-  };
-
-  auto site = [&](const Node& item) {
-    if (not_a_map(item, "site")) return;
-    r.check_keys(item, "a site", {"id", "name", "kind"});
-    auto id = r.string(item, "a site", "id", true);
-    auto name = r.string(item, "a site", "name", true);
-    auto kind = r.one_of(item, "a site", "kind", true, kSiteKinds, "site kind");
-    if (site_ids.add(item, id) && name && kind) out.sites.push_back({*id, *name, *kind, position_of(item)});
-  };
-
-  auto system = [&](const Node& item) {
-    if (not_a_map(item, "system")) return;
-    const char* what = "a system";
-    r.check_keys(item, what, {"id", "name", "level", "sites", "assets", "owner", "approved", "last_assessment"});
-    System s;
-    auto id = r.string(item, what, "id", true);
-    auto name = r.string(item, what, "name", true);
-    auto level = r.integer(item, what, "level", true, 1, 5);
-    auto sites = r.string_list(item, what, "sites", true);
-    auto assets = r.string_list(item, what, "assets", false);
-    bool ok = name && level && sites;
-    if (sites && sites->empty()) {
-      r.error(item["sites"], "bad_value", "'sites' must name at least one site");
-      ok = false;
-    }
-    for (const auto* list : {&sites, &assets}) {
-      if (!*list) continue;
-      // A site named twice would evaluate twice under one finding key, and the tracker would see
-      // a new finding on every tick.
-      std::unordered_set<std::string_view> seen;
-      for (const auto& [ref, mark] : **list) {
-        if (!seen.insert(ref).second) {
-          r.error(mark, "duplicate_reference",
-                  fmt::format("'{}' is listed twice in '{}'", ref, list == &sites ? "sites" : "assets"));
-          ok = false;
-          continue;
-        }
-        refs.push_back({list == &sites ? "sites" : "assets", ref, mark});
-        (list == &sites ? s.sites : s.assets).push_back(ref);
-      }
-    }
-    if (item["owner"]) {
-      auto owner = r.string(item, what, "owner", false);
-      ok = ok && owner;
-      if (owner) s.owner = *owner;
-    }
-    for (auto [key, target] : {std::pair{"approved", &s.approved}, {"last_assessment", &s.last_assessment}}) {
-      if (!item[key]) continue;
-      *target = r.date(item, what, key, false);
-      ok = ok && target->has_value();
-    }
-    if (system_ids.add(item, id) && ok) {
-      s.id = *id;
-      s.name = *name;
-      s.level = static_cast<int>(*level);
-      s.at = position_of(item);
-      out.systems.push_back(std::move(s));
-    }
-  };
-
-  auto asset = [&](const Node& item) {
-    if (not_a_map(item, "asset")) return;
-    const char* what = "an asset";
-    r.check_keys(item, what, {"id", "site", "kind", "vendor", "model", "address", "licenses"});
-    Asset a;
-    auto id = r.string(item, what, "id", true);
-    auto site = r.string(item, what, "site", true);
-    auto kind = r.one_of(item, what, "kind", true, kAssetKinds, "asset kind");
-    bool ok = site && kind;
-    if (site) refs.push_back({"sites", *site, item["site"].Mark()});
-    for (auto [key, target] : {std::pair{"vendor", &a.vendor}, {"model", &a.model}, {"address", &a.address}}) {
-      if (!item[key]) continue;
-      auto v = r.string(item, what, key, false);
-      ok = ok && v;
-      if (v) *target = *v;
-    }
-    if (const Node licenses = item["licenses"]; licenses && !licenses.IsSequence()) {
-      r.error(licenses, "bad_type", "'licenses' must be a list");
-      ok = false;
-    } else if (licenses) {
-      for (const auto& l : licenses) {
-        if (not_a_map(l, "license")) {
-          ok = false;
-          continue;
-        }
-        r.check_keys(l, "a license", {"kind", "expires", "temporary"});
-        auto lkind = r.one_of(l, "a license", "kind", true, kLicenseKinds, "license kind");
-        auto expires = r.date(l, "a license", "expires", true);
-        auto temporary = l["temporary"] ? r.boolean(l, "a license", "temporary", false) : std::optional<bool>(false);
-        if (lkind && expires && temporary)
-          a.licenses.push_back({*lkind, *expires, *temporary});
-        else
-          ok = false;
-      }
-    }
-    if (asset_ids.add(item, id) && ok) {
-      a.id = *id;
-      a.site = *site;
-      a.kind = *kind;
-      a.at = position_of(item);
-      out.assets.push_back(std::move(a));
-    }
-  };
-
-  // The same shape as core/config/sensor_allowlist.h reads, so that the inventory can serve as
-  // the correlator's allowlist; here `kind` is required because the baseline checks need it.
-  std::unordered_map<std::string, int> key_lines;
-  auto sensor = [&](const Node& item) {
-    if (not_a_map(item, "sensor")) return;
-    const char* what = "a sensor";
-    r.check_keys(item, what, {"id", "site", "kind", "public_key", "name", "description"});
-    Sensor s;
-    auto id = r.string(item, what, "id", true);
-    auto site = r.string(item, what, "site", true);
-    auto kind = r.one_of(item, what, "kind", true, kSensorKinds, "sensor kind");
-    auto key = r.string(item, what, "public_key", true);
-    for (const char* k : {"name", "description"})
-      if (item[k]) r.string(item, what, k, false);
-    if (site) refs.push_back({"sites", *site, item["site"].Mark()});
-    bool ok = site && kind;
-    if (key) {
-      if (auto decoded = z85_decode_key(*key)) {
-        s.public_key = *decoded;
-        if (auto [it, fresh] = key_lines.emplace(*key, item.Mark().line + 1); !fresh) {
-          r.error(item["public_key"], "duplicate_key",
-                  fmt::format("this public key is already bound to the sensor at line {}; a key binds one sensor",
-                              it->second));
-          ok = false;
-        }
-      } else {
-        r.error(item["public_key"], "bad_key", "public_key must be a CURVE public key: 40 characters of Z85");
-        ok = false;
-      }
-    } else {
-      ok = false;
-    }
-    if (sensor_ids.add(item, id) && ok) {
-      s.id = *id;
-      s.site = *site;
-      s.kind = *kind;
-      s.public_key_z85 = *key;
-      s.at = position_of(item);
-      out.sensors.push_back(std::move(s));
-    }
-  };
-
-  auto waiver = [&](const Node& item) {
-    if (not_a_map(item, "waiver")) return;
-    const char* what = "a waiver";
-    r.check_keys(item, what, {"requirement", "system", "reason", "approved_by", "expires"});
-    auto requirement = r.string(item, what, "requirement", true);
-    auto system = r.string(item, what, "system", true);
-    auto reason = r.string(item, what, "reason", true);
-    auto approved_by = r.string(item, what, "approved_by", true);
-    auto expires = r.date(item, what, "expires", true);
-    if (system) refs.push_back({"systems", *system, item["system"].Mark()});
-    if (requirement && system && reason && approved_by && expires)
-      out.waivers.push_back({*requirement, *system, *reason, *approved_by, *expires, position_of(item),
-                             position_of(item["requirement"])});
-  };
-
+  InventoryReader reader(r, out);
   // Each entry is validated as soon as the parser has read it, then dropped (yaml_stream.h).
-  const auto on_item = [&](std::string_view name, const Node& item) {
-    if (name == "sites")
-      site(item);
-    else if (name == "systems")
-      system(item);
-    else if (name == "assets")
-      asset(item);
-    else if (name == "sensors")
-      sensor(item);
-    else if (name == "waivers")
-      waiver(item);
-  };
-  bool is_map = true;
-  const auto on_root = [&](const Node& root) {
-    if (!root.IsMap()) {
-      r.error(root, "not_a_map", "expected a map with the sections sites, systems, assets, sensors, waivers");
-      is_map = false;
-      return;
-    }
-    r.check_keys(root, "the inventory", {"sites", "systems", "assets", "sensors", "waivers", "timezone"});
-    if (auto tz = root["timezone"] ? r.string(root, "the inventory", "timezone", false) : std::nullopt) {
-      if (auto offset = parse_utc_offset(*tz))
-        out.utc_offset = *offset;
-      else
-        r.error(root["timezone"], "bad_value",
-                fmt::format("timezone '{}' must be UTC or a fixed offset such as +07:00", *tz));
-    }
-    section(r, root, "sites", true);
-    for (const char* key : {"systems", "assets", "sensors", "waivers"}) section(r, root, key, false);
-  };
+  const auto on_item = [&](std::string_view section, const Node& item) { reader.item(section, item); };
+  const auto on_root = [&](const Node& root) { reader.root(root); };
   // A syntax error is the only diagnostic: what was read before it may be cut short.
   if (!detail::stream_yaml(path, source, on_item, on_root, diags)) return false;
-  if (!is_map) {
-    append_sorted(local, diags);
-    return false;
-  }
-
-  const std::map<std::string_view, std::pair<const IdSet*, const char*>> targets = {
-      {"sites", {&site_ids, "site"}}, {"assets", {&asset_ids, "asset"}}, {"systems", {&system_ids, "system"}}};
-  for (const auto& ref : refs) {
-    const auto& [ids, noun] = targets.at(ref.section);
-    if (!ids->contains(ref.id))
-      r.error(ref.at, "unknown_reference", fmt::format("unknown {} '{}' (not in '{}')", noun, ref.id, ref.section));
-  }
-
+  if (reader.root_is_map()) reader.check_references();
   const bool ok = local.empty();
   append_sorted(local, diags);
-  return ok;
+  return ok && reader.root_is_map();
 }
 
 namespace {
