@@ -63,6 +63,128 @@ std::vector<YAML::Node> string_list(Doc& doc, const YAML::Node& n, const char* w
 
 namespace {
 
+void correlation_type(Doc& doc, const YAML::Node& c, Correlation& corr) {
+  const YAML::Node type = c["type"];
+  if (!type) {
+    doc.add(c, "rule.missing_key", "correlation needs 'type'");
+    return;
+  }
+  const std::string t = type.IsScalar() ? type.Scalar() : "";
+  if (t == "event_count") corr.type = CorrelationType::EventCount;
+  else if (t == "value_count") corr.type = CorrelationType::ValueCount;
+  else if (t == "value_sum") corr.type = CorrelationType::ValueSum;
+  else if (t == "value_avg") corr.type = CorrelationType::ValueAvg;
+  else if (t == "temporal") corr.type = CorrelationType::Temporal;
+  else if (t == "temporal_ordered") corr.type = CorrelationType::TemporalOrdered;
+  else if (t == "value_percentile" || t == "value_median")
+    doc.add(type, "rule.unsupported", fmt::format("correlation type '{}' is not supported", t));
+  else
+    doc.add(type, "rule.bad_value",
+            fmt::format("unknown correlation type '{}' (expected event_count, value_count, value_sum, value_avg, "
+                        "temporal or temporal_ordered)",
+                        t));
+}
+
+// deduplicate: {by: [event.action, user.name], within: 2s}
+void correlation_deduplicate(Doc& doc, const FieldMapping& mapping, const YAML::Node& d, Correlation& corr) {
+  Correlation::Deduplicate dd;
+  if (!d.IsMap()) {
+    doc.add(d, "rule.bad_value", "'deduplicate' must be a map of 'by' (fields) and 'within' (a timespan)");
+  } else {
+    check_keys(doc, d, {"by", "within"}, "deduplicate");
+    if (const YAML::Node by = d["by"]) {
+      for (const auto& e : string_list(doc, by, "deduplicate.by")) dd.by.push_back(map_field(mapping, e.Scalar()));
+    }
+    const YAML::Node w = d["within"];
+    auto span = w && w.IsScalar() ? parse_timespan(w.Scalar()) : std::nullopt;
+    if (!span) doc.add(w ? w : d, "rule.bad_value", "'deduplicate.within' must be a timespan (e.g. 2s)");
+    else dd.within = *span;
+    if (corr.type != CorrelationType::EventCount)
+      doc.add(d, "rule.unsupported", "'deduplicate' is supported on event_count correlations only");
+  }
+  corr.deduplicate = std::move(dd);
+}
+
+// The condition as a map of comparisons (gt, gte, ..., and the field a value correlation reads).
+void correlation_threshold(Doc& doc, const FieldMapping& mapping, const YAML::Node& cond, Correlation& corr) {
+  for (const auto& kv : cond) {
+    const std::string k = kv.first.Scalar();
+    if (k == "field") {
+      if (kv.second.IsSequence()) {
+        doc.add(kv.second, "rule.unsupported", "a list in 'condition.field' is not supported");
+      } else if (kv.second.IsScalar()) {
+        corr.field = map_field(mapping, kv.second.Scalar());
+      } else {
+        doc.add(kv.second, "rule.bad_value", "'condition.field' must be a field name");
+      }
+      continue;
+    }
+    double v;
+    if (!kv.second.IsScalar() || !parse_number(kv.second.Scalar(), v)) {
+      doc.add(kv.second, "rule.bad_value", fmt::format("'condition.{}' must be a number", k));
+      continue;
+    }
+    if (k == "gt") corr.condition.gt = v;
+    else if (k == "gte") corr.condition.gte = v;
+    else if (k == "lt") corr.condition.lt = v;
+    else if (k == "lte") corr.condition.lte = v;
+    else if (k == "eq") corr.condition.eq = v;
+    else if (k == "neq") corr.condition.neq = v;
+    else doc.add(kv.first, "rule.bad_value", fmt::format("unknown condition operator '{}'", k));
+  }
+  const bool valued = corr.type == CorrelationType::ValueCount || corr.type == CorrelationType::ValueSum ||
+                      corr.type == CorrelationType::ValueAvg;
+  if (valued && corr.field.empty() && !cond["field"])
+    doc.add(cond, "rule.missing_key", "this correlation type needs 'condition.field'");
+}
+
+void correlation_condition(Doc& doc, const FieldMapping& mapping, const YAML::Node& c, Correlation& corr) {
+  const YAML::Node cond = c["condition"];
+  if (!cond) {
+    const bool temporal = corr.type == CorrelationType::Temporal || corr.type == CorrelationType::TemporalOrdered;
+    if (temporal) corr.condition.gte = static_cast<double>(corr.rule_refs.size());
+    else doc.add(c, "rule.missing_key", "correlation needs 'condition'");
+  } else if (cond.IsScalar()) {
+    if (corr.type != CorrelationType::Temporal) {
+      doc.add(cond, "rule.unsupported",
+              "an extended (boolean string) correlation condition is supported on 'temporal' only");
+    } else {
+      // The referenced rules play the part of selections: "a and not b".
+      std::vector<Selection> refs;
+      for (const auto& r : corr.rule_refs) refs.push_back(Selection{r, {}});
+      CondNode expr;
+      if (parse_condition(doc, cond, refs, expr)) corr.expression = std::move(expr);
+    }
+  } else if (!cond.IsMap()) {
+    doc.add(cond, "rule.bad_value", "'condition' must be a map of gt, gte, lt, lte, eq, neq (and field)");
+  } else {
+    correlation_threshold(doc, mapping, cond, corr);
+  }
+}
+
+void correlation_aliases(Doc& doc, const FieldMapping& mapping, const YAML::Node& a, Correlation& corr) {
+  if (!a.IsMap()) {
+    doc.add(a, "rule.bad_value", "'aliases' must be a map");
+    return;
+  }
+  for (const auto& kv : a) {
+    Correlation::Alias alias;
+    alias.name = kv.first.Scalar();
+    if (!kv.second.IsMap()) {
+      doc.add(kv.second, "rule.bad_value", "an alias maps rule names to field names");
+      continue;
+    }
+    for (const auto& rf : kv.second) {
+      if (!rf.second.IsScalar()) {
+        doc.add(rf.second, "rule.bad_value", "an alias maps rule names to field names");
+        continue;
+      }
+      alias.written.emplace_back(rf.first.Scalar(), map_field(mapping, rf.second.Scalar()));
+    }
+    corr.aliases.push_back(std::move(alias));
+  }
+}
+
 void load_correlation(Doc& doc, const FieldMapping& mapping, const YAML::Node& c, Rule& rule) {
   Correlation corr;
   if (!c.IsMap()) {
@@ -71,26 +193,7 @@ void load_correlation(Doc& doc, const FieldMapping& mapping, const YAML::Node& c
   }
   check_keys(doc, c, {"type", "rules", "group-by", "timespan", "condition", "aliases", "generate", "deduplicate"},
              "correlation");
-  const YAML::Node type = c["type"];
-  if (!type) {
-    doc.add(c, "rule.missing_key", "correlation needs 'type'");
-  } else {
-    const std::string t = type.IsScalar() ? type.Scalar() : "";
-    if (t == "event_count") corr.type = CorrelationType::EventCount;
-    else if (t == "value_count") corr.type = CorrelationType::ValueCount;
-    else if (t == "value_sum") corr.type = CorrelationType::ValueSum;
-    else if (t == "value_avg") corr.type = CorrelationType::ValueAvg;
-    else if (t == "temporal") corr.type = CorrelationType::Temporal;
-    else if (t == "temporal_ordered") corr.type = CorrelationType::TemporalOrdered;
-    else if (t == "value_percentile" || t == "value_median")
-      doc.add(type, "rule.unsupported", fmt::format("correlation type '{}' is not supported", t));
-    else
-      doc.add(type, "rule.bad_value",
-              fmt::format("unknown correlation type '{}' (expected event_count, value_count, value_sum, value_avg, "
-                          "temporal or temporal_ordered)",
-                          t));
-  }
-  const bool temporal = corr.type == CorrelationType::Temporal || corr.type == CorrelationType::TemporalOrdered;
+  correlation_type(doc, c, corr);
   if (const YAML::Node r = c["rules"]; !r) {
     doc.add(c, "rule.missing_key", "correlation needs 'rules'");
   } else {
@@ -109,95 +212,9 @@ void load_correlation(Doc& doc, const FieldMapping& mapping, const YAML::Node& c
   } else {
     doc.add(ts, "rule.bad_value", "'timespan' must be a positive number followed by s, m, h, d, w, M or y");
   }
-  if (const YAML::Node d = c["deduplicate"]) {
-    // deduplicate: {by: [event.action, user.name], within: 2s}
-    Correlation::Deduplicate dd;
-    if (!d.IsMap()) {
-      doc.add(d, "rule.bad_value", "'deduplicate' must be a map of 'by' (fields) and 'within' (a timespan)");
-    } else {
-      check_keys(doc, d, {"by", "within"}, "deduplicate");
-      if (const YAML::Node by = d["by"]) {
-        for (const auto& e : string_list(doc, by, "deduplicate.by")) dd.by.push_back(map_field(mapping, e.Scalar()));
-      }
-      const YAML::Node w = d["within"];
-      auto span = w && w.IsScalar() ? parse_timespan(w.Scalar()) : std::nullopt;
-      if (!span) doc.add(w ? w : d, "rule.bad_value", "'deduplicate.within' must be a timespan (e.g. 2s)");
-      else dd.within = *span;
-      if (corr.type != CorrelationType::EventCount)
-        doc.add(d, "rule.unsupported", "'deduplicate' is supported on event_count correlations only");
-    }
-    corr.deduplicate = std::move(dd);
-  }
-  const YAML::Node cond = c["condition"];
-  if (!cond) {
-    if (temporal) corr.condition.gte = static_cast<double>(corr.rule_refs.size());
-    else doc.add(c, "rule.missing_key", "correlation needs 'condition'");
-  } else if (cond.IsScalar()) {
-    if (corr.type != CorrelationType::Temporal) {
-      doc.add(cond, "rule.unsupported",
-              "an extended (boolean string) correlation condition is supported on 'temporal' only");
-    } else {
-      // The referenced rules play the part of selections: "a and not b".
-      std::vector<Selection> refs;
-      for (const auto& r : corr.rule_refs) refs.push_back(Selection{r, {}});
-      CondNode expr;
-      if (parse_condition(doc, cond, refs, expr)) corr.expression = std::move(expr);
-    }
-  } else if (!cond.IsMap()) {
-    doc.add(cond, "rule.bad_value", "'condition' must be a map of gt, gte, lt, lte, eq, neq (and field)");
-  } else {
-    for (const auto& kv : cond) {
-      const std::string k = kv.first.Scalar();
-      if (k == "field") {
-        if (kv.second.IsSequence()) {
-          doc.add(kv.second, "rule.unsupported", "a list in 'condition.field' is not supported");
-        } else if (kv.second.IsScalar()) {
-          corr.field = map_field(mapping, kv.second.Scalar());
-        } else {
-          doc.add(kv.second, "rule.bad_value", "'condition.field' must be a field name");
-        }
-        continue;
-      }
-      double v;
-      if (!kv.second.IsScalar() || !parse_number(kv.second.Scalar(), v)) {
-        doc.add(kv.second, "rule.bad_value", fmt::format("'condition.{}' must be a number", k));
-        continue;
-      }
-      if (k == "gt") corr.condition.gt = v;
-      else if (k == "gte") corr.condition.gte = v;
-      else if (k == "lt") corr.condition.lt = v;
-      else if (k == "lte") corr.condition.lte = v;
-      else if (k == "eq") corr.condition.eq = v;
-      else if (k == "neq") corr.condition.neq = v;
-      else doc.add(kv.first, "rule.bad_value", fmt::format("unknown condition operator '{}'", k));
-    }
-    const bool valued = corr.type == CorrelationType::ValueCount || corr.type == CorrelationType::ValueSum ||
-                        corr.type == CorrelationType::ValueAvg;
-    if (valued && corr.field.empty() && !cond["field"])
-      doc.add(cond, "rule.missing_key", "this correlation type needs 'condition.field'");
-  }
-  if (const YAML::Node a = c["aliases"]) {
-    if (!a.IsMap()) {
-      doc.add(a, "rule.bad_value", "'aliases' must be a map");
-    } else {
-      for (const auto& kv : a) {
-        Correlation::Alias alias;
-        alias.name = kv.first.Scalar();
-        if (!kv.second.IsMap()) {
-          doc.add(kv.second, "rule.bad_value", "an alias maps rule names to field names");
-          continue;
-        }
-        for (const auto& rf : kv.second) {
-          if (!rf.second.IsScalar()) {
-            doc.add(rf.second, "rule.bad_value", "an alias maps rule names to field names");
-            continue;
-          }
-          alias.written.emplace_back(rf.first.Scalar(), map_field(mapping, rf.second.Scalar()));
-        }
-        corr.aliases.push_back(std::move(alias));
-      }
-    }
-  }
+  if (const YAML::Node d = c["deduplicate"]) correlation_deduplicate(doc, mapping, d, corr);
+  correlation_condition(doc, mapping, c, corr);
+  if (const YAML::Node a = c["aliases"]) correlation_aliases(doc, mapping, a, corr);
   // Group-by fields are mapped unless they name an alias.
   for (auto& g : corr.group_by) {
     const bool is_alias =
@@ -298,19 +315,10 @@ void check_allowlist_keys(Doc& doc, const YAML::Node& root) {
   if (const YAML::Node a = root["allowlist"]; a && a.IsMap()) check_keys(doc, a, {"rules", "exceptions"}, "allowlist");
 }
 
-void load_document(Doc& doc, const FieldMapping& mapping, const YAML::Node& root, Rule& rule) {
-  if (!root.IsMap()) {
-    doc.add(root, "rule.bad_value", "a rule must be a YAML map");
-    return;
-  }
-  // Sigma's keys (rules and correlations, v2 specification) and ours; custom attributes go under
-  // `custom_attributes:` (pySigma's name for them).
-  check_keys(doc, root,
-             {"title", "id", "name", "related", "taxonomy", "status", "description", "license", "author",
-              "references", "date", "modified", "logsource", "detection", "fields", "falsepositives", "level", "tags",
-              "scope", "correlation", "generate", "custom_attributes", "suppress", "exceptions", "tests", "action",
-              "filter"},
-             "the rule");
+namespace {
+
+// Title, ids, status, description, level and the ATT&CK techniques of the tags.
+void load_metadata(Doc& doc, const YAML::Node& root, Rule& rule) {
   rule.line = doc.position(root).first;
   get_string(doc, root, "title", rule.title);
   get_string(doc, root, "id", rule.id);
@@ -334,43 +342,36 @@ void load_document(Doc& doc, const FieldMapping& mapping, const YAML::Node& root
       }
     }
   }
-  if (root["action"]) {
-    doc.add(root["action"], "rule.unsupported", "rule collections ('action', Sigma v1) are not supported");
-    return;
+}
+
+// suppress: 10m, or suppress: {timespan: 10m, by: [source.ip]}
+void load_suppress(Doc& doc, const FieldMapping& mapping, const YAML::Node& sup, Rule& rule) {
+  if (sup.IsMap()) check_keys(doc, sup, {"timespan", "by"}, "suppress");
+  const YAML::Node span = sup.IsMap() ? sup["timespan"] : sup;
+  if (auto d = span && span.IsScalar() ? parse_timespan(span.Scalar()) : std::nullopt) rule.suppress = *d;
+  else doc.add(sup, "rule.bad_value", "'suppress' must be a timespan (e.g. 10m) or {timespan, by}");
+  if (sup.IsMap() && sup["by"]) {
+    for (const auto& f : string_list(doc, sup["by"], "suppress.by")) rule.suppress_by.push_back(map_field(mapping, f.Scalar()));
   }
-  if (root["filter"]) {
-    doc.add(root["filter"], "rule.unsupported", "meta filters ('filter') are not supported");
-    return;
+}
+
+// A correlation rule's body, and its `generate` flag.
+void load_correlation_rule(Doc& doc, const FieldMapping& mapping, const YAML::Node& root, const YAML::Node& c,
+                           Rule& rule) {
+  load_correlation(doc, mapping, c, rule);
+  // `generate` is a key of the correlation rule; some writers put it inside `correlation`.
+  const YAML::Node inner = c.IsMap() ? c["generate"] : YAML::Node();
+  if (const YAML::Node g = root["generate"] ? root["generate"] : inner) {
+    const std::string v = g.IsScalar() ? lower(g.Scalar()) : "";
+    if (v != "true" && v != "false") doc.add(g, "rule.bad_value", "'generate' must be true or false");
+    else rule.correlation->generate = v == "true";
   }
-  if (const YAML::Node t = root["tests"]) load_tests(doc, t, rule);
-  if (const YAML::Node sup = root["suppress"]) {
-    // suppress: 10m, or suppress: {timespan: 10m, by: [source.ip]}
-    if (sup.IsMap()) check_keys(doc, sup, {"timespan", "by"}, "suppress");
-    const YAML::Node span = sup.IsMap() ? sup["timespan"] : sup;
-    if (auto d = span && span.IsScalar() ? parse_timespan(span.Scalar()) : std::nullopt) rule.suppress = *d;
-    else doc.add(sup, "rule.bad_value", "'suppress' must be a timespan (e.g. 10m) or {timespan, by}");
-    if (sup.IsMap() && sup["by"]) {
-      for (const auto& f : string_list(doc, sup["by"], "suppress.by")) rule.suppress_by.push_back(map_field(mapping, f.Scalar()));
-    }
-  }
-  if (const YAML::Node ex = root["exceptions"]) compile_selection(doc, mapping, "exceptions", ex, rule.exceptions);
-  if (const YAML::Node c = root["correlation"]) {
-    load_correlation(doc, mapping, c, rule);
-    // `generate` is a key of the correlation rule; some writers put it inside `correlation`.
-    const YAML::Node inner = c.IsMap() ? c["generate"] : YAML::Node();
-    if (const YAML::Node g = root["generate"] ? root["generate"] : inner) {
-      const std::string v = g.IsScalar() ? lower(g.Scalar()) : "";
-      if (v != "true" && v != "false") doc.add(g, "rule.bad_value", "'generate' must be true or false");
-      else rule.correlation->generate = v == "true";
-    }
-    if (rule.title.empty()) rule.title = !rule.name.empty() ? rule.name : rule.id;
-    return;
-  }
-  const YAML::Node det = root["detection"];
-  if (!det) {
-    doc.add(root, "rule.missing_key", "a rule needs 'detection' (or 'correlation')");
-    return;
-  }
+  if (rule.title.empty()) rule.title = !rule.name.empty() ? rule.name : rule.id;
+}
+
+// A detection rule's selections and condition (its logsource mapped first).
+void load_detection(Doc& doc, const FieldMapping& mapping, const YAML::Node& root, const YAML::Node& det,
+                    Rule& rule) {
   if (rule.title.empty()) rule.title = !rule.name.empty() ? rule.name : rule.id;
   if (const YAML::Node ls = root["logsource"]; ls && ls.IsMap())
     check_keys(doc, ls, {"product", "service", "category", "definition"}, "logsource");
@@ -416,6 +417,45 @@ void load_document(Doc& doc, const FieldMapping& mapping, const YAML::Node& root
   } else {
     doc.add(cond, "rule.bad_value", "'condition' must be a string");
   }
+}
+
+}  // namespace
+
+void load_document(Doc& doc, const FieldMapping& mapping, const YAML::Node& root, Rule& rule) {
+  if (!root.IsMap()) {
+    doc.add(root, "rule.bad_value", "a rule must be a YAML map");
+    return;
+  }
+  // Sigma's keys (rules and correlations, v2 specification) and ours; custom attributes go under
+  // `custom_attributes:` (pySigma's name for them).
+  check_keys(doc, root,
+             {"title", "id", "name", "related", "taxonomy", "status", "description", "license", "author",
+              "references", "date", "modified", "logsource", "detection", "fields", "falsepositives", "level", "tags",
+              "scope", "correlation", "generate", "custom_attributes", "suppress", "exceptions", "tests", "action",
+              "filter"},
+             "the rule");
+  load_metadata(doc, root, rule);
+  if (root["action"]) {
+    doc.add(root["action"], "rule.unsupported", "rule collections ('action', Sigma v1) are not supported");
+    return;
+  }
+  if (root["filter"]) {
+    doc.add(root["filter"], "rule.unsupported", "meta filters ('filter') are not supported");
+    return;
+  }
+  if (const YAML::Node t = root["tests"]) load_tests(doc, t, rule);
+  if (const YAML::Node sup = root["suppress"]) load_suppress(doc, mapping, sup, rule);
+  if (const YAML::Node ex = root["exceptions"]) compile_selection(doc, mapping, "exceptions", ex, rule.exceptions);
+  if (const YAML::Node c = root["correlation"]) {
+    load_correlation_rule(doc, mapping, root, c, rule);
+    return;
+  }
+  const YAML::Node det = root["detection"];
+  if (!det) {
+    doc.add(root, "rule.missing_key", "a rule needs 'detection' (or 'correlation')");
+    return;
+  }
+  load_detection(doc, mapping, root, det, rule);
 }
 
 
