@@ -23,7 +23,7 @@ trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WO
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load before the run: $(cut -d' ' -f1-3 /proc/loadavg); commit $(git -C "$ROOT" rev-parse --short HEAD)"
 command -v prometheus-alertmanager >/dev/null || { echo "prometheus-alertmanager is not installed (scripts/setup.sh)"; exit 1; }
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source "$ROOT/bench/lib.sh"
 wait_http() { for _ in $(seq 100); do curl -fsS -o /dev/null "$1" 2>/dev/null && return; sleep 0.1; done; echo "$1 did not answer"; exit 1; }
 
 python3 - "$ROOT/examples/events" "$N" "$WORK/events.jsonl" <<'PY'
@@ -44,13 +44,13 @@ with open(out, "w") as o:
         o.write(json.dumps(e, separators=(",", ":")) + "\n")
 PY
 
-AM_PORT=$(free_port)
+free_port AM_PORT
 mkdir -p "$WORK/am"
 printf 'route: {receiver: none, group_by: [alertname, site], group_wait: 1s}\nreceivers: [{name: none}]\n' >"$WORK/am.yml"
 prometheus-alertmanager --config.file="$WORK/am.yml" --storage.path="$WORK/am" --web.listen-address="127.0.0.1:$AM_PORT" \
   --cluster.listen-address= >"$WORK/am.log" 2>&1 &
 PIDS+=("$!")
-HOOK_PORT=$(free_port)
+free_port HOOK_PORT
 printf 'bench-secret\n' >"$WORK/secret"
 chmod 600 "$WORK/secret"
 python3 "$ROOT/tests/e2e/webhook_receiver.py" "$HOOK_PORT" /dev/null >"$WORK/hook.log" 2>&1 &

@@ -32,13 +32,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    [[ -z $(ss -Hltn "sport = :$p") ]] && { echo "$p"; return; }
-  done
-}
+source "$repo/bench/lib.sh"
 "$socctl" keygen --out "$tmp/server" >/dev/null
 "$socctl" keygen --out "$tmp/bench1" >/dev/null
 printf "sensors: [{id: bench1, site: lab, public_key: '%s'}]\n" "$(tr -d ' \n' <"$tmp/bench1.pub")" >"$tmp/allow.yaml"
@@ -50,8 +44,8 @@ run() {  # kind round extra-args...
   shift 2
   dir=$tmp/$kind.$round
   mkdir -p "$dir"
-  port=$(free_port)
-  mport=$(free_port)
+  free_port port
+  free_port mport
   (cd "$dir" && exec "$correlator" --listen "tcp://127.0.0.1:$port" --metrics "127.0.0.1:$mport" --publish "" \
      --server-key "$tmp/server.key" --allow "$tmp/allow.yaml" "$@") >"$dir/log" 2>&1 &
   pid=$!

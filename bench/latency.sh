@@ -66,20 +66,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-used_ports=" "
-free_port() {
-  local p
-  for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 40000))
-    [[ $used_ports = *" $p "* ]] && continue
-    if [[ -z $(ss -Hltn "sport = :$p") ]]; then
-      used_ports+="$p "
-      printf -v "$1" '%s' "$p"
-      return 0
-    fi
-  done
-  die "no free port found"
-}
+source "$repo/bench/lib.sh"
 
 keys=$tmp/keys
 mkdir -p "$keys"

@@ -35,14 +35,8 @@ cleanup() {
   [[ ${KEEP:-0} = 1 ]] && log "kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    [[ -z $(ss -Hltn "sport = :$p") ]] && { echo "$p"; return; }
-  done
-}
-port=$(free_port); mport=$(free_port); pport=$(free_port)
+source "$repo/bench/lib.sh"
+free_port port; free_port mport; free_port pport
 "$correlator" --insecure --listen "tcp://127.0.0.1:$port" --metrics "127.0.0.1:$mport" --publish "tcp://127.0.0.1:$pport" \
   --rules "$repo/rules" --events-out "$tmp/events.jsonl" --alerts-out "$tmp/alerts.jsonl" --state-dir "$tmp/state" \
   >"$tmp/correlator.log" 2>&1 &

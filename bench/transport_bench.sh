@@ -98,23 +98,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Sets variable $1 to a random high port nobody listens on and this script has not handed out.
-# The gap until the binary binds it is short; a clash fails the run loudly rather than
-# measuring the wrong thing.
-used_ports=" "
-free_port() {
-  local p
-  for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 40000))
-    [[ $used_ports = *" $p "* ]] && continue
-    if [[ -z $(ss -Hltn "sport = :$p") ]]; then
-      used_ports+="$p "
-      printf -v "$1" '%s' "$p"
-      return 0
-    fi
-  done
-  die "no free port found"
-}
+# free_port VAR: a port below the ephemeral range, never twice (bench/lib.sh). A clash in the
+# gap until the binary binds it fails the run loudly rather than measuring the wrong thing.
+source "$repo/bench/lib.sh"
 
 listening() { [[ -n $(ss -Hltn "sport = :$1") ]]; }
 
