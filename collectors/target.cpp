@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <charconv>
+#include <optional>
 
 #include "core/config/yaml_util.h"
 
@@ -50,6 +51,91 @@ namespace {
 
 bool scalar(const YAML::Node& n) { return n && n.IsScalar(); }
 
+// One key of a target map into `t`; `kinds` counts the keys that name the target's kind.
+// False (with a diagnostic) when its value is wrong or the key unknown.
+bool read_target_key(const std::string& path, const YAML::Node& key_node, const YAML::Node& v, Target& t, int& kinds,
+                     std::vector<Diagnostic>& diags) {
+  const std::string key = key_node.IsScalar() ? key_node.Scalar() : "";
+  auto bad = [&](std::string_view what) {
+    diags.push_back(config::diag_at(path, v, "targets.bad_value", fmt::format("'{}' expects {}", key, what)));
+    return false;
+  };
+  if (key == "tls" || key == "tcp") {
+    ++kinds;
+    if (!scalar(v)) return bad("HOST:PORT");
+    auto r = parse_endpoint(key == "tls" ? TargetKind::Tls : TargetKind::Tcp, v.Scalar());
+    if (!r) {
+      diags.push_back(config::diag_at(path, v, "targets.bad_endpoint", r.error().message));
+      return false;
+    }
+    const auto keep = t;
+    t = *r;
+    t.asset_id = keep.asset_id;
+    t.interval = keep.interval;
+    t.token_file = keep.token_file;
+    t.insecure = keep.insecure;
+  } else if (key == "fortios") {
+    ++kinds;
+    if (!scalar(v) || v.Scalar().empty()) return bad("the device's URL");
+    t.kind = TargetKind::License;
+    t.vendor = "fortios";
+    t.url = t.spec = v.Scalar();
+  } else if (key == "asset") {
+    if (!scalar(v) || v.Scalar().empty()) return bad("an inventory asset id");
+    t.asset_id = v.Scalar();
+  } else if (key == "interval") {
+    int64_t s = 0;
+    try {
+      s = scalar(v) ? v.as<int64_t>() : 0;
+    } catch (const YAML::Exception&) {
+      s = 0;
+    }
+    if (s < 1 || s > 7 * 86400) return bad("seconds, 1 to 604800");
+    t.interval = std::chrono::seconds(s);
+  } else if (key == "token_file") {
+    if (!scalar(v) || v.Scalar().empty()) return bad("a file name");
+    t.token_file = v.Scalar();
+  } else if (key == "insecure") {
+    try {
+      if (!scalar(v)) throw YAML::Exception(YAML::Mark(), "");
+      t.insecure = v.as<bool>();
+    } catch (const YAML::Exception&) {
+      return bad("true or false");
+    }
+  } else {
+    diags.push_back(config::diag_at(path, key_node, "targets.unknown_key",
+                                    fmt::format("unknown key '{}' (known keys: tls, tcp, fortios, asset, "
+                                                "interval, token_file, insecure)",
+                                                key)));
+    return false;
+  }
+  return true;
+}
+
+// One entry of `targets`; nothing (with diagnostics) when it is wrong.
+std::optional<Target> read_target(const std::string& path, const YAML::Node& item, std::vector<Diagnostic>& diags) {
+  if (!item.IsMap()) {
+    diags.push_back(config::diag_at(path, item, "targets.not_a_map",
+                                    "a target is a map: {tls: HOST:PORT[/SNI]} or {tcp: HOST:PORT} or {fortios: URL}"));
+    return std::nullopt;
+  }
+  Target t;
+  int kinds = 0;
+  bool ok = true;
+  for (auto it = item.begin(); it != item.end(); ++it)
+    ok = read_target_key(path, it->first, it->second, t, kinds, diags) && ok;
+  if (kinds != 1) {
+    diags.push_back(config::diag_at(path, item, "targets.kind", "a target names exactly one of tls, tcp, fortios"));
+    return std::nullopt;
+  }
+  if ((!t.token_file.empty() || t.insecure) && t.kind != TargetKind::License) {
+    diags.push_back(config::diag_at(path, item, "targets.kind", "token_file and insecure apply to fortios targets only"));
+    return std::nullopt;
+  }
+  if (!ok) return std::nullopt;
+  return t;
+}
+
 }  // namespace
 
 bool load_targets(const std::string& path, std::vector<Target>& out, std::vector<Diagnostic>& diags,
@@ -68,88 +154,8 @@ bool load_targets(const std::string& path, std::vector<Target>& out, std::vector
     diags.push_back(config::diag_at(path, list, "targets.not_a_list", "'targets' must be a list of maps"));
     return false;
   }
-  for (const auto& item : list) {
-    if (!item.IsMap()) {
-      diags.push_back(config::diag_at(path, item, "targets.not_a_map",
-                                      "a target is a map: {tls: HOST:PORT[/SNI]} or {tcp: HOST:PORT} or {fortios: URL}"));
-      continue;
-    }
-    Target t;
-    int kinds = 0;
-    bool ok = true;
-    YAML::Node first;
-    for (auto it = item.begin(); it != item.end(); ++it) {
-      const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
-      const YAML::Node v = it->second;
-      auto bad = [&](std::string_view what) {
-        diags.push_back(config::diag_at(path, v, "targets.bad_value", fmt::format("'{}' expects {}", key, what)));
-        ok = false;
-      };
-      if (key == "tls" || key == "tcp") {
-        ++kinds;
-        if (!scalar(v)) { bad("HOST:PORT"); continue; }
-        auto r = parse_endpoint(key == "tls" ? TargetKind::Tls : TargetKind::Tcp, v.Scalar());
-        if (!r) {
-          diags.push_back(config::diag_at(path, v, "targets.bad_endpoint", r.error().message));
-          ok = false;
-          continue;
-        }
-        const auto keep = t;
-        t = *r;
-        t.asset_id = keep.asset_id;
-        t.interval = keep.interval;
-        t.token_file = keep.token_file;
-        t.insecure = keep.insecure;
-      } else if (key == "fortios") {
-        ++kinds;
-        if (!scalar(v) || v.Scalar().empty()) { bad("the device's URL"); continue; }
-        t.kind = TargetKind::License;
-        t.vendor = "fortios";
-        t.url = t.spec = v.Scalar();
-      } else if (key == "asset") {
-        if (!scalar(v) || v.Scalar().empty()) { bad("an inventory asset id"); continue; }
-        t.asset_id = v.Scalar();
-      } else if (key == "interval") {
-        int64_t s = 0;
-        try {
-          s = scalar(v) ? v.as<int64_t>() : 0;
-        } catch (const YAML::Exception&) {
-          s = 0;
-        }
-        if (s < 1 || s > 7 * 86400) { bad("seconds, 1 to 604800"); continue; }
-        t.interval = std::chrono::seconds(s);
-      } else if (key == "token_file") {
-        if (!scalar(v) || v.Scalar().empty()) { bad("a file name"); continue; }
-        t.token_file = v.Scalar();
-      } else if (key == "insecure") {
-        bool b = false;
-        try {
-          if (!scalar(v)) throw YAML::Exception(YAML::Mark(), "");
-          b = v.as<bool>();
-        } catch (const YAML::Exception&) {
-          bad("true or false");
-          continue;
-        }
-        t.insecure = b;
-      } else {
-        diags.push_back(config::diag_at(path, it->first, "targets.unknown_key",
-                                        fmt::format("unknown key '{}' (known keys: tls, tcp, fortios, asset, "
-                                                    "interval, token_file, insecure)",
-                                                    key)));
-        ok = false;
-      }
-    }
-    if (kinds != 1) {
-      diags.push_back(config::diag_at(path, item, "targets.kind",
-                                      "a target names exactly one of tls, tcp, fortios"));
-      continue;
-    }
-    if ((!t.token_file.empty() || t.insecure) && t.kind != TargetKind::License) {
-      diags.push_back(config::diag_at(path, item, "targets.kind", "token_file and insecure apply to fortios targets only"));
-      continue;
-    }
-    if (ok) out.push_back(std::move(t));
-  }
+  for (const auto& item : list)
+    if (auto t = read_target(path, item, diags)) out.push_back(std::move(*t));
   return diags.size() == before;
 }
 
