@@ -163,6 +163,66 @@ std::pair<uint64_t, uint64_t> checkpoint_mark(const FileTailer& t) {
   return {epoch, end};
 }
 
+// The spool's newest batch is newer than the checkpoint file after a crash between two
+// checkpoint writes: its position is the truth (ADR 0018: recover from the data).
+void resume_from_spool(FileTailer& tailer, Sink& sink, const FollowOptions& follow) {
+  if (!sink.sender()) return;
+  const auto rec = sink.sender()->recovered_position();
+  if (!rec || rec->text.empty()) return;
+  const auto [epoch, end] = checkpoint_mark(tailer);
+  if (rec->epoch > epoch || (rec->epoch == epoch && rec->end > end)) {
+    tailer.load_checkpoint_text(rec->text);
+    std::fprintf(stderr, "soc-log-sensor: resuming after the newest spooled batch (newer than %s)\n",
+                 follow.checkpoint.empty() ? "no checkpoint" : follow.checkpoint.c_str());
+  }
+}
+
+// --journal: the reader, from the checkpoint's cursor when there is one.
+Result<std::unique_ptr<JournalReader>> open_journal(const FollowOptions& follow, const std::string& cursor,
+                                                    size_t max_message) {
+  JournalOptions jo;
+  jo.directory = follow.journal_dir;
+  jo.matches = follow.journal_matches;
+  jo.cursor = cursor;
+  jo.start_at_end = follow.journal_start == "end";
+  jo.max_message_bytes = max_message;
+  return JournalReader::open(jo);
+}
+
+void install_stop_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+// --stats at exit: the decoder's, the files', the syslog listener's and the journal's counters.
+void print_listen_stats(const DecodeStats& decoded, const TailerStats& ts, const ListenerStats& ls,
+                        const JournalReader* journal) {
+  print_stats(decoded);
+  std::fprintf(stderr,
+               "soc-log-sensor: file_lines=%llu rotations=%llu truncations=%llu hole_bytes_skipped=%llu "
+               "rotated_finished=%llu\n",
+               static_cast<unsigned long long>(ts.lines), static_cast<unsigned long long>(ts.rotations),
+               static_cast<unsigned long long>(ts.truncations), static_cast<unsigned long long>(ts.hole_bytes_skipped),
+               static_cast<unsigned long long>(ts.rotated_finished));
+  std::fprintf(stderr,
+               "soc-log-sensor: udp_messages=%llu tcp_messages=%llu tcp_connections=%llu tcp_refused=%llu "
+               "tcp_refused_per_source=%llu tcp_refused_full=%llu tcp_closed_idle=%llu tcp_evicted_idle=%llu\n",
+               static_cast<unsigned long long>(ls.udp_messages), static_cast<unsigned long long>(ls.tcp_messages),
+               static_cast<unsigned long long>(ls.tcp_connections),
+               static_cast<unsigned long long>(ls.refused_connections),
+               static_cast<unsigned long long>(ls.refused_per_source), static_cast<unsigned long long>(ls.refused_full),
+               static_cast<unsigned long long>(ls.closed_idle), static_cast<unsigned long long>(ls.evicted_idle));
+  if (journal)
+    std::fprintf(stderr, "soc-log-sensor: journal_entries=%llu journal_without_message=%llu journal_read_errors=%llu\n",
+                 static_cast<unsigned long long>(journal->stats().entries),
+                 static_cast<unsigned long long>(journal->stats().without_message),
+                 static_cast<unsigned long long>(journal->stats().read_errors));
+}
+
 // Follows files and receives syslog until SIGINT/SIGTERM, each line decoded like --read, to the
 // sink. The checkpoint holds where to resume: on stdout, the lines written (at most once a
 // second, and at exit); to the correlator, the position of the newest batch such that every
@@ -176,27 +236,10 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
     std::fprintf(stderr, "soc-log-sensor: %s\n", r.error().message.c_str());
     return config::kExitConfig;
   }
-  // The spool's newest batch is newer than the checkpoint file after a crash between two
-  // checkpoint writes: its position is the truth (ADR 0018: recover from the data).
-  if (sink.sender()) {
-    if (const auto rec = sink.sender()->recovered_position(); rec && !rec->text.empty()) {
-      const auto [epoch, end] = checkpoint_mark(tailer);
-      if (rec->epoch > epoch || (rec->epoch == epoch && rec->end > end)) {
-        tailer.load_checkpoint_text(rec->text);
-        std::fprintf(stderr, "soc-log-sensor: resuming after the newest spooled batch (newer than %s)\n",
-                     follow.checkpoint.empty() ? "no checkpoint" : follow.checkpoint.c_str());
-      }
-    }
-  }
+  resume_from_spool(tailer, sink, follow);
   std::unique_ptr<JournalReader> journal;
   if (follow.journal) {
-    JournalOptions jo;
-    jo.directory = follow.journal_dir;
-    jo.matches = follow.journal_matches;
-    jo.cursor = tailer.extra("journal");
-    jo.start_at_end = follow.journal_start == "end";
-    jo.max_message_bytes = max_message;
-    auto j = JournalReader::open(jo);
+    auto j = open_journal(follow, tailer.extra("journal"), max_message);
     if (!j) {
       std::fprintf(stderr, "soc-log-sensor: %s\n", j.error().message.c_str());
       return j.error().code == "usage" ? config::kExitUsage : config::kExitConfig;
@@ -216,12 +259,7 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
       return config::kExitConfig;
     }
   }
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  install_stop_signals();
   opt.file_path.clear();
   LineDecoder decoder(set, opt);
   Event event;
@@ -328,30 +366,7 @@ int listen(const DecoderSet& set, DecodeOptions opt, const std::string& udp, con
   if (checkpointing && (finished || sink.to_correlator())) checkpoint();
   if (sink.sender()) sink.sender()->set_position_source({});
   stop_counters();
-  if (stats) {
-    print_stats(decoder.stats());
-    const auto& ts = tailer.stats();
-    std::fprintf(stderr,
-                 "soc-log-sensor: file_lines=%llu rotations=%llu truncations=%llu hole_bytes_skipped=%llu "
-                 "rotated_finished=%llu\n",
-                 static_cast<unsigned long long>(ts.lines), static_cast<unsigned long long>(ts.rotations),
-                 static_cast<unsigned long long>(ts.truncations), static_cast<unsigned long long>(ts.hole_bytes_skipped),
-                 static_cast<unsigned long long>(ts.rotated_finished));
-    const auto& ls = listener.stats();
-    std::fprintf(stderr,
-                 "soc-log-sensor: udp_messages=%llu tcp_messages=%llu tcp_connections=%llu tcp_refused=%llu "
-                 "tcp_refused_per_source=%llu tcp_refused_full=%llu tcp_closed_idle=%llu tcp_evicted_idle=%llu\n",
-                 static_cast<unsigned long long>(ls.udp_messages), static_cast<unsigned long long>(ls.tcp_messages),
-                 static_cast<unsigned long long>(ls.tcp_connections),
-                 static_cast<unsigned long long>(ls.refused_connections),
-                 static_cast<unsigned long long>(ls.refused_per_source), static_cast<unsigned long long>(ls.refused_full),
-                 static_cast<unsigned long long>(ls.closed_idle), static_cast<unsigned long long>(ls.evicted_idle));
-    if (journal)
-      std::fprintf(stderr, "soc-log-sensor: journal_entries=%llu journal_without_message=%llu journal_read_errors=%llu\n",
-                   static_cast<unsigned long long>(journal->stats().entries),
-                   static_cast<unsigned long long>(journal->stats().without_message),
-                   static_cast<unsigned long long>(journal->stats().read_errors));
-  }
+  if (stats) print_listen_stats(decoder.stats(), tailer.stats(), listener.stats(), journal.get());
   return 0;
 }
 
