@@ -84,6 +84,75 @@ std::optional<InputPosition> parse_position(const std::string& text) {
   return p;
 }
 
+
+// Where the spool's newest batch left the input, when it came from these files; the spool
+// itself is resent first, in its own epochs. --loop extends `files` to reach the position.
+std::optional<InputPosition> resume_position(transport::Sender& tx, const SendOptions& o,
+                                             std::vector<std::string>& files) {
+  const auto rec = tx.recovered_position();
+  if (!rec || rec->text.empty()) return std::nullopt;
+  auto resume = parse_position(rec->text);
+  if (!resume) return std::nullopt;
+  while (o.loop && resume->file >= files.size()) files.insert(files.end(), o.files.begin(), o.files.end());
+  if (resume->file >= files.size() || resolved(files[resume->file]) != resume->path) {
+    std::fprintf(stderr, "socctl send: the spool's events came from %s, not from these files: sending them from the start\n",
+                 resume->path.c_str());
+    return std::nullopt;
+  }
+  return resume;
+}
+
+// Decodes one input line into `event`; why it is not a valid event, or empty.
+std::string decode_line(std::string_view line, bool truncated, Event& event) {
+  if (truncated) return "line too long";
+  if (auto err = decode_event_into(line, event)) return err->message();
+  if (auto missing = missing_required_field(event)) return fmt::format("missing_field: no {}", *missing);
+  return {};
+}
+
+// --rate: waits, servicing acknowledgements, until `due` (or a signal).
+Result<void> wait_until(transport::Sender& tx, std::chrono::steady_clock::time_point due) {
+  while (!g_stop) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= due) break;
+    if (auto r = tx.poll(std::chrono::ceil<std::chrono::milliseconds>(due - now)); !r) return r;
+  }
+  return {};
+}
+
+// The exit status once everything was drained, and what to say about it: 1 when the spool's
+// limits dropped events that never arrived, or lines were not valid events.
+int report_delivery(const SendOptions& o, const transport::SenderStats& st, uint64_t sent, uint64_t invalid,
+                    double secs) {
+  // Batches dropped after they were sent can still arrive (they were in ZeroMQ's queue or TCP's):
+  // their acknowledgement says so, and they are not missing.
+  const uint64_t missing = st.events_dropped - std::min(st.events_dropped, st.events_dropped_delivered);
+  if (missing > 0) {
+    std::fprintf(stderr,
+                 "socctl send: %llu events dropped by the spool's limits and never delivered (%llu dropped: %llu for "
+                 "--spool-max-bytes, %llu for --spool-max-age, %llu for disk errors; %llu of them arrived anyway, sent "
+                 "before they were dropped); %llu events acknowledged\n",
+                 static_cast<unsigned long long>(missing), static_cast<unsigned long long>(st.events_dropped),
+                 static_cast<unsigned long long>(st.events_dropped_full), static_cast<unsigned long long>(st.events_dropped_age),
+                 static_cast<unsigned long long>(st.events_dropped_error),
+                 static_cast<unsigned long long>(st.events_dropped_delivered), static_cast<unsigned long long>(st.events_acked));
+    return 1;
+  }
+  if (invalid > 0) {
+    std::fprintf(stderr, "socctl send: %llu lines were not valid events and were not sent; %llu events delivered\n",
+                 static_cast<unsigned long long>(invalid), static_cast<unsigned long long>(sent));
+    return 1;
+  }
+  if (!o.quiet) {
+    const uint64_t recovered = st.spool ? st.spool_stats.events_recovered : 0;
+    std::fprintf(stderr, "socctl send: %llu events delivered to %s and acknowledged in %.3f s (%llu batches, %llu resent%s)\n",
+                 static_cast<unsigned long long>(sent), o.conn.connect.c_str(), secs,
+                 static_cast<unsigned long long>(st.batches_sent), static_cast<unsigned long long>(st.batches_resent),
+                 recovered ? fmt::format(", {} events from the spool of an earlier run", recovered).c_str() : "");
+  }
+  return 0;
+}
+
 }  // namespace
 
 int run_send(const SendOptions& o) {
@@ -114,19 +183,7 @@ int run_send(const SendOptions& o) {
     sigaction(SIGTERM, &sa, nullptr);
   }
   std::vector<std::string> files = o.files;
-  // Resume after what the spool holds (it is resent first, in its own epochs).
-  std::optional<InputPosition> resume;
-  if (const auto rec = tx.recovered_position(); rec && !rec->text.empty()) {
-    resume = parse_position(rec->text);
-    if (resume) {
-      while (o.loop && resume->file >= files.size()) files.insert(files.end(), o.files.begin(), o.files.end());
-      if (resume->file >= files.size() || resolved(files[resume->file]) != resume->path) {
-        std::fprintf(stderr, "socctl send: the spool's events came from %s, not from these files: sending them from the start\n",
-                     resume->path.c_str());
-        resume.reset();
-      }
-    }
-  }
+  const std::optional<InputPosition> resume = resume_position(tx, o, files);
   // The position after the last event handed to send(): a batch closed inside send() holds the
   // events before the one being sent.
   InputPosition at;
@@ -158,15 +215,7 @@ int run_send(const SendOptions& o) {
     bool truncated;
     while (!g_stop && reader.next(line, truncated)) {
       if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-      std::string reason;
-      if (truncated) {
-        reason = "line too long";
-      } else if (auto err = decode_event_into(line, event)) {
-        reason = err->message();
-      } else if (auto missing = missing_required_field(event)) {
-        reason = fmt::format("missing_field: no {}", *missing);
-      }
-      if (!reason.empty()) {
+      if (const std::string reason = decode_line(line, truncated, event); !reason.empty()) {
         if (++invalid <= 20) std::fprintf(stderr, "%s:%llu: %s\n", path.c_str(), static_cast<unsigned long long>(reader.line_number()), reason.c_str());
         continue;
       }
@@ -184,15 +233,12 @@ int run_send(const SendOptions& o) {
       at.offset = reader.offset();
       at.line = reader.line_number();
       ++sent;
-      if (o.rate > 0) {  // pace: wait (servicing acks) until this event is due
-        const auto due = started + std::chrono::duration<double>(static_cast<double>(sent) / o.rate);
-        while (!g_stop) {
-          const auto now = std::chrono::steady_clock::now();
-          if (now >= due) break;
-          if (auto r = tx.poll(std::chrono::ceil<std::chrono::milliseconds>(due - now)); !r) {
-            std::fprintf(stderr, "socctl send: %s\n", r.error().message.c_str());
-            return 1;
-          }
+      if (o.rate > 0) {
+        const auto due = started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                       std::chrono::duration<double>(static_cast<double>(sent) / o.rate));
+        if (auto r = wait_until(tx, due); !r) {
+          std::fprintf(stderr, "socctl send: %s\n", r.error().message.c_str());
+          return 1;
         }
       }
     }
@@ -218,34 +264,7 @@ int run_send(const SendOptions& o) {
     return 1;
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  const auto st = tx.stats();
-  // Batches dropped after they were sent can still arrive (they were in ZeroMQ's queue or TCP's):
-  // their acknowledgement says so, and they are not missing.
-  const uint64_t missing = st.events_dropped - std::min(st.events_dropped, st.events_dropped_delivered);
-  if (missing > 0) {
-    std::fprintf(stderr,
-                 "socctl send: %llu events dropped by the spool's limits and never delivered (%llu dropped: %llu for "
-                 "--spool-max-bytes, %llu for --spool-max-age, %llu for disk errors; %llu of them arrived anyway, sent "
-                 "before they were dropped); %llu events acknowledged\n",
-                 static_cast<unsigned long long>(missing), static_cast<unsigned long long>(st.events_dropped),
-                 static_cast<unsigned long long>(st.events_dropped_full), static_cast<unsigned long long>(st.events_dropped_age),
-                 static_cast<unsigned long long>(st.events_dropped_error),
-                 static_cast<unsigned long long>(st.events_dropped_delivered), static_cast<unsigned long long>(st.events_acked));
-    return 1;
-  }
-  if (invalid > 0) {
-    std::fprintf(stderr, "socctl send: %llu lines were not valid events and were not sent; %llu events delivered\n",
-                 static_cast<unsigned long long>(invalid), static_cast<unsigned long long>(sent));
-    return 1;
-  }
-  if (!o.quiet) {
-    const uint64_t recovered = st.spool ? st.spool_stats.events_recovered : 0;
-    std::fprintf(stderr, "socctl send: %llu events delivered to %s and acknowledged in %.3f s (%llu batches, %llu resent%s)\n",
-                 static_cast<unsigned long long>(sent), o.conn.connect.c_str(), secs,
-                 static_cast<unsigned long long>(st.batches_sent), static_cast<unsigned long long>(st.batches_resent),
-                 recovered ? fmt::format(", {} events from the spool of an earlier run", recovered).c_str() : "");
-  }
-  return 0;
+  return report_delivery(o, tx.stats(), sent, invalid, secs);
 }
 
 }  // namespace soc::ctl
