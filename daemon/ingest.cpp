@@ -200,7 +200,16 @@ void Ingest::handle_batch(transport::Receiver& rx, const transport::Delivery& d,
     return;
   }
   s.batches.inc();
-  const auto v = s.seq.on_batch(h.epoch, h.seq, h.count);
+  // The first batch of an epoch starts the count afresh (a correlator restarted without
+  // --state-dir cannot know what an earlier run received), except when the sender said, in a
+  // heartbeat of that epoch received before it, that nothing had been acknowledged yet: the
+  // events before this batch reached no correlator (a sender that started while the link was
+  // down and whose spool dropped its oldest batches before it ever connected), so they are
+  // lost, as a gap would be (docs/wire-protocol.md, "Sequence numbers, loss and repeats").
+  const bool first_since_unacked = h.epoch == s.unacked_epoch && s.seq.next_expected(h.epoch) == 0;
+  if (h.epoch == s.unacked_epoch) s.unacked_epoch = 0;
+  auto v = s.seq.on_batch(h.epoch, h.seq, h.count);
+  if (first_since_unacked && v.lost == 0 && v.duplicate == 0 && v.accept_from == h.seq) v.lost = h.seq;
   account(h, s, v);
   if (v.accept_from < v.accept_to) process_events(d, s, v);
   Pending p;
@@ -403,6 +412,12 @@ void Ingest::handle_heartbeat(const transport::Delivery& d, SensorState& s) {
     return;
   }
   estimate_clock_offset(s, arrival);
+  // A sender that has had nothing acknowledged (it has not reached any correlator yet) says so
+  // before its first batch: what it numbered before that batch never arrived anywhere.
+  if (const auto acked = event_.get_int("soc.sensor.events_acked"); acked && *acked == 0 &&
+      s.seq.next_expected(d.header.epoch) == 0) {
+    s.unacked_epoch = d.header.epoch;
+  }
   event_.set("observer.name", s.id);
   event_.set("site.id", s.site);
   if (!event_.contains("@timestamp")) event_.set("@timestamp", arrival);

@@ -120,6 +120,9 @@ class Ingest {
     std::unique_ptr<SensorReport> report;  // what its heartbeats say
     telemetry::Counter skew_future, skew_past;
     std::deque<double> offset_samples;  // heartbeat send time - arrival, seconds, newest last
+    // The epoch of the last heartbeat that said its sender has had nothing acknowledged yet
+    // (soc.sensor.events_acked 0), until that epoch's first batch arrives; 0 when none.
+    uint64_t unacked_epoch = 0;
     uint64_t rejects_logged = 0;
     uint64_t gaps_logged = 0;
     uint64_t restarts_logged = 0;
