@@ -260,17 +260,6 @@ AlertStore::~AlertStore() {
 }
 
 void AlertStore::start() {
-  // The write-ahead log is copied into the database (a checkpoint, with an fsync) by the store's
-  // thread on its tick, from a connection of its own, rather than by whichever commit crosses
-  // SQLite's 1,000 pages: that could be the ingest thread's commit() before an acknowledgement.
-  sql::OpenOptions o;
-  o.busy_timeout = std::chrono::milliseconds(0);
-  if (auto c = sql::Database::open(path_, o); c) {
-    std::lock_guard lock(mutex_);
-    if (db_->exec("PRAGMA wal_autocheckpoint = 0")) checkpointer_ = std::move(*c);
-  } else {
-    log::warn("alerts", "alert store: no connection for checkpoints ({}); the commits make them", c.error().message);
-  }
   thread_ = std::thread([this] { run(); });
 }
 
@@ -292,9 +281,6 @@ void AlertStore::run() {
         next_prune = steady::now() + options_.prune_every;
       }
       update_gauges();
-      // PASSIVE: copies what no reader still needs, never waits for the writer or a reader.
-      if (checkpointer_)
-        if (auto r = checkpointer_->exec("PRAGMA wal_checkpoint(PASSIVE)"); !r) count_error(r.error());
       next_tick = steady::now() + options_.tick;
     }
     lock.lock();
@@ -306,12 +292,32 @@ void AlertStore::write_queued() {
   {
     std::lock_guard lock(mutex_);
     // flush_locked() drains the queue first. Its error is counted there; what failed is kept and
-    // committed by the next commit(), which reports it to the ingest thread.
-    (void)flush_locked();
+    // committed by the next commit(), which reports it to the ingest thread. The notices wait for
+    // that commit too (held, merged per alert): the sinks get one per alert per batch, as when
+    // the ingest thread committed the batch alone, however many looks the writer took at it.
+    (void)flush_locked(true);
   }
-  // The notices of this commit go to the sinks now (AlertOutput::commit wakes them too, once per
-  // ingest batch; this one is for what the writer committed before it).
-  if (dispatcher_) dispatcher_->wake();
+}
+
+void AlertStore::hold_locked(std::vector<Notice>& notices) {
+  for (auto& n : notices) {
+    const bool occurrence = n.kind == NoticeKind::Firing || n.kind == NoticeKind::Repeat;
+    if (occurrence) {
+      if (auto it = held_at_.find(n.id); it != held_at_.end()) {
+        // A later occurrence of an alert already held: the latest state, at the first's place.
+        Notice& first = held_[it->second];
+        const bool opened = first.kind == NoticeKind::Firing;
+        first = std::move(n);
+        if (opened) first.kind = NoticeKind::Firing;
+        continue;
+      }
+      held_at_[n.id] = held_.size();
+    } else {
+      held_at_.erase(n.id);  // what follows a resolution is a notice of its own
+    }
+    held_.push_back(std::move(n));
+  }
+  notices.clear();
 }
 
 void AlertStore::drain_queue_locked() {
@@ -613,10 +619,13 @@ Result<void> AlertStore::write_pending_locked(Pending& p) {
   return {};
 }
 
-Result<void> AlertStore::flush_locked() {
+Result<void> AlertStore::flush_locked(bool hold) {
   drain_queue_locked();
   if (!in_batch_) {
-    if (retained_.empty()) return {};
+    if (retained_.empty()) {
+      if (!hold) publish_held_locked();
+      return {};
+    }
     if (auto r = begin_batch_locked(); !r) return r;
   }
   Result<void> r;
@@ -637,8 +646,14 @@ Result<void> AlertStore::flush_locked() {
   resolved_quiet_.inc(static_cast<double>(batch_quiet_));
   resolved_cleared_.inc(static_cast<double>(batch_cleared_));
   batch_quiet_ = batch_cleared_ = 0;
-  publish_locked(batch_notices_);
+  hold_locked(batch_notices_);
+  if (!hold) publish_held_locked();
   return {};
+}
+
+void AlertStore::publish_held_locked() {
+  held_at_.clear();
+  publish_locked(held_);
 }
 
 Result<void> AlertStore::commit() {

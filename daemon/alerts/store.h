@@ -33,7 +33,8 @@
 // The alert path acknowledges nothing meanwhile. Bounded (kMaxRetained, then the oldest go,
 // soc_queue_dropped_total{queue="alert_store"}). Reads (list, get, counts) use their own read-only connections and
 // run beside the writer. Notices of what changed go to the Dispatcher after each commit, in the
-// order of the changes (Dispatcher::publish never blocks).
+// order of the changes (Dispatcher::publish never blocks); those of the writer thread's own
+// commits are held, one per alert (the latest), until the next commit() or other write.
 #pragma once
 
 #include <atomic>
@@ -216,7 +217,11 @@ class AlertStore {
   void write_queued();
   // Begins a batch and applies what failed batches left first.
   Result<void> begin_batch_locked();
-  Result<void> flush_locked();  // writes the pending changes and commits the open batch
+  // Writes the pending changes and commits the open batch; publishes the notices (with those
+  // held before) unless `hold` (the writer thread: they wait for the next commit()).
+  Result<void> flush_locked(bool hold = false);
+  void hold_locked(std::vector<Notice>& notices);
+  void publish_held_locked();
   Result<void> submit_locked(Op op);
   Result<void> hand_over(Op op);  // queues for the writer; applies when the queue is full
   Result<void> apply_locked(const Op& op);
@@ -248,12 +253,13 @@ class AlertStore {
   std::unordered_map<std::string, std::unique_ptr<Pending>> pending_;  // by rule id + group key
   std::vector<Pending*> pending_order_;
   std::vector<Notice> batch_notices_;  // resolutions of the batch, in order
+  std::vector<Notice> held_;  // committed by the writer thread, published by the next commit()
+  std::unordered_map<int64_t, size_t> held_at_;  // alert id -> its occurrence notice in held_
   std::vector<Op> batch_ops_;  // what the open batch applied, in order
   std::vector<Op> retained_;   // what failed batches applied, to apply again, oldest first
   size_t evidence_bytes_ = 0;
 
   std::unique_ptr<ReadPool> readers_;
-  std::unique_ptr<sql::Database> checkpointer_;  // the store's thread's (start()), for checkpoints
 
   telemetry::Counter pruned_age_, pruned_rows_, evidence_per_alert_, evidence_budget_, write_errors_;
   telemetry::Counter resolved_quiet_, resolved_cleared_;

@@ -696,11 +696,27 @@ TEST_CASE("the writer thread commits what record() hands over, in order, without
   }
   REQUIRE(seen == want.size());  // committed by the writer: readers see them
   CHECK(ips_by_id(f) == want);   // ids given in the order of record()
-  const auto kinds = f.notices.kinds();
+  f.commit();  // the batch's end: its notices go to the sinks
+  auto kinds = f.notices.kinds();
   REQUIRE(kinds.size() == want.size());
   for (size_t i = 0; i < kinds.size(); ++i) {
     CHECK(kinds[i].first == NoticeKind::Firing);
-    if (i > 0) CHECK(kinds[i].second > kinds[i - 1].second);  // the sinks get them in order too
+    if (i > 0) CHECK(kinds[i].second > kinds[i - 1].second);  // in the order of record()
+  }
+  // A second batch repeats every alert; the writer commits it in one or more transactions of its
+  // own: the sinks still get one notice per alert for the batch, the latest (count 2).
+  for (int i = 0; i < 300; ++i) {
+    f.record(alert_of(r, ip_of(i), at(1000 + i)), r);
+    if (i % 50 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the writer takes a look
+  }
+  f.commit();
+  kinds = f.notices.kinds();
+  REQUIRE(kinds.size() == 2 * want.size());
+  std::lock_guard lock(f.notices.m);
+  for (size_t i = want.size(); i < kinds.size(); ++i) {
+    CHECK(kinds[i].first == NoticeKind::Repeat);
+    CHECK(kinds[i].second == kinds[i - want.size()].second);
+    CHECK(f.notices.notices[i].count == 2);
   }
   CHECK(f.metric("soc_queue_depth{queue=\"alert_store_writer\"}") == "0");
 }
