@@ -26,6 +26,8 @@
 # CORRELATOR_WRAP: a command the correlator runs under (the instruction counts of bench/README.md:
 # CORRELATOR_WRAP="valgrind --tool=callgrind --callgrind-out-file=OUT"; it is given START_WAIT
 # seconds, default 15, to open its ports),
+# STATE_DIR=1: the correlator runs as in production, with a state directory (--state-dir, a fresh
+# one per rate: the alert store, SQLite, records and commits every alert; the delivery marks),
 # BREAKDOWN=1: the correlator also writes --events-out, whose event.ingested (when the correlator
 # took the batch) splits each latency in two: send -> ingest (the sender's batching, the
 # transport, the correlator's queue) and ingest -> alert in the file (the correlator's work on
@@ -173,7 +175,8 @@ for rate in "${rates[@]}"; do
   # shellcheck disable=SC2086
   ${CORRELATOR_WRAP:-} "$correlator" --listen "tcp://127.0.0.1:$port" --server-key "$keys/server.key" --allow "$keys/allow.yaml" \
     --metrics "127.0.0.1:$mport" --publish "tcp://127.0.0.1:$pport" --rules "$repo/rules" \
-    --alerts-out "$dir/alerts.jsonl" ${BREAKDOWN:+--events-out "$dir/events-out.jsonl"} ${CORRELATOR_ARGS:-} \
+    --alerts-out "$dir/alerts.jsonl" ${BREAKDOWN:+--events-out "$dir/events-out.jsonl"} \
+    ${STATE_DIR:+--state-dir "$dir/state"} ${CORRELATOR_ARGS:-} \
     >"$dir/correlator.log" 2>&1 &
   correlator_pid=$!
   for _ in $(seq $(( ${START_WAIT:-15} * 10 ))); do
@@ -235,6 +238,7 @@ model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo "?")
 echo "Send-to-alert latency: socctl send --rate R --stamp-now -> soc-correlator --rules rules/ --alerts-out," \
      "$secs s per rate (at least 2,000 events), alerts of both SSH brute-force rules; mix: $mix" \
+     "${STATE_DIR:+; with --state-dir (the alert store)}" \
      "(one brute force per $per_alert events)."
 echo
 if [[ -n ${BREAKDOWN:-} ]]; then
@@ -248,4 +252,4 @@ else
 fi
 echo
 echo "- machine: $(nproc) CPUs, ${model:-?}, kernel $(uname -r); load average before: $load_before, after: $load_after"
-echo "- command: \`${BREAKDOWN:+BREAKDOWN=1 }${MIX:+MIX=$MIX }bench/latency.sh ${build#"$repo"/} $secs ${rates[*]}\` (commit $commit)"
+echo "- command: \`${STATE_DIR:+STATE_DIR=1 }${BREAKDOWN:+BREAKDOWN=1 }${MIX:+MIX=$MIX }bench/latency.sh ${build#"$repo"/} $secs ${rates[*]}\` (commit $commit)"

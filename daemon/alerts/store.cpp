@@ -72,6 +72,9 @@ CREATE TABLE evidence (
 );
 )sql";
 
+constexpr const char* kOpenCountsIndex =
+    "CREATE INDEX IF NOT EXISTS alerts_open_counts ON alerts (state, severity) WHERE state <> 'resolved'";
+
 // The key fields an alert shows without its evidence (API "fields").
 std::string fields_json_of(const Event& alert) {
   Event f;
@@ -185,6 +188,16 @@ AlertStore::AlertStore(std::string path, std::unique_ptr<sql::Database> db, tele
       .set(static_cast<double>(kMaxRetained));
   retained_dropped_ = metrics_.counter("soc_queue_dropped_total",
                                        "Items dropped because one of the correlator's bounded queues was full.", queue);
+  const telemetry::Labels writer{{"queue", "alert_store_writer"}};
+  queue_gauge_ = metrics_.gauge("soc_queue_depth", "Items waiting in one of the correlator's bounded queues.", writer);
+  metrics_.gauge("soc_queue_limit", "The bound of one of the correlator's queues (items).", writer)
+      .set(static_cast<double>(options_.writer_queue));
+  queue_full_ = metrics_.counter("soc_queue_full_total",
+                                 "Items whose producer found one of the correlator's bounded queues full and did the "
+                                 "consumer's work itself (back-pressure: nothing is dropped).",
+                                 writer);
+  queue_.reserve(options_.writer_queue);
+  draining_.reserve(options_.writer_queue);
 }
 
 Result<std::unique_ptr<AlertStore>> AlertStore::open(const std::string& path, telemetry::Registry& metrics,
@@ -220,6 +233,11 @@ Result<std::unique_ptr<AlertStore>> AlertStore::open(const std::string& path, te
     if (auto r = d.exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion)); !r) return fail(r.error());
     if (auto r = t->commit(); !r) return fail(r.error());
   }
+  // The gauges' and the API's counts of unresolved alerts, read every tick: from this index alone
+  // rather than a scan of every alert's row (each some kilobytes of JSON), which under a flood of
+  // alerts took the store's thread a large share of a CPU. Added to a store of schema 1 as it is
+  // opened (an index changes nothing a correlator of the same schema reads or writes).
+  if (auto r = d.exec(kOpenCountsIndex); !r) return fail(r.error());
   std::unique_ptr<AlertStore> store(new AlertStore(path, std::move(*db), metrics, std::move(options)));
   {
     auto s = store->db_->prepare("SELECT total(bytes) FROM evidence");
@@ -246,19 +264,75 @@ void AlertStore::start() {
 }
 
 void AlertStore::run() {
-  auto next_prune = std::chrono::steady_clock::now();
+  using steady = std::chrono::steady_clock;
+  auto next_prune = steady::now();
+  auto next_tick = steady::now();
   std::unique_lock lock(thread_mutex_);
   while (!stop_) {
+    const bool queued = !queue_.empty();
     lock.unlock();
-    if (auto r = resolve_due(options_.clock()); !r) count_error(r.error());
-    if (std::chrono::steady_clock::now() >= next_prune) {
-      if (auto r = prune(options_.clock()); !r) count_error(r.error());
-      next_prune = std::chrono::steady_clock::now() + options_.prune_every;
+    // What the ingest thread handed over first: it is on the alert's path to the sinks and the
+    // API; resolution and retention can wait for it.
+    if (queued) write_queued();
+    if (steady::now() >= next_tick) {
+      if (auto r = resolve_due(options_.clock()); !r) count_error(r.error());
+      if (steady::now() >= next_prune) {
+        if (auto r = prune(options_.clock()); !r) count_error(r.error());
+        next_prune = steady::now() + options_.prune_every;
+      }
+      update_gauges();
+      next_tick = steady::now() + options_.tick;
     }
-    update_gauges();
     lock.lock();
-    wake_.wait_for(lock, options_.tick, [this] { return stop_; });
+    wake_.wait_until(lock, next_tick, [this] { return stop_ || !queue_.empty(); });
   }
+}
+
+void AlertStore::write_queued() {
+  {
+    std::lock_guard lock(mutex_);
+    // flush_locked() drains the queue first. Its error is counted there; what failed is kept and
+    // committed by the next commit(), which reports it to the ingest thread. The notices wait for
+    // that commit too (held, merged per alert): the sinks get one per alert per batch, as when
+    // the ingest thread committed the batch alone, however many looks the writer took at it.
+    (void)flush_locked(true);
+  }
+}
+
+void AlertStore::hold_locked(std::vector<Notice>& notices) {
+  for (auto& n : notices) {
+    const bool occurrence = n.kind == NoticeKind::Firing || n.kind == NoticeKind::Repeat;
+    if (occurrence) {
+      if (auto it = held_at_.find(n.id); it != held_at_.end()) {
+        // A later occurrence of an alert already held: the latest state, at the first's place.
+        Notice& first = held_[it->second];
+        const bool opened = first.kind == NoticeKind::Firing;
+        first = std::move(n);
+        if (opened) first.kind = NoticeKind::Firing;
+        continue;
+      }
+      held_at_[n.id] = held_.size();
+    } else {
+      held_at_.erase(n.id);  // what follows a resolution is a notice of its own
+    }
+    held_.push_back(std::move(n));
+  }
+  notices.clear();
+}
+
+void AlertStore::drain_queue_locked() {
+  {
+    std::lock_guard lock(thread_mutex_);
+    if (queue_.empty()) return;
+    draining_.swap(queue_);
+    queue_gauge_.set(0);
+  }
+  size_t i = 0;
+  for (; i < draining_.size(); ++i)
+    if (auto r = submit_locked(std::move(draining_[i])); !r) break;  // counted; the op is kept
+  // After a failure the rest is kept too, in its order, without trying each (a full disk).
+  for (++i; i < draining_.size(); ++i) retain_locked(std::move(draining_[i]));
+  draining_.clear();
 }
 
 void AlertStore::count_error(const Error& e) {
@@ -409,7 +483,25 @@ Result<void> AlertStore::record(const Event& alert, const RuleInfo& rule,
   op.rule = rule;
   op.evidence.assign(evidence.begin(), evidence.end());
   op.repeat_only = repeat_only;
+  return hand_over(std::move(op));
+}
+
+Result<void> AlertStore::hand_over(Op op) {
+  {
+    std::lock_guard lock(thread_mutex_);
+    if (queue_.size() < options_.writer_queue) {
+      queue_.push_back(std::move(op));
+      queue_gauge_.set(static_cast<double>(queue_.size()));
+      // One wake-up per hand-off the writer finds: it takes the whole queue when it runs.
+      if (queue_.size() == 1) wake_.notify_one();
+      return {};
+    }
+  }
+  // Full: the writer is behind. The caller applies the queue and its own call (in that order),
+  // which holds it back as long as the writer would have.
+  queue_full_.inc();
   std::lock_guard lock(mutex_);
+  drain_queue_locked();
   return submit_locked(std::move(op));
 }
 
@@ -527,9 +619,13 @@ Result<void> AlertStore::write_pending_locked(Pending& p) {
   return {};
 }
 
-Result<void> AlertStore::flush_locked() {
+Result<void> AlertStore::flush_locked(bool hold) {
+  drain_queue_locked();
   if (!in_batch_) {
-    if (retained_.empty()) return {};
+    if (retained_.empty()) {
+      if (!hold) publish_held_locked();
+      return {};
+    }
     if (auto r = begin_batch_locked(); !r) return r;
   }
   Result<void> r;
@@ -550,8 +646,14 @@ Result<void> AlertStore::flush_locked() {
   resolved_quiet_.inc(static_cast<double>(batch_quiet_));
   resolved_cleared_.inc(static_cast<double>(batch_cleared_));
   batch_quiet_ = batch_cleared_ = 0;
-  publish_locked(batch_notices_);
+  hold_locked(batch_notices_);
+  if (!hold) publish_held_locked();
   return {};
+}
+
+void AlertStore::publish_held_locked() {
+  held_at_.clear();
+  publish_locked(held_);
 }
 
 Result<void> AlertStore::commit() {
@@ -607,8 +709,7 @@ Result<void> AlertStore::resolve(std::string_view rule_id, std::string_view grou
   op.rule_id = std::string(rule_id);
   op.group_key = std::string(group_key);
   op.why = std::string(why);
-  std::lock_guard lock(mutex_);
-  return submit_locked(std::move(op));
+  return hand_over(std::move(op));
 }
 
 Result<void> AlertStore::resolve_key_locked(std::string_view rule_id, std::string_view group_key,
@@ -639,6 +740,7 @@ Result<size_t> AlertStore::reconcile(std::string_view source,
   std::vector<std::pair<std::string, std::string>> stale;
   {
     std::lock_guard lock(mutex_);
+    drain_queue_locked();  // alerts recorded before it count as open
     auto s = db_->cached("SELECT rule_id, group_key FROM alerts WHERE source = ? AND state <> 'resolved'");
     if (!s) return fail(s.error());
     (*s)->bind(1, source);

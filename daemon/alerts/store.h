@@ -11,12 +11,20 @@
 // the oldest alerts beyond retention_rows; evidence per alert and in total.
 //
 // Threads (ADR 0018): one writer connection behind a mutex, used by
-//   - the ingest thread: record() and resolve() add to the current batch's transaction, which
-//     commit() commits before the batch is acknowledged;
-//   - HTTP workers: acknowledge();
-//   - the store's own thread (start()): resolution of quiet alerts, retention, the gauges.
-// A write from another thread while a batch is open commits the batch first (earlier
-// durability, never less).
+//   - the store's own thread (start()), the writer: it takes what record() and resolve() handed
+//     over (a bounded queue, StoreOptions::writer_queue), applies it in order (the look-up, the
+//     insert of a new alert for its id, the history) and commits it, one transaction per
+//     hand-off it found; and, every tick, resolution of quiet alerts, retention, the gauges;
+//   - the ingest thread: record() and resolve() only queue (no SQLite); commit() applies and
+//     commits what the writer has not taken yet, itself, before the batch is acknowledged, so
+//     that an acknowledged batch's alerts are committed (ADR 0018, "what an ack promises");
+//   - HTTP workers: acknowledge().
+// Every writer (commit, acknowledge, reconcile, the tick) first applies what is queued: a write
+// from another thread commits what was recorded before it (earlier durability, never less). A
+// full queue is back-pressure: record() then applies the queue itself, on the caller's thread
+// (counted in soc_queue_full_total{queue="alert_store_writer"}); nothing is dropped. Queued
+// records that no commit() reached when the store is destroyed are not committed, as an open
+// batch is rolled back: their batch was never acknowledged, its sender sends it again.
 //
 // A batch that fails (disk full, I/O error; counted in soc_write_errors_total{output=
 // "alert_store"}) is rolled back, and what it recorded is kept in memory and applied again,
@@ -25,7 +33,8 @@
 // The alert path acknowledges nothing meanwhile. Bounded (kMaxRetained, then the oldest go,
 // soc_queue_dropped_total{queue="alert_store"}). Reads (list, get, counts) use their own read-only connections and
 // run beside the writer. Notices of what changed go to the Dispatcher after each commit, in the
-// order of the changes (Dispatcher::publish never blocks).
+// order of the changes (Dispatcher::publish never blocks); those of the writer thread's own
+// commits are held, one per alert (the latest), until the next commit() or other write.
 #pragma once
 
 #include <atomic>
@@ -68,6 +77,8 @@ struct StoreOptions {
   // synchronous=FULL: a commit survives a power loss (an fsync per batch that raised alerts);
   // NORMAL (default): it survives a crash of the correlator (ADR 0018, "what an ack promises").
   bool synchronous_full = false;
+  // record()/resolve() calls queued for the writer thread; beyond, the caller applies them.
+  size_t writer_queue = 4096;
   std::function<Timestamp()> clock = [] { return soc::now(); };
 };
 
@@ -140,13 +151,15 @@ class AlertStore {
 
   // Where notices go (may be null: none). Set before start() and before the first record().
   void set_dispatcher(Dispatcher* dispatcher) { dispatcher_ = dispatcher; }
-  // Starts the store's thread (resolution, retention, gauges every `tick`).
+  // Starts the store's thread: the writer of what record() and resolve() queue, and resolution,
+  // retention, gauges every `tick`. Without it, records wait in the queue for commit().
   void start();
 
   // --- the alert path (ingest thread) --------------------------------------------------------
   // One occurrence of an alert, completed by AlertOutput: folds into the rule's unresolved alert
   // of the same group, or opens one. `repeat_only` (a repeat suppression held back): folds, never
-  // opens. Part of the current batch until commit().
+  // opens. Queued for the writer thread (or applied here when the queue is full); committed by
+  // the writer or, at the latest, by the next commit(). Errors show at commit().
   Result<void> record(const Event& alert, const RuleInfo& rule, std::span<const rules::EvidenceEvent> evidence,
                       bool repeat_only = false);
   // The condition of the unresolved alert of (rule, group) cleared (a baseline finding
@@ -156,9 +169,10 @@ class AlertStore {
   // (the baseline after a restart: findings that cleared while the correlator was away).
   Result<size_t> reconcile(std::string_view source, const std::set<std::pair<std::string, std::string>>& active,
                            std::string_view why);
-  // Commits the batch (record/resolve since the last commit, and what failed batches left to
-  // apply again) and publishes its notices. An error: nothing of it is committed yet, all of it
-  // is kept for the next commit; the caller must not acknowledge what raised it.
+  // Commits every record/resolve made before it (what the writer thread has not committed yet,
+  // and what failed batches left to apply again) and publishes its notices; waits for a commit of
+  // the writer thread in progress. An error: what failed is not committed, it is kept for the
+  // next commit; the caller must not acknowledge what raised it.
   Result<void> commit();
   // What failed batches left, waiting to be applied again (0 when every record is committed or
   // in the open batch).
@@ -197,10 +211,19 @@ class AlertStore {
   class ReadPool;
 
   AlertStore(std::string path, std::unique_ptr<sql::Database> db, telemetry::Registry& metrics, StoreOptions options);
+  // Applies what record() and resolve() queued, in order (to the open batch).
+  void drain_queue_locked();
+  // The writer thread: applies the queue and commits it.
+  void write_queued();
   // Begins a batch and applies what failed batches left first.
   Result<void> begin_batch_locked();
-  Result<void> flush_locked();  // writes the pending changes and commits the open batch
+  // Writes the pending changes and commits the open batch; publishes the notices (with those
+  // held before) unless `hold` (the writer thread: they wait for the next commit()).
+  Result<void> flush_locked(bool hold = false);
+  void hold_locked(std::vector<Notice>& notices);
+  void publish_held_locked();
   Result<void> submit_locked(Op op);
+  Result<void> hand_over(Op op);  // queues for the writer; applies when the queue is full
   Result<void> apply_locked(const Op& op);
   Result<void> record_locked(const Event& alert, const RuleInfo& rule, std::span<const rules::EvidenceEvent> evidence,
                              bool repeat_only);
@@ -230,6 +253,8 @@ class AlertStore {
   std::unordered_map<std::string, std::unique_ptr<Pending>> pending_;  // by rule id + group key
   std::vector<Pending*> pending_order_;
   std::vector<Notice> batch_notices_;  // resolutions of the batch, in order
+  std::vector<Notice> held_;  // committed by the writer thread, published by the next commit()
+  std::unordered_map<int64_t, size_t> held_at_;  // alert id -> its occurrence notice in held_
   std::vector<Op> batch_ops_;  // what the open batch applied, in order
   std::vector<Op> retained_;   // what failed batches applied, to apply again, oldest first
   size_t evidence_bytes_ = 0;
@@ -246,9 +271,13 @@ class AlertStore {
   telemetry::Counter retained_dropped_;
 
   std::thread thread_;
-  std::mutex thread_mutex_;
+  std::mutex thread_mutex_;  // stop_ and the queue below; taken after mutex_, never before
   std::condition_variable wake_;
   bool stop_ = false;
+  std::vector<Op> queue_;    // record()/resolve() calls for the writer, oldest first
+  std::vector<Op> draining_;  // the queue taken by drain_queue_locked() (its storage kept)
+  telemetry::Gauge queue_gauge_;
+  telemetry::Counter queue_full_;
 };
 
 }  // namespace soc::daemon::alerts

@@ -99,6 +99,21 @@ bool eval_seen(const CondNode& n, const std::vector<int>& per_rule) {
   }
   return false;
 }
+
+// A hash table that grows by doubling moves every node at once when it doubles, a cache miss
+// each: 20-40 ms for a table of 50,000-100,000 groups. Under a flood of new source addresses the
+// group tables of the four SSH correlations and the suppression tables of the two brute-force
+// rules grow in step and doubled in the same batch: 50-130 ms of the ingest thread at once, the
+// flood's latency tail (bench/README.md, "The alert store off the ingest thread"). A table that
+// has its first few thousand entries is sized for its bound instead, once (about 8 bytes a
+// group of the bound: 0.8 MiB for 100,000), so that it never rehashes again.
+template <class Map>
+void presize(Map& table, size_t bound) {
+  constexpr size_t kPresizeAt = 4096;
+  constexpr size_t kPresizeMax = size_t{1} << 22;  // a larger bound grows as before
+  if (table.size() >= kPresizeAt && bound > kPresizeAt && bound <= kPresizeMax && table.bucket_count() <= bound)
+    table.reserve(bound + 1);  // +1: a new group is inserted before the bound evicts one
+}
 }  // namespace
 
 bool Correlation::decided_at_close() const {
@@ -484,6 +499,7 @@ struct Engine::Impl {
         ++counters.evicted_groups;
       }
       const Timestamp ts = alert.timestamp().value_or(Timestamp{});
+      presize(table, options.max_groups_per_rule);
       auto [it, fresh] = table.try_emplace(key);
       if (!fresh && ts < it->second.last + rule.suppress) {
         ++it->second.held;
@@ -656,6 +672,7 @@ struct Engine::Impl {
     }
     auto& st = *state[ci];
     sweep(ci, st);
+    presize(st.groups, options.max_groups_per_rule);
     auto [it, fresh] = st.groups.try_emplace(key);
     Group& g = it->second;
     if (c.deduplicate) {

@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -655,6 +657,146 @@ TEST_CASE("the database file is private and in write-ahead-log mode") {
   REQUIRE(s.ok());
   REQUIRE(*s->step());
   CHECK(s->text(0) == "wal");
+}
+
+// --- the hand-off to the writer thread (issue 17: no SQLite on the ingest thread) ----------------
+
+std::string ip_of(int i) { return "10.7." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1); }
+
+// The alerts of the store by id, oldest first: the source address of each.
+std::vector<std::string> ips_by_id(Fixture& f) {
+  auto alerts = f.all();
+  std::sort(alerts.begin(), alerts.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::vector<std::string> ips;
+  for (const auto& a : alerts) {
+    const auto g = decode_event(a.group_json);
+    REQUIRE(g.ok());
+    const Value* ip = g->find("source.ip");
+    REQUIRE(ip != nullptr);
+    ips.push_back(ip->to_text());
+  }
+  return ips;
+}
+
+TEST_CASE("the writer thread commits what record() hands over, in order, without a commit() call") {
+  StoreOptions o;
+  o.tick = std::chrono::hours(1);  // the hand-off wakes the writer, not its tick
+  Fixture f(o);
+  f.store->start();
+  const RuleInfo r = brute_force();
+  std::vector<std::string> want;
+  for (int i = 0; i < 300; ++i) {
+    f.record(alert_of(r, ip_of(i), at(i)), r);
+    want.push_back(ip_of(i));
+  }
+  size_t seen = 0;
+  for (int i = 0; i < 500 && seen < want.size(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    seen = f.all().size();
+  }
+  REQUIRE(seen == want.size());  // committed by the writer: readers see them
+  CHECK(ips_by_id(f) == want);   // ids given in the order of record()
+  f.commit();  // the batch's end: its notices go to the sinks
+  auto kinds = f.notices.kinds();
+  REQUIRE(kinds.size() == want.size());
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    CHECK(kinds[i].first == NoticeKind::Firing);
+    if (i > 0) CHECK(kinds[i].second > kinds[i - 1].second);  // in the order of record()
+  }
+  // A second batch repeats every alert; the writer commits it in one or more transactions of its
+  // own: the sinks still get one notice per alert for the batch, the latest (count 2).
+  for (int i = 0; i < 300; ++i) {
+    f.record(alert_of(r, ip_of(i), at(1000 + i)), r);
+    if (i % 50 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the writer takes a look
+  }
+  f.commit();
+  kinds = f.notices.kinds();
+  REQUIRE(kinds.size() == 2 * want.size());
+  std::lock_guard lock(f.notices.m);
+  for (size_t i = want.size(); i < kinds.size(); ++i) {
+    CHECK(kinds[i].first == NoticeKind::Repeat);
+    CHECK(kinds[i].second == kinds[i - want.size()].second);
+    CHECK(f.notices.notices[i].count == 2);
+  }
+  CHECK(f.metric("soc_queue_depth{queue=\"alert_store_writer\"}") == "0");
+}
+
+TEST_CASE("a burst larger than the writer's queue is applied by the caller: in order, folded, nothing dropped") {
+  StoreOptions o;
+  o.writer_queue = 16;
+  Fixture f(o);  // no writer thread: only the bound and commit() empty the queue
+  const RuleInfo r = brute_force();
+  for (int i = 0; i < 200; ++i) f.record(alert_of(r, ip_of(i % 100), at(i)), r);  // 100 alerts, twice each
+  CHECK(std::stod(f.metric("soc_queue_full_total{queue=\"alert_store_writer\"}")) >= 10);
+  CHECK(std::stod(f.metric("soc_queue_depth{queue=\"alert_store_writer\"}")) <= 16);
+  f.commit();
+  std::vector<std::string> want;
+  for (int i = 0; i < 100; ++i) want.push_back(ip_of(i));
+  CHECK(ips_by_id(f) == want);
+  std::map<std::string, int> index;
+  for (int i = 0; i < 100; ++i) index[ip_of(i)] = i;
+  for (const auto& a : f.all()) {
+    CHECK(a.count == 2);
+    const auto g = decode_event(a.group_json);
+    REQUIRE(g.ok());
+    const Value* ip = g->find("source.ip");
+    REQUIRE(ip != nullptr);
+    CHECK(a.last_seen == at(index.at(ip->to_text()) + 100));  // folded
+  }
+  CHECK(f.metric("soc_queue_dropped_total{queue=\"alert_store\"}") == "0");
+  CHECK(f.store->retained() == 0);
+}
+
+TEST_CASE("commit() returns once everything recorded before it is committed, the writer working beside it") {
+  Fixture f;
+  f.store->start();
+  const RuleInfo r = brute_force();
+  int total = 0;
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 150; ++i, ++total) f.record(alert_of(r, ip_of(total), at(total)), r);
+    f.commit();
+    auto counts = f.store->open_counts();
+    REQUIRE(counts.ok());
+    CHECK((*counts)["open"]["high"] == total);  // committed, whoever of the two committed it
+    CHECK(f.notices.kinds().size() == static_cast<size_t>(total));  // and its notices published
+  }
+}
+
+TEST_CASE("the last commit at shutdown drains the writer's queue: a reopened store has every alert") {
+  Fixture f;
+  f.store->start();
+  const RuleInfo r = brute_force();
+  std::vector<std::string> want;
+  for (int i = 0; i < 1000; ++i) {
+    f.record(alert_of(r, ip_of(i), at(i)), r);
+    want.push_back(ip_of(i));
+  }
+  f.commit();
+  f.open();  // the store (and its thread) destroyed, the file opened again
+  CHECK(ips_by_id(f) == want);
+}
+
+TEST_CASE("the counts of unresolved alerts are read from an index, not from every alert's row") {
+  Fixture f;
+  const RuleInfo r = brute_force();
+  for (int i = 0; i < 50; ++i) f.record(alert_of(r, ip_of(i), at(i)), r);
+  f.commit();
+  auto db = sql::Database::open((f.dir.path() / "alerts.db").string());
+  REQUIRE(db.ok());
+  auto s = (*db)->prepare(
+      "EXPLAIN QUERY PLAN SELECT state, severity, count(*) FROM alerts WHERE state <> 'resolved' GROUP BY state, severity");
+  REQUIRE(s.ok());
+  std::string plan;
+  for (;;) {
+    auto row = s->step();
+    REQUIRE(row.ok());
+    if (!*row) break;
+    plan += std::string(s->text(3)) + "\n";
+  }
+  CHECK(plan.find("COVERING INDEX alerts_open_counts") != std::string::npos);
+  auto counts = f.store->open_counts();
+  REQUIRE(counts.ok());
+  CHECK((*counts)["open"]["high"] == 50);
 }
 
 }  // namespace
