@@ -7,6 +7,7 @@
 #
 #   bench/log_bench.sh [BUILD] [LINES] [ROUNDS]      (defaults: build 1000000 3)
 #   MIX=varied bench/log_bench.sh ...                the second workload (below)
+#   KEEP=/tmp/v.log MIX=varied bench/log_bench.sh build 20000 0   only writes the log (to KEEP)
 #
 # MIX=auth (default): the log is generated from the sshd sample lines of ../shared/testdata/logs
 # (fail2ban's and CrowdSec's), cycled, with the client addresses varied over TEST-NET-1/2/3, the
@@ -88,6 +89,9 @@ with open(out, "w") as f:
 PY
 fi
 echo "log ($mix): $n lines, $(du -h "$log" | cut -f1), $(grep -c 'Failed password' "$log") with 'Failed password'" >&2
+# KEEP=FILE keeps a copy of the generated log (for callgrind, log_same_output.sh); ROUNDS 0 stops here.
+[ -n "${KEEP:-}" ] && cp "$log" "$KEEP"
+((rounds > 0)) || exit 0
 
 have_time=0; [ -x /usr/bin/time ] && have_time=1
 run() {  # run NAME CMD...: prints "seconds peak_kib cpu_seconds"
