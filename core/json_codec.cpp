@@ -634,6 +634,17 @@ size_t value_bound(const Value& v) {
   }
 }
 
+#if defined(__SSE2__)
+// A bit per byte of v that a JSON string cannot hold as it is: below 0x20 or at or above 0x80
+// (one signed compare), a quote, a backslash.
+inline unsigned special_bytes(__m128i v) {
+  const __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+  return static_cast<unsigned>(_mm_movemask_epi8(bad));
+}
+#endif
+
 // Copies n bytes (a plain run, usually a key or a short value) without a call for the short
 // ones: fixed-size copies of the first and last bytes, overlapping, read only inside the source.
 inline char* copy_run(char* w, const unsigned char* src, size_t n) {
@@ -656,26 +667,35 @@ char* put_string(char* w, std::string_view s) {
   *w++ = '"';
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
+  const auto* const begin = p;
   while (p < end) {
 #if defined(__SSE2__)
     // Sixteen bytes at a time, checked and stored in one go: the buffer has room for six bytes
     // per byte of the string, so a block stored whole before its first special byte is simply
-    // overwritten from there on.
-    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
-    unsigned m = 0;
-    while (end - p >= 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
-      m = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(
-          _mm_cmplt_epi8(v, space), _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)))));
-      if (m) break;
-      p += 16;
-      w += 16;
-    }
-    if (m) {
-      const unsigned k = static_cast<unsigned>(__builtin_ctz(m));
-      p += k;
-      w += k;
+    // overwritten from there on. The last bytes are checked with the sixteen that end the string
+    // (those before p are behind us) and copied without a call.
+    if (end - begin >= 16) {
+      unsigned m = 0;
+      while (end - p >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
+        m = special_bytes(v);
+        if (m) break;
+        p += 16;
+        w += 16;
+      }
+      if (m) {
+        const unsigned k = static_cast<unsigned>(__builtin_ctz(m));
+        p += k;
+        w += k;
+      } else if (p < end) {
+        const unsigned char* last = end - 16;
+        const unsigned rest = special_bytes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(last))) >>
+                              static_cast<unsigned>(p - last);
+        const size_t k = rest ? static_cast<size_t>(__builtin_ctz(rest)) : static_cast<size_t>(end - p);
+        w = copy_run(w, p, k);
+        p += k;
+      }
     } else
 #endif
     {
