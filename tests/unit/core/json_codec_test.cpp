@@ -752,7 +752,8 @@ TEST_CASE("encoder escapes a special byte at every position of strings of every 
     }
     return out + "\"";
   };
-  for (const std::string special : {"\"", "\\", "\n", std::string(1, '\0'), "\x1f", "\xC3\xA9", "\xFF", "\x80"}) {
+  const std::vector<std::string> specials = {"\"", "\\", "\n", std::string(1, '\0'), "\x1f", "\xC3\xA9", "\xFF", "\x80"};
+  for (const std::string& special : specials) {
     for (size_t len = 0; len <= 70; ++len) {
       for (size_t pos = 0; pos <= len; ++pos) {
         std::string s;
