@@ -23,7 +23,7 @@
 # below over the same file, wall and CPU times summed per round (peak RSS: the largest run). Each
 # filter reads every line, as the sshd row does; on a real host each jail would watch its own
 # service's file, so this row is an upper bound of fail2ban's work and the sshd row a lower bound.
-# F2B_ALL_ROUNDS=K runs that row in the first K rounds only (it costs some 24 times the sshd row;
+# F2B_ALL_ROUNDS=K runs that row in the first K rounds only (0: not at all) (it costs some 24 times the sshd row;
 # its by-round ratios pair it with the sensor's runs of the same rounds). F2B_FILTERS="sshd
 # dovecot ..." replaces the list; filters missing from /etc/fail2ban/filter.d
 # are skipped with a warning.
@@ -177,6 +177,7 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[i
 echo "| tool | wall s, median (min-max) | CPU s, median (min-max) | lines/s (wall, median) | peak RSS MiB |"
 echo "| --- | --- | --- | --- | --- |"
 for t in "${tools[@]}"; do
+  [ -n "${secs[$t]:-}" ] || continue  # F2B_ALL_ROUNDS=0: the every-service row was not run
   read -r med lo hi <<<"$(echo "${secs[$t]}" | median)"
   read -r cmed clo chi <<<"$(echo "${cpus[$t]}" | median)"
   read -r mrss _ _ <<<"$(echo "${rss[$t]}" | median)"
