@@ -6,6 +6,11 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <memory>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/fields.h"
 #include "core/utf8.h"
@@ -40,10 +45,32 @@ std::string DecodeFailure::message() const {
 namespace {
 
 // Skips the bytes that a JSON string holds as they are: printable ASCII other than '"' and '\\'.
-// Eight bytes at a time (SWAR): a word is plain when none of its bytes is below 0x20, at or
-// above 0x80, a quote or a backslash. The first flagged byte is exact (borrows only move
-// upwards), so the loop stops on it and the byte loop finishes.
+// Sixteen bytes at a time with SSE2 (every x86-64 has it; one signed compare flags both the
+// control bytes and those at or above 0x80), else and for short texts eight at a time (SWAR): a
+// word is plain when none of its bytes is below 0x20, at or above 0x80, a quote or a backslash.
+// The first flagged byte is exact (SWAR borrows only move upwards), so the loop stops on it and
+// the caller handles it.
 inline const unsigned char* skip_plain(const unsigned char* p, const unsigned char* end) {
+#if defined(__SSE2__)
+  if (end - p >= 16) {
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    auto flagged = [&](const unsigned char* at) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+      const __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, space),
+                                       _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+      return static_cast<unsigned>(_mm_movemask_epi8(bad));
+    };
+    while (end - p >= 16) {
+      if (const unsigned m = flagged(p)) return p + __builtin_ctz(m);
+      p += 16;
+    }
+    if (p == end) return end;
+    // The last bytes: the sixteen that end at `end`. Those before p are plain (checked above),
+    // so the first flagged one is the first at or after p.
+    const unsigned m = flagged(end - 16);
+    return m ? end - 16 + __builtin_ctz(m) : end;
+  }
+#endif
   constexpr uint64_t kOnes = 0x0101010101010101ull;
   constexpr uint64_t kHigh = 0x8080808080808080ull;
   auto has_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
@@ -586,66 +613,226 @@ void append_json_string(std::string& out, std::string_view s) {
 
 namespace {
 
-void append_value(std::string& out, const Value& v) {
+// The encoder writes through a pointer into a buffer that is large enough for the whole event
+// (an upper bound counted first): no capacity check, no push_back per piece. A string byte
+// becomes at most six bytes ("\u001f"; a byte that is not UTF-8 becomes three, U+FFFD).
+constexpr size_t string_bound(size_t n) { return 6 * n + 2; }
+// Numbers, booleans, null, addresses and timestamps with their quotes: "-1.2345678901234567e-308"
+// (24), an IPv6 address (at most 45 + 2), a timestamp (27 + 2; a year beyond 9999 a few more).
+constexpr size_t kScalarBound = 64;
+
+size_t value_bound(const Value& v) {
   switch (v.type()) {
-    case ValueType::String: append_json_string(out, v.as_string()); break;
+    case ValueType::String: return string_bound(v.as_string().size());
+    case ValueType::List: {
+      size_t b = 2;
+      for (const auto& item : v.as_list())
+        b += 1 + (item.is_list() ? string_bound(item.to_text().size()) : value_bound(item));
+      return b;
+    }
+    default: return kScalarBound;
+  }
+}
+
+#if defined(__SSE2__)
+// A bit per byte of v that a JSON string cannot hold as it is: below 0x20 or at or above 0x80
+// (one signed compare), a quote, a backslash.
+inline unsigned special_bytes(__m128i v) {
+  const __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+  return static_cast<unsigned>(_mm_movemask_epi8(bad));
+}
+#endif
+
+// Copies n bytes (a plain run, usually a key or a short value) without a call for the short
+// ones: fixed-size copies of the first and last bytes, overlapping, read only inside the source.
+inline char* copy_run(char* w, const unsigned char* src, size_t n) {
+  if (n >= 8 && n <= 16) {
+    std::memcpy(w, src, 8);
+    std::memcpy(w + n - 8, src + n - 8, 8);
+  } else if (n >= 4 && n < 8) {
+    std::memcpy(w, src, 4);
+    std::memcpy(w + n - 4, src + n - 4, 4);
+  } else if (n < 4) {
+    for (size_t i = 0; i < n; ++i) w[i] = static_cast<char>(src[i]);
+  } else {
+    std::memcpy(w, src, n);
+  }
+  return w + n;
+}
+
+char* put_string(char* w, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  *w++ = '"';
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  const auto* const begin = p;
+  while (p < end) {
+#if defined(__SSE2__)
+    // Sixteen bytes at a time, checked and stored in one go: the buffer has room for six bytes
+    // per byte of the string, so a block stored whole before its first special byte is simply
+    // overwritten from there on. The last bytes are checked with the sixteen that end the string
+    // (those before p are behind us) and copied without a call.
+    if (end - begin >= 16) {
+      unsigned m = 0;
+      while (end - p >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
+        m = special_bytes(v);
+        if (m) break;
+        p += 16;
+        w += 16;
+      }
+      if (m) {
+        const unsigned k = static_cast<unsigned>(__builtin_ctz(m));
+        p += k;
+        w += k;
+      } else if (p < end) {
+        const unsigned char* last = end - 16;
+        const unsigned rest = special_bytes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(last))) >>
+                              static_cast<unsigned>(p - last);
+        const size_t k = rest ? static_cast<size_t>(__builtin_ctz(rest)) : static_cast<size_t>(end - p);
+        w = copy_run(w, p, k);
+        p += k;
+      }
+    } else
+#endif
+    {
+      const unsigned char* run = p;
+      p = skip_plain(p, end);
+      w = copy_run(w, run, static_cast<size_t>(p - run));
+    }
+    if (p == end) break;
+    const unsigned char c = *p;
+    if (c >= 0x80) {
+      const size_t n = utf8::sequence_length(p, end);
+      if (n == 0) {
+        std::memcpy(w, "\xEF\xBF\xBD", 3);  // U+FFFD for each byte that is not UTF-8
+        w += 3;
+        ++p;
+      } else {
+        std::memcpy(w, p, n);
+        w += n;
+        p += n;
+      }
+      continue;
+    }
+    ++p;
+    *w++ = '\\';
+    switch (c) {
+      case '"': *w++ = '"'; break;
+      case '\\': *w++ = '\\'; break;
+      case '\n': *w++ = 'n'; break;
+      case '\r': *w++ = 'r'; break;
+      case '\t': *w++ = 't'; break;
+      default:
+        std::memcpy(w, "u00", 3);
+        w[3] = kHex[c >> 4];
+        w[4] = kHex[c & 0xF];
+        w += 5;
+    }
+  }
+  *w++ = '"';
+  return w;
+}
+
+char* put_text(char* w, std::string_view s) {
+  std::memcpy(w, s.data(), s.size());
+  return w + s.size();
+}
+
+char* put_value(char* w, const Value& v) {
+  // Addresses and timestamps are formatted by their own types (into a string); the text is short.
+  static thread_local std::string scratch;
+  switch (v.type()) {
+    case ValueType::String: return put_string(w, v.as_string());
     case ValueType::Int: {
       const fmt::format_int text(v.as_int());
-      out.append(text.data(), text.size());
-      break;
+      return put_text(w, {text.data(), text.size()});
     }
     case ValueType::Float: {
       const double d = v.as_float();
-      if (!std::isfinite(d)) {
-        out += "null";
-        break;
-      }
-      const size_t start = out.size();
-      fmt::format_to(std::back_inserter(out), "{}", d);
+      if (!std::isfinite(d)) return put_text(w, "null");
+      char* const start = w;
+      w = fmt::format_to(w, "{}", d);
       // Keep the value a float when it is read back: "2" would come back as an integer.
-      if (out.find_first_of(".eEn", start) == std::string::npos) out += ".0";
-      break;
+      if (std::find_if(start, w, [](char c) { return c == '.' || c == 'e' || c == 'E' || c == 'n'; }) == w)
+        w = put_text(w, ".0");
+      return w;
     }
-    case ValueType::Bool: out += v.as_bool() ? "true" : "false"; break;
+    case ValueType::Bool: return put_text(w, v.as_bool() ? "true" : "false");
     case ValueType::Ip:
-      out += '"';
-      out += v.as_ip().to_string();
-      out += '"';
-      break;
+      scratch.clear();
+      v.as_ip().append_to(scratch);
+      *w++ = '"';
+      w = put_text(w, scratch);
+      *w++ = '"';
+      return w;
     case ValueType::Timestamp:
-      out += '"';
-      append_rfc3339(out, v.as_timestamp());
-      out += '"';
-      break;
+      scratch.clear();
+      append_rfc3339(scratch, v.as_timestamp());
+      *w++ = '"';
+      w = put_text(w, scratch);
+      *w++ = '"';
+      return w;
     case ValueType::List: {
-      out += '[';
+      *w++ = '[';
       bool first = true;
       for (const auto& item : v.as_list()) {
-        if (!first) out += ',';
+        if (!first) *w++ = ',';
         first = false;
         // Lists do not nest on the wire: a nested list (built in code) is written as its text.
-        if (item.is_list()) append_json_string(out, item.to_text());
-        else append_value(out, item);
+        if (item.is_list()) w = put_string(w, item.to_text());
+        else w = put_value(w, item);
       }
-      out += ']';
-      break;
+      *w++ = ']';
+      return w;
     }
   }
+  return w;
 }
+
+// The encoder's buffer, per thread: grown as needed, never initialised (only what is written is
+// read back). One that a huge event made larger than 1 MiB is given back after that event.
+struct EncodeBuffer {
+  std::unique_ptr<char[]> data;
+  size_t capacity = 0;
+  char* reserve(size_t n) {
+    if (n > capacity) {
+      capacity = std::max<size_t>({n, 2 * capacity, 4096});
+      data = std::make_unique_for_overwrite<char[]>(capacity);
+    }
+    return data.get();
+  }
+  void trim() {
+    if (capacity > (size_t{1} << 20)) {
+      data.reset();
+      capacity = 0;
+    }
+  }
+};
 
 }  // namespace
 
 void encode_event(const Event& event, std::string& out) {
-  out += '{';
+  static thread_local EncodeBuffer buffer;
+  size_t bound = 2;
+  for (const auto& f : event) bound += 2 + string_bound(f.key.size()) + value_bound(f.value);
+  char* const begin = buffer.reserve(bound);
+  char* w = begin;
+  *w++ = '{';
   bool first = true;
   for (const auto& f : event) {
-    if (!first) out += ',';
+    if (!first) *w++ = ',';
     first = false;
-    append_json_string(out, f.key);
-    out += ':';
-    append_value(out, f.value);
+    w = put_string(w, f.key);
+    *w++ = ':';
+    w = put_value(w, f.value);
   }
-  out += '}';
+  *w++ = '}';
+  out.append(begin, static_cast<size_t>(w - begin));
+  buffer.trim();
 }
 
 std::string encode_event(const Event& event) {

@@ -285,10 +285,13 @@ void set_copy(Event& e, std::string_view key, const Value& value) {
 // login (Basic authentication: the user column holds the name the client sent).
 void finish_web_event(Event& out) {
   if (const Value* u = out.find("url.original"); u && u->is_string() && !u->as_string().empty()) {
-    NormalizedUrl n = normalize_url(u->as_string());
-    if (!n.path.empty()) out.set("url.path", std::move(n.path));
-    if (n.has_query && !n.query.empty()) out.set("url.query", std::move(n.query));
-    out.set("soc.url.decoded", std::move(n.decoded));
+    // Normalized into buffers kept from line to line, then copied into the event's slots (which
+    // keep their capacity too): no allocation per web line once warm.
+    static thread_local NormalizedUrl n;
+    normalize_url(u->as_string(), n);
+    if (!n.path.empty()) set_string(out, "url.path", n.path);
+    if (n.has_query && !n.query.empty()) set_string(out, "url.query", n.query);
+    set_string(out, "soc.url.decoded", n.decoded);
   }
   if (const Value* user = out.find("user.name"); user && user->is_string() && user->as_string() == "-")
     out.erase("user.name");

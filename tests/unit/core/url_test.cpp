@@ -73,3 +73,17 @@ TEST_CASE("a hostile URL costs linear time") {
   CHECK(!n.path.empty());
   CHECK(n.path.size() <= big.size());
 }
+
+TEST_CASE("normalizing into a reused NormalizedUrl gives what a fresh one gives") {
+  soc::NormalizedUrl reused;
+  for (const char* url : {"/a/b/../c?x=%2541+y", "/", "relative/%2e%2e/x", "/only/path", "http://h/a?", "/%zz/..;p/q",
+                          "/a/b/c/d/e/f/g/h/i/j/../../../../..", "/q?%2B%2b+"}) {
+    CAPTURE(url);
+    soc::normalize_url(url, reused);
+    const auto fresh = normalize_url(url);
+    CHECK(reused.path == fresh.path);
+    CHECK(reused.query == fresh.query);
+    CHECK(reused.has_query == fresh.has_query);
+    CHECK(reused.decoded == fresh.decoded);
+  }
+}
