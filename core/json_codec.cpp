@@ -708,7 +708,9 @@ char* put_string(char* w, std::string_view s) {
     if (c >= 0x80) {
       const size_t n = utf8::sequence_length(p, end);
       if (n == 0) {
-        std::memcpy(w, "\xEF\xBF\xBD", 3);  // U+FFFD for each byte that is not UTF-8
+        w[0] = '\xEF';  // U+FFFD for each byte that is not UTF-8
+        w[1] = '\xBF';
+        w[2] = '\xBD';
         w += 3;
         ++p;
       } else {
@@ -727,7 +729,9 @@ char* put_string(char* w, std::string_view s) {
       case '\r': *w++ = 'r'; break;
       case '\t': *w++ = 't'; break;
       default:
-        std::memcpy(w, "u00", 3);
+        w[0] = 'u';
+        w[1] = '0';
+        w[2] = '0';
         w[3] = kHex[c >> 4];
         w[4] = kHex[c & 0xF];
         w += 5;

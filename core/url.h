@@ -25,8 +25,8 @@ struct NormalizedUrl {
 // `%00` stays as the three characters "%00" in every output (a NUL byte is never produced), and
 // so does a '%' not followed by two hex digits.
 NormalizedUrl normalize_url(std::string_view original);
-// The same into `out`, reusing the capacity of its strings (the log sensor normalizes the URL of
+// The same into `n`, reusing the capacity of its strings (the log sensor normalizes the URL of
 // every web line into one NormalizedUrl).
-void normalize_url(std::string_view original, NormalizedUrl& out);
+void normalize_url(std::string_view original, NormalizedUrl& n);
 
 }  // namespace soc
