@@ -73,13 +73,33 @@ class Spool::Syncer {
     if (fd_ >= 0) ::close(fd_);
     if (dir_fd_ >= 0) ::close(dir_fd_);
   }
-  // The segment now being written (the syncer keeps its own descriptor: the spool may close or
-  // delete the file meanwhile).
-  void watch(int fd) {
+  // The segment now being written, `id` (the syncer keeps its own descriptor: the spool may close
+  // the file meanwhile). The descriptor of the previous one is closed after its last sync.
+  void watch(int fd, uint64_t id) {
     const int mine = fd >= 0 ? ::dup(fd) : -1;
     std::lock_guard<std::mutex> lock(mu_);
-    if (fd_ >= 0) retired_.push_back(fd_);
+    if (fd_ >= 0) retired_.push_back({fd_, id_});
     fd_ = mine;
+    id_ = id;
+  }
+  // Segment `id` is being deleted: its descriptors are closed now, unsynced. While one is open
+  // the file's blocks stay allocated, and on a full disk the spool, having deleted its oldest
+  // segment to make room, would find none (and drop its newest batches instead).
+  void forget(uint64_t id) {
+    std::vector<int> fds;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (fd_ >= 0 && id_ == id) {
+        fds.push_back(fd_);
+        fd_ = -1;
+      }
+      std::erase_if(retired_, [&](const Retired& r) {
+        if (r.id != id) return false;
+        fds.push_back(r.fd);
+        return true;
+      });
+    }
+    for (int fd : fds) ::close(fd);
   }
   void dirty(bool dir) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -108,7 +128,8 @@ class Spool::Syncer {
     const bool needed = always || holding_.load(std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      fds.swap(retired_);  // closed after their last sync
+      for (const auto& r : retired_) fds.push_back(r.fd);  // closed after their last sync
+      retired_.clear();
       if (needed && data_dirty_ && fd_ >= 0) fds.push_back(::dup(fd_));
       dir = needed && dir_dirty_;
       if (needed) data_dirty_ = dir_dirty_ = false;
@@ -123,8 +144,13 @@ class Spool::Syncer {
   }
 
   int dir_fd_;
+  struct Retired {
+    int fd;
+    uint64_t id;
+  };
   int fd_ = -1;
-  std::vector<int> retired_;
+  uint64_t id_ = 0;
+  std::vector<Retired> retired_;
   bool data_dirty_ = false, dir_dirty_ = false, stop_ = false;
   std::atomic<bool> holding_{false};
   std::chrono::milliseconds every_;
@@ -296,7 +322,7 @@ Result<std::unique_ptr<Spool>> Spool::open(const SpoolConfig& config) {
   if (auto r = s->recover(); !r) return fail(r.error());
   if (config.sync_interval.count() > 0) {
     s->syncer_ = std::make_unique<Syncer>(s->dir_fd_, config.sync_interval);
-    s->syncer_->watch(s->tail_fd_);
+    s->syncer_->watch(s->tail_fd_, s->tail_id_);
     s->syncer_->holding(s->stats().records > 0);
   }
   return s;
@@ -582,7 +608,7 @@ bool Spool::ensure_tail(bool rotate_if_big) {
   segments_.emplace(id, std::move(seg));
   if (cursor_at_end) cursor_ = end_location();
   if (syncer_) {
-    syncer_->watch(tail_fd_);
+    syncer_->watch(tail_fd_, tail_id_);
     syncer_->dirty(true);
   }
   return true;
@@ -724,6 +750,7 @@ void Spool::delete_segment(uint64_t id) {
     read_fd_ = -1;
     read_segment_ = 0;
   }
+  if (syncer_) syncer_->forget(id);
   if (::unlink(path_of(id).c_str()) != 0 && errno != ENOENT)
     log::warn("spool", "cannot delete {}: {}", path_of(id), std::strerror(errno));
   segments_.erase(id);

@@ -5,7 +5,8 @@
 #   waits in memory, then the sender stops reading; when space returns (the tmpfs grows) the
 #   writes resume by themselves, and once the correlator is back nothing is lost;
 # - --spool-full drop-oldest: the sender deletes its oldest spooled events to make room, counts
-#   them, and the number it reports is exactly the number missing.
+#   them, and the number it reports is exactly the number missing, which is also the number the
+#   correlator counts lost.
 # Needs root (mount); skips otherwise. The mounts are removed at exit.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/delivery_lib.sh"
@@ -96,5 +97,11 @@ check "its heartbeat reports them" "$(reported events_dropped_disk_error s2)" "$
 check_ge "and the refused writes" "$(reported spool_write_errors s2)" 1
 delivery_report "spool disk full, drop-oldest" s2 "$N" "${dropped:-0}"
 check "the number dropped is exactly the number missing" "$LOST" 0
+# The spool drops its oldest events: what is missing comes before the first batch that arrived
+# (counted lost at it: the sender's first heartbeat said nothing was acknowledged yet) or between
+# two that arrived. The spool's own descriptors once kept a deleted segment's space in use: on the
+# full disk it then dropped its newest batches, after the last one delivered, where no correlator
+# can see a gap (it counted 18,432 lost of 56,448 missing).
+check "the correlator counted them lost" "$(metric soc_events_lost_total 'sensor="s2"')" "$MISSING"
 check "no event reached the file twice" "$(lines_in "$WORK/events.jsonl")" "$RECEIVED"
 finish

@@ -103,6 +103,18 @@ void spit(const fs::path& p, const std::string& s) {
   out << s;
 }
 
+// Segment files of `dir` that were deleted but that a descriptor of this process still holds
+// open: the disk space they take is not given back until it is closed.
+int deleted_but_open(const fs::path& dir) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const std::string target = fs::read_symlink(e.path(), ec).string();
+    if (!ec && target.rfind(dir.string(), 0) == 0 && target.find(".seg (deleted)") != std::string::npos) ++n;
+  }
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE("crc32c gives the standard check value, the same on both paths") {
@@ -386,6 +398,35 @@ TEST_CASE("a disk that refuses writes fails the append, counted; the spool works
   const auto left = read_all(*s);
   REQUIRE(left.size() == 2);  // no partial record was left behind by the failed write
   CHECK(left[1].first == 10);
+}
+
+TEST_CASE("a segment deleted to make room on a full disk gives its space back at once") {
+  // The helper thread keeps a descriptor of the segment being written, and of the previous one
+  // until its last sync. A segment deleted while one was still open kept its blocks: on a full
+  // disk the spool deleted its oldest segments and found no room, then dropped its newest batches
+  // (a loss the correlator cannot see: tests/e2e/spool_disk_full_test.sh).
+  soc::test::TempDir dir;
+  auto c = config(dir.path(), 256 << 10);  // 64 KiB segments
+  c.sync_interval = std::chrono::hours(1);  // the helper thread runs, but does not sync here
+  auto s = open_spool(c);
+  for (uint64_t i = 0; i < 40; ++i) REQUIRE(append(*s, batch(i * 40, 40, 100)) == AppendResult::Ok);  // ~4 KiB each
+  REQUIRE(segments(dir.path()).size() >= 2);
+  CHECK(deleted_but_open(dir.path()) == 0);
+  // The oldest segment, written before a rotation.
+  REQUIRE(s->drop_oldest_for_space());
+  CHECK(deleted_but_open(dir.path()) == 0);
+  while (segments(dir.path()).size() > 1) REQUIRE(s->drop_oldest_for_space());
+  CHECK(deleted_but_open(dir.path()) == 0);
+  // The segment being written is the last to go.
+  REQUIRE(s->drop_oldest_for_space());
+  CHECK(segments(dir.path()).empty());
+  CHECK(deleted_but_open(dir.path()) == 0);
+  CHECK(s->stats().events_dropped_disk == 40 * 40);
+  // The next batch starts a new segment, and is the only one left to read.
+  REQUIRE(append(*s, batch(40 * 40, 40, 100)) == AppendResult::Ok);
+  const auto left = read_all(*s);
+  REQUIRE(left.size() == 1);
+  CHECK(left[0].first == 40 * 40);
 }
 
 TEST_CASE("random damage to spool files never crashes the reader and costs bounded work") {
