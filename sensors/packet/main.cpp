@@ -111,6 +111,38 @@ Result<transport::SenderConfig> sender_config(const Options& o, const char* mode
 void fill_heartbeat(Event& hb, const SensorStats& st, const PcapSource::Stats& kernel, size_t active_flows);
 int run_offline_connect(const Options& o, std::vector<std::unique_ptr<PcapSource>> sources);
 
+// Reads the files in order, as one capture, into the sensor. `go_on()` is asked before each
+// frame (false stops the reading); `before(frame)` runs before the sensor takes a frame.
+// Returns 1 when a file could not be read to its end, 0 otherwise; a file cut inside a packet is
+// read up to the cut and reported.
+template <class GoOn, class Before>
+int read_captures(const Options& o, std::vector<std::unique_ptr<PcapSource>>& sources, PacketSensor& s, GoOn go_on,
+                  Before before) {
+  int rc = 0;
+  for (size_t i = 0; i < sources.size() && go_on(); ++i) {
+    auto& src = *sources[i];
+    const int link = src.link_type();
+    Frame f;
+    while (go_on()) {
+      const auto st = src.next(f);
+      if (st == NextStatus::Frame) {
+        before(f);
+        s.on_frame(link, f.data, f.caplen, f.wire_len, f.ts_us);
+        continue;
+      }
+      if (st == NextStatus::Truncated) {
+        std::fprintf(stderr, "soc-packet-sensor: %s: the file ends inside a packet (%s); read up to there\n",
+                     o.read[i].c_str(), src.error().c_str());
+      } else if (st == NextStatus::Error) {
+        std::fprintf(stderr, "soc-packet-sensor: %s: read error: %s\n", o.read[i].c_str(), src.error().c_str());
+        rc = 1;
+      }
+      break;
+    }
+  }
+  return rc;
+}
+
 int run_offline(const Options& o) {
   // Open every file first: an unusable file fails the run before anything is written.
   std::vector<std::unique_ptr<PcapSource>> sources;
@@ -147,27 +179,7 @@ int run_offline(const Options& o) {
     return 1;
   }
   auto& s = **sensor;
-  int rc = 0;
-  for (size_t i = 0; i < sources.size() && !write_failed; ++i) {
-    auto& src = *sources[i];
-    const int link = src.link_type();
-    Frame f;
-    for (;;) {
-      const auto st = src.next(f);
-      if (st == NextStatus::Frame) {
-        s.on_frame(link, f.data, f.caplen, f.wire_len, f.ts_us);
-        continue;
-      }
-      if (st == NextStatus::Truncated) {
-        std::fprintf(stderr, "soc-packet-sensor: %s: the file ends inside a packet (%s); read up to there\n",
-                     o.read[i].c_str(), src.error().c_str());
-      } else if (st == NextStatus::Error) {
-        std::fprintf(stderr, "soc-packet-sensor: %s: read error: %s\n", o.read[i].c_str(), src.error().c_str());
-        rc = 1;
-      }
-      break;
-    }
-  }
+  const int rc = read_captures(o, sources, s, [&] { return !write_failed; }, [](const Frame&) {});
   s.flush();
   std::fflush(stdout);
   std::fprintf(stderr, "%s\n", summary(s.stats(), sources.size()).c_str());
@@ -252,6 +264,88 @@ void fill_heartbeat(Event& hb, const SensorStats& st, const PcapSource::Stats& k
   hb.set("soc.sensor.flows_active", static_cast<int64_t>(active_flows));
 }
 
+void catch_stop_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// A packet sensor whose events go to the correlator through a sender (--connect, live mode).
+struct Publishing {
+  std::unique_ptr<transport::Sender> tx;
+  std::unique_ptr<PacketSensor> sensor;  // destroyed before tx: its last events still go out
+  std::string line;
+  std::optional<Error> error;  // the first failure: of an event's send, or (offline) of poll/drain
+  uint64_t send_failures = 0;
+};
+
+// Connects the sender and makes the sensor that publishes through it. Null, with the exit code
+// set, when either fails. `stop_on_error` (offline): after the first refused event none is sent;
+// otherwise (live) the first ten refusals are reported and the sensor goes on.
+std::unique_ptr<Publishing> start_publishing(const Options& o, const transport::SenderConfig& tc, bool stop_on_error,
+                                             int& exit_code) {
+  auto p = std::make_unique<Publishing>();
+  auto sender = transport::Sender::connect(tc);
+  if (!sender) {
+    std::fprintf(stderr, "soc-packet-sensor: %s\n", sender.error().message.c_str());
+    exit_code = sender.error().code == "config" ? config::kExitConfig : 1;
+    return nullptr;
+  }
+  p->tx = std::move(*sender);
+  SensorConfig sc = sensor_config(o);
+  sc.observer_name = o.conn.sensor_id;
+  sc.site = o.conn.site;
+  auto made = PacketSensor::create(sc, [p = p.get(), stop_on_error](const Event& e) {
+    if (stop_on_error && p->error) return;
+    p->line.clear();
+    encode_event(e, p->line);
+    if (auto r = p->tx->send(p->line); !r) {
+      if (!p->error) p->error = r.error();
+      if (!stop_on_error && ++p->send_failures <= 10)
+        std::fprintf(stderr, "soc-packet-sensor: sending an event: %s\n", r.error().message.c_str());
+    }
+  });
+  if (!made) {
+    std::fprintf(stderr, "soc-packet-sensor: %s\n", made.error().message.c_str());
+    exit_code = 1;
+    return nullptr;
+  }
+  p->sensor = std::move(*made);
+  return p;
+}
+
+// --replay-speed: packet time t is replayed at wall time start + (t - first) / speed. The wait
+// polls the sender (acknowledgements, heartbeats); a failure of it is kept in `error`.
+class Pacer {
+ public:
+  Pacer(double speed, transport::Sender& tx, std::optional<Error>& error) : speed_(speed), tx_(tx), error_(error) {}
+  void wait_until_due(int64_t ts_us) {
+    if (!have_first_) {
+      have_first_ = true;
+      first_ts_ = ts_us;
+      wall_start_ = Clock::now();
+      return;
+    }
+    const auto due = wall_start_ + std::chrono::microseconds(static_cast<int64_t>(
+                                       static_cast<double>(ts_us - first_ts_) / speed_));
+    for (auto now = Clock::now(); now < due && !g_stop && !error_; now = Clock::now()) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due - now);
+      if (auto r = tx_.poll(std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(100))); !r)
+        error_ = r.error();
+    }
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  double speed_;
+  transport::Sender& tx_;
+  std::optional<Error>& error_;
+  Clock::time_point wall_start_;
+  int64_t first_ts_ = 0;
+  bool have_first_ = false;
+};
+
 // Offline reading published to the correlator: the same events as on stdout, delivered and
 // acknowledged before the exit.
 int run_offline_connect(const Options& o, std::vector<std::unique_ptr<PcapSource>> sources) {
@@ -260,168 +354,76 @@ int run_offline_connect(const Options& o, std::vector<std::unique_ptr<PcapSource
   auto tc = std::move(*tcr);
   tc.fail_on_refusal = true;  // one-shot: a refusal is the answer, not something to wait out
   tc.stall_timeout = std::chrono::seconds(o.drain_timeout_s);
-  auto sender = transport::Sender::connect(tc);
-  if (!sender) {
-    std::fprintf(stderr, "soc-packet-sensor: %s\n", sender.error().message.c_str());
-    return sender.error().code == "config" ? config::kExitConfig : 1;
-  }
-  auto& tx = **sender;
-  std::optional<Error> send_error;
-  std::string line;
-  SensorConfig sc = sensor_config(o);
-  sc.observer_name = o.conn.sensor_id;
-  sc.site = o.conn.site;
-  auto made = PacketSensor::create(sc, [&](const Event& e) {
-    if (send_error) return;
-    line.clear();
-    encode_event(e, line);
-    if (auto r = tx.send(line); !r) send_error = r.error();
-  });
-  if (!made) {
-    std::fprintf(stderr, "soc-packet-sensor: %s\n", made.error().message.c_str());
-    return 1;
-  }
-  auto& s = **made;
+  int exit_code = 0;
+  auto p = start_publishing(o, tc, /*stop_on_error=*/true, exit_code);
+  if (!p) return exit_code;
+  auto& tx = *p->tx;
+  auto& s = *p->sensor;
+  auto& error = p->error;
   tx.on_heartbeat([&](Event& hb) { fill_heartbeat(hb, s.stats(), PcapSource::Stats{}, s.active_flows()); });
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  catch_stop_signals();
 
-  // --replay-speed: packet time t is replayed at wall time start + (t - first) / speed.
-  using Clock = std::chrono::steady_clock;
-  const bool paced = o.replay_speed > 0;
-  Clock::time_point wall_start;
-  int64_t first_ts = 0;
-  bool have_first = false;
-  auto wait_until_due = [&](int64_t ts_us) {
-    if (!have_first) {
-      have_first = true;
-      first_ts = ts_us;
-      wall_start = Clock::now();
-      return;
-    }
-    const auto due = wall_start + std::chrono::microseconds(static_cast<int64_t>(
-                                      static_cast<double>(ts_us - first_ts) / o.replay_speed));
-    for (auto now = Clock::now(); now < due && !g_stop && !send_error; now = Clock::now()) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due - now);
-      if (auto r = tx.poll(std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(100))); !r) {
-        send_error = r.error();
-      }
-    }
-  };
-
-  int rc = 0;
+  Pacer pacer(o.replay_speed, tx, error);
   uint64_t since_poll = 0;
-  for (size_t i = 0; i < sources.size() && !g_stop && !send_error; ++i) {
-    auto& src = *sources[i];
-    const int link = src.link_type();
-    Frame f;
-    while (!g_stop && !send_error) {
-      const auto st = src.next(f);
-      if (st == NextStatus::Frame) {
-        if (paced) wait_until_due(f.ts_us);
-        s.on_frame(link, f.data, f.caplen, f.wire_len, f.ts_us);
+  const int rc = read_captures(
+      o, sources, s, [&] { return !g_stop && !error; },
+      [&](const Frame& f) {
+        if (o.replay_speed > 0) pacer.wait_until_due(f.ts_us);
         if (++since_poll >= 1024) {  // acks and heartbeats while reading a long file
           since_poll = 0;
-          if (auto r = tx.poll(std::chrono::milliseconds(0)); !r) send_error = r.error();
+          if (auto r = tx.poll(std::chrono::milliseconds(0)); !r) error = r.error();
         }
-        continue;
-      }
-      if (st == NextStatus::Truncated) {
-        std::fprintf(stderr, "soc-packet-sensor: %s: the file ends inside a packet (%s); read up to there\n",
-                     o.read[i].c_str(), src.error().c_str());
-      } else if (st == NextStatus::Error) {
-        std::fprintf(stderr, "soc-packet-sensor: %s: read error: %s\n", o.read[i].c_str(), src.error().c_str());
-        rc = 1;
-      }
-      break;
-    }
-  }
+      });
   if (g_stop) std::fprintf(stderr, "soc-packet-sensor: interrupted; delivering the flows read so far\n");
   s.flush();
-  if (!send_error) {
-    if (auto r = tx.drain(std::chrono::seconds(o.drain_timeout_s)); !r) send_error = r.error();
+  if (!error) {
+    if (auto r = tx.drain(std::chrono::seconds(o.drain_timeout_s)); !r) error = r.error();
   }
   const auto ts = tx.stats();
   std::fprintf(stderr, "%s; %llu of %llu events acknowledged by %s\n", summary(s.stats(), sources.size()).c_str(),
                static_cast<unsigned long long>(ts.events_acked), static_cast<unsigned long long>(ts.events_queued),
                tc.endpoint.c_str());
-  if (send_error) {
-    std::fprintf(stderr, "soc-packet-sensor: %s\n", send_error->message.c_str());
+  if (error) {
+    std::fprintf(stderr, "soc-packet-sensor: %s\n", error->message.c_str());
     return 1;
   }
   return rc;
 }
 
-int run_live(const Options& o) {
-  if (o.snaplen < 64 || o.snaplen > 262144 || o.buffer < 65536) {
-    return usage("--snaplen must be 64..262144, --buffer at least 65536");
-  }
-  auto tcr = sender_config(o, "--interface");
-  if (!tcr) return sender_config_error(tcr.error());
-  auto tc = std::move(*tcr);
-  tc.fail_on_refusal = false;  // a daemon keeps trying
-  // Connects to the service manager's socket while the process may still reach it: the
-  // privileges are dropped once the capture is open.
-  systemd::notify_status("opening the capture on " + o.interface);
+// Live mode: the interface's capture, open and of a supported link type. Null, with the exit
+// code set, when not.
+std::unique_ptr<PcapSource> open_capture(const Options& o, int& exit_code) {
   auto src = PcapSource::open_live(o.interface, static_cast<int>(o.snaplen), static_cast<int>(o.buffer), o.filter);
   if (!src) {
     // A missing interface or a capture the service may not open is a configuration problem: 78,
     // which systemd does not restart (the journal says which and why).
     const bool filter = src.error().code == "capture.filter";
     std::fprintf(stderr, "soc-packet-sensor: %s%s\n", filter ? "" : "--interface: ", src.error().message.c_str());
-    return filter ? usage_code() : config::kExitConfig;
+    exit_code = filter ? usage_code() : config::kExitConfig;
+    return nullptr;
   }
-  auto& cap = **src;
-  const int link = cap.link_type();
-  if (!is_supported(link)) {
+  if (!is_supported((*src)->link_type())) {
     std::fprintf(stderr, "soc-packet-sensor: %s: link type %s is not supported\n", o.interface.c_str(),
-                 cap.link_type_name().c_str());
-    return 1;
+                 (*src)->link_type_name().c_str());
+    exit_code = 1;
+    return nullptr;
   }
-  if (auto r = drop_privileges(o.user); !r) {
-    std::fprintf(stderr, "soc-packet-sensor: %s\n", r.error().message.c_str());
-    return 1;
-  }
-  auto sender = transport::Sender::connect(tc);
-  if (!sender) {
-    std::fprintf(stderr, "soc-packet-sensor: %s\n", sender.error().message.c_str());
-    return sender.error().code == "config" ? config::kExitConfig : 1;
-  }
-  auto& tx = **sender;
-  uint64_t send_failures = 0;
-  std::string line;
-  SensorConfig sc = sensor_config(o);
-  sc.observer_name = o.conn.sensor_id;
-  sc.site = o.conn.site;
-  auto made = PacketSensor::create(sc, [&](const Event& e) {
-    line.clear();
-    encode_event(e, line);
-    if (auto r = tx.send(line); !r && ++send_failures <= 10) {
-      std::fprintf(stderr, "soc-packet-sensor: sending an event: %s\n", r.error().message.c_str());
-    }
-  });
-  if (!made) {
-    std::fprintf(stderr, "soc-packet-sensor: %s\n", made.error().message.c_str());
-    return 1;
-  }
-  auto& s = **made;
-  PcapSource::Stats kernel{};
-  tx.on_heartbeat([&](Event& hb) { fill_heartbeat(hb, s.stats(), kernel, s.active_flows()); });
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  std::fprintf(stderr, "soc-packet-sensor: capturing on %s (%s), publishing to %s as %s\n", o.interface.c_str(),
-               cap.link_type_name().c_str(), tc.endpoint.c_str(), o.conn.sensor_id.c_str());
-  systemd::notify_ready("capturing on " + o.interface + ", publishing to " + tc.endpoint + " as " + o.conn.sensor_id);
+  return std::move(*src);
+}
+
+// Live mode's loop, until SIGINT/SIGTERM (0) or a failed capture (1): frames into the sensor,
+// the sender serviced, flows expired every second, and waits that end at the first of a frame,
+// the correlator's answer, the sender's next deadline or the next tick. `kernel`: the capture's
+// counters as of the last tick (the heartbeats read them).
+int capture_loop(const Options& o, PcapSource& cap, Publishing& p, PcapSource::Stats& kernel) {
+  auto& tx = *p.tx;
+  auto& s = *p.sensor;
+  const int link = cap.link_type();
   auto next_status = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   auto last_tick = std::chrono::steady_clock::now();
   const std::function<void(const Frame&)> on_frame = [&](const Frame& f) {
     s.on_frame(link, f.data, f.caplen, f.wire_len, f.ts_us);
   };
-  int rc = 0;
   const int cap_fd = cap.selectable_fd();
   std::vector<pollfd> wait_fds;
   if (cap_fd >= 0) wait_fds.push_back({cap_fd, POLLIN, 0});
@@ -434,8 +436,7 @@ int run_live(const Options& o) {
     const int n = cap.dispatch(256, on_frame);
     if (n < 0) {
       std::fprintf(stderr, "soc-packet-sensor: %s: capture failed: %s\n", o.interface.c_str(), cap.error().c_str());
-      rc = 1;
-      break;
+      return 1;
     }
     if (auto r = tx.poll(std::chrono::milliseconds(0)); !r && r.error().code != "interrupted") {
       std::fprintf(stderr, "soc-packet-sensor: %s\n", r.error().message.c_str());
@@ -453,8 +454,6 @@ int run_live(const Options& o) {
       }
     }
     if (n > 0) continue;
-    // Nothing captured: wait for a frame, the correlator's answers, the sender's next deadline
-    // (a batch's flush deadline, a heartbeat) or the next tick, whichever comes first.
     const auto until = std::min(tx.next_deadline(), last_tick + std::chrono::seconds(1));
     now = std::chrono::steady_clock::now();
     int wait_ms = static_cast<int>(std::clamp<int64_t>(
@@ -462,10 +461,41 @@ int run_live(const Options& o) {
     if (cap_fd < 0) wait_ms = std::min(wait_ms, 10);  // no selectable descriptor: poll the capture
     ::poll(wait_fds.data(), wait_fds.size(), wait_ms);
   }
+  return 0;
+}
+
+int run_live(const Options& o) {
+  if (o.snaplen < 64 || o.snaplen > 262144 || o.buffer < 65536) {
+    return usage("--snaplen must be 64..262144, --buffer at least 65536");
+  }
+  auto tcr = sender_config(o, "--interface");
+  if (!tcr) return sender_config_error(tcr.error());
+  auto tc = std::move(*tcr);
+  tc.fail_on_refusal = false;  // a daemon keeps trying
+  // Connects to the service manager's socket while the process may still reach it: the
+  // privileges are dropped once the capture is open.
+  systemd::notify_status("opening the capture on " + o.interface);
+  int exit_code = 0;
+  auto cap = open_capture(o, exit_code);
+  if (!cap) return exit_code;
+  if (auto r = drop_privileges(o.user); !r) {
+    std::fprintf(stderr, "soc-packet-sensor: %s\n", r.error().message.c_str());
+    return 1;
+  }
+  auto p = start_publishing(o, tc, /*stop_on_error=*/false, exit_code);
+  if (!p) return exit_code;
+  auto& s = *p->sensor;
+  PcapSource::Stats kernel{};
+  p->tx->on_heartbeat([&](Event& hb) { fill_heartbeat(hb, s.stats(), kernel, s.active_flows()); });
+  catch_stop_signals();
+  std::fprintf(stderr, "soc-packet-sensor: capturing on %s (%s), publishing to %s as %s\n", o.interface.c_str(),
+               cap->link_type_name().c_str(), tc.endpoint.c_str(), o.conn.sensor_id.c_str());
+  systemd::notify_ready("capturing on " + o.interface + ", publishing to " + tc.endpoint + " as " + o.conn.sensor_id);
+  int rc = capture_loop(o, *cap, *p, kernel);
   systemd::notify_stopping();
   s.flush();
-  kernel = cap.stats();
-  if (auto r = tx.drain(std::chrono::seconds(10)); !r) {
+  kernel = cap->stats();
+  if (auto r = p->tx->drain(std::chrono::seconds(10)); !r) {
     std::fprintf(stderr, "soc-packet-sensor: %s\n", r.error().message.c_str());
     rc = 1;
   }
