@@ -101,50 +101,45 @@ void add_replay(config::Command& root, ReplayOptions& o, config::Command*& cmd) 
       .positionals("files", o.files, "JSON-lines files of events, evaluated in order (- for standard input)", true);
 }
 
-int run_replay(const ReplayOptions& o) {
-  if (o.rules.empty()) {
-    std::fputs("socctl replay: --rules DIR is required\n", stderr);
-    return config::kExitUsage;
+namespace {
+
+// --inventory: the enricher the correlator's inventory stage would apply. False when the file is
+// wrong (reported).
+bool open_enricher(const std::string& path, std::optional<daemon::inventory::Enricher>& enricher) {
+  if (path.empty()) return true;
+  daemon::inventory::Inventory inv;
+  std::vector<Diagnostic> diags;
+  std::string source;
+  if (!daemon::inventory::load_inventory(path, inv, diags, source)) {
+    std::fputs(render_all(diags, source).c_str(), stderr);
+    return false;
   }
-  rules::FieldMapping mapping;
-  if (!load_mappings(o.mappings, mapping)) return 1;
-  std::optional<daemon::inventory::Enricher> enricher;
-  if (!o.inventory.empty()) {
-    daemon::inventory::Inventory inv;
-    std::vector<Diagnostic> diags;
-    std::string source;
-    if (!daemon::inventory::load_inventory(o.inventory, inv, diags, source)) {
-      std::fputs(render_all(diags, source).c_str(), stderr);
-      return 1;
-    }
-    enricher.emplace(inv);
-  }
-  std::unique_ptr<daemon::alerts::sinks::ChainLog> chain;
-  if (!o.alert_log.empty()) {
-    daemon::alerts::sinks::ChainLogOptions lo;
-    lo.path = o.alert_log;
-    lo.fsync = daemon::alerts::sinks::FsyncPolicy::Interval;  // and at the end
-    lo.writer = "socctl replay";
-    auto c = daemon::alerts::sinks::ChainLog::open(std::move(lo));
-    if (!c) {
-      std::fprintf(stderr, "socctl replay: --alert-log: %s\n", c.error().message.c_str());
-      return 1;
-    }
-    chain = std::move(*c);
-  }
+  enricher.emplace(inv);
+  return true;
+}
+
+// --alert-log: the hash-chained alert log, as the correlator's --alert-log writes it.
+Result<std::unique_ptr<daemon::alerts::sinks::ChainLog>> open_chain(const std::string& path) {
+  if (path.empty()) return std::unique_ptr<daemon::alerts::sinks::ChainLog>{};
+  daemon::alerts::sinks::ChainLogOptions lo;
+  lo.path = path;
+  lo.fsync = daemon::alerts::sinks::FsyncPolicy::Interval;  // and at the end
+  lo.writer = "socctl replay";
+  return daemon::alerts::sinks::ChainLog::open(std::move(lo));
+}
+
+// Where the replay's alerts go: JSON lines on stdout, and the alert log when one is given.
+struct AlertPrinter {
+  AlertPrinter(const std::optional<daemon::inventory::Enricher>& e, daemon::alerts::sinks::ChainLog* c)
+      : enricher(e), chain(c) {}
+
+  const std::optional<daemon::inventory::Enricher>& enricher;
+  daemon::alerts::sinks::ChainLog* chain;
   int64_t alert_ids = 0;
   bool chain_failed = false;
-  auto set = std::make_shared<rules::RuleSet>(load(o.rules, mapping));
-  // Refused rules are reported; the others run (one bad rule never stops the others).
-  std::fputs(set->render_diagnostics().c_str(), stderr);
-  std::fputs(set->render_warnings().c_str(), stderr);
-  rules::EngineOptions options;
-  options.allowed_lateness = std::chrono::microseconds(static_cast<int64_t>(o.lateness_s * 1e6));
-  options.max_groups_per_rule = static_cast<size_t>(std::max<int64_t>(1, o.max_groups));
-  options.keep_evidence = o.keep_evidence;
-  options.report_suppressed = o.keep_evidence;
   std::string out;
-  rules::Engine engine(set, [&](const Event& alert) {
+
+  void operator()(const Event& alert) {
     out.clear();
     // As the correlator completes its alerts: a correlation's alert names its site's name too.
     std::optional<Event> enriched;
@@ -163,11 +158,16 @@ int run_replay(const ReplayOptions& o) {
         chain_failed = true;
       }
     }
-  }, options);
-  uint64_t bad = 0;
+  }
+};
+
+// The files' events, in order, through the engine. Returns 1 when a file could not be read, else
+// 0; lines that are not an event are counted in `bad`.
+int feed_files(const std::vector<std::string>& files, rules::Engine& engine,
+               const std::optional<daemon::inventory::Enricher>& enricher, uint64_t& bad) {
   int rc = 0;
   Event event;
-  for (const auto& file : o.files) {
+  for (const auto& file : files) {
     LineReader reader;
     if (auto r = reader.open(file); !r) {
       std::fprintf(stderr, "socctl replay: %s: %s\n", file.c_str(), r.error().message.c_str());
@@ -196,9 +196,42 @@ int run_replay(const ReplayOptions& o) {
       rc = 1;
     }
   }
+  return rc;
+}
+
+}  // namespace
+
+int run_replay(const ReplayOptions& o) {
+  if (o.rules.empty()) {
+    std::fputs("socctl replay: --rules DIR is required\n", stderr);
+    return config::kExitUsage;
+  }
+  rules::FieldMapping mapping;
+  if (!load_mappings(o.mappings, mapping)) return 1;
+  std::optional<daemon::inventory::Enricher> enricher;
+  if (!open_enricher(o.inventory, enricher)) return 1;
+  auto opened = open_chain(o.alert_log);
+  if (!opened) {
+    std::fprintf(stderr, "socctl replay: --alert-log: %s\n", opened.error().message.c_str());
+    return 1;
+  }
+  std::unique_ptr<daemon::alerts::sinks::ChainLog> chain = std::move(*opened);
+  auto set = std::make_shared<rules::RuleSet>(load(o.rules, mapping));
+  // Refused rules are reported; the others run (one bad rule never stops the others).
+  std::fputs(set->render_diagnostics().c_str(), stderr);
+  std::fputs(set->render_warnings().c_str(), stderr);
+  rules::EngineOptions options;
+  options.allowed_lateness = std::chrono::microseconds(static_cast<int64_t>(o.lateness_s * 1e6));
+  options.max_groups_per_rule = static_cast<size_t>(std::max<int64_t>(1, o.max_groups));
+  options.keep_evidence = o.keep_evidence;
+  options.report_suppressed = o.keep_evidence;
+  AlertPrinter printer(enricher, chain.get());
+  rules::Engine engine(set, [&](const Event& alert) { printer(alert); }, options);
+  uint64_t bad = 0;
+  int rc = feed_files(o.files, engine, enricher, bad);
   engine.flush();
   chain.reset();  // synced and closed
-  if (chain_failed) rc = 1;
+  if (printer.chain_failed) rc = 1;
   std::fflush(stdout);
   const auto& c = engine.counters();
   std::fprintf(stderr,
