@@ -247,10 +247,15 @@ bool InventoryReader::licenses(const Node& licenses, Asset& a) {
     auto kind = r_.one_of(l, "a license", "kind", true, kLicenseKinds, "license kind");
     auto expires = r_.date(l, "a license", "expires", true);
     auto temporary = l["temporary"] ? r_.boolean(l, "a license", "temporary", false) : std::optional<bool>(false);
-    if (kind && expires && temporary)
-      a.licenses.push_back({*kind, *expires, *temporary});
-    else
+    if (!kind || !expires || !temporary) {
       ok = false;
+      continue;
+    }
+    License lic;
+    lic.kind = *kind;
+    lic.expires = *expires;
+    lic.temporary = *temporary;
+    a.licenses.push_back(std::move(lic));
   }
   return ok;
 }
@@ -453,100 +458,116 @@ std::optional<Check> read_check(FieldReader& r, const Node& node, const std::arr
 
 }  // namespace
 
+namespace {
+
+// A requirement's title: a map with 'vi' (Vietnamese) and 'en' (English).
+bool read_title(FieldReader& r, const Node& item, const char* what, Requirement& q) {
+  const Node title = r.get(item, what, "title", true);
+  if (!title) return false;
+  if (!title.IsMap()) {
+    r.error(title, "bad_type", "'title' must be a map with 'vi' (Vietnamese) and 'en' (English)");
+    return false;
+  }
+  r.check_keys(title, "a title", {"vi", "en"});
+  auto vi = r.string(title, "a title", "vi", true);
+  auto en = r.string(title, "a title", "en", true);
+  if (!vi || !en) return false;
+  q.title_vi = *vi;
+  q.title_en = *en;
+  return true;
+}
+
+// The security levels (1..5) a requirement applies to: at least one.
+bool read_levels(FieldReader& r, const Node& item, const char* what, Requirement& q) {
+  const Node levels = r.get(item, what, "levels", true);
+  if (!levels) return false;
+  if (!levels.IsSequence()) {
+    r.error(levels, "bad_type", "'levels' must be a list of levels from 1 to 5");
+    return false;
+  }
+  bool ok = true;
+  for (const auto& l : levels) {
+    if (auto n = r.to_integer(l, "level", 1, 5))
+      q.levels[*n - 1] = true;
+    else
+      ok = false;
+  }
+  if (levels.size() == 0) {
+    r.error(levels, "bad_value", "'levels' must name at least one level");
+    ok = false;
+  }
+  return ok;
+}
+
+// One item of `requirements:`; added to `out` when every field is right and its id is new.
+void read_requirement(FieldReader& r, IdSet& ids, const Node& item, Baseline& out) {
+  if (!item.IsMap()) {
+    r.error(item, "not_a_map", "each requirement must be a map");
+    return;
+  }
+  const char* what = "a requirement";
+  r.check_keys(item, what, {"id", "title", "reference", "levels", "check", "group", "manual", "source", "legacy"});
+  Requirement q;
+  auto id = r.string(item, what, "id", true);
+  bool ok = read_title(r, item, what, q);
+  auto reference = r.string(item, what, "reference", true);
+  ok = ok && reference;
+  ok = read_levels(r, item, what, q) && ok;
+  for (auto [key, target] :
+       {std::pair{"group", &q.group}, {"manual", &q.manual}, {"source", &q.source}, {"legacy", &q.legacy}}) {
+    if (!item[key]) continue;
+    auto v = r.string(item, what, key, false);
+    ok = ok && v;
+    if (v) *target = *v;
+  }
+  if (const Node check = item["check"]) {
+    q.check = read_check(r, check, q.levels, id.value_or("this requirement"));
+    ok = ok && q.check;
+  }
+  if (ids.add(item, id) && ok) {
+    q.id = *id;
+    q.reference = *reference;
+    q.at = position_of(item);
+    out.requirements.push_back(std::move(q));
+  }
+}
+
+// The `baseline:` section: id, version, basis, description.
+void read_baseline_meta(FieldReader& r, const Node& root, Baseline& out) {
+  const Node meta = r.get(root, "the file", "baseline", true);
+  if (!meta) return;
+  if (!meta.IsMap()) {
+    r.error(meta, "not_a_map", "'baseline' must be a map with id and version");
+    return;
+  }
+  r.check_keys(meta, "'baseline'", {"id", "version", "basis", "description"});
+  if (auto v = r.string(meta, "'baseline'", "id", true)) out.id = *v;
+  if (auto v = r.string(meta, "'baseline'", "version", true)) out.version = *v;
+  if (meta["basis"])
+    if (auto list = r.string_list(meta, "'baseline'", "basis", false))
+      for (auto& [text, mark] : *list) out.basis.push_back(std::move(text));
+  if (meta["description"])
+    if (auto v = r.string(meta, "'baseline'", "description", false)) out.description = *v;
+}
+
+}  // namespace
+
 bool load_baseline(const std::string& path, Baseline& out, std::vector<Diagnostic>& diags, std::string& source) {
   if (!read_source(path, "baseline", source, diags)) return false;
   std::vector<Diagnostic> local;
   FieldReader r(path, "baseline", local);
   IdSet ids(r, "requirement");
-  auto requirement = [&](const Node& item) {
-    if (!item.IsMap()) {
-      r.error(item, "not_a_map", "each requirement must be a map");
-      return;
-    }
-    const char* what = "a requirement";
-    r.check_keys(item, what, {"id", "title", "reference", "levels", "check", "group", "manual", "source", "legacy"});
-    Requirement q;
-    auto id = r.string(item, what, "id", true);
-    bool ok = true;
-    if (const Node title = r.get(item, what, "title", true); title && !title.IsMap()) {
-      r.error(title, "bad_type", "'title' must be a map with 'vi' (Vietnamese) and 'en' (English)");
-      ok = false;
-    } else if (title) {
-      r.check_keys(title, "a title", {"vi", "en"});
-      auto vi = r.string(title, "a title", "vi", true);
-      auto en = r.string(title, "a title", "en", true);
-      ok = vi && en;
-      if (ok) {
-        q.title_vi = *vi;
-        q.title_en = *en;
-      }
-    } else {
-      ok = false;
-    }
-    auto reference = r.string(item, what, "reference", true);
-    ok = ok && reference;
-    if (const Node levels = r.get(item, what, "levels", true); levels && !levels.IsSequence()) {
-      r.error(levels, "bad_type", "'levels' must be a list of levels from 1 to 5");
-      ok = false;
-    } else if (levels) {
-      for (const auto& l : levels) {
-        if (auto n = r.to_integer(l, "level", 1, 5))
-          q.levels[*n - 1] = true;
-        else
-          ok = false;
-      }
-      if (levels.size() == 0) {
-        r.error(levels, "bad_value", "'levels' must name at least one level");
-        ok = false;
-      }
-    } else {
-      ok = false;
-    }
-    for (auto [key, target] : {std::pair{"group", &q.group}, {"manual", &q.manual}}) {
-      if (!item[key]) continue;
-      auto v = r.string(item, what, key, false);
-      ok = ok && v;
-      if (v) *target = *v;
-    }
-    for (auto [key, target] : {std::pair{"source", &q.source}, {"legacy", &q.legacy}}) {
-      if (!item[key]) continue;
-      auto v = r.string(item, what, key, false);
-      ok = ok && v;
-      if (v) *target = *v;
-    }
-    if (const Node check = item["check"]) {
-      q.check = read_check(r, check, q.levels, id.value_or("this requirement"));
-      ok = ok && q.check;
-    }
-    if (ids.add(item, id) && ok) {
-      q.id = *id;
-      q.reference = *reference;
-      q.at = position_of(item);
-      out.requirements.push_back(std::move(q));
-    }
-  };
   const auto on_root = [&](const Node& root) {
     if (!root.IsMap()) {
       r.error(root, "not_a_map", "expected a map with the sections baseline and requirements");
       return;
     }
     r.check_keys(root, "the baseline file", {"baseline", "requirements"});
-    if (const Node meta = r.get(root, "the file", "baseline", true); meta && !meta.IsMap()) {
-      r.error(meta, "not_a_map", "'baseline' must be a map with id and version");
-    } else if (meta) {
-      r.check_keys(meta, "'baseline'", {"id", "version", "basis", "description"});
-      if (auto v = r.string(meta, "'baseline'", "id", true)) out.id = *v;
-      if (auto v = r.string(meta, "'baseline'", "version", true)) out.version = *v;
-      if (meta["basis"])
-        if (auto list = r.string_list(meta, "'baseline'", "basis", false))
-          for (auto& [text, mark] : *list) out.basis.push_back(std::move(text));
-      if (meta["description"])
-        if (auto v = r.string(meta, "'baseline'", "description", false)) out.description = *v;
-    }
+    read_baseline_meta(r, root, out);
     section(r, root, "requirements", true);
   };
   const auto on_item = [&](std::string_view name, const Node& item) {
-    if (name == "requirements") requirement(item);
+    if (name == "requirements") read_requirement(r, ids, item, out);
   };
   if (!detail::stream_yaml(path, source, on_item, on_root, diags)) return false;
   const bool ok = local.empty();
