@@ -65,15 +65,14 @@ void write_details(json::Writer& w, const SiteView& s) {
     w.begin_object().key("id").value(a.id).key("kind").value(a.kind);
     w.key("vendor").value(a.vendor).key("model").value(a.model).key("address").value(a.address);
     w.key("licenses").begin_array();
-    for (const auto& l : a.licenses)
-      w.begin_object()
-          .key("name")
-          .value(l.name)
-          .key("expires")
-          .value(inventory::format_date(l.expires))
-          .key("status")
-          .value(l.status)
-          .end_object();
+    for (const auto& l : a.licenses) {
+      w.begin_object().key("name").value(l.name);
+      w.key("expires").value(inventory::format_date(l.expires)).key("status").value(l.status);
+      // "device": read by a collector (read_at says when); "inventory": declared only.
+      w.key("source").value(l.read_at ? "device" : "inventory").key("read_at");
+      write_time_or_null(w, l.read_at);
+      w.end_object();
+    }
     w.end_array().end_object();
   }
   w.end_array();

@@ -37,7 +37,7 @@ LicenseView license_view(const inv::License& l, inv::Date today, int64_t warn) {
     status = "expiring";
   else if (l.temporary)
     status = "temporary";
-  return {l.kind, l.expires, status};
+  return {l.kind, l.expires, status, l.read_at};
 }
 
 void add_assets(SiteView& site, const inv::Inventory& inv, inv::Date today, int64_t warn) {

@@ -27,6 +27,9 @@ struct LicenseView {
   std::string name;  // the license kind (support, signatures, ...)
   inventory::Date expires{};
   std::string status;
+  // When a collector read it from the device (docs/adr/0017); nullopt: declared in the inventory
+  // only. An analyst or auditor weighs a declaration differently from a reading.
+  std::optional<Timestamp> read_at;
 };
 
 struct AssetView {

@@ -8,8 +8,8 @@ Debian's headless chromium, driven through the DevTools protocol (cdp.py), then:
     the province's zone), opens the brute force that succeeded, sees its evidence rows, MITRE
     technique and the other alerts of its source address, acknowledges it through the form, and
     the API says it is acknowledged by that name;
-  - shows the sites (silent sensor, equipment gaps, expired licenses) and a site's page, switches
-    to English;
+  - shows the sites (silent sensor, equipment gaps, expired licenses) and a site's page (a license
+    a collector read from the device told from one the inventory declares), switches to English;
   - receives 10,000 more alerts while it shows the queue: it updates without a reload, then a
     fresh load is timed and every request it makes is sized (pages of 50, never the whole store);
   - logs no console error, no exception, no CSP violation, and requests nothing but the
@@ -88,6 +88,22 @@ def write_flood(work):
                                 "message": f"flood {i}"}) + "\n")
 
 
+def write_license_reading(work):
+    """What soc-collector --fortios reads from Cam Xuyen's FortiGate (10.20.0.2): its support
+    contract, renewed for a year. The inventory declares a loan that ended; the site's page must
+    say which license was read from the device and which is only declared. (Sent through the
+    commune's log sensor's key: the correlator judges a reading by its dataset, not its sender.)"""
+    now = time.time()
+    stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    with open(f"{work}/license.jsonl", "w") as f:
+        f.write(json.dumps({"@timestamp": stamp(now), "event.kind": "state", "event.dataset": "collector.license",
+                            "event.category": ["configuration"], "observer.type": "collector",
+                            "destination.address": "10.20.0.2", "asset.license.name": "FortiCare Support",
+                            "asset.license.status": "licensed",
+                            "asset.license.expires": stamp(now + 365 * 86400)}) + "\n")
+    return f"{work}/license.jsonl"
+
+
 def send(work, port, sensor, path):
     subprocess.run([SOCCTL, "send", "--connect", f"tcp://127.0.0.1:{port}", "--server-pub", f"{work}/server.pub",
                     "--key", f"{work}/{sensor}.key", "--sensor-id", sensor, "--site", SENSORS[sensor], "--quiet",
@@ -136,6 +152,7 @@ def main():
     try:
         for sensor in SENSORS:
             send(work, listen, sensor, os.path.join(SRC, "examples", "events", sensor + ".jsonl"))
+        send(work, listen, "log-xa-camxuyen", write_license_reading(work))
         browser = Chromium(work)
         scenario(browser, work, listen, port, pictures)
     finally:
@@ -265,6 +282,12 @@ def sites_pages(b, base, pictures):
     b.js("document.querySelector('#sites tr[data-site=\"xa-camxuyen\"] a').click()")
     assets = b.wait("document.querySelectorAll('#assets tbody tr').length")
     check("a site's page lists its assets", assets == 3, assets)
+    asset = lambda a: b.js(f"[...document.querySelectorAll('#assets tbody tr')].find(r => r.cells[0].innerText === '{a}')"
+                           ".cells[4].innerText")
+    check("the firewall's license read from the device says so, valid again",
+          "đọc từ thiết bị" in asset("fw-camxuyen") and "còn hạn" in asset("fw-camxuyen"), asset("fw-camxuyen"))
+    check("the server's license is the inventory's declaration, expired",
+          "theo khai báo" in asset("srv-camxuyen") and "hết hạn" in asset("srv-camxuyen"), asset("srv-camxuyen"))
     reqs = b.wait("document.querySelectorAll('#requirements tbody tr').length")
     check("and its requirement statuses", reqs and reqs >= 3, reqs)
     b.js("{ const l = document.getElementById('lang'); l.value = 'en'; l.dispatchEvent(new Event('change')); }")

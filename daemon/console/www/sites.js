@@ -49,13 +49,22 @@ async function renderSites(ctx) {
   ctx.poll = () => renderSites(ctx);
 }
 
+// A license: its name, end date, status, and whether a collector read it from the device (when)
+// or the inventory only declares it.
+function licenseLine(l) {
+  const source = l.source === "device"
+    ? h("span", {class: "lic-source lic-device", title: (l.read_at || "") + " (UTC)"}, t("lic.device") + " " + fmtTime(l.read_at))
+    : h("span", {class: "lic-source lic-declared"}, t("lic.declared"));
+  return h("div", {}, `${l.name} ${l.expires} `, h("span", {class: "lic lic-" + l.status}, t("lic." + l.status)),
+    " ", source);
+}
+
 function assetTable(assets) {
   return table([t("a.id"), t("a.kind"), t("a.model"), t("a.address"), t("a.licenses")],
     assets.map((a) => h("tr", {},
       h("td", {}, a.id), h("td", {}, kindLabel(a.kind)), h("td", {}, [a.vendor, a.model].filter((x) => x).join(" ") || "—"),
       h("td", {}, a.address || "—"),
-      h("td", {}, a.licenses.length ? a.licenses.map((l) => h("div", {},
-        `${l.name} ${l.expires} `, h("span", {class: "lic lic-" + l.status}, t("lic." + l.status)))) : "—"))),
+      h("td", {}, a.licenses.length ? a.licenses.map(licenseLine) : "—"))),
     {class: "assets", id: "assets"});
 }
 

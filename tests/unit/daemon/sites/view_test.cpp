@@ -6,6 +6,7 @@
 #include <set>
 
 #include "daemon/inventory/loader.h"
+#include "daemon/inventory/observations.h"
 
 namespace soc::daemon::sites {
 namespace {
@@ -126,12 +127,40 @@ TEST_CASE("without a baseline a site has no requirements and no gaps, and licens
   CHECK(license(site(earlier, "xa-kyanh"), "fw-kyanh", "subscription").status == "valid");
 }
 
+TEST_CASE("a license a collector read from the device shows when it was read; a declared one shows none") {
+  Province p;
+  auto inventory = std::make_shared<const inv::Inventory>(p.inventory);
+  auto baseline = std::make_shared<const inv::Baseline>(p.baseline);
+  inv::Observations obs;
+  obs.bind(inventory, baseline);
+  // soc-collector's reading of the FortiGate at Cam Xuyen: its support contract was renewed.
+  Event e;
+  e.set("event.dataset", "collector.license");
+  e.set("destination.address", "10.20.0.2");
+  e.set("asset.license.name", "FortiCare Support");
+  e.set("asset.license.status", "licensed");
+  e.set("asset.license.expires", "2027-09-30T00:00:00Z");
+  const Timestamp read = at("2026-11-27T11:58:00Z");
+  obs.observe(e, read);
+  const Timestamp now = at("2026-11-27T12:00:00Z");
+  const SitesView v = build_view(*obs.effective_inventory(), &p.baseline, {}, {}, now);
+  const SiteView& camxuyen = site(v, "xa-camxuyen");
+  const LicenseView& fw = license(camxuyen, "fw-camxuyen", "support");
+  CHECK(fw.status == "valid");  // the reading replaces the declared loan that ended 2026-09-30
+  REQUIRE(fw.read_at.has_value());
+  CHECK(*fw.read_at == read);
+  const LicenseView& cal = license(camxuyen, "srv-camxuyen", "software");
+  CHECK(cal.status == "expired");
+  CHECK_FALSE(cal.read_at.has_value());
+  CHECK(camxuyen.licenses_expired == 1);
+}
+
 TEST_CASE("a published view is what readers get; before the first, none") {
   ViewSlot slot;
   CHECK(slot.latest() == nullptr);
   SitesView v;
   v.sites.push_back({});
-  v.sites.back().id = "a";
+  v.sites.back().id.assign(1, 'a');
   slot.publish(std::move(v));
   auto got = slot.latest();
   REQUIRE(got != nullptr);
