@@ -24,8 +24,10 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <random>
 #include <thread>
 
+#include "core/config/secret_file.h"
 #include "core/transport/publisher.h"
 #include "daemon/inventory/loader.h"
 #include "socctl/commands.h"
@@ -57,6 +59,14 @@ using demo::Kind;
 using demo::SampleSensor;
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
+
+// 128 bits from the system's random source, as hex: the demo's API token.
+std::string random_token() {
+  std::random_device rd;
+  std::string out;
+  for (int i = 0; i < 4; ++i) out += fmt::format("{:08x}", rd());
+  return out;
+}
 
 // In the live view a capture is read again this long after its sensor finished it.
 constexpr auto kPacketRerun = std::chrono::seconds(5);
@@ -113,6 +123,7 @@ class DemoRun {
   int metrics_port_ = 0;
   std::optional<DemoAlertmanager> alertmanager_;
   std::string alertmanager_note_;  // why there is none
+  std::string api_token_file_;     // the API token's file; empty: the correlator has none
   std::vector<std::string> features_, missing_;
   std::optional<Child> correlator_;
   std::unique_ptr<transport::Subscriber> feed_;
@@ -203,6 +214,16 @@ std::vector<std::string> DemoRun::correlator_args() {
   // A scratch state directory (ADR 0018): the alert store, so that `socctl alerts list` and
   // `socctl tail --alerts` show the demo's alerts while it runs.
   if (has("--state-dir")) args.insert(args.end(), {"--state-dir", tmp_ + "/state"});
+  // The console's acknowledgements need the API's token (ADR 0019): a fresh one per run, in the
+  // scratch folder, named on the live screen.
+  if (has("--api-token")) {
+    if (auto r = config::write_secret_file(tmp_ + "/api-token", random_token() + "\n", false); r) {
+      args.insert(args.end(), {"--api-token", tmp_ + "/api-token"});
+      api_token_file_ = tmp_ + "/api-token";
+    } else {
+      std::fprintf(stderr, "socctl demo: %s; the console will not acknowledge\n", r.error().message.c_str());
+    }
+  }
   if (has("--inventory") && !demo_inventory_.empty()) {
     args.insert(args.end(), {"--inventory", demo_inventory_});
     features_.push_back("inventory");
@@ -394,6 +415,7 @@ demo::ViewHeader DemoRun::view_header() const {
   h.absent = missing_.empty() ? "" : "; this correlator has no --" + demo::join(missing_, ", --") + " yet";
   if (alertmanager_) h.alertmanager_url = alertmanager_->url();
   h.alertmanager_note = alertmanager_note_;
+  h.api_token_file = api_token_file_;
   h.rules_on = std::find(features_.begin(), features_.end(), "rules") != features_.end();
   return h;
 }

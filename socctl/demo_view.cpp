@@ -130,6 +130,8 @@ void LiveView::draw() {
   if (tty_) out += "\x1b[H\x1b[2J";
   out += fmt::format("SOC demo: correlator {} ({}{})  console http://{}/  metrics http://{}/metrics  live feed {}\n",
                      header_.listen, header_.mode, header_.absent, header_.metrics, header_.metrics, header_.publish);
+  if (!header_.api_token_file.empty())
+    out += fmt::format("To acknowledge alerts in the console, give it the token in {}\n", header_.api_token_file);
   out += !header_.alertmanager_url.empty()
              ? fmt::format("Alerts are delivered to Alertmanager at {} (where on-call is paged from)\n",
                            header_.alertmanager_url)

@@ -25,6 +25,7 @@ struct ViewHeader {
   std::string absent;  // "; this correlator has no --rules yet"
   std::string alertmanager_url;   // empty: none
   std::string alertmanager_note;  // why there is none
+  std::string api_token_file;     // the console's acknowledgements need its token; empty: none
   bool rules_on = false;
 };
 

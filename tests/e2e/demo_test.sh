@@ -74,8 +74,33 @@ check "without an Alertmanager the demo still exits 0" "$rc" 0
 check_contains "and says there was none" "$WORK/demo-noam.out" "Alerts went to no Alertmanager (no Alertmanager: prometheus-alertmanager is not installed)."
 # The live view (what `socctl demo` without --once shows until Ctrl-C): screens that count
 # events and alerts as they arrive, and a clean stop on SIGINT.
+# While it runs, an analyst acknowledges an alert as the console does, with the token the screen
+# names (a fresh one per run, mode 600); without it the API refuses.
+live_port=$(free_port)
+TMPDIR="$WORK" "$SOCCTL" demo --rate 100 --metrics "127.0.0.1:$live_port" >"$WORK/demo-live.out" 2>&1 &
+demo_pid=$!
+token_file=
+alert_id=
+for _ in $(seq 1 300); do
+  token_file=$(sed -nE 's/^To acknowledge alerts in the console, give it the token in (.*)$/\1/p' "$WORK/demo-live.out" | head -1)
+  alert_id=$(curl -sf "http://127.0.0.1:$live_port/api/v1/alerts?limit=1" 2>/dev/null |
+    python3 -c 'import json, sys; a = json.load(sys.stdin)["alerts"]; print(a[0]["id"] if a else "")' 2>/dev/null || true)
+  [[ -n $token_file && -n $alert_id ]] && break
+  sleep 0.2
+done
+check "the live screen names the API token's file" "$([ -n "$token_file" ] && echo yes)" yes
+check "the token file is the owner's alone (600)" "$(stat -c %a "$token_file" 2>/dev/null)" 600
+check "an alert is in the store while the demo runs" "$([ -n "$alert_id" ] && echo yes)" yes
+ack() {  # ack [TOKEN]: the HTTP status of an acknowledgement of $alert_id
+  curl -s -o /dev/null -w '%{http_code}' ${1:+-H "Authorization: Bearer $1"} \
+    -d '{"by":"demo-analyst","comment":"seen"}' "http://127.0.0.1:$live_port/api/v1/alerts/$alert_id/ack"
+}
+check "without the token the API refuses the acknowledgement" "$(ack)" 401
+check "with it the acknowledgement is taken" "$(ack "$(cat "$token_file" 2>/dev/null)")" 200
+sleep 30
+kill -INT "$demo_pid"
 set +e
-TMPDIR="$WORK" timeout --preserve-status -s INT 40 "$SOCCTL" demo --rate 100 --metrics "127.0.0.1:$(free_port)" >"$WORK/demo-live.out" 2>&1
+wait "$demo_pid"
 rc=$?
 set -e
 check "the live demo stops cleanly on SIGINT" "$rc" 0
