@@ -338,6 +338,106 @@ void run_loop(const LoopParts& p) {
   }
 }
 
+// The receiver's endpoint, CURVE key and allowlist (--allow; the inventory's sensors otherwise,
+// set once it is loaded). An exit code when one cannot be used.
+std::optional<int> receiver_config(const Flags& f, soc::transport::ReceiverConfig& rc) {
+  using namespace soc;
+  rc.endpoint = f.listen;
+  rc.insecure = f.insecure;
+  rc.max_message_bytes = static_cast<size_t>(f.max_message_bytes);
+  if (!f.insecure) {
+    auto key = transport::read_secret_key_file(f.server_key);
+    if (!key) return config_error("--server-key: " + key.error().message);
+    rc.server_secret_key = *key;
+  }
+  if (!f.allow.empty()) {
+    config::SensorAllowlist list;
+    std::vector<Diagnostic> diags;
+    std::string source;
+    if (!config::load_sensor_allowlist(f.allow, list, diags, source)) {
+      std::fputs(render_all(diags, source).c_str(), stderr);
+      return config::kExitConfig;
+    }
+    rc.allowlist = std::move(list.sensors);
+  }
+  return std::nullopt;
+}
+
+// What the correlator writes besides the alert sinks: --events-out, --alerts-out, the live feed.
+struct Outputs {
+  soc::daemon::EventLog events_log, alerts_log;
+  std::unique_ptr<soc::transport::Publisher> feed;
+  soc::daemon::EventLog* events() { return events_log.is_open() ? &events_log : nullptr; }
+  soc::daemon::EventLog* alerts() { return alerts_log.is_open() ? &alerts_log : nullptr; }
+};
+
+std::optional<int> open_outputs(const Flags& f, Outputs& out) {
+  using namespace soc;
+  if (!f.events_out.empty()) {
+    if (auto r = out.events_log.open(f.events_out); !r) return config_error(r.error().message);
+  }
+  if (!f.alerts_out.empty()) {
+    if (auto r = out.alerts_log.open(f.alerts_out); !r) return config_error(r.error().message);
+  }
+  if (!f.publish.empty()) {
+    auto p = transport::Publisher::bind(f.publish);
+    if (!p) return config_error("--publish: " + p.error().message);
+    out.feed = std::move(*p);
+  }
+  return std::nullopt;
+}
+
+// The pipeline's stages after the receiver: the inventory and baseline (first: the rules see
+// its enrichment, site.level and asset.kind), then the rules.
+struct Stages {
+  std::unique_ptr<soc::daemon::BaselineMonitor> monitor;
+  std::unique_ptr<soc::daemon::RulesStage> rules;
+};
+
+std::optional<int> add_stages(const Flags& f, soc::daemon::telemetry::Registry& metrics, soc::daemon::AlertOutput& alerts,
+                              soc::daemon::Ingest& ingest, soc::transport::ReceiverConfig& rc, Stages& st) {
+  using namespace soc;
+  if (!f.inventory_path.empty()) {
+    auto m = daemon::BaselineMonitor::load({f.inventory_path, f.baseline_path}, metrics, alerts);
+    if (!m) {
+      std::fputs(m.error().message.c_str(), stderr);
+      return config::kExitConfig;
+    }
+    st.monitor = std::move(*m);
+    ingest.add_stage(st.monitor.get());
+    if (f.allow.empty()) rc.allowlist = st.monitor->allowlist();
+  }
+  if (!f.rules_paths.empty()) {
+    daemon::RulesStageOptions rules_options;
+    rules_options.paths = f.rules_paths;
+    rules_options.engine.max_state_groups = f.max_state_groups;
+    rules_options.engine.max_state_bytes = f.max_state_bytes;
+    st.rules = std::make_unique<daemon::RulesStage>(metrics, alerts, std::move(rules_options));
+    if (auto r = st.rules->load(); !r) return config_error(r.error().message);
+    ingest.add_stage(st.rules.get());
+  }
+  return std::nullopt;
+}
+
+// After SIGINT/SIGTERM: the last batch settled, the alerts committed and delivered, the files
+// flushed, a final snapshot, the sinks drained (--alert-drain seconds at most).
+void stop_orderly(soc::transport::Receiver& rx, soc::daemon::Ingest& ingest, soc::daemon::AlertOutput& alerts,
+                  soc::daemon::Housekeeper& housekeeper, Outputs& out, soc::daemon::StateKeeper* keeper,
+                  soc::daemon::alerts::sinks::QueueDispatcher* dispatcher) {
+  using namespace soc;
+  housekeeper.stop();
+  if (ingest.blocked() && !ingest.retry(rx)) ingest.abandon();
+  if (auto r = alerts.commit(); !r) log::error("correlator", "alert store: {}", r.error().message);
+  systemd::notify_stopping();
+  alerts.pump();
+  out.events_log.flush();
+  out.alerts_log.flush();
+  if (keeper) keeper->final();
+  if (dispatcher) dispatcher->stop();
+  log::info("correlator", "stopping after {} accepted events and {} alerts", ingest.events_accepted(),
+            alerts.emitted());
+}
+
 // The body of main() (run_main reports what escapes it): the flags, then each part built in the
 // order the others need it, the loop, and the orderly stop.
 int main_body(int argc, char** argv) {
@@ -357,24 +457,7 @@ int main_body(int argc, char** argv) {
   if (auto problem = check(f)) return config_error(*problem);
 
   transport::ReceiverConfig rc;
-  rc.endpoint = f.listen;
-  rc.insecure = f.insecure;
-  rc.max_message_bytes = static_cast<size_t>(f.max_message_bytes);
-  if (!f.insecure) {
-    auto key = transport::read_secret_key_file(f.server_key);
-    if (!key) return config_error("--server-key: " + key.error().message);
-    rc.server_secret_key = *key;
-  }
-  if (!f.allow.empty()) {
-    config::SensorAllowlist list;
-    std::vector<Diagnostic> diags;
-    std::string source;
-    if (!config::load_sensor_allowlist(f.allow, list, diags, source)) {
-      std::fputs(render_all(diags, source).c_str(), stderr);
-      return config::kExitConfig;
-    }
-    rc.allowlist = std::move(list.sensors);
-  }
+  if (auto code = receiver_config(f, rc)) return *code;
   std::string api_token;
   if (!f.api_token_path.empty()) {
     auto t = daemon::alerts::read_api_token(f.api_token_path);
@@ -406,60 +489,28 @@ int main_body(int argc, char** argv) {
     alert_store = std::move(*st);
   }
   metrics.gauge("soc_build_info", "Build information of the correlator.", {{"version", SOC_VERSION}}).set(1);
-  daemon::EventLog events_log;
-  if (!f.events_out.empty()) {
-    if (auto r = events_log.open(f.events_out); !r) return config_error(r.error().message);
-  }
-  daemon::EventLog alerts_log;
-  if (!f.alerts_out.empty()) {
-    if (auto r = alerts_log.open(f.alerts_out); !r) return config_error(r.error().message);
-  }
-  std::unique_ptr<transport::Publisher> feed;
-  if (!f.publish.empty()) {
-    auto p = transport::Publisher::bind(f.publish);
-    if (!p) return config_error("--publish: " + p.error().message);
-    feed = std::move(*p);
-  }
+  Outputs out;
+  if (auto code = open_outputs(f, out)) return *code;
   daemon::IngestOptions ingest_options;
   ingest_options.sync = f.sync == "full" ? daemon::SyncPolicy::Full : daemon::SyncPolicy::Normal;
   ingest_options.clock_future = std::chrono::microseconds(static_cast<int64_t>(f.clock_future_s * 1e6));
   ingest_options.clock_past = std::chrono::microseconds(static_cast<int64_t>(f.clock_past_s * 1e6));
-  daemon::Ingest ingest(metrics, f.events_out.empty() ? nullptr : &events_log, feed.get(), {}, ingest_options);
-  daemon::AlertOutput alerts(metrics, f.alerts_out.empty() ? nullptr : &alerts_log, feed.get());
+  daemon::Ingest ingest(metrics, out.events(), out.feed.get(), {}, ingest_options);
+  daemon::AlertOutput alerts(metrics, out.alerts(), out.feed.get());
   alerts.set_default_quiet(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::duration<double>(f.resolve_after_s)));
   alerts.set_store(alert_store.get());
   ingest.set_alert_output(&alerts);
   daemon::Housekeeper housekeeper(metrics);
   alerts.set_dispatcher(sinks->dispatcher.get());
-  // The inventory stage runs first: the rules see its enrichment (site.level, asset.kind).
-  std::unique_ptr<daemon::BaselineMonitor> monitor;
-  if (!f.inventory_path.empty()) {
-    auto m = daemon::BaselineMonitor::load({f.inventory_path, f.baseline_path}, metrics, alerts);
-    if (!m) {
-      std::fputs(m.error().message.c_str(), stderr);
-      return config::kExitConfig;
-    }
-    monitor = std::move(*m);
-    ingest.add_stage(monitor.get());
-    if (f.allow.empty()) rc.allowlist = monitor->allowlist();
-  }
-  std::unique_ptr<daemon::RulesStage> rules_stage;
-  if (!f.rules_paths.empty()) {
-    daemon::RulesStageOptions rules_options;
-    rules_options.paths = f.rules_paths;
-    rules_options.engine.max_state_groups = f.max_state_groups;
-    rules_options.engine.max_state_bytes = f.max_state_bytes;
-    rules_stage = std::make_unique<daemon::RulesStage>(metrics, alerts, std::move(rules_options));
-    if (auto r = rules_stage->load(); !r) return config_error(r.error().message);
-    ingest.add_stage(rules_stage.get());
-  }
+  Stages stages;
+  if (auto code = add_stages(f, metrics, alerts, ingest, rc, stages)) return *code;
   std::unique_ptr<daemon::StateKeeper> keeper;
   if (state_dir) {
     daemon::StateKeeperOptions keep;
     keep.snapshot_interval = std::chrono::milliseconds(static_cast<int64_t>(f.snapshot_s * 1000));
-    keeper = std::make_unique<daemon::StateKeeper>(*state_dir, metrics, housekeeper, rules_stage.get(), monitor.get(),
-                                                   keep);
-    if (auto r = keeper->restore_delivery(ingest, f.events_out.empty() ? nullptr : &events_log); !r)
+    keeper = std::make_unique<daemon::StateKeeper>(*state_dir, metrics, housekeeper, stages.rules.get(),
+                                                   stages.monitor.get(), keep);
+    if (auto r = keeper->restore_delivery(ingest, out.events()); !r)
       return config_error("--state-dir: " + r.error().message);
     keeper->restore_snapshots();
   }
@@ -468,8 +519,8 @@ int main_body(int argc, char** argv) {
   daemon::http::Server http;
   daemon::sites::ViewSlot sites_view;
   register_routes(http, metrics,
-                  {alert_store.get(), api_token, started_at, alerts, ingest, monitor.get(), rules_stage != nullptr,
-                   !f.baseline_path.empty(), sites_view});
+                  {alert_store.get(), api_token, started_at, alerts, ingest, stages.monitor.get(),
+                   stages.rules != nullptr, !f.baseline_path.empty(), sites_view});
   daemon::http::ServerOptions http_options;
   http_options.address = f.metrics_address;
   http_options.threads = static_cast<int>(f.http_threads);
@@ -484,23 +535,14 @@ int main_body(int argc, char** argv) {
   if (alert_store) alert_store->start();
   log::info("correlator", "listening on {} ({}, {} sensors allowed), metrics on http://{}:{}/metrics{}", f.listen,
             f.insecure ? "INSECURE plain TCP" : "CURVE", rc.allowlist.size(),
-            f.metrics_address.substr(0, f.metrics_address.rfind(':')), http.port(), feed ? ", live feed on " + f.publish : "");
+            f.metrics_address.substr(0, f.metrics_address.rfind(':')), http.port(),
+            out.feed ? ", live feed on " + f.publish : "");
   systemd::notify_ready(fmt::format("listening on {}, metrics on port {}", f.listen, http.port()));
 
-  run_loop({**rx, ingest, alerts, housekeeper, metrics, events_log, alerts_log, feed.get(), monitor.get(),
-            rules_stage.get(), keeper.get(), sinks->log, sites_view, !f.baseline_path.empty(), f.tick_s});
-
-  housekeeper.stop();
-  if (ingest.blocked() && !ingest.retry(**rx)) ingest.abandon();
-  if (auto r = alerts.commit(); !r) log::error("correlator", "alert store: {}", r.error().message);
-  systemd::notify_stopping();
-  alerts.pump();
-  events_log.flush();
-  alerts_log.flush();
-  if (keeper) keeper->final();
-  if (sinks->dispatcher) sinks->dispatcher->stop();  // drains for --alert-drain seconds at most
-  log::info("correlator", "stopping after {} accepted events and {} alerts", ingest.events_accepted(),
-            alerts.emitted());
+  run_loop({**rx, ingest, alerts, housekeeper, metrics, out.events_log, out.alerts_log, out.feed.get(),
+            stages.monitor.get(), stages.rules.get(), keeper.get(), sinks->log, sites_view, !f.baseline_path.empty(),
+            f.tick_s});
+  stop_orderly(**rx, ingest, alerts, housekeeper, out, keeper.get(), sinks->dispatcher.get());
   return 0;
 }
 
