@@ -336,6 +336,75 @@ size_t group_base_bytes(const std::string& key, const std::vector<Value>& values
   return n;
 }
 
+// A rule's suppressions (ADR 0008, "suppress"): per key, the time of the last alert that went
+// out and the repeats held back since, in a list ordered by last use (least recent first): an
+// alert that goes out or is held back moves its key to the end. Under the bound
+// (EngineOptions::max_groups_per_rule) the least recently used key goes, so that a source
+// still being held back is not forgotten (and alerting again) while idle keys stay. Like
+// CorrState, the list points at the keys of the map's nodes, which are stable.
+class SuppressionTable {
+ public:
+  struct Suppression {
+    Timestamp last{};
+    int64_t held = 0;
+  };
+  struct Slot {
+    Suppression s;
+    std::list<const std::string*>::iterator lru;
+  };
+
+  SuppressionTable() = default;
+  SuppressionTable(SuppressionTable&&) noexcept = default;
+  SuppressionTable& operator=(SuppressionTable&&) noexcept = default;
+  SuppressionTable(const SuppressionTable&) = delete;  // the list points into the map
+  SuppressionTable& operator=(const SuppressionTable&) = delete;
+
+  bool empty() const { return map_.empty(); }
+  size_t size() const { return map_.size(); }
+  // The suppression of `key`, marked used; null when there is none.
+  Suppression* use(const std::string& key) {
+    const auto it = map_.find(key);
+    if (it == map_.end()) return nullptr;
+    touch(it->second);
+    return &it->second.s;
+  }
+  // The suppression of `key`, marked used, created empty when new (`fresh`). A new key beyond
+  // `bound` evicts the least recently used one first (`evicted`).
+  Suppression& use_or_add(const std::string& key, size_t bound, bool& fresh, bool& evicted) {
+    evicted = false;
+    presize(map_, bound);
+    auto [it, added] = map_.try_emplace(key);
+    fresh = added;
+    if (!added) {
+      touch(it->second);
+      return it->second.s;
+    }
+    lru_.push_back(&it->first);
+    it->second.lru = std::prev(lru_.end());
+    if (map_.size() > bound) {
+      evict_oldest();
+      evicted = true;
+    }
+    return it->second.s;
+  }
+  // Oldest use first (snapshots: restored in this order, the table is as it was).
+  template <class F>
+  void each(F&& f) const {
+    for (const std::string* key : lru_) f(*key, map_.find(*key)->second.s);
+  }
+
+ private:
+  void touch(Slot& slot) { lru_.splice(lru_.end(), lru_, slot.lru); }
+  void evict_oldest() {
+    const auto it = map_.find(*lru_.front());
+    lru_.pop_front();
+    map_.erase(it);
+  }
+
+  std::unordered_map<std::string, Slot> map_;
+  std::list<const std::string*> lru_;
+};
+
 }  // namespace
 
 struct Engine::Impl {
@@ -432,11 +501,7 @@ struct Engine::Impl {
     return a;
   }
 
-  struct Suppression {
-    Timestamp last{};
-    int64_t held = 0;
-  };
-  std::vector<std::unordered_map<std::string, Suppression>> suppressions;  // per rule
+  std::vector<SuppressionTable> suppressions;  // per rule
 
   // The event as JSON, kept as an alert's evidence: null when evidence is not kept, when the
   // event is larger than allowed, or when the events held by all groups reach the budget.
@@ -493,16 +558,15 @@ struct Engine::Impl {
         key += '\x1f';
       }
       if (suppressions.empty()) suppressions.resize(set->rules.size());
-      auto& table = suppressions[rule_index];
-      if (table.size() >= options.max_groups_per_rule && !table.count(key)) {
-        table.erase(table.begin());
+      bool fresh = false, evicted = false;
+      auto& sup = suppressions[rule_index].use_or_add(key, options.max_groups_per_rule, fresh, evicted);
+      if (evicted) {
         ++counters.evicted_groups;
+        ++stats[rule_index].evicted;
       }
       const Timestamp ts = alert.timestamp().value_or(Timestamp{});
-      presize(table, options.max_groups_per_rule);
-      auto [it, fresh] = table.try_emplace(key);
-      if (!fresh && ts < it->second.last + rule.suppress) {
-        ++it->second.held;
+      if (!fresh && ts < sup.last + rule.suppress) {
+        ++sup.held;
         ++counters.suppressed;
         ++stats[rule_index].suppressed;
         if (options.report_suppressed) {
@@ -512,8 +576,8 @@ struct Engine::Impl {
         }
         return;
       }
-      if (it->second.held > 0) alert.set("soc.suppressed", it->second.held);
-      it->second = Suppression{ts, 0};
+      if (sup.held > 0) alert.set("soc.suppressed", sup.held);
+      sup = SuppressionTable::Suppression{ts, 0};
     }
     if (source && !details.evidence.empty() && !details.evidence.front().json)
       details.evidence.front().json = keep_json(*source);
@@ -970,9 +1034,9 @@ struct Engine::Impl {
       key += g.values[static_cast<size_t>(pos - c.group_by.begin())].to_text();
       key += '\x1f';
     }
-    const auto it = table.find(key);
-    if (it == table.end() || !(g.entries.back().ts < it->second.last + rule.suppress)) return false;
-    ++it->second.held;
+    SuppressionTable::Suppression* sup = table.use(key);
+    if (sup == nullptr || !(g.entries.back().ts < sup->last + rule.suppress)) return false;
+    ++sup->held;
     ++counters.suppressed;
     ++stats[ci].suppressed;
     return true;
@@ -1240,7 +1304,9 @@ void Engine::encode_state(std::string& out) const {
     const bool held = !im.suppressions.empty() && !im.suppressions[i].empty();
     w.u32(held ? static_cast<uint32_t>(im.suppressions[i].size()) : 0);
     if (held)
-      for (const auto& [key, sup] : im.suppressions[i]) fmt_::suppression(w, key, sup.last, sup.held);
+      im.suppressions[i].each([&w](const std::string& key, const SuppressionTable::Suppression& sup) {
+        fmt_::suppression(w, key, sup.last, sup.held);
+      });
   }
 }
 
@@ -1303,11 +1369,17 @@ Engine::RestoreReport Engine::import_state(EngineState state) {
     if (rule.suppress.count() != 0 && !r.suppressions.empty()) {
       if (im.suppressions.empty()) im.suppressions.resize(set.rules.size());
       auto& table = im.suppressions[i];
+      // Oldest use first: beyond the bound, the oldest are evicted as the newest come in.
+      const size_t before = table.size();
       for (auto& sup : r.suppressions) {
-        if (table.size() >= im.options.max_groups_per_rule) break;
-        table[std::move(sup.key)] = {sup.last, sup.held};
-        ++report.suppressions;
+        bool fresh = false, evicted = false;
+        table.use_or_add(sup.key, im.options.max_groups_per_rule, fresh, evicted) = {sup.last, sup.held};
+        if (evicted) {
+          ++im.counters.evicted_groups;
+          ++im.stats[i].evicted;
+        }
       }
+      report.suppressions += table.size() - before;
     }
   }
   for (const auto& [stream, wm] : state.watermarks) im.advance(stream, wm);
