@@ -336,6 +336,75 @@ size_t group_base_bytes(const std::string& key, const std::vector<Value>& values
   return n;
 }
 
+// A rule's suppressions (ADR 0008, "suppress"): per key, the time of the last alert that went
+// out and the repeats held back since, in a list ordered by last use (least recent first): an
+// alert that goes out or is held back moves its key to the end. Under the bound
+// (EngineOptions::max_groups_per_rule) the least recently used key goes, so that a source
+// still being held back is not forgotten (and alerting again) while idle keys stay. Like
+// CorrState, the list points at the keys of the map's nodes, which are stable.
+class SuppressionTable {
+ public:
+  struct Suppression {
+    Timestamp last{};
+    int64_t held = 0;
+  };
+  struct Slot {
+    Suppression s;
+    std::list<const std::string*>::iterator lru;
+  };
+
+  SuppressionTable() = default;
+  SuppressionTable(SuppressionTable&&) noexcept = default;
+  SuppressionTable& operator=(SuppressionTable&&) noexcept = default;
+  SuppressionTable(const SuppressionTable&) = delete;  // the list points into the map
+  SuppressionTable& operator=(const SuppressionTable&) = delete;
+
+  bool empty() const { return map_.empty(); }
+  size_t size() const { return map_.size(); }
+  // The suppression of `key`, marked used; null when there is none.
+  Suppression* use(const std::string& key) {
+    const auto it = map_.find(key);
+    if (it == map_.end()) return nullptr;
+    touch(it->second);
+    return &it->second.s;
+  }
+  // The suppression of `key`, marked used, created empty when new (`fresh`). A new key beyond
+  // `bound` evicts the least recently used one first (`evicted`).
+  Suppression& use_or_add(const std::string& key, size_t bound, bool& fresh, bool& evicted) {
+    evicted = false;
+    presize(map_, bound);
+    auto [it, added] = map_.try_emplace(key);
+    fresh = added;
+    if (!added) {
+      touch(it->second);
+      return it->second.s;
+    }
+    lru_.push_back(&it->first);
+    it->second.lru = std::prev(lru_.end());
+    if (map_.size() > bound) {
+      evict_oldest();
+      evicted = true;
+    }
+    return it->second.s;
+  }
+  // Oldest use first (snapshots: restored in this order, the table is as it was).
+  template <class F>
+  void each(F&& f) const {
+    for (const std::string* key : lru_) f(*key, map_.find(*key)->second.s);
+  }
+
+ private:
+  void touch(Slot& slot) { lru_.splice(lru_.end(), lru_, slot.lru); }
+  void evict_oldest() {
+    const auto it = map_.find(*lru_.front());
+    lru_.pop_front();
+    map_.erase(it);
+  }
+
+  std::unordered_map<std::string, Slot> map_;
+  std::list<const std::string*> lru_;
+};
+
 }  // namespace
 
 struct Engine::Impl {
@@ -432,11 +501,7 @@ struct Engine::Impl {
     return a;
   }
 
-  struct Suppression {
-    Timestamp last{};
-    int64_t held = 0;
-  };
-  std::vector<std::unordered_map<std::string, Suppression>> suppressions;  // per rule
+  std::vector<SuppressionTable> suppressions;  // per rule
 
   // The event as JSON, kept as an alert's evidence: null when evidence is not kept, when the
   // event is larger than allowed, or when the events held by all groups reach the budget.
@@ -493,16 +558,15 @@ struct Engine::Impl {
         key += '\x1f';
       }
       if (suppressions.empty()) suppressions.resize(set->rules.size());
-      auto& table = suppressions[rule_index];
-      if (table.size() >= options.max_groups_per_rule && !table.count(key)) {
-        table.erase(table.begin());
+      bool fresh = false, evicted = false;
+      auto& sup = suppressions[rule_index].use_or_add(key, options.max_groups_per_rule, fresh, evicted);
+      if (evicted) {
         ++counters.evicted_groups;
+        ++stats[rule_index].evicted;
       }
       const Timestamp ts = alert.timestamp().value_or(Timestamp{});
-      presize(table, options.max_groups_per_rule);
-      auto [it, fresh] = table.try_emplace(key);
-      if (!fresh && ts < it->second.last + rule.suppress) {
-        ++it->second.held;
+      if (!fresh && ts < sup.last + rule.suppress) {
+        ++sup.held;
         ++counters.suppressed;
         ++stats[rule_index].suppressed;
         if (options.report_suppressed) {
@@ -512,8 +576,8 @@ struct Engine::Impl {
         }
         return;
       }
-      if (it->second.held > 0) alert.set("soc.suppressed", it->second.held);
-      it->second = Suppression{ts, 0};
+      if (sup.held > 0) alert.set("soc.suppressed", sup.held);
+      sup = SuppressionTable::Suppression{ts, 0};
     }
     if (source && !details.evidence.empty() && !details.evidence.front().json)
       details.evidence.front().json = keep_json(*source);
@@ -586,26 +650,7 @@ struct Engine::Impl {
       }
       ++counters.matches;
       ++stats[i].matches;
-      if (r.standalone || options.emit_referenced) {
-        const Timestamp t = ts.value_or(Timestamp{});
-        Event a = base_alert(r, t, t, 1);
-        if (!ts) {
-          a.erase("@timestamp");
-          a.erase("event.start");
-          a.erase("event.end");
-        }
-        for (auto f : kAlertKeyFields)
-          if (const Value* v = event.find(f)) a.set(f, *v);
-        for (auto f : kWhereFields)
-          if (const Value* v = event.find(f)) a.set(f, *v);
-        std::string id = evidence_id(event);
-        const bool has_id = !id.empty();
-        if (!has_id) id = evidence_of(event);
-        a.set("soc.evidence", List{Value(id)});
-        AlertDetails details;
-        details.evidence.push_back({std::move(id), nullptr});
-        output(a, i, details, has_id ? &event : nullptr);
-      }
+      if (r.standalone || options.emit_referenced) alert_match(i, event, ts);
       for (int c : consumers[i]) {
         if (ts && *ts < *watermark - options.allowed_lateness) {
           ++counters.late_events;
@@ -614,6 +659,29 @@ struct Engine::Impl {
         feed(static_cast<size_t>(c), i, event, ts, 1, nullptr);
       }
     }
+  }
+
+  // A plain rule's alert for its matching event: the event's key and where fields, the event
+  // as its evidence (by id, else a sample).
+  void alert_match(size_t i, const Event& event, std::optional<Timestamp> ts) {
+    const Timestamp t = ts.value_or(Timestamp{});
+    Event a = base_alert(set->rules[i], t, t, 1);
+    if (!ts) {
+      a.erase("@timestamp");
+      a.erase("event.start");
+      a.erase("event.end");
+    }
+    for (auto f : kAlertKeyFields)
+      if (const Value* v = event.find(f)) a.set(f, *v);
+    for (auto f : kWhereFields)
+      if (const Value* v = event.find(f)) a.set(f, *v);
+    std::string id = evidence_id(event);
+    const bool has_id = !id.empty();
+    if (!has_id) id = evidence_of(event);
+    a.set("soc.evidence", List{Value(id)});
+    AlertDetails details;
+    details.evidence.push_back({std::move(id), nullptr});
+    output(a, i, details, has_id ? &event : nullptr);
   }
 
   // The field a group-by name stands for in events of `src` (aliases differ per rule).
@@ -633,60 +701,88 @@ struct Engine::Impl {
   // correlation `ci`'s group.
   void feed(size_t ci, size_t src, const Event& event, std::optional<Timestamp> ts, int64_t weight,
             const AlertDetails* inner) {
-    const Rule& rule = set->rules[ci];
-    const Correlation& c = *rule.correlation;
+    const Correlation& c = *set->rules[ci].correlation;
     if (!ts) {
       ++counters.untimed_events;
       return;
     }
-    std::string& key = key_scratch;
-    std::vector<const Value*>& values = values_scratch;  // copied into a new group only
-    key.clear();
-    values.clear();
-    for (const auto& g : c.group_by) {
-      const Value* v = field(event, group_field(c, g, src));
-      if (v == nullptr) {
-        ++counters.ungrouped_events;
-        return;
-      }
-      v->append_text(key);
-      key += '\x1f';
-      values.push_back(v);
+    if (!group_key(c, src, event)) {
+      ++counters.ungrouped_events;
+      return;
     }
     Entry e;
-    e.ts = *ts;
-    e.start = *ts;
-    if (set->rules[src].correlation) e.start = std::min(*ts, event.get_timestamp("event.start").value_or(*ts));
-    e.rule = static_cast<int>(src);
-    e.count = weight;
-    if (!c.field.empty()) {
-      const Value* v = field(event, c.field);
-      if (v == nullptr) return;  // nothing to count or add
-      if (c.type == CorrelationType::ValueCount) {
-        v->append_text(e.value);
-      } else {
-        auto n = number_of(*v);
-        if (!n) return;
-        e.number = *n;
-      }
-    }
+    if (!fill_entry(c, src, event, *ts, weight, e)) return;  // nothing to count or add
     auto& st = *state[ci];
     sweep(ci, st);
     presize(st.groups, options.max_groups_per_rule);
-    auto [it, fresh] = st.groups.try_emplace(key);
+    auto [it, fresh] = st.groups.try_emplace(key_scratch);
     Group& g = it->second;
-    if (c.deduplicate) {
-      e.dedupe.clear();
-      for (const auto& f : c.deduplicate->by) {
-        if (const Value* v = field(event, f)) v->append_text(e.dedupe);
-        e.dedupe += '\x1f';
-      }
-      e.dataset.assign(plan->fields().get_string(event, "event.dataset"));
-      if (!fresh && pair_duplicate(*c.deduplicate, g, e)) {
-        ++counters.duplicates;
-        return;
-      }
+    if (c.deduplicate && duplicate(*c.deduplicate, g, fresh, event, e)) {
+      ++counters.duplicates;
+      return;
     }
+    cite(c, g, src, event, inner, e);
+    if (fresh) enter(ci, st, *it);
+    else promote(st, g);
+    g.touched = ++touch_clock;
+    g.note_site(plan->fields().get_string(event, "site.id"));
+    count(ci, c, g, event, inner, std::move(e));
+  }
+
+  // The key of `event`'s group in correlation `c` (each group-by value's text and \x1f) into
+  // key_scratch, the values into values_scratch (copied into a new group only); false when the
+  // event lacks one of them.
+  bool group_key(const Correlation& c, size_t src, const Event& event) {
+    std::string& key = key_scratch;
+    key.clear();
+    values_scratch.clear();
+    for (const auto& g : c.group_by) {
+      const Value* v = field(event, group_field(c, g, src));
+      if (v == nullptr) return false;
+      v->append_text(key);
+      key += '\x1f';
+      values_scratch.push_back(v);
+    }
+    return true;
+  }
+
+  // The entry `event` makes at `ts`: its times, rule, weight, and the value it counts or the
+  // number it adds; false when it has no such value (it is then not counted).
+  bool fill_entry(const Correlation& c, size_t src, const Event& event, Timestamp ts, int64_t weight, Entry& e) {
+    e.ts = ts;
+    e.start = ts;
+    if (set->rules[src].correlation) e.start = std::min(ts, event.get_timestamp("event.start").value_or(ts));
+    e.rule = static_cast<int>(src);
+    e.count = weight;
+    if (c.field.empty()) return true;
+    const Value* v = field(event, c.field);
+    if (v == nullptr) return false;
+    if (c.type == CorrelationType::ValueCount) {
+      v->append_text(e.value);
+      return true;
+    }
+    auto n = number_of(*v);
+    if (!n) return false;
+    e.number = *n;
+    return true;
+  }
+
+  // Correlation::deduplicate: fills the entry's `by` values and dataset; true when an entry of
+  // the (not new) group already counts the same attempt from another log.
+  bool duplicate(const Correlation::Deduplicate& d, Group& g, bool fresh, const Event& event, Entry& e) {
+    e.dedupe.clear();
+    for (const auto& f : d.by) {
+      if (const Value* v = field(event, f)) v->append_text(e.dedupe);
+      e.dedupe += '\x1f';
+    }
+    e.dataset.assign(plan->fields().get_string(event, "event.dataset"));
+    return !fresh && pair_duplicate(d, g, e);
+  }
+
+  // What the entry cites: a chained alert's evidence, else the event's id (and the event itself
+  // when kept), else a sample of it.
+  void cite(const Correlation& c, const Group& g, size_t src, const Event& event, const AlertDetails* inner,
+            Entry& e) {
     if (set->rules[src].correlation) {
       if (inner && !inner->evidence.empty()) e.chained = inner->evidence;
       else if (const Value* ev = event.find("soc.evidence"); ev != nullptr && ev->is_list())
@@ -700,26 +796,37 @@ struct Engine::Impl {
     } else if (g.entries.size() < kMaxEvidence) {
       e.evidence = evidence_of(event);  // samples only for the first events: bounded cost
     }
-    if (fresh) {
-      for (const Value* v : values) g.values.push_back(*v);
-      g.per_rule.assign(c.rules.size(), 0);
-      st.lru.emplace_back(&it->first, &g);
-      g.lru = std::prev(st.lru.end());
-      admit(g, key);
-      if (st.groups.size() > options.max_groups_per_rule) evict_front(ci, st, &g);
-    } else {
-      st.hot.splice(st.hot.end(), st.list_of(g), g.lru);
-      g.hot = true;
-    }
-    g.touched = ++touch_clock;
-    g.note_site(plan->fields().get_string(event, "site.id"));
-    // Windows anchored at the first event (at_close conditions) close before the new event.
-    if (c.decided_at_close() && !g.entries.empty() && *ts > g.entries.front().ts + c.timespan) {
+  }
+
+  // A new group of correlation `ci`: its values (values_scratch), at the end of the list of
+  // groups updated once, counted for the bounds; beyond the rule's bound the oldest other goes.
+  void enter(size_t ci, CorrState& st, std::pair<const std::string, Group>& slot) {
+    Group& g = slot.second;
+    for (const Value* v : values_scratch) g.values.push_back(*v);
+    g.per_rule.assign(set->rules[ci].correlation->rules.size(), 0);
+    st.lru.emplace_back(&slot.first, &g);
+    g.lru = std::prev(st.lru.end());
+    admit(g, slot.first);
+    if (st.groups.size() > options.max_groups_per_rule) evict_front(ci, st, &g);
+  }
+
+  // A group updated again: to the end of the hot list.
+  static void promote(CorrState& st, Group& g) {
+    st.hot.splice(st.hot.end(), st.list_of(g), g.lru);
+    g.hot = true;
+  }
+
+  // Adds the entry to the group's window and decides: a window anchored at its first event
+  // closes (and may fire) before the entry; a sliding window drops what fell out of it and
+  // fires on the event that completes it.
+  void count(size_t ci, const Correlation& c, Group& g, const Event& event, const AlertDetails* inner, Entry&& e) {
+    const Timestamp ts = e.ts;
+    if (c.decided_at_close() && !g.entries.empty() && ts > g.entries.front().ts + c.timespan) {
       close_window(ci, g, g.entries.front().ts + c.timespan);
     }
     // A window decided when it closes has no event in hand then: it keeps its newest event's key
     // fields. A sliding window fires on the event that completes it and takes them from it.
-    if (c.decided_at_close() && *ts >= g.newest) note_fields(g, event);
+    if (c.decided_at_close() && ts >= g.newest) note_fields(g, event);
     insert(c, g, std::move(e));
     if (c.decided_at_close()) return;
     // Sliding window ending at the newest event: [newest - timespan, newest], both ends included.
@@ -970,9 +1077,9 @@ struct Engine::Impl {
       key += g.values[static_cast<size_t>(pos - c.group_by.begin())].to_text();
       key += '\x1f';
     }
-    const auto it = table.find(key);
-    if (it == table.end() || !(g.entries.back().ts < it->second.last + rule.suppress)) return false;
-    ++it->second.held;
+    SuppressionTable::Suppression* sup = table.use(key);
+    if (sup == nullptr || !(g.entries.back().ts < sup->last + rule.suppress)) return false;
+    ++sup->held;
     ++counters.suppressed;
     ++stats[ci].suppressed;
     return true;
@@ -1240,7 +1347,9 @@ void Engine::encode_state(std::string& out) const {
     const bool held = !im.suppressions.empty() && !im.suppressions[i].empty();
     w.u32(held ? static_cast<uint32_t>(im.suppressions[i].size()) : 0);
     if (held)
-      for (const auto& [key, sup] : im.suppressions[i]) fmt_::suppression(w, key, sup.last, sup.held);
+      im.suppressions[i].each([&w](const std::string& key, const SuppressionTable::Suppression& sup) {
+        fmt_::suppression(w, key, sup.last, sup.held);
+      });
   }
 }
 
@@ -1303,11 +1412,17 @@ Engine::RestoreReport Engine::import_state(EngineState state) {
     if (rule.suppress.count() != 0 && !r.suppressions.empty()) {
       if (im.suppressions.empty()) im.suppressions.resize(set.rules.size());
       auto& table = im.suppressions[i];
+      // Oldest use first: beyond the bound, the oldest are evicted as the newest come in.
+      const size_t before = table.size();
       for (auto& sup : r.suppressions) {
-        if (table.size() >= im.options.max_groups_per_rule) break;
-        table[std::move(sup.key)] = {sup.last, sup.held};
-        ++report.suppressions;
+        bool fresh = false, evicted = false;
+        table.use_or_add(sup.key, im.options.max_groups_per_rule, fresh, evicted) = {sup.last, sup.held};
+        if (evicted) {
+          ++im.counters.evicted_groups;
+          ++im.stats[i].evicted;
+        }
       }
+      report.suppressions += table.size() - before;
     }
   }
   for (const auto& [stream, wm] : state.watermarks) im.advance(stream, wm);

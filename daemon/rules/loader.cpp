@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include <fmt/core.h>
@@ -204,7 +205,7 @@ void Loader::load_path(const std::string& path) {
   }
 }
 
-RuleSet Loader::finish() {
+void Loader::apply_allowlists() {
   auto& rules = set_.rules;
   for (const auto& al : allowlists_) {
     std::vector<bool> target(rules.size(), al.rules.empty());
@@ -224,97 +225,141 @@ RuleSet Loader::finish() {
       if (target[i])
         for (const auto& alt : al.exceptions.alternatives) rules[i].exceptions.alternatives.push_back(alt);
   }
-  std::vector<bool> alive(rules.size(), true);
-  auto refuse = [&](size_t i, Diagnostic d) {
-    alive[i] = false;
-    set_.refused.push_back(Refusal{rules[i].file, rules[i].title, d});
-    set_.diagnostics.push_back(std::move(d));
-  };
-  // Duplicate ids: the second one is refused.
-  std::unordered_map<std::string, size_t> by_id, by_name;
-  for (size_t i = 0; i < rules.size(); ++i) {
-    if (!rules[i].id.empty()) {
-      auto [it, fresh] = by_id.emplace(rules[i].id, i);
-      if (!fresh) {
-        refuse(i, Diagnostic{rules[i].file, rules[i].id_line, rules[i].id_column, "rule.duplicate_id",
-                             fmt::format("id '{}' is already used by a rule in {}", rules[i].id, rules[it->second].file)});
-        continue;
-      }
-    }
-    if (!rules[i].name.empty()) by_name.emplace(rules[i].name, i);
-  }
-  auto lookup = [&](const std::string& ref) -> std::optional<size_t> {
-    if (auto it = by_id.find(ref); it != by_id.end()) return it->second;
-    if (auto it = by_name.find(ref); it != by_name.end()) return it->second;
-    return std::nullopt;
-  };
-  // Resolve until nothing changes: refusing one correlation may orphan another.
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (size_t i = 0; i < rules.size(); ++i) {
-      if (!alive[i] || !rules[i].correlation) continue;
-      auto& c = *rules[i].correlation;
-      for (size_t r = 0; r < c.rule_refs.size(); ++r) {
-        auto target = lookup(c.rule_refs[r]);
-        const auto [line, col] = c.ref_positions[r];
-        if (!target || !alive[*target]) {
-          refuse(i, Diagnostic{rules[i].file, line, col, "rule.unknown_reference",
-                               target ? fmt::format("rule '{}' was refused", c.rule_refs[r])
-                                      : fmt::format("no rule has the id or name '{}'", c.rule_refs[r])});
-          changed = true;
-          break;
-        }
-        if (*target == i) {
-          refuse(i, Diagnostic{rules[i].file, line, col, "rule.unknown_reference", "a correlation cannot refer to itself"});
-          changed = true;
-          break;
-        }
-      }
-    }
-  }
-  // Cycles: a correlation is grounded when everything it refers to is a rule or grounded.
-  std::vector<bool> grounded(rules.size(), false);
-  for (size_t i = 0; i < rules.size(); ++i) grounded[i] = alive[i] && !rules[i].correlation;
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (size_t i = 0; i < rules.size(); ++i) {
-      if (!alive[i] || grounded[i]) continue;
-      bool all = true;
-      for (const auto& ref : rules[i].correlation->rule_refs) all = all && grounded[*lookup(ref)];
-      if (all) grounded[i] = changed = true;
-    }
-  }
-  for (size_t i = 0; i < rules.size(); ++i)
-    if (alive[i] && !grounded[i])
-      refuse(i, Diagnostic{rules[i].file, rules[i].line, 1, "rule.unknown_reference", "circular correlation references"});
+}
 
-  // Compact and re-index.
-  std::vector<int> new_index(rules.size(), -1);
-  std::vector<Rule> kept;
-  for (size_t i = 0; i < rules.size(); ++i) {
-    if (!alive[i]) continue;
-    new_index[i] = static_cast<int>(kept.size());
-    kept.push_back(std::move(rules[i]));
+namespace {
+
+// Correlation references across a rule set: which rules are refused (a duplicate id, a
+// correlation whose references are unknown, refused, itself or circular), then the survivors
+// compacted with their references as indexes.
+class References {
+ public:
+  explicit References(RuleSet& set) : set_(set), rules_(set.rules), alive_(rules_.size(), true) {}
+
+  // Duplicate ids: the second one is refused. Then every name and id can be looked up.
+  void index_ids() {
+    for (size_t i = 0; i < rules_.size(); ++i) {
+      if (!rules_[i].id.empty()) {
+        auto [it, fresh] = by_id_.emplace(rules_[i].id, i);
+        if (!fresh) {
+          refuse(i, Diagnostic{rules_[i].file, rules_[i].id_line, rules_[i].id_column, "rule.duplicate_id",
+                               fmt::format("id '{}' is already used by a rule in {}", rules_[i].id,
+                                           rules_[it->second].file)});
+          continue;
+        }
+      }
+      if (!rules_[i].name.empty()) by_name_.emplace(rules_[i].name, i);
+    }
   }
-  for (auto& r : kept) {
-    if (!r.correlation) continue;
-    auto& c = *r.correlation;
-    for (const auto& ref : c.rule_refs) c.rules.push_back(new_index[*lookup(ref)]);
-    for (auto& al : c.aliases) {
-      for (const auto& [ref, field] : al.written) {
-        if (auto t = lookup(ref); t && new_index[*t] >= 0) al.fields.emplace_back(new_index[*t], field);
+
+  // Resolve until nothing changes: refusing one correlation may orphan another.
+  void refuse_unresolved() {
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (size_t i = 0; i < rules_.size(); ++i) {
+        if (!alive_[i] || !rules_[i].correlation) continue;
+        if (const auto d = bad_reference(i)) {
+          refuse(i, *d);
+          changed = true;
+        }
       }
     }
   }
-  for (auto& r : kept) {
-    if (!r.correlation) continue;
-    for (int t : r.correlation->rules) kept[static_cast<size_t>(t)].standalone = false;
+
+  // Cycles: a correlation is grounded when everything it refers to is a rule or grounded.
+  void refuse_cycles() {
+    std::vector<bool> grounded(rules_.size(), false);
+    for (size_t i = 0; i < rules_.size(); ++i) grounded[i] = alive_[i] && !rules_[i].correlation;
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (size_t i = 0; i < rules_.size(); ++i) {
+        if (!alive_[i] || grounded[i]) continue;
+        bool all = true;
+        for (const auto& ref : rules_[i].correlation->rule_refs) all = all && grounded[*lookup(ref)];
+        if (all) grounded[i] = changed = true;
+      }
+    }
+    for (size_t i = 0; i < rules_.size(); ++i)
+      if (alive_[i] && !grounded[i])
+        refuse(i, Diagnostic{rules_[i].file, rules_[i].line, 1, "rule.unknown_reference",
+                             "circular correlation references"});
   }
-  for (auto& r : kept) {
-    if (!r.correlation || !r.correlation->generate) continue;
-    for (int t : r.correlation->rules) kept[static_cast<size_t>(t)].standalone = true;
+
+  // The rules not refused, in order, with each correlation's references (and its aliases')
+  // as indexes among them, and which rules alert on their own.
+  std::vector<Rule> compact() {
+    std::vector<int> new_index(rules_.size(), -1);
+    std::vector<Rule> kept;
+    for (size_t i = 0; i < rules_.size(); ++i) {
+      if (!alive_[i]) continue;
+      new_index[i] = static_cast<int>(kept.size());
+      kept.push_back(std::move(rules_[i]));
+    }
+    for (auto& r : kept) {
+      if (!r.correlation) continue;
+      auto& c = *r.correlation;
+      for (const auto& ref : c.rule_refs) c.rules.push_back(new_index[*lookup(ref)]);
+      for (auto& al : c.aliases) {
+        for (const auto& [ref, field] : al.written) {
+          if (auto t = lookup(ref); t && new_index[*t] >= 0) al.fields.emplace_back(new_index[*t], field);
+        }
+      }
+    }
+    for (auto& r : kept) {
+      if (!r.correlation) continue;
+      for (int t : r.correlation->rules) kept[static_cast<size_t>(t)].standalone = false;
+    }
+    for (auto& r : kept) {
+      if (!r.correlation || !r.correlation->generate) continue;
+      for (int t : r.correlation->rules) kept[static_cast<size_t>(t)].standalone = true;
+    }
+    return kept;
   }
-  rules = std::move(kept);
+
+ private:
+  std::optional<size_t> lookup(const std::string& ref) const {
+    if (auto it = by_id_.find(ref); it != by_id_.end()) return it->second;
+    if (auto it = by_name_.find(ref); it != by_name_.end()) return it->second;
+    return std::nullopt;
+  }
+
+  // Why correlation `i` cannot stand: its first reference that is unknown, refused or itself.
+  std::optional<Diagnostic> bad_reference(size_t i) const {
+    const auto& c = *rules_[i].correlation;
+    for (size_t r = 0; r < c.rule_refs.size(); ++r) {
+      const auto target = lookup(c.rule_refs[r]);
+      const auto [line, col] = c.ref_positions[r];
+      if (!target || !alive_[*target])
+        return Diagnostic{rules_[i].file, line, col, "rule.unknown_reference",
+                          target ? fmt::format("rule '{}' was refused", c.rule_refs[r])
+                                 : fmt::format("no rule has the id or name '{}'", c.rule_refs[r])};
+      if (*target == i)
+        return Diagnostic{rules_[i].file, line, col, "rule.unknown_reference", "a correlation cannot refer to itself"};
+    }
+    return std::nullopt;
+  }
+
+  void refuse(size_t i, Diagnostic d) {
+    alive_[i] = false;
+    set_.refused.push_back(Refusal{rules_[i].file, rules_[i].title, d});
+    set_.diagnostics.push_back(std::move(d));
+  }
+
+  RuleSet& set_;
+  std::vector<Rule>& rules_;
+  std::vector<bool> alive_;
+  std::unordered_map<std::string, size_t> by_id_, by_name_;
+};
+
+}  // namespace
+
+RuleSet Loader::finish() {
+  apply_allowlists();
+  References refs(set_);
+  refs.index_ids();
+  refs.refuse_unresolved();
+  refs.refuse_cycles();
+  set_.rules = refs.compact();
   // Diagnostics in file order, then position.
   auto by_position = [](const Diagnostic& a, const Diagnostic& b) {
     return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);

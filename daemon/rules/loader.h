@@ -93,6 +93,8 @@ class Loader {
     Selection exceptions;
   };
   std::vector<Allowlist> allowlists_;
+  // Adds each allowlist's exceptions to the rules it names (unknown names are diagnostics).
+  void apply_allowlists();
 };
 
 }  // namespace soc::daemon::rules

@@ -4,7 +4,6 @@
 #include <array>
 #include <cctype>
 #include <deque>
-#include <functional>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -205,79 +204,145 @@ std::string lower(std::string s) {
 }
 }  // namespace
 
-Plan::Plan(const RuleSet& set) : set_(set) {
-  const auto& rules = set.rules;
-  rules_.resize(rules.size());
+namespace {
+
+// The distinct string tests (atoms) of a rule set, numbered in the order first met.
+struct AtomTable {
   std::map<std::tuple<std::string, bool, Anchor, std::string>, int> ids;
   std::vector<AtomSpec> specs;
-  for (size_t i = 0; i < rules.size(); ++i) {
-    const Rule& r = rules[i];
-    if (r.correlation) continue;
-    CompiledRule& cr = rules_[i];
-    cr.plain = true;
-    std::vector<Need> sel_needs;
-    for (const auto& sel : r.selections) {
-      auto& cs = cr.selections.emplace_back();
-      std::vector<Need> alt_needs;
-      for (const auto& conj : sel.alternatives) {
-        auto& ca = cs.emplace_back();
-        std::vector<Need> test_needs;
-        for (const auto& t : conj) {
-          auto& ct = ca.emplace_back();
-          std::vector<int> atoms;
-          for (const auto& p : t.patterns) {
-            auto a = atom_of(t.field, p);
-            int id = -1;
-            if (a) {
-              auto [it, fresh] = ids.try_emplace(std::tuple{a->field, a->cased, a->anchor, a->literal},
-                                                 static_cast<int>(specs.size()));
-              if (fresh) specs.push_back(std::move(*a));
-              id = it->second;
-              atoms.push_back(id);
-            }
-            ct.push_back(id);
-          }
-          Need n;
-          if (!t.neq && !atoms.empty()) {
-            if (t.all) n = std::vector<int>{atoms.front()};  // every pattern must hold, so this one
-            else if (atoms.size() == t.patterns.size()) n = atoms;  // one of them must hold
-          }
-          test_needs.push_back(std::move(n));
-        }
-        alt_needs.push_back(smallest(test_needs));
-      }
-      sel_needs.push_back(union_of(alt_needs));
-    }
-    // The condition: And needs any child's atoms, Or the union, Not nothing known.
-    std::function<Need(const CondNode&)> need = [&](const CondNode& n) -> Need {
-      std::vector<Need> cs;
-      switch (n.kind) {
-        case CondNode::Kind::Sel: return sel_needs[static_cast<size_t>(n.selection)];
-        case CondNode::Kind::Not: return std::nullopt;
-        case CondNode::Kind::And:
-          for (const auto& c : n.children) cs.push_back(need(c));
-          return smallest(cs);
-        case CondNode::Kind::Or:
-          for (const auto& c : n.children) cs.push_back(need(c));
-          return union_of(cs);
-      }
-      return std::nullopt;
-    };
-    cr.need = need(r.condition);
+
+  // The atom pattern `p` of `field` is; -1 when it is not one.
+  int id_of(const std::string& field, const Pattern& p) {
+    auto a = atom_of(field, p);
+    if (!a) return -1;
+    auto [it, fresh] =
+        ids.try_emplace(std::tuple{a->field, a->cased, a->anchor, a->literal}, static_cast<int>(specs.size()));
+    if (fresh) specs.push_back(std::move(*a));
+    return it->second;
   }
+};
+
+// A field test's atoms, one per pattern (-1: not an atom) into `ct`, and what it needs: the
+// first atom when every pattern must hold, all of them when any may and each is an atom.
+Need compile_test(const FieldTest& t, AtomTable& table, std::vector<int32_t>& ct) {
+  std::vector<int> atoms;
+  for (const auto& p : t.patterns) {
+    const int id = table.id_of(t.field, p);
+    if (id >= 0) atoms.push_back(id);
+    ct.push_back(id);
+  }
+  Need n;
+  if (!t.neq && !atoms.empty()) {
+    if (t.all) n = std::vector<int>{atoms.front()};  // every pattern must hold, so this one
+    else if (atoms.size() == t.patterns.size()) n = atoms;  // one of them must hold
+  }
+  return n;
+}
+
+// The condition: And needs any child's atoms, Or the union, Not nothing known.
+Need condition_need(const CondNode& n, const std::vector<Need>& sel_needs) {
+  std::vector<Need> cs;
+  switch (n.kind) {
+    case CondNode::Kind::Sel: return sel_needs[static_cast<size_t>(n.selection)];
+    case CondNode::Kind::Not: return std::nullopt;
+    case CondNode::Kind::And:
+      for (const auto& c : n.children) cs.push_back(condition_need(c, sel_needs));
+      return smallest(cs);
+    case CondNode::Kind::Or:
+      for (const auto& c : n.children) cs.push_back(condition_need(c, sel_needs));
+      return union_of(cs);
+  }
+  return std::nullopt;
+}
+
+// A plain rule's tests as atoms, and the atoms of which one must hold for it to match.
+void compile_rule(const Rule& r, AtomTable& table, Plan::CompiledRule& cr) {
+  cr.plain = true;
+  std::vector<Need> sel_needs;
+  for (const auto& sel : r.selections) {
+    auto& cs = cr.selections.emplace_back();
+    std::vector<Need> alt_needs;
+    for (const auto& conj : sel.alternatives) {
+      auto& ca = cs.emplace_back();
+      std::vector<Need> test_needs;
+      for (const auto& t : conj) test_needs.push_back(compile_test(t, table, ca.emplace_back()));
+      alt_needs.push_back(smallest(test_needs));
+    }
+    sel_needs.push_back(union_of(alt_needs));
+  }
+  cr.need = condition_need(r.condition, sel_needs);
+}
+
+// Each plain rule's gate: its first logsource condition other than the dataset, numbered in
+// `gates` as first met.
+void assign_gates(const std::vector<Rule>& rules, std::vector<Plan::CompiledRule>& compiled,
+                  std::vector<std::pair<std::string, std::string>>& gates) {
   for (size_t i = 0; i < rules.size(); ++i) {
-    if (!rules_[i].plain) continue;
+    if (!compiled[i].plain) continue;
     for (const auto& [field, value] : rules[i].logsource) {
       if (field == "event.dataset") continue;
       const std::pair<std::string, std::string> g{field, lower(value)};
-      auto it = std::find(gates_.begin(), gates_.end(), g);
-      rules_[i].gate = static_cast<int32_t>(it - gates_.begin());
-      if (it == gates_.end()) gates_.push_back(g);
+      auto it = std::find(gates.begin(), gates.end(), g);
+      compiled[i].gate = static_cast<int32_t>(it - gates.begin());
+      if (it == gates.end()) gates.push_back(g);
       break;
     }
   }
+}
+
+// The group of `members` (plain rule indexes): which rules each atom makes candidates, the rules
+// evaluated on every event, and one automaton per field (and case mode) over their atoms.
+std::unique_ptr<Plan::Group> build_group(std::vector<int> members, const std::vector<Plan::CompiledRule>& compiled,
+                                         const std::vector<AtomSpec>& specs) {
+  std::sort(members.begin(), members.end());
+  auto g = std::make_unique<Plan::Group>();
+  g->triggers.resize(specs.size());
+  std::map<std::pair<std::string, bool>, std::vector<std::pair<const AtomSpec*, uint32_t>>> per_field;
+  // The gate every owner of a field's atoms shares (-2: none seen yet, -1: no common gate).
+  std::map<std::pair<std::string, bool>, int32_t> field_gate;
+  std::vector<char> used(specs.size(), 0);
+  for (int i : members) {
+    const Plan::CompiledRule& cr = compiled[static_cast<size_t>(i)];
+    if (cr.need) {
+      for (int a : *cr.need) g->triggers[static_cast<size_t>(a)].push_back(i);
+    } else {
+      g->always.push_back(i);
+      g->always_gate.push_back(cr.gate);
+    }
+    for (const auto& cs : cr.selections)
+      for (const auto& ca : cs)
+        for (const auto& ct : ca)
+          for (int a : ct) {
+            if (a < 0) continue;
+            const AtomSpec& s = specs[static_cast<size_t>(a)];
+            auto [gi, fresh] = field_gate.try_emplace({s.field, s.cased}, cr.gate);
+            if (!fresh && gi->second != cr.gate) gi->second = -1;
+            if (used[static_cast<size_t>(a)]) continue;
+            used[static_cast<size_t>(a)] = 1;
+            per_field[{s.field, s.cased}].emplace_back(&s, static_cast<uint32_t>(a));
+          }
+  }
+  for (const auto& [key, atoms] : per_field) {
+    Plan::Automaton& au = g->automata.emplace_back();
+    au.field = key.first;
+    au.cased = key.second;
+    au.gate = field_gate[key];
+    au.build(atoms);
+  }
+  return g;
+}
+
+}  // namespace
+
+Plan::Plan(const RuleSet& set) : set_(set) {
+  const auto& rules = set.rules;
+  rules_.resize(rules.size());
+  AtomTable table;
+  for (size_t i = 0; i < rules.size(); ++i)
+    if (!rules[i].correlation) compile_rule(rules[i], table, rules_[i]);
+  assign_gates(rules, rules_, gates_);
   gate_state_.assign(gates_.size(), -1);
-  atom_count_ = specs.size();
+  atom_count_ = table.specs.size();
   bits_.assign((atom_count_ + 63) / 64, 0);
   stamp_.assign(rules.size(), 0);
 
@@ -292,50 +357,12 @@ Plan::Plan(const RuleSet& set) : set_(set) {
     if (ds == rules[i].logsource.end()) unindexed.push_back(static_cast<int>(i));
     else indexed[lower(ds->second)].push_back(static_cast<int>(i));
   }
-  auto build = [&](std::vector<int> members) {
-    std::sort(members.begin(), members.end());
-    auto g = std::make_unique<Group>();
-    g->triggers.resize(atom_count_);
-    std::map<std::pair<std::string, bool>, std::vector<std::pair<const AtomSpec*, uint32_t>>> per_field;
-    // The gate every owner of a field's atoms shares (-2: none seen yet, -1: no common gate).
-    std::map<std::pair<std::string, bool>, int32_t> field_gate;
-    std::vector<char> used(atom_count_, 0);
-    for (int i : members) {
-      const CompiledRule& cr = rules_[static_cast<size_t>(i)];
-      if (cr.need) {
-        for (int a : *cr.need) g->triggers[static_cast<size_t>(a)].push_back(i);
-      } else {
-        g->always.push_back(i);
-        g->always_gate.push_back(cr.gate);
-      }
-      for (const auto& cs : cr.selections)
-        for (const auto& ca : cs)
-          for (const auto& ct : ca)
-            for (int a : ct) {
-              if (a < 0) continue;
-              const AtomSpec& s = specs[static_cast<size_t>(a)];
-              auto [gi, fresh] = field_gate.try_emplace({s.field, s.cased}, cr.gate);
-              if (!fresh && gi->second != cr.gate) gi->second = -1;
-              if (used[static_cast<size_t>(a)]) continue;
-              used[static_cast<size_t>(a)] = 1;
-              per_field[{s.field, s.cased}].emplace_back(&s, static_cast<uint32_t>(a));
-            }
-    }
-    for (const auto& [key, atoms] : per_field) {
-      Automaton& au = g->automata.emplace_back();
-      au.field = key.first;
-      au.cased = key.second;
-      au.gate = field_gate[key];
-      au.build(atoms);
-    }
-    return g;
-  };
   for (auto& [ds, members] : indexed) {
     std::vector<int> all = members;
     all.insert(all.end(), unindexed.begin(), unindexed.end());
-    by_dataset_[ds] = build(std::move(all));
+    by_dataset_[ds] = build_group(std::move(all), rules_, table.specs);
   }
-  any_ = build(unindexed);
+  any_ = build_group(unindexed, rules_, table.specs);
 }
 
 void FieldIndex::build(const Event& event) {

@@ -100,10 +100,10 @@ const std::set<std::string, std::less<>> kKnownModifiers = {
     "base64offset", "windash", "lt",     "lte",  "gt", "gte",    "exists", "cased", "neq", "fieldref"};
 const std::set<std::string, std::less<>> kUnsupportedModifiers = {"wide", "utf16", "utf16le", "utf16be", "expand"};
 
-// Compiles one `field|mods: values` entry.
-bool compile_field(Doc& doc, const FieldMapping& mapping, const YAML::Node& key, const YAML::Node& value,
-                   FieldTest& out) {
-  const std::string text = key.as<std::string>();
+using Modifiers = std::set<std::string, std::less<>>;
+
+// `field|mod|mod`: the field, then each modifier.
+std::vector<std::string> split_key(const std::string& text) {
   std::vector<std::string> parts;
   size_t start = 0;
   for (;;) {
@@ -112,11 +112,12 @@ bool compile_field(Doc& doc, const FieldMapping& mapping, const YAML::Node& key,
     if (bar == std::string::npos) break;
     start = bar + 1;
   }
-  const std::string& sigma_field = parts[0];
-  auto mapped = mapping.fields.find(sigma_field);
-  out.field = mapped != mapping.fields.end() ? mapped->second : sigma_field;
-  std::set<std::string, std::less<>> mods;
-  std::string transform;  // base64 / base64offset / windash, applied before contains & co.
+  return parts;
+}
+
+// The modifiers of a key (`parts` after the field) into `mods`; false, with diagnostics on
+// `key`, when one is unknown or unsupported or they do not go together.
+bool read_modifiers(Doc& doc, const YAML::Node& key, const std::vector<std::string>& parts, Modifiers& mods) {
   bool ok = true;
   for (size_t i = 1; i < parts.size(); ++i) {
     const std::string& m = parts[i];
@@ -135,11 +136,7 @@ bool compile_field(Doc& doc, const FieldMapping& mapping, const YAML::Node& key,
     }
   }
   if (!ok) return false;
-  out.all = mods.count("all");
-  out.neq = mods.count("neq");
-  const bool cased = mods.count("cased");
-  const bool re = mods.count("re");
-  if ((mods.count("i") || mods.count("m") || mods.count("s")) && !re) {
+  if ((mods.count("i") || mods.count("m") || mods.count("s")) && !mods.count("re")) {
     doc.add(key, "rule.bad_modifier", "regex flags i, m and s need the 're' modifier");
     return false;
   }
@@ -152,107 +149,132 @@ bool compile_field(Doc& doc, const FieldMapping& mapping, const YAML::Node& key,
     doc.add(key, "rule.bad_modifier", "base64 and base64offset exclude each other");
     return false;
   }
+  return true;
+}
 
-  std::vector<YAML::Node> values;
-  if (value.IsSequence()) {
-    for (const auto& v : value) values.push_back(v);
-  } else {
-    values.push_back(value);
+// `address/prefix` (the prefix optional) into a Cidr pattern; false when it is not a network.
+bool parse_cidr(const std::string& s, Pattern& p) {
+  const size_t slash = s.find('/');
+  auto ip = IpAddress::parse(std::string_view(s).substr(0, slash));
+  unsigned len = ip && ip->is_v4() ? 32 : 128;
+  bool good = ip.has_value();
+  if (good && slash != std::string::npos) {
+    auto [ptr, ec] = std::from_chars(s.data() + slash + 1, s.data() + s.size(), len);
+    good = ec == std::errc() && ptr == s.data() + s.size() && len <= (ip->is_v4() ? 32u : 128u);
   }
-  for (const auto& v : values) {
-    Pattern p;
-    p.cased = cased;
-    if (v.IsNull()) {
-      p.kind = Pattern::Kind::Null;
-      out.patterns.push_back(std::move(p));
-      continue;
+  if (!good) return false;
+  p.kind = Pattern::Kind::Cidr;
+  p.network = *ip;
+  p.prefix_len = len;
+  return true;
+}
+
+// A string value's glob patterns, several when windash or base64offset make variants of it;
+// contains, startswith and endswith add `*` at the ends.
+void add_string_patterns(const std::string& s, const Modifiers& mods, bool cased, FieldTest& out) {
+  std::vector<std::string> variants{s};
+  if (mods.count("windash")) variants = windash_variants(s);
+  bool wildcards = true;
+  if (mods.count("base64") || mods.count("base64offset")) {
+    std::vector<std::string> enc;
+    for (const auto& x : variants) {
+      if (mods.count("base64")) enc.push_back(base64(x));
+      else for (auto& o : base64_offsets(x)) enc.push_back(std::move(o));
     }
-    if (!v.IsScalar()) {
-      doc.add(v, "rule.bad_value", fmt::format("value of '{}' must be a scalar or a list of scalars", text));
-      ok = false;
-      continue;
+    variants = std::move(enc);
+    wildcards = false;  // the encoded text is literal
+  }
+  for (const auto& x : variants) {
+    Pattern q;
+    q.cased = cased || !wildcards;  // base64 is case-sensitive
+    if (mods.count("contains") || mods.count("endswith")) {
+      q.glob.push_back(Pattern::kStar);
+      q.has_wildcards = true;
     }
-    const std::string s = v.Scalar();
-    if (mods.count("exists")) {
-      const std::string l = lower(s);
-      if (l != "true" && l != "false") {
-        doc.add(v, "rule.bad_value", "'exists' needs true or false");
-        ok = false;
-        continue;
-      }
-      p.kind = Pattern::Kind::Exists;
-      p.exists = l == "true";
-    } else if (mods.count("lt") || mods.count("lte") || mods.count("gt") || mods.count("gte")) {
-      if (!parse_number(s, p.number)) {
-        doc.add(v, "rule.bad_value", fmt::format("'{}' is not a number", s));
-        ok = false;
-        continue;
-      }
-      p.kind = mods.count("lt") ? Pattern::Kind::Lt : mods.count("lte") ? Pattern::Kind::Lte
-                                                    : mods.count("gt")  ? Pattern::Kind::Gt
-                                                                        : Pattern::Kind::Gte;
-    } else if (mods.count("cidr")) {
-      const size_t slash = s.find('/');
-      auto ip = IpAddress::parse(std::string_view(s).substr(0, slash));
-      unsigned len = ip && ip->is_v4() ? 32 : 128;
-      bool good = ip.has_value();
-      if (good && slash != std::string::npos) {
-        auto [ptr, ec] = std::from_chars(s.data() + slash + 1, s.data() + s.size(), len);
-        good = ec == std::errc() && ptr == s.data() + s.size() && len <= (ip->is_v4() ? 32u : 128u);
-      }
-      if (!good) {
-        doc.add(v, "rule.bad_cidr", fmt::format("'{}' is not an IPv4 or IPv6 network (address/prefix)", s));
-        ok = false;
-        continue;
-      }
-      p.kind = Pattern::Kind::Cidr;
-      p.network = *ip;
-      p.prefix_len = len;
-    } else if (re) {
-      RegexFlags f{mods.count("i") > 0, mods.count("m") > 0, mods.count("s") > 0};
-      auto r = Regex::compile(s, f);
-      if (!r) {
-        doc.add(v, r.error().code, fmt::format("invalid regular expression: {}", r.error().message));
-        ok = false;
-        continue;
-      }
-      p.kind = Pattern::Kind::Regex;
-      p.regex = std::move(*r);
-    } else if (mods.count("fieldref")) {
-      p.kind = Pattern::Kind::FieldRef;
-      auto m = mapping.fields.find(s);
-      p.other_field = m != mapping.fields.end() ? m->second : s;
-    } else {
-      // String patterns, possibly several per value (windash, base64offset).
-      std::vector<std::string> variants{s};
-      if (mods.count("windash")) variants = windash_variants(s);
-      bool wildcards = true;
-      if (mods.count("base64") || mods.count("base64offset")) {
-        std::vector<std::string> enc;
-        for (const auto& x : variants) {
-          if (mods.count("base64")) enc.push_back(base64(x));
-          else for (auto& o : base64_offsets(x)) enc.push_back(std::move(o));
-        }
-        variants = std::move(enc);
-        wildcards = false;  // the encoded text is literal
-      }
-      for (const auto& x : variants) {
-        Pattern q;
-        q.cased = cased || !wildcards;  // base64 is case-sensitive
-        if (mods.count("contains") || mods.count("endswith")) {
-          q.glob.push_back(Pattern::kStar);
-          q.has_wildcards = true;
-        }
-        to_glob(x, wildcards, q.cased, q);
-        if (mods.count("contains") || mods.count("startswith")) {
-          q.glob.push_back(Pattern::kStar);
-          q.has_wildcards = true;
-        }
-        out.patterns.push_back(std::move(q));
-      }
-      continue;
+    to_glob(x, wildcards, q.cased, q);
+    if (mods.count("contains") || mods.count("startswith")) {
+      q.glob.push_back(Pattern::kStar);
+      q.has_wildcards = true;
     }
+    out.patterns.push_back(std::move(q));
+  }
+}
+
+// One value of `text` (the entry's key) as its patterns, after its modifiers; false, with a
+// diagnostic on `v`, when it does not fit them.
+bool compile_value(Doc& doc, const FieldMapping& mapping, const std::string& text, const YAML::Node& v,
+                   const Modifiers& mods, FieldTest& out) {
+  Pattern p;
+  p.cased = mods.count("cased");
+  if (v.IsNull()) {
+    p.kind = Pattern::Kind::Null;
     out.patterns.push_back(std::move(p));
+    return true;
+  }
+  if (!v.IsScalar()) {
+    doc.add(v, "rule.bad_value", fmt::format("value of '{}' must be a scalar or a list of scalars", text));
+    return false;
+  }
+  const std::string s = v.Scalar();
+  if (mods.count("exists")) {
+    const std::string l = lower(s);
+    if (l != "true" && l != "false") {
+      doc.add(v, "rule.bad_value", "'exists' needs true or false");
+      return false;
+    }
+    p.kind = Pattern::Kind::Exists;
+    p.exists = l == "true";
+  } else if (mods.count("lt") || mods.count("lte") || mods.count("gt") || mods.count("gte")) {
+    if (!parse_number(s, p.number)) {
+      doc.add(v, "rule.bad_value", fmt::format("'{}' is not a number", s));
+      return false;
+    }
+    p.kind = mods.count("lt") ? Pattern::Kind::Lt : mods.count("lte") ? Pattern::Kind::Lte
+                                                  : mods.count("gt")  ? Pattern::Kind::Gt
+                                                                      : Pattern::Kind::Gte;
+  } else if (mods.count("cidr")) {
+    if (!parse_cidr(s, p)) {
+      doc.add(v, "rule.bad_cidr", fmt::format("'{}' is not an IPv4 or IPv6 network (address/prefix)", s));
+      return false;
+    }
+  } else if (mods.count("re")) {
+    RegexFlags f{mods.count("i") > 0, mods.count("m") > 0, mods.count("s") > 0};
+    auto r = Regex::compile(s, f);
+    if (!r) {
+      doc.add(v, r.error().code, fmt::format("invalid regular expression: {}", r.error().message));
+      return false;
+    }
+    p.kind = Pattern::Kind::Regex;
+    p.regex = std::move(*r);
+  } else if (mods.count("fieldref")) {
+    p.kind = Pattern::Kind::FieldRef;
+    auto m = mapping.fields.find(s);
+    p.other_field = m != mapping.fields.end() ? m->second : s;
+  } else {
+    add_string_patterns(s, mods, p.cased, out);
+    return true;
+  }
+  out.patterns.push_back(std::move(p));
+  return true;
+}
+
+// Compiles one `field|mods: values` entry.
+bool compile_field(Doc& doc, const FieldMapping& mapping, const YAML::Node& key, const YAML::Node& value,
+                   FieldTest& out) {
+  const std::string text = key.as<std::string>();
+  const std::vector<std::string> parts = split_key(text);
+  const std::string& sigma_field = parts[0];
+  auto mapped = mapping.fields.find(sigma_field);
+  out.field = mapped != mapping.fields.end() ? mapped->second : sigma_field;
+  Modifiers mods;
+  if (!read_modifiers(doc, key, parts, mods)) return false;
+  out.all = mods.count("all");
+  out.neq = mods.count("neq");
+  bool ok = true;
+  if (value.IsSequence()) {
+    for (const auto& v : value) ok = compile_value(doc, mapping, text, v, mods, out) && ok;
+  } else {
+    ok = compile_value(doc, mapping, text, value, mods, out);
   }
   return ok;
 }

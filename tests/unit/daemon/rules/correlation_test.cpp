@@ -397,6 +397,39 @@ correlation:
   CHECK(late.counters.alerts == early.counters.alerts);
 }
 
+TEST_CASE("a full suppression table evicts its least recently used key, not one still held back") {
+  // max_groups_per_rule 2: .1 alerts and goes idle; .2 alerts and keeps being held back; each new
+  // source then evicts the idle key, never .2 (which would alert again on its next event).
+  Loader l(FieldMapping{});
+  l.load_text("c.yml", std::string(kBase) + "title: a again\nsuppress: {timespan: 10m, by: [source.ip]}\n"
+                                            "detection:\n  sel: {rule: a}\n  condition: sel\n");
+  auto set = std::make_shared<RuleSet>(l.finish());
+  REQUIRE_MESSAGE(set->ok(), set->render_diagnostics());
+  size_t again_index = set->rules.size();
+  for (size_t i = 0; i < set->rules.size(); ++i)
+    if (set->rules[i].title == "a again") again_index = i;
+  REQUIRE(again_index < set->rules.size());
+  EngineOptions o;
+  o.max_groups_per_rule = 2;
+  std::vector<std::string> again;  // source.ip of each "a again" alert
+  Engine e(set, [&](const soc::Event& al) {
+    if (al.get_string("rule.name") == "a again") again.emplace_back(al.find("source.ip")->to_text());
+  }, o);
+  const std::vector<std::pair<int, const char*>> events = {
+      {0, "10.0.0.1"}, {1, "10.0.0.2"}, {2, "10.0.0.2"}, {3, "10.0.0.3"}, {4, "10.0.0.2"},
+      {5, "10.0.0.4"}, {6, "10.0.0.2"}, {7, "10.0.0.5"}, {8, "10.0.0.2"}, {9, "10.0.0.2"}};
+  for (const auto& [secs, ip] : events) {
+    const auto ts = soc::Timestamp{} + std::chrono::hours(24 * 365 * 56) + std::chrono::seconds(secs);
+    auto ev = soc::decode_event("{\"@timestamp\":\"" + soc::format_rfc3339(ts) + "\"," + a(ip) + "}");
+    REQUIRE(ev.ok());
+    e.process(*ev);
+  }
+  CHECK(again == std::vector<std::string>{"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"});
+  CHECK(e.counters().suppressed == 5);  // every repeat of .2
+  CHECK(e.counters().evicted_groups == 3);  // .1, .3, .4
+  CHECK(e.rule_stats()[again_index].evicted == 3);  // soc_rule_groups_evicted_total{rule="a again"}
+}
+
 TEST_CASE("suppression of a plain rule groups by the fields it names") {
   auto r = run("title: unused\ncorrelation:\n  type: event_count\n  rules: [b]\n  timespan: 1m\n"
                "  condition: {gte: 100}\n---\ntitle: a again\nsuppress: {timespan: 10s, by: [source.ip]}\n"

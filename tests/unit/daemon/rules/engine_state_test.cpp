@@ -151,6 +151,31 @@ TEST_CASE("suppression survives a restart: the alert after it is held back") {
   CHECK(second.counters().suppressed == 1);
 }
 
+TEST_CASE("suppressions come back in order of last use: a full table then evicts the idle one") {
+  auto set = load(kRules);
+  size_t brute = set->rules.size();
+  for (size_t i = 0; i < set->rules.size(); ++i)
+    if (set->rules[i].id == kBrute) brute = i;
+  REQUIRE(brute < set->rules.size());
+  Sink before, after;
+  Engine first(set, before.fn());
+  for (int s = 0; s < 4; ++s) first.process(failure(s, "198.51.100.1"));
+  for (int s = 4; s < 8; ++s) first.process(failure(s, "198.51.100.2"));
+  for (int s = 8; s < 12; ++s) first.process(failure(s, "198.51.100.1"));  // held back: .1 used last
+  REQUIRE(before.of(kBrute) == 2);
+  EngineOptions o;
+  o.max_groups_per_rule = 2;
+  Engine second(set, after.fn(), o);
+  CHECK(second.import_state(round_trip(first)).suppressions == 2);
+  for (int s = 12; s < 16; ++s) second.process(failure(s, "198.51.100.3"));  // evicts .2, the idle one
+  for (int s = 16; s < 20; ++s) second.process(failure(s, "198.51.100.1"));  // still held back
+  CHECK(after.of(kBrute) == 1);
+  CHECK(second.counters().suppressed == 1);
+  CHECK(second.rule_stats()[brute].evicted == 1);
+  for (int s = 20; s < 24; ++s) second.process(failure(s, "198.51.100.2"));  // forgotten: alerts again
+  CHECK(after.of(kBrute) == 2);
+}
+
 TEST_CASE("a rule changed since the snapshot starts fresh; the unchanged one keeps its window") {
   auto set = load(kRules);
   Sink sink;
