@@ -10,6 +10,15 @@
 // reported clear (resolve()). Bounded: resolved alerts older than retention_days are pruned, and
 // the oldest alerts beyond retention_rows; evidence per alert and in total.
 //
+// Cost under a flood (issue 17, bench/README.md): per new alert one look-up, the alert's insert
+// and its "opened" history, its evidence rows, and at commit one UPDATE that also sets its
+// evidence and history row counts; the statements are prepared once; the writer keeps a 64 MiB
+// page cache; the WAL is checkpointed by a thread of its own (StoreOptions::checkpoint_thread),
+// outside the writer's mutex, so that no commit() waits for a checkpoint's writes and fsyncs.
+// A checkpoint copies what is committed already: it changes nothing an ack promises. When the
+// disk is full it cannot complete, the WAL cannot restart, and the next batch's writes to it
+// fail as before (ADR 0029).
+//
 // Threads (ADR 0018): one writer connection behind a mutex, used by
 //   - the store's own thread (start()), the writer: it takes what record() and resolve() handed
 //     over (a bounded queue, StoreOptions::writer_queue), applies it in order (the look-up, the
@@ -79,6 +88,10 @@ struct StoreOptions {
   bool synchronous_full = false;
   // record()/resolve() calls queued for the writer thread; beyond, the caller applies them.
   size_t writer_queue = 4096;
+  // Once start()ed, the WAL is copied into the database (checkpointed) by a thread of its own
+  // on a connection of its own, rather than inside whichever commit crossed SQLite's 1,000
+  // pages (with its fsyncs, while the ingest thread waits for the writer). false: SQLite's own.
+  bool checkpoint_thread = true;
   std::function<Timestamp()> clock = [] { return soc::now(); };
 };
 
@@ -278,6 +291,17 @@ class AlertStore {
   std::vector<Op> draining_;  // the queue taken by drain_queue_locked() (its storage kept)
   telemetry::Gauge queue_gauge_;
   telemetry::Counter queue_full_;
+  telemetry::Counter commit_wait_, commit_work_, writer_busy_, sqlite_commit_;  // soc_alert_store_seconds_total
+
+  // The checkpointer (StoreOptions::checkpoint_thread): woken after each commit.
+  void checkpoint_loop();
+  void checkpoint_soon();
+  std::unique_ptr<sql::Database> checkpoint_db_;
+  std::thread checkpointer_;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wake_;
+  bool checkpoint_due_ = false, checkpoint_stop_ = false;
+  telemetry::Counter checkpoint_time_;
 };
 
 }  // namespace soc::daemon::alerts
