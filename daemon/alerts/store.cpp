@@ -568,11 +568,11 @@ Result<AlertStore::Pending*> AlertStore::pending_for_locked(const Event& alert, 
   return raw;
 }
 
-Result<void> AlertStore::record(const Event& alert, const RuleInfo& rule,
-                                std::span<const rules::EvidenceEvent> evidence, bool repeat_only) {
+Result<void> AlertStore::record(const Event& alert, RuleInfo rule, std::span<const rules::EvidenceEvent> evidence,
+                                bool repeat_only) {
   Op op;
   op.alert = alert;
-  op.rule = rule;
+  op.rule = std::move(rule);
   op.evidence.assign(evidence.begin(), evidence.end());
   op.repeat_only = repeat_only;
   return hand_over(std::move(op));

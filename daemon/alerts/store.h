@@ -173,7 +173,8 @@ class AlertStore {
   // of the same group, or opens one. `repeat_only` (a repeat suppression held back): folds, never
   // opens. Queued for the writer thread (or applied here when the queue is full); committed by
   // the writer or, at the latest, by the next commit(). Errors show at commit().
-  Result<void> record(const Event& alert, const RuleInfo& rule, std::span<const rules::EvidenceEvent> evidence,
+  // `rule` by value: the caller's temporary (AlertOutput::rule_for) moves into the queue.
+  Result<void> record(const Event& alert, RuleInfo rule, std::span<const rules::EvidenceEvent> evidence,
                       bool repeat_only = false);
   // The condition of the unresolved alert of (rule, group) cleared (a baseline finding
   // recovered): resolves it. `why` goes into its history. No alert: nothing happens.
