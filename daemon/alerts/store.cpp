@@ -20,6 +20,7 @@ namespace {
 
 constexpr int kSchemaVersion = 1;
 constexpr int kWriterCacheKiB = 64 * 1024;
+constexpr int kCheckpointFrames = 1000;  // SQLite's wal_autocheckpoint default
 
 // The statements of the alert path, prepared once (Database::cached) and looked up by their text:
 // built once here rather than a std::string per call.
@@ -314,10 +315,14 @@ void AlertStore::start() {
                 db.error().message);
     } else {
       std::lock_guard lock(mutex_);
-      if (auto r = db_->exec("PRAGMA wal_autocheckpoint = 0"); r) {
-        checkpoint_db_ = std::move(*db);
-        checkpointer_ = std::thread([this] { checkpoint_loop(); });
-      }
+      checkpoint_db_ = std::move(*db);
+      checkpointer_ = std::thread([this] { checkpoint_loop(); });
+      // When SQLite would have checkpointed (its default: 1,000 pages of WAL), in the commit
+      // that crossed it: the checkpointer does it instead. The WAL is reused only after a
+      // checkpoint, as before, so a full disk fails a commit as soon as before (ADR 0029).
+      db_->set_wal_hook([this](int frames) {
+        if (frames >= kCheckpointFrames) checkpoint_soon();
+      });
     }
   }
   thread_ = std::thread([this] { run(); });
@@ -732,7 +737,6 @@ Result<void> AlertStore::flush_locked(bool hold) {
   pending_order_.clear();
   batch_ops_.clear();
   in_batch_ = false;
-  checkpoint_soon();
   resolved_quiet_.inc(static_cast<double>(batch_quiet_));
   resolved_cleared_.inc(static_cast<double>(batch_cleared_));
   batch_quiet_ = batch_cleared_ = 0;

@@ -14,10 +14,10 @@
 // and its "opened" history, its evidence rows, and at commit one UPDATE that also sets its
 // evidence and history row counts; the statements are prepared once; the writer keeps a 64 MiB
 // page cache; the WAL is checkpointed by a thread of its own (StoreOptions::checkpoint_thread),
-// outside the writer's mutex, so that no commit() waits for a checkpoint's writes and fsyncs.
-// A checkpoint copies what is committed already: it changes nothing an ack promises. When the
-// disk is full it cannot complete, the WAL cannot restart, and the next batch's writes to it
-// fail as before (ADR 0029).
+// outside the writer's mutex, so that no commit() waits for a checkpoint's writes and fsyncs,
+// at SQLite's own threshold (1,000 pages of WAL). A checkpoint copies what is committed
+// already: it changes nothing an ack promises. The WAL is reused only after a complete one, as
+// before, so a full disk fails the next batch's writes to it as before (ADR 0029).
 //
 // Threads (ADR 0018): one writer connection behind a mutex, used by
 //   - the store's own thread (start()), the writer: it takes what record() and resolve() handed
@@ -89,8 +89,9 @@ struct StoreOptions {
   // record()/resolve() calls queued for the writer thread; beyond, the caller applies them.
   size_t writer_queue = 4096;
   // Once start()ed, the WAL is copied into the database (checkpointed) by a thread of its own
-  // on a connection of its own, rather than inside whichever commit crossed SQLite's 1,000
-  // pages (with its fsyncs, while the ingest thread waits for the writer). false: SQLite's own.
+  // on a connection of its own, when a commit leaves 1,000 pages of WAL or more (SQLite's own
+  // threshold), rather than inside that commit (with its fsyncs, while the ingest thread waits
+  // for the writer). false: SQLite's own automatic checkpoint.
   bool checkpoint_thread = true;
   std::function<Timestamp()> clock = [] { return soc::now(); };
 };
@@ -294,7 +295,8 @@ class AlertStore {
   telemetry::Counter queue_full_;
   telemetry::Counter commit_wait_, commit_work_, writer_busy_, sqlite_commit_;  // soc_alert_store_seconds_total
 
-  // The checkpointer (StoreOptions::checkpoint_thread): woken after each commit.
+  // The checkpointer (StoreOptions::checkpoint_thread): woken by a commit that leaves 1,000 pages
+  // of WAL or more.
   void checkpoint_loop();
   void checkpoint_soon();
   std::unique_ptr<sql::Database> checkpoint_db_;
