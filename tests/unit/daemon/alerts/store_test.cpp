@@ -779,6 +779,7 @@ TEST_CASE("the last commit at shutdown drains the writer's queue: a reopened sto
 TEST_CASE("once started, the store's own checkpointer copies the WAL into the database while it runs") {
   StoreOptions o;
   o.tick = std::chrono::hours(1);
+  o.checkpoint_thread = true;
   Fixture f(o);
   const auto file = f.dir.path() / "alerts.db";
   const auto empty = std::filesystem::file_size(file);
