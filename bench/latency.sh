@@ -28,6 +28,8 @@
 # seconds, default 15, to open its ports),
 # STATE_DIR=1: the correlator runs as in production, with a state directory (--state-dir, a fresh
 # one per rate: the alert store, SQLite, records and commits every alert; the delivery marks),
+# KEEP=1 also keeps, per rate, metrics.txt (the correlator's /metrics after the send) and
+# threads.txt (tid, utime, stime of each correlator thread, clock ticks),
 # BREAKDOWN=1: the correlator also writes --events-out, whose event.ingested (when the correlator
 # took the batch) splits each latency in two: send -> ingest (the sender's batching, the
 # transport, the correlator's queue) and ingest -> alert in the file (the correlator's work on
@@ -195,6 +197,13 @@ for rate in "${rates[@]}"; do
   wait "$watcher_pid" || true
   watcher_pid=
   got=$(cat "$dir/watcher.out" 2>/dev/null || echo 0)
+  # Kept with KEEP=1: the correlator's metrics at the end of the run, and each of its threads'
+  # CPU time (utime + stime in clock ticks, from /proc; the correlator's own threads only when
+  # it runs unwrapped).
+  curl -fsS -o "$dir/metrics.txt" "http://127.0.0.1:$mport/metrics" 2>/dev/null || true
+  for t in /proc/"$correlator_pid"/task/*; do
+    [[ -r $t/stat ]] && awk -v tid="${t##*/}" '{ sub(/^.*\) /, ""); print tid, $12, $13 }' "$t/stat"
+  done >"$dir/threads.txt" 2>/dev/null || true
   kill -TERM "$correlator_pid"; wait "$correlator_pid" 2>/dev/null || true
   correlator_pid=
   [[ $got = "$sources" ]] || log "  warning: $got of $sources brute-force alerts seen"

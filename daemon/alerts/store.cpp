@@ -19,6 +19,33 @@ using namespace detail;
 namespace {
 
 constexpr int kSchemaVersion = 1;
+constexpr int kWriterCacheKiB = 64 * 1024;
+constexpr int kCheckpointFrames = 1000;  // SQLite's wal_autocheckpoint default
+
+// The statements of the alert path, prepared once (Database::cached) and looked up by their text:
+// built once here rather than a std::string per call.
+const std::string kFindOpen =
+    "SELECT id, count, first_seen, last_seen, evidence_rows, history_rows FROM alerts "
+    "WHERE rule_id = ? AND group_key = ? AND state <> 'resolved'";
+const std::string kInsertAlert =
+    "INSERT INTO alerts (rule_id, rule_name, source, severity, state, group_key, group_json, fields_json, "
+    "summary, alert_json, count, first_seen, last_seen, opened_at, updated_at, history_rows) "
+    "VALUES (?, ?, ?, ?, 'open', ?, ?, '{}', '', '{}', 0, ?, ?, ?, ?, 1)";
+const std::string kInsertOpened = "INSERT INTO history (alert_id, at, action) VALUES (?, ?, 'opened')";
+const std::string kUpdateAlert =
+    "UPDATE alerts SET count = ?, first_seen = ?, last_seen = ?, updated_at = ?, resolve_after = ?, "
+    "fields_json = ?, alert_json = ?, summary = ?, site_id = ?, site_name = ?, source_ip = coalesce(?, source_ip), "
+    "evidence_rows = ?, history_rows = ? WHERE id = ?";
+const std::string kInsertEvidence =
+    "INSERT OR IGNORE INTO evidence (alert_id, seq, event_id, bytes, json) VALUES (?, ?, ?, ?, ?)";
+const std::string kInsertRepeated = "INSERT INTO history (alert_id, at, action, count) VALUES (?, ?, 'repeated', ?)";
+const std::string kGrowRepeated =
+    "UPDATE history SET count = count + ?, at = ? WHERE rowid = "
+    "(SELECT max(rowid) FROM history WHERE alert_id = ? AND action = 'repeated')";
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
 
 // docs/adr/0020-alert-store.md explains each column.
 constexpr const char* kSchema = R"sql(
@@ -196,6 +223,16 @@ AlertStore::AlertStore(std::string path, std::unique_ptr<sql::Database> db, tele
                                  "Items whose producer found one of the correlator's bounded queues full and did the "
                                  "consumer's work itself (back-pressure: nothing is dropped).",
                                  writer);
+  const std::string time_help =
+      "Seconds the alert store's writer spent, by part: the ingest thread waiting in commit() for the writer thread "
+      "(commit_wait), commit()'s own applying and committing (commit_work), the writer thread's transactions "
+      "(writer), SQLite's COMMIT within either (sqlite_commit: the WAL's writes, and its checkpoints when SQLite "
+      "runs them), and the checkpointer thread's checkpoints (checkpoint).";
+  commit_wait_ = metrics_.counter("soc_alert_store_seconds_total", time_help, {{"part", "commit_wait"}});
+  commit_work_ = metrics_.counter("soc_alert_store_seconds_total", time_help, {{"part", "commit_work"}});
+  writer_busy_ = metrics_.counter("soc_alert_store_seconds_total", time_help, {{"part", "writer"}});
+  sqlite_commit_ = metrics_.counter("soc_alert_store_seconds_total", time_help, {{"part", "sqlite_commit"}});
+  checkpoint_time_ = metrics_.counter("soc_alert_store_seconds_total", time_help, {{"part", "checkpoint"}});
   queue_.reserve(options_.writer_queue);
   draining_.reserve(options_.writer_queue);
 }
@@ -217,6 +254,10 @@ Result<std::unique_ptr<AlertStore>> AlertStore::open(const std::string& path, te
   }
   if (auto r = d.exec(options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"); !r)
     return fail(r.error());
+  // The writer's page cache (SQLite's default is 2 MiB): each new alert looks up and changes
+  // pages of five indexes and three tables; with the default, under a flood most of them were
+  // read back from the OS (a pread system call each) on every batch (issue 17).
+  if (auto r = d.exec(fmt::format("PRAGMA cache_size = -{}", kWriterCacheKiB)); !r) return fail(r.error());
   int64_t version = 0;
   {
     auto s = d.prepare("PRAGMA user_version");
@@ -255,12 +296,71 @@ AlertStore::~AlertStore() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_stop_ = true;
+  }
+  checkpoint_wake_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  checkpoint_db_.reset();
   std::lock_guard lock(mutex_);
   if (in_batch_) (void)db_->exec("ROLLBACK");
 }
 
 void AlertStore::start() {
+  if (options_.checkpoint_thread) {
+    auto db = sql::Database::open(path_);
+    if (!db) {
+      log::warn("alerts", "alert store: no checkpointer connection, SQLite checkpoints in the commits: {}",
+                db.error().message);
+    } else {
+      std::lock_guard lock(mutex_);
+      checkpoint_db_ = std::move(*db);
+      checkpointer_ = std::thread([this] { checkpoint_loop(); });
+      // When SQLite would have checkpointed (its default: 1,000 pages of WAL), in the commit
+      // that crossed it: the checkpointer does it instead. The WAL is reused only after a
+      // checkpoint, as before, so a full disk fails a commit as soon as before (ADR 0029).
+      db_->set_wal_hook([this](int frames) {
+        if (frames >= kCheckpointFrames) checkpoint_soon();
+      });
+    }
+  }
   thread_ = std::thread([this] { run(); });
+}
+
+void AlertStore::checkpoint_loop() {
+  bool failing = false;
+  std::unique_lock lock(checkpoint_mutex_);
+  for (;;) {
+    checkpoint_wake_.wait(lock, [this] { return checkpoint_stop_ || checkpoint_due_; });
+    if (checkpoint_stop_) return;
+    checkpoint_due_ = false;
+    lock.unlock();
+    // PASSIVE: copies what no reader still needs, never waits for the writer, which goes on
+    // appending to the WAL meanwhile. What it cannot copy now, the next one does.
+    const auto t0 = std::chrono::steady_clock::now();
+    Result<void> r;
+    if (auto s = checkpoint_db_->prepare("PRAGMA wal_checkpoint(PASSIVE)"); !s) {
+      r = fail(s.error());
+    } else if (auto row = s->step(); !row) {
+      r = fail(row.error());
+    }
+    checkpoint_time_.inc(seconds_since(t0));
+    if (!r && !failing) log::warn("alerts", "alert store: checkpoint: {}", r.error().message);
+    if (r && failing) log::info("alerts", "alert store: checkpoints succeed again");
+    failing = !r;
+    lock.lock();
+  }
+}
+
+void AlertStore::checkpoint_soon() {
+  if (!checkpoint_db_) return;
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    if (checkpoint_due_) return;
+    checkpoint_due_ = true;
+  }
+  checkpoint_wake_.notify_one();
 }
 
 void AlertStore::run() {
@@ -291,11 +391,13 @@ void AlertStore::run() {
 void AlertStore::write_queued() {
   {
     std::lock_guard lock(mutex_);
+    const auto t0 = std::chrono::steady_clock::now();
     // flush_locked() drains the queue first. Its error is counted there; what failed is kept and
     // committed by the next commit(), which reports it to the ingest thread. The notices wait for
     // that commit too (held, merged per alert): the sinks get one per alert per batch, as when
     // the ingest thread committed the batch alone, however many looks the writer took at it.
     (void)flush_locked(true);
+    writer_busy_.inc(seconds_since(t0));
   }
 }
 
@@ -422,9 +524,7 @@ Result<AlertStore::Pending*> AlertStore::pending_for_locked(const Event& alert, 
   const std::string map_key = rule.id + '\x1f' + key;
   if (auto it = pending_.find(map_key); it != pending_.end()) return it->second.get();
   auto p = std::make_unique<Pending>();
-  auto find = db_->cached(
-      "SELECT id, count, first_seen, last_seen, evidence_rows, history_rows FROM alerts "
-      "WHERE rule_id = ? AND group_key = ? AND state <> 'resolved'");
+  auto find = db_->cached(kFindOpen);
   if (!find) return fail(find.error());
   sql::Statement& f = **find;
   f.bind(1, std::string_view(rule.id)).bind(2, std::string_view(key));
@@ -444,10 +544,7 @@ Result<AlertStore::Pending*> AlertStore::pending_for_locked(const Event& alert, 
     // A new alert: inserted now for its id; the batch's last occurrence fills it at commit.
     const Timestamp now = options_.clock();
     const Timestamp seen = alert.timestamp().value_or(now);
-    auto ins = db_->cached(
-        "INSERT INTO alerts (rule_id, rule_name, source, severity, state, group_key, group_json, fields_json, "
-        "summary, alert_json, count, first_seen, last_seen, opened_at, updated_at) "
-        "VALUES (?, ?, ?, ?, 'open', ?, ?, '{}', '', '{}', 0, ?, ?, ?, ?)");
+    auto ins = db_->cached(kInsertAlert);
     if (!ins) return fail(ins.error());
     const int64_t sev = alert.get_int("event.severity").value_or(rule.severity);
     (*ins)->bind(1, std::string_view(rule.id))
@@ -464,7 +561,7 @@ Result<AlertStore::Pending*> AlertStore::pending_for_locked(const Event& alert, 
     p->id = db_->last_insert_rowid();
     p->opened = true;
     p->first_seen = p->last_seen = seen;
-    auto hist = db_->cached("INSERT INTO history (alert_id, at, action) VALUES (?, ?, 'opened')");
+    auto hist = db_->cached(kInsertOpened);
     if (!hist) return fail(hist.error());
     (*hist)->bind(1, p->id).bind(2, micros(now));
     if (auto r = (*hist)->run(); !r) return fail(r.error());
@@ -476,11 +573,11 @@ Result<AlertStore::Pending*> AlertStore::pending_for_locked(const Event& alert, 
   return raw;
 }
 
-Result<void> AlertStore::record(const Event& alert, const RuleInfo& rule,
-                                std::span<const rules::EvidenceEvent> evidence, bool repeat_only) {
+Result<void> AlertStore::record(const Event& alert, RuleInfo rule, std::span<const rules::EvidenceEvent> evidence,
+                                bool repeat_only) {
   Op op;
   op.alert = alert;
-  op.rule = rule;
+  op.rule = std::move(rule);
   op.evidence.assign(evidence.begin(), evidence.end());
   op.repeat_only = repeat_only;
   return hand_over(std::move(op));
@@ -542,28 +639,10 @@ Result<void> AlertStore::record_locked(const Event& alert, const RuleInfo& rule,
 
 Result<void> AlertStore::write_pending_locked(Pending& p) {
   const Timestamp now = options_.clock();
-  p.alert_json = encode_event(p.alert);
-  auto up = db_->cached(
-      "UPDATE alerts SET count = ?, first_seen = ?, last_seen = ?, updated_at = ?, resolve_after = ?, "
-      "fields_json = ?, alert_json = ?, summary = ?, site_id = ?, site_name = ?, source_ip = coalesce(?, source_ip) "
-      "WHERE id = ?");
-  if (!up) return fail(up.error());
-  (*up)->bind(1, p.count)
-      .bind(2, micros(p.first_seen))
-      .bind(3, micros(p.last_seen))
-      .bind(4, micros(p.updated_at))
-      .bind(5, p.resolve_after ? std::optional<int64_t>(micros(*p.resolve_after)) : std::nullopt)
-      .bind(6, std::string_view(p.fields_json))
-      .bind(7, std::string_view(p.alert_json))
-      .bind(8, std::string_view(p.summary))
-      .bind(9, std::string_view(p.site_id))
-      .bind(10, std::string_view(p.site_name))
-      .bind(11, p.source_ip)
-      .bind(12, p.id);
-  if (auto r = (*up)->run(); !r) return r;
+  // The evidence and the history first, then one UPDATE of the alert that also sets their row
+  // counts (one statement per alert and batch rather than three).
   if (!p.evidence.empty()) {
-    auto ins = db_->cached(
-        "INSERT OR IGNORE INTO evidence (alert_id, seq, event_id, bytes, json) VALUES (?, ?, ?, ?, ?)");
+    auto ins = db_->cached(kInsertEvidence);
     if (!ins) return fail(ins.error());
     for (const auto& [id, json] : p.evidence) {
       if (evidence_bytes_ + json->size() > options_.max_evidence_bytes) {
@@ -582,32 +661,43 @@ Result<void> AlertStore::write_pending_locked(Pending& p) {
         evidence_bytes_ += json->size();
       }
     }
-    auto rows = db_->cached("UPDATE alerts SET evidence_rows = ? WHERE id = ?");
-    if (!rows) return fail(rows.error());
-    (*rows)->bind(1, p.evidence_rows).bind(2, p.id);
-    if (auto r = (*rows)->run(); !r) return r;
+    p.evidence.clear();
   }
   if (p.repeats > 0) {
     // One history entry per batch that folded repeats, up to the limit; then the newest
     // "repeated" entry grows instead, so that a flood costs a bounded history.
     if (static_cast<size_t>(p.history_rows) < options_.max_history_per_alert) {
-      auto h = db_->cached("INSERT INTO history (alert_id, at, action, count) VALUES (?, ?, 'repeated', ?)");
+      auto h = db_->cached(kInsertRepeated);
       if (!h) return fail(h.error());
       (*h)->bind(1, p.id).bind(2, micros(now)).bind(3, p.repeats);
       if (auto r = (*h)->run(); !r) return r;
-      auto rows = db_->cached("UPDATE alerts SET history_rows = history_rows + 1 WHERE id = ?");
-      if (!rows) return fail(rows.error());
-      (*rows)->bind(1, p.id);
-      if (auto r = (*rows)->run(); !r) return r;
+      ++p.history_rows;
     } else {
-      auto h = db_->cached(
-          "UPDATE history SET count = count + ?, at = ? WHERE rowid = "
-          "(SELECT max(rowid) FROM history WHERE alert_id = ? AND action = 'repeated')");
+      auto h = db_->cached(kGrowRepeated);
       if (!h) return fail(h.error());
       (*h)->bind(1, p.repeats).bind(2, micros(now)).bind(3, p.id);
       if (auto r = (*h)->run(); !r) return r;
     }
   }
+  p.alert_json.clear();
+  encode_event(p.alert, p.alert_json);
+  auto up = db_->cached(kUpdateAlert);
+  if (!up) return fail(up.error());
+  (*up)->bind(1, p.count)
+      .bind(2, micros(p.first_seen))
+      .bind(3, micros(p.last_seen))
+      .bind(4, micros(p.updated_at))
+      .bind(5, p.resolve_after ? std::optional<int64_t>(micros(*p.resolve_after)) : std::nullopt)
+      .bind(6, std::string_view(p.fields_json))
+      .bind(7, std::string_view(p.alert_json))
+      .bind(8, std::string_view(p.summary))
+      .bind(9, std::string_view(p.site_id))
+      .bind(10, std::string_view(p.site_name))
+      .bind(11, p.source_ip)
+      .bind(12, p.evidence_rows)
+      .bind(13, p.history_rows)
+      .bind(14, p.id);
+  if (auto r = (*up)->run(); !r) return r;
   Notice n;
   n.kind = p.opened ? NoticeKind::Firing : NoticeKind::Repeat;
   n.id = p.id;
@@ -633,7 +723,11 @@ Result<void> AlertStore::flush_locked(bool hold) {
     r = write_pending_locked(*p);
     if (!r) break;
   }
-  if (r) r = db_->exec("COMMIT");
+  if (r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    r = db_->exec("COMMIT");
+    sqlite_commit_.inc(seconds_since(t0));
+  }
   if (!r) {
     abort_batch_locked();
     count_error(r.error());
@@ -657,8 +751,13 @@ void AlertStore::publish_held_locked() {
 }
 
 Result<void> AlertStore::commit() {
+  const auto t0 = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);
-  return flush_locked();
+  const auto t1 = std::chrono::steady_clock::now();
+  commit_wait_.inc(std::chrono::duration<double>(t1 - t0).count());
+  auto r = flush_locked();
+  commit_work_.inc(seconds_since(t1));
+  return r;
 }
 
 void AlertStore::publish_locked(std::vector<Notice>& notices) {

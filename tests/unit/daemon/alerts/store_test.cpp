@@ -776,6 +776,55 @@ TEST_CASE("the last commit at shutdown drains the writer's queue: a reopened sto
   CHECK(ips_by_id(f) == want);
 }
 
+TEST_CASE("once started, the store's own checkpointer copies the WAL into the database while it runs") {
+  StoreOptions o;
+  o.tick = std::chrono::hours(1);
+  o.checkpoint_thread = true;
+  Fixture f(o);
+  const auto file = f.dir.path() / "alerts.db";
+  const auto empty = std::filesystem::file_size(file);
+  f.store->start();
+  const RuleInfo r = brute_force();
+  const auto big = std::make_shared<const std::string>(std::string(20000, 'x'));  // ~6 MB of WAL in all
+  for (int i = 0; i < 300; ++i) {
+    const std::vector<rules::EvidenceEvent> ev = {{"log-1:" + std::to_string(i), big}};
+    f.record(alert_of(r, ip_of(i), at(i)), r, ev);
+  }
+  f.commit();
+  // Beyond 1,000 pages of WAL: copied into the database file by the checkpointer thread (its
+  // time counted), not by a commit.
+  // The file grows during the checkpoint, its time is counted after it: wait for both.
+  bool grown = false, counted = false;
+  for (int i = 0; i < 500 && !(grown && counted); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    grown = std::filesystem::file_size(file) > empty + 3'000'000;
+    counted = std::stod(f.metric("soc_alert_store_seconds_total{part=\"checkpoint\"}")) > 0;
+  }
+  CHECK(grown);
+  CHECK(counted);
+  CHECK(f.all().size() == 300);
+}
+
+TEST_CASE("an alert's history stops growing at max_history_per_alert entries, its opening counted") {
+  StoreOptions o;
+  o.max_history_per_alert = 3;
+  Fixture f(o);
+  const RuleInfo r = brute_force();
+  for (int batch = 0; batch < 6; ++batch) {  // opened, then one repeat per batch
+    f.record(alert_of(r, "203.0.113.9", at(batch)), r);
+    f.commit();
+  }
+  const auto alerts = f.all();
+  REQUIRE(alerts.size() == 1);
+  CHECK(alerts[0].count == 6);
+  const AlertDetail d = f.detail(alerts[0].id);
+  REQUIRE(d.history.size() == 3);
+  CHECK(d.history[0].action == "opened");
+  CHECK(d.history[1].count == 1);
+  CHECK(d.history[2].action == "repeated");
+  CHECK(d.history[2].count == 4);  // batches 3 to 6, merged into the newest
+}
+
 TEST_CASE("the counts of unresolved alerts are read from an index, not from every alert's row") {
   Fixture f;
   const RuleInfo r = brute_force();
