@@ -112,17 +112,6 @@ Database::~Database() {
   sqlite3_close(db_);
 }
 
-void Database::set_wal_hook(std::function<void(int frames)> hook) {
-  wal_hook_ = std::move(hook);
-  sqlite3_wal_hook(
-      db_,
-      [](void* self, sqlite3*, const char*, int frames) {
-        static_cast<Database*>(self)->wal_hook_(frames);
-        return SQLITE_OK;
-      },
-      this);
-}
-
 Error Database::error(std::string_view what) const {
   return Error{"sqlite", fmt::format("{}: {} (while {})", path_, sqlite3_errmsg(db_), what)};
 }

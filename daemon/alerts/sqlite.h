@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -84,10 +83,6 @@ class Database {
   Result<Statement*> cached(const std::string& sql);
   int64_t last_insert_rowid() const;
   int64_t changes() const;
-  // Called after each commit of this connection with the WAL's size in frames (sqlite3_wal_hook,
-  // on the committing thread, within the commit). It replaces SQLite's automatic checkpoint:
-  // the hook decides when the WAL is checkpointed, and by whom.
-  void set_wal_hook(std::function<void(int frames)> hook);
   const std::string& path() const { return path_; }
 
   // The error of the last call as a value: "PATH: REASON (while WHAT)".
@@ -99,7 +94,6 @@ class Database {
   std::string path_;
   sqlite3* db_ = nullptr;
   std::map<std::string, Statement, std::less<>> cache_;
-  std::function<void(int)> wal_hook_;
 };
 
 // One transaction on a connection: BEGIN IMMEDIATE (the write lock at once, so that it never

@@ -20,7 +20,6 @@ namespace {
 
 constexpr int kSchemaVersion = 1;
 constexpr int kWriterCacheKiB = 64 * 1024;
-constexpr int kCheckpointFrames = 1000;  // SQLite's wal_autocheckpoint default
 
 // The statements of the alert path, prepared once (Database::cached) and looked up by their text:
 // built once here rather than a std::string per call.
@@ -226,13 +225,12 @@ AlertStore::AlertStore(std::string path, std::unique_ptr<sql::Database> db, tele
   const std::string time_help =
       "Seconds the alert store's writer spent, by part: the ingest thread waiting in commit() for the writer thread "
       "(commit_wait), commit()'s own applying and committing (commit_work), the writer thread's transactions "
-      "(writer), SQLite's COMMIT within either (sqlite_commit: the WAL's writes, and its checkpoints when SQLite "
-      "runs them), and the checkpointer thread's checkpoints (checkpoint).";
+      "(writer), SQLite's COMMIT within either (sqlite_commit: the WAL's writes, and SQLite's checkpoints every "
+      "1,000 pages).";
   commit_wait_ = metrics_.counter("soc_alert_store_seconds_total", time_help, {{"part", "commit_wait"}});
   commit_work_ = metrics_.counter("soc_alert_store_seconds_total", time_help, {{"part", "commit_work"}});
   writer_busy_ = metrics_.counter("soc_alert_store_seconds_total", time_help, {{"part", "writer"}});
   sqlite_commit_ = metrics_.counter("soc_alert_store_seconds_total", time_help, {{"part", "sqlite_commit"}});
-  checkpoint_time_ = metrics_.counter("soc_alert_store_seconds_total", time_help, {{"part", "checkpoint"}});
   queue_.reserve(options_.writer_queue);
   draining_.reserve(options_.writer_queue);
 }
@@ -296,71 +294,12 @@ AlertStore::~AlertStore() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
-  {
-    std::lock_guard lock(checkpoint_mutex_);
-    checkpoint_stop_ = true;
-  }
-  checkpoint_wake_.notify_all();
-  if (checkpointer_.joinable()) checkpointer_.join();
-  checkpoint_db_.reset();
   std::lock_guard lock(mutex_);
   if (in_batch_) (void)db_->exec("ROLLBACK");
 }
 
 void AlertStore::start() {
-  if (options_.checkpoint_thread) {
-    auto db = sql::Database::open(path_);
-    if (!db) {
-      log::warn("alerts", "alert store: no checkpointer connection, SQLite checkpoints in the commits: {}",
-                db.error().message);
-    } else {
-      std::lock_guard lock(mutex_);
-      checkpoint_db_ = std::move(*db);
-      checkpointer_ = std::thread([this] { checkpoint_loop(); });
-      // When SQLite would have checkpointed (its default: 1,000 pages of WAL), in the commit
-      // that crossed it: the checkpointer does it instead. The WAL is reused only after a
-      // checkpoint, as before, so a full disk fails a commit as soon as before (ADR 0029).
-      db_->set_wal_hook([this](int frames) {
-        if (frames >= kCheckpointFrames) checkpoint_soon();
-      });
-    }
-  }
   thread_ = std::thread([this] { run(); });
-}
-
-void AlertStore::checkpoint_loop() {
-  bool failing = false;
-  std::unique_lock lock(checkpoint_mutex_);
-  for (;;) {
-    checkpoint_wake_.wait(lock, [this] { return checkpoint_stop_ || checkpoint_due_; });
-    if (checkpoint_stop_) return;
-    checkpoint_due_ = false;
-    lock.unlock();
-    // PASSIVE: copies what no reader still needs, never waits for the writer, which goes on
-    // appending to the WAL meanwhile. What it cannot copy now, the next one does.
-    const auto t0 = std::chrono::steady_clock::now();
-    Result<void> r;
-    if (auto s = checkpoint_db_->prepare("PRAGMA wal_checkpoint(PASSIVE)"); !s) {
-      r = fail(s.error());
-    } else if (auto row = s->step(); !row) {
-      r = fail(row.error());
-    }
-    checkpoint_time_.inc(seconds_since(t0));
-    if (!r && !failing) log::warn("alerts", "alert store: checkpoint: {}", r.error().message);
-    if (r && failing) log::info("alerts", "alert store: checkpoints succeed again");
-    failing = !r;
-    lock.lock();
-  }
-}
-
-void AlertStore::checkpoint_soon() {
-  if (!checkpoint_db_) return;
-  {
-    std::lock_guard lock(checkpoint_mutex_);
-    if (checkpoint_due_) return;
-    checkpoint_due_ = true;
-  }
-  checkpoint_wake_.notify_one();
 }
 
 void AlertStore::run() {

@@ -13,11 +13,10 @@
 // Cost under a flood (issue 17, bench/README.md): per new alert one look-up, the alert's insert
 // and its "opened" history, its evidence rows, and at commit one UPDATE that also sets its
 // evidence and history row counts; the statements are prepared once; the writer keeps a 64 MiB
-// page cache. SQLite checkpoints the WAL in the commit that crosses 1,000 pages, as before;
-// StoreOptions::checkpoint_thread moves that to a thread of its own (off by default: it did not
-// pay under the flood). A checkpoint copies what is committed already: it changes nothing an
-// ack promises; the WAL is reused only after a complete one, so a full disk fails the next
-// batch's writes to it (ADR 0029).
+// page cache. SQLite checkpoints the WAL in the commit that crosses 1,000 pages, as before (a
+// checkpointer thread of its own was tried and did not pay, ADR 0020). A checkpoint copies what
+// is committed already: it changes nothing an ack promises; the WAL is reused only after a
+// complete one, so a full disk fails the next batch's writes to it (ADR 0029).
 //
 // Threads (ADR 0018): one writer connection behind a mutex, used by
 //   - the store's own thread (start()), the writer: it takes what record() and resolve() handed
@@ -88,13 +87,6 @@ struct StoreOptions {
   bool synchronous_full = false;
   // record()/resolve() calls queued for the writer thread; beyond, the caller applies them.
   size_t writer_queue = 4096;
-  // Once start()ed, the WAL is copied into the database (checkpointed) by a thread of its own
-  // on a connection of its own, when a commit leaves 1,000 pages of WAL or more (SQLite's own
-  // threshold), rather than inside that commit (with its fsyncs, while the ingest thread waits
-  // for the writer). Off by default: under the 50,000 events/s flood the writer appends while
-  // the checkpointer copies, so the WAL never restarts and grows, and COMMIT took half of the
-  // writer's time (bench/README.md, issue 17); false: SQLite's own automatic checkpoint.
-  bool checkpoint_thread = false;
   std::function<Timestamp()> clock = [] { return soc::now(); };
 };
 
@@ -296,17 +288,6 @@ class AlertStore {
   telemetry::Gauge queue_gauge_;
   telemetry::Counter queue_full_;
   telemetry::Counter commit_wait_, commit_work_, writer_busy_, sqlite_commit_;  // soc_alert_store_seconds_total
-
-  // The checkpointer (StoreOptions::checkpoint_thread): woken by a commit that leaves 1,000 pages
-  // of WAL or more.
-  void checkpoint_loop();
-  void checkpoint_soon();
-  std::unique_ptr<sql::Database> checkpoint_db_;
-  std::thread checkpointer_;
-  std::mutex checkpoint_mutex_;
-  std::condition_variable checkpoint_wake_;
-  bool checkpoint_due_ = false, checkpoint_stop_ = false;
-  telemetry::Counter checkpoint_time_;
 };
 
 }  // namespace soc::daemon::alerts

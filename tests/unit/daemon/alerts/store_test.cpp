@@ -776,35 +776,6 @@ TEST_CASE("the last commit at shutdown drains the writer's queue: a reopened sto
   CHECK(ips_by_id(f) == want);
 }
 
-TEST_CASE("once started, the store's own checkpointer copies the WAL into the database while it runs") {
-  StoreOptions o;
-  o.tick = std::chrono::hours(1);
-  o.checkpoint_thread = true;
-  Fixture f(o);
-  const auto file = f.dir.path() / "alerts.db";
-  const auto empty = std::filesystem::file_size(file);
-  f.store->start();
-  const RuleInfo r = brute_force();
-  const auto big = std::make_shared<const std::string>(std::string(20000, 'x'));  // ~6 MB of WAL in all
-  for (int i = 0; i < 300; ++i) {
-    const std::vector<rules::EvidenceEvent> ev = {{"log-1:" + std::to_string(i), big}};
-    f.record(alert_of(r, ip_of(i), at(i)), r, ev);
-  }
-  f.commit();
-  // Beyond 1,000 pages of WAL: copied into the database file by the checkpointer thread (its
-  // time counted), not by a commit.
-  // The file grows during the checkpoint, its time is counted after it: wait for both.
-  bool grown = false, counted = false;
-  for (int i = 0; i < 500 && !(grown && counted); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    grown = std::filesystem::file_size(file) > empty + 3'000'000;
-    counted = std::stod(f.metric("soc_alert_store_seconds_total{part=\"checkpoint\"}")) > 0;
-  }
-  CHECK(grown);
-  CHECK(counted);
-  CHECK(f.all().size() == 300);
-}
-
 TEST_CASE("an alert's history stops growing at max_history_per_alert entries, its opening counted") {
   StoreOptions o;
   o.max_history_per_alert = 3;
