@@ -232,14 +232,16 @@ bool Ingest::accept_event(SensorState& s, uint64_t seq, Timestamp ingested) {
   // The key proves who sent it: the sensor's own claim is replaced. The id names the event
   // wherever it goes (evidence, the alert store, --events-out): the same event resent has the
   // same id.
-  event_.set("observer.name", s.id);
-  event_.set("site.id", s.site);
+  // Strings are written into the field's slot, reusing its capacity: event_ is decoded into
+  // again and again, and the id (~30 bytes) would otherwise cost an allocation per event.
+  string_field("observer.name").set_string(s.id);
+  string_field("site.id").set_string(s.site);
   event_.set("event.sequence", static_cast<int64_t>(seq));
   const size_t prefix = id_.size();
   char digits[24];
   auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq);
   id_.append(digits, end);
-  event_.set("event.id", std::string_view(id_));
+  string_field("event.id").set_string(id_);
   id_.resize(prefix);
   event_.set("event.ingested", ingested);
   if (const auto ts = event_.timestamp()) {

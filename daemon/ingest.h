@@ -147,6 +147,11 @@ class Ingest {
   void account(const transport::Header& h, SensorState& s, const transport::SequenceVerdict& v);
   void process_events(const transport::Delivery& d, SensorState& s, const transport::SequenceVerdict& v);
   bool accept_event(SensorState& s, uint64_t seq, Timestamp ingested);
+  // event_'s field `key` (added when absent), to be set in place with Value::set_string.
+  Value& string_field(std::string_view key) {
+    if (Value* v = event_.find(key)) return *v;
+    return event_.append_unchecked(key);
+  }
   void handle_heartbeat(const transport::Delivery& d, SensorState& s);
   void estimate_clock_offset(SensorState& s, Timestamp arrival);
   void reject_event(SensorState& s, std::string_view reason, uint64_t seq, std::string_view detail);

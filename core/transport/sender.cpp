@@ -70,6 +70,7 @@ class ZmqSender final : public Sender {
     next_heartbeat_ = started_ + config_.heartbeat_interval;
     next_maintain_ = started_;
     cur_payload_ = queue_.take_buffer();
+    cur_payload_.reserve(std::min<size_t>(config_.batch_max_bytes, 64 * 1024));
     return {};
   }
 
@@ -270,7 +271,10 @@ class ZmqSender final : public Sender {
     if (position_source_) b.position = position_source_();
     b.payload = std::move(cur_payload_);
     cur_payload_ = queue_.take_buffer();
-    if (cur_payload_.capacity() == 0) cur_payload_.reserve(b.payload.capacity());
+    // An empty std::string has its small-string capacity (15), never 0: compare with the batch
+    // just closed, or every batch grew from nothing (~9 reallocations and copies per batch,
+    // ~400 instructions per event under callgrind).
+    if (cur_payload_.capacity() < b.payload.capacity()) cur_payload_.reserve(b.payload.capacity());
     next_seq_ += cur_count_;
     cur_count_ = 0;
     queue_.add(std::move(b), SteadyClock::now());
