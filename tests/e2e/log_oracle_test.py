@@ -23,7 +23,10 @@ authentication failure naming an address), unless the line really records a fail
 fail2ban skips by design (listed as `by-design` in the gaps file).
 
 Recall is printed per filter on the "match": true lines that name an address, and must be at
-least 95% for each; our own samples (log_samples/*.log, `# sample: {...}`) must all agree.
+least 95% for each; our own samples (log_samples/*.log, `# sample: {...}`) must all agree. For
+firewall.log and accounts.log "match" means a firewall denial / an account change instead of an
+authentication failure, "alert" whether the pack's rule on that family alerts on the line alone,
+and their recall counts every sample line (see FAMILIES).
 
 CrowdSec: for each line its parsers handled (Success == true), the fields it extracted that have
 an ECS counterpart here (source IP, user, program, pid, HTTP method/status/URL/agent, iptables
@@ -191,10 +194,64 @@ def fail2ban(results, recall, work):
                 results.append((key, ok, f"expected nothing caught, got {what}"))
 
 
-def own_samples(results, recall):
+def is_firewall_denial(e):
+    return "denied" in e.get("event.type", []) and e.get("event.outcome") == "failure" and bool(e.get("source.ip"))
+
+
+def is_account_change(e):
+    return "iam" in e.get("event.category", []) and e.get("event.outcome") == "success" and bool(e.get("event.action"))
+
+
+# Sample files whose "match" is not an authentication failure: file name -> (what "match": true
+# means, its description, the rule pack's rule whose alert "alert": true/false expects, or None).
+FAMILIES = {
+    "firewall": (is_firewall_denial, "a firewall denial naming source.ip", None),
+    "accounts": (is_account_change, "an account change", "New administrator account"),
+}
+
+
+class RuleHits:
+    """One rule of the pack (by title), made to alert on its own, run with `socctl replay` on a
+    file's decoded events: {line number: alerted}."""
+
+    def __init__(self, work, title):
+        self.dir = os.path.join(work, "rule-" + re.sub(r"\W+", "-", title))
+        os.makedirs(self.dir, exist_ok=True)
+        docs = []
+        for path in sorted(glob.glob(os.path.join(SRC, "rules", "**", "*.yml"), recursive=True)):
+            for d in yaml.safe_load_all(open(path, encoding="utf-8")):
+                if isinstance(d, dict) and d.get("title") == title and "detection" in d:
+                    d.pop("suppress", None)
+                    d.pop("tests", None)
+                    docs.append(d)
+        if len(docs) != 1:
+            sys.exit(f"rule {title!r}: {len(docs)} rules with that title in rules/")
+        with open(os.path.join(self.dir, "rule.yml"), "w", encoding="utf-8") as f:
+            yaml.safe_dump_all(docs, f)
+        self.work = work
+
+    def hits(self, events):
+        path = os.path.join(self.dir, "events.jsonl")
+        with open(path, "w", encoding="utf-8") as f:
+            for n in sorted(events):
+                e = dict(events[n])
+                e["event.id"] = f"line:{n}"
+                f.write(json.dumps(e) + "\n")
+        out = subprocess.run([SOCCTL, "replay", "--rules", self.dir, path], check=True, capture_output=True).stdout
+        hit = set()
+        for line in out.decode().splitlines():
+            for ev in json.loads(line).get("soc.evidence", []):
+                if ev.startswith("line:"):
+                    hit.add(int(ev[5:]))
+        return hit
+
+
+def own_samples(results, recall, work):
     for path in sorted(glob.glob(os.path.join(SAMPLES, "*.log"))):
         name = os.path.basename(path)[:-4]
         raw, events = decode(path)
+        family = FAMILIES.get(name)
+        alerted = RuleHits(work, family[2]).hits(events) if family and family[2] else set()
         for i, line in enumerate(raw):
             if not line.startswith("# sample:"):
                 continue
@@ -206,7 +263,15 @@ def own_samples(results, recall):
                 results.append((key, False, "no event"))
                 continue
             problems = []
-            if spec.get("match"):
+            if family:
+                caught, what, rule = family
+                if spec.get("match") and not caught(e):
+                    problems.append(f"not {what}: {e.get('event.category')} {e.get('event.type')} {e.get('event.outcome')}")
+                elif not spec.get("match") and caught(e):
+                    problems.append(f"{what}: {e.get('event.action')} {e.get('event.type')}")
+                if "alert" in spec and (n in alerted) != spec["alert"]:
+                    problems.append(f"rule {rule!r} {'did not alert' if spec['alert'] else 'alerted'}")
+            elif spec.get("match"):
                 if not is_auth_failure(e):
                     problems.append(f"not an authentication failure: {e.get('event.category')} {e.get('event.outcome')}")
                 if spec.get("host") and address(e) != spec["host"]:
@@ -220,7 +285,7 @@ def own_samples(results, recall):
                     problems.append(f"{field}={e.get(field)!r}, expected {want!r}")
             ok = not problems
             results.append((key, ok, "; ".join(problems)))
-            if spec.get("match"):
+            if spec.get("match") or family:
                 r = recall.setdefault(f"samples/{name}", [0, 0])
                 r[0] += ok
                 r[1] += 1
@@ -340,7 +405,7 @@ def main():
     recall = {}
     with tempfile.TemporaryDirectory() as work:
         fail2ban(results, recall, work)
-    own_samples(results, recall)
+        own_samples(results, recall, work)
     crowdsec(results)
     gaps = load_gaps()
     failed = 0
