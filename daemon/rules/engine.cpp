@@ -696,6 +696,7 @@ struct Engine::Impl {
 
   std::string key_scratch;
   std::vector<const Value*> values_scratch;
+  uint64_t keys_made = 0;  // group_key() calls: a nested feed() between two of one event's steps shows
 
   // Counts `event` (a match of rule `src`, or an alert of it with its `inner` details) in the
   // correlation `ci`'s group.
@@ -713,7 +714,11 @@ struct Engine::Impl {
     Entry e;
     if (!fill_entry(c, src, event, *ts, weight, e)) return;  // nothing to count or add
     auto& st = *state[ci];
+    // A window sweep() closes can fire and feed a chained correlation, whose feed() fills the
+    // scratch key and values with its own group: then this event's are made again.
+    const uint64_t keyed = keys_made;
     sweep(ci, st);
+    if (keys_made != keyed) (void)group_key(c, src, event);
     presize(st.groups, options.max_groups_per_rule);
     auto [it, fresh] = st.groups.try_emplace(key_scratch);
     Group& g = it->second;
@@ -733,6 +738,7 @@ struct Engine::Impl {
   // key_scratch, the values into values_scratch (copied into a new group only); false when the
   // event lacks one of them.
   bool group_key(const Correlation& c, size_t src, const Event& event) {
+    ++keys_made;
     std::string& key = key_scratch;
     key.clear();
     values_scratch.clear();

@@ -293,6 +293,35 @@ correlation:
   CHECK(r.alerts[0].find("source.ip")->to_text() == "10.0.0.1");
 }
 
+TEST_CASE("a window closed by an event's arrival feeds a chained correlation without taking that event's group") {
+  // "quiet" is referenced by "quiet again": its alerts feed it. The event at 1000 (10.0.0.2)
+  // expires 10.0.0.1's group of "quiet" (idle beyond the timespan and the lateness) and closes its
+  // window (one event in [0,10]): its alert feeds "quiet again", whose group is 10.0.0.1, in the
+  // middle of counting the event at 1000 in "quiet". That event still belongs to 10.0.0.2's
+  // group, which then holds two events (1000, 1001): not fewer than two, no alert.
+  const char* rules = R"(title: quiet
+name: quiet
+correlation:
+  type: event_count
+  rules: [a]
+  group-by: [source.ip]
+  timespan: 10s
+  condition: {lt: 2}
+---
+title: quiet again
+correlation:
+  type: event_count
+  rules: [quiet]
+  group-by: [source.ip]
+  timespan: 1h
+  condition: {gte: 1}
+)";
+  auto r = run(rules, {{0, a()}, {1000, a("10.0.0.2")}, {1001, a("10.0.0.2")}});
+  REQUIRE(r.alerts.size() == 1);
+  CHECK(r.alerts[0].get_string("rule.name") == "quiet again");
+  CHECK(r.alerts[0].find("source.ip")->to_text() == "10.0.0.1");
+}
+
 TEST_CASE("state is bounded: beyond the cap the least recently updated group is evicted and counted") {
   EngineOptions o;
   o.max_groups_per_rule = 2;
