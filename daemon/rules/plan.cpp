@@ -265,6 +265,7 @@ void compile_rule(const Rule& r, AtomTable& table, Plan::CompiledRule& cr) {
     for (const auto& conj : sel.alternatives) {
       auto& ca = cs.emplace_back();
       std::vector<Need> test_needs;
+      test_needs.reserve(conj.size());
       for (const auto& t : conj) test_needs.push_back(compile_test(t, table, ca.emplace_back()));
       alt_needs.push_back(smallest(test_needs));
     }

@@ -215,7 +215,7 @@ bool compile_value(Doc& doc, const FieldMapping& mapping, const std::string& tex
     doc.add(v, "rule.bad_value", fmt::format("value of '{}' must be a scalar or a list of scalars", text));
     return false;
   }
-  const std::string s = v.Scalar();
+  const std::string& s = v.Scalar();
   if (mods.count("exists")) {
     const std::string l = lower(s);
     if (l != "true" && l != "false") {
